@@ -1,0 +1,123 @@
+"""Shared validation at the public boundary (STYLE.md "Validation and errors").
+
+Every helper returns a canonical value (float64 array or int) or raises ``ValueError``/``TypeError``
+whose message names the argument, the rule and the offending value. Private functions trust their
+inputs; validate once, here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+#: Tolerance on |sum(row) - 1| for a row to count as a probability vector.
+NORMALISATION_ATOL = 1e-9
+
+
+def check_probs(probs: Any, *, name: str = "probs", min_vocab: int = 2) -> np.ndarray:
+    """Validate an (n_masked, vocab_size) table whose rows are probability vectors.
+
+    Returns a C-contiguous float64 copy. Rows must be finite, non-negative and sum to 1 within
+    ``NORMALISATION_ATOL``; they are then renormalised exactly (so laws sum to 1 to rounding).
+    """
+    try:
+        arr = np.array(probs, dtype=np.float64, copy=True)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a numeric array; got {type(probs).__name__}") from exc
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must have shape (n_masked, vocab_size); got ndim={arr.ndim}, shape={arr.shape}")
+    n_masked, vocab_size = arr.shape
+    if n_masked < 1:
+        raise ValueError(f"{name} must have at least one row (n_masked >= 1); got shape={arr.shape}")
+    if vocab_size < min_vocab:
+        raise ValueError(f"{name} must have vocab_size >= {min_vocab}; got vocab_size={vocab_size}")
+    if not np.all(np.isfinite(arr)):
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        raise ValueError(f"{name} must be finite (no NaN/inf); got {arr[tuple(bad)]} at index {tuple(int(b) for b in bad)}")
+    if np.any(arr < 0):
+        bad = np.argwhere(arr < 0)[0]
+        raise ValueError(f"{name} must be non-negative; got {arr[tuple(bad)]:.6g} at index {tuple(int(b) for b in bad)}")
+    sums = arr.sum(axis=1)
+    dev = np.abs(sums - 1.0)
+    if np.any(dev > NORMALISATION_ATOL):
+        row = int(np.argmax(dev))
+        raise ValueError(
+            f"each row of {name} must sum to 1 (atol={NORMALISATION_ATOL:g}); row {row} sums to {sums[row]!r}"
+        )
+    arr /= sums[:, None]
+    return np.ascontiguousarray(arr)
+
+
+def check_k(k: Any, *, n_masked: int, name: str = "k") -> int:
+    """Validate the number of positions revealed in one round: 1 <= k <= n_masked."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer; got {k!r} of type {type(k).__name__}")
+    k = int(k)
+    if not 1 <= k <= n_masked:
+        raise ValueError(f"{name} must satisfy 1 <= {name} <= n_masked={n_masked}; got {name}={k}")
+    return k
+
+
+def check_alpha(alpha: Any, *, name: str = "alpha") -> float:
+    """Validate a Gumbel scale alpha in [0, inf]; 0 and inf are the documented limits (THEORY.md §2.1)."""
+    if isinstance(alpha, bool):
+        raise TypeError(f"{name} must be a real number; got {alpha!r}")
+    try:
+        a = float(alpha)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a real number; got {alpha!r}") from exc
+    if math.isnan(a):
+        raise ValueError(f"{name} must not be NaN")
+    if a < 0:
+        raise ValueError(f"{name} must satisfy {name} >= 0 (0 and inf are the limits); got {name}={a!r}")
+    return a
+
+
+def check_positive_int(value: Any, *, name: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer; got {value!r}")
+    if int(value) < minimum:
+        raise ValueError(f"{name} must be >= {minimum}; got {name}={int(value)}")
+    return int(value)
+
+
+def check_unit_interval(value: Any, *, name: str) -> float:
+    """Validate a real number in [0, 1] (e.g. the hybrid mixing gamma)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a real number; got {value!r}") from exc
+    if not 0.0 <= v <= 1.0:
+        raise ValueError(f"{name} must satisfy 0 <= {name} <= 1; got {name}={value!r}")
+    return v
+
+
+def check_schedule(sizes: Sequence[int] | np.ndarray, *, total: int, name: str = "schedule") -> np.ndarray:
+    """Validate a composition (k_1, ..., k_K) of ``total``: positive integers summing to ``total``."""
+    try:
+        arr = np.asarray(sizes)
+    except Exception as exc:  # pragma: no cover - numpy rarely fails here
+        raise TypeError(f"{name} must be a sequence of integers; got {sizes!r}") from exc
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D sequence of step sizes; got shape={arr.shape}")
+    if not np.issubdtype(arr.dtype, np.integer):
+        if np.issubdtype(arr.dtype, np.floating) and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+            arr = arr.astype(np.int64)
+        else:
+            raise TypeError(f"{name} must contain integers; got {arr.tolist()!r}")
+    arr = arr.astype(np.int64)
+    if np.any(arr < 1):
+        bad = int(np.argmax(arr < 1))
+        raise ValueError(f"every step size in {name} must be >= 1; got {name}[{bad}]={int(arr[bad])}")
+    if int(arr.sum()) != total:
+        raise ValueError(f"{name} must sum to {total}; got sum={int(arr.sum())} for {arr.tolist()}")
+    return arr
+
+
+def check_method(method: str, *, allowed: Sequence[str], name: str = "method") -> str:
+    if method not in allowed:
+        raise ValueError(f"unknown {name}={method!r}; allowed values are {', '.join(map(repr, allowed))}")
+    return method

@@ -1,0 +1,411 @@
+"""Exact laws of one sampling round (THEORY.md §3).
+
+The law of a round is a table over cells (K, x_K): K a k-subset of the masked positions (sorted
+ascending) and x_K the tokens revealed there. ``RoundLaw.probs[c, j]`` is the probability of the set
+``RoundLaw.sets[c]`` with the token tuple whose C-order flat index (over shape (V,)*k, in the order of
+the set) is j. Both samplers put mass only on cells with p_i(x_i) > 0 for all i in K.
+
+Routes (``method=``):
+
+* ``"quadrature"`` (default): MaskGIT by the race integral of §3.2 (module :mod:`mdtheory.race`);
+  the moment law of §3.3 in closed form.
+* ``"bruteforce"``: the literal enumeration oracle of §3.4 (:mod:`mdtheory.oracle`), tiny cases only.
+
+Limits (THEORY.md §2.1): α = ∞ gives uniform positions and untempered tokens for both samplers;
+α = 0 gives MaskGIT's deterministic top-k of the sampled tokens' probabilities and the moment
+sampler's deterministic top-k of max_s p_i(s) with argmax tokens. **Convention:** in both α = 0
+rules ties (exact float equality) are split uniformly at random, which is the α → 0 limit of the
+Gumbel rules.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from math import comb, inf
+from typing import Literal
+
+import numpy as np
+from scipy.special import logsumexp
+
+from ._validation import check_alpha, check_k, check_method, check_probs
+from .plackett_luce import pl_ordered_log_prob, pl_set_log_prob
+from .race import RaceFactors, race_grid, race_node_factors
+
+__all__ = [
+    "RoundLaw",
+    "maskgit_log_weights",
+    "moment_log_m",
+    "maskgit_round_law",
+    "moment_round_law",
+    "round_law",
+    "maskgit_ordered_law",
+    "moment_ordered_law",
+    "LawSizeError",
+]
+
+#: Largest number of cells a materialised law may have (streaming routes handle larger cases).
+MAX_CELLS = 60_000_000
+
+
+class LawSizeError(ValueError):
+    """The requested law has too many cells to materialise; use a streaming distance instead."""
+
+
+@dataclass(frozen=True)
+class RoundLaw:
+    """Exact law of one round on (set, tokens) or on (ordered tuple, tokens).
+
+    Attributes
+    ----------
+    sets : (n_sets, k) int64 — sorted positions (or, for ordered laws, positions in reveal order).
+    probs : (n_sets, V**k) float64 — probabilities; token tuples in C order over (V,)*k.
+    vocab_size, k, n_masked : sizes.
+    sampler : "maskgit" or "moment".  alpha : the Gumbel scale used.
+    quad_error : estimated absolute error of the whole table (Σ over cells); 0 for closed forms.
+        For quadrature: Σ_cells |Kronrod − embedded Gauss| + truncation (conservative: the 15-point
+        Kronrod values that are returned are far more accurate than the 7-point Gauss ones).
+    truncation : rigorous bound on the mass lost by skipping panels (part of ``quad_error``).
+    ordered : True for ordered-tuple laws.
+    """
+
+    sets: np.ndarray
+    probs: np.ndarray
+    vocab_size: int
+    k: int
+    n_masked: int
+    sampler: str
+    alpha: float
+    quad_error: float = 0.0
+    truncation: float = 0.0
+    ordered: bool = False
+    method: str = "quadrature"
+    extra: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        return (f"RoundLaw(sampler={self.sampler!r}, alpha={self.alpha!r}, n_masked={self.n_masked}, k={self.k}, "
+                f"vocab_size={self.vocab_size}, n_cells={self.probs.size}, ordered={self.ordered}, "
+                f"total={self.probs.sum():.15f}, quad_error={self.quad_error:.2e})")
+
+    def token_tuples(self) -> np.ndarray:
+        """(V**k, k) array: the token tuple of each column of ``probs``."""
+        return np.array(np.unravel_index(np.arange(self.vocab_size ** self.k), (self.vocab_size,) * self.k)).T
+
+    def cells(self, *, include_zero: bool = True):
+        """Iterate over (positions tuple, tokens tuple, prob) for every cell (tiny laws only)."""
+        tuples = self.token_tuples()
+        for c, pos in enumerate(self.sets):
+            for j, toks in enumerate(tuples):
+                pr = float(self.probs[c, j])
+                if include_zero or pr > 0:
+                    yield tuple(int(i) for i in pos), tuple(int(s) for s in toks), pr
+
+
+# ----------------------------------------------------------------------------------------------
+# weights
+def maskgit_log_weights(probs: np.ndarray, alpha: float) -> np.ndarray:
+    """log W = (1/α) log p, normalised so that the maximum over the support is 0 (−inf off support)."""
+    with np.errstate(divide="ignore"):
+        log_w = np.log(probs) / alpha
+    return log_w - np.max(log_w)
+
+
+def moment_log_m(probs: np.ndarray, alpha: float) -> np.ndarray:
+    """log m_i = logsumexp_s(β log p_i(s)) with β = 1 + 1/α (THEORY.md §1); shape (n_masked,)."""
+    beta = 1.0 + 1.0 / alpha
+    with np.errstate(divide="ignore"):
+        return logsumexp(beta * np.log(probs), axis=1)
+
+
+def _all_sets(n: int, k: int) -> np.ndarray:
+    return np.array(list(itertools.combinations(range(n), k)), dtype=np.int64).reshape(-1, k)
+
+
+def _check_size(n: int, k: int, vocab: int, *, ordered: bool = False) -> None:
+    n_cells = comb(n, k) * vocab ** k * (np.prod(range(1, k + 1)) if ordered else 1)
+    if n_cells > MAX_CELLS:
+        raise LawSizeError(
+            f"the law has {n_cells:.3g} cells (n_masked={n}, k={k}, vocab_size={vocab}), more than "
+            f"MAX_CELLS={MAX_CELLS:.3g}; use mdtheory.distances.maskgit_moment_tv for streaming TV"
+        )
+
+
+def _token_product(factors: np.ndarray) -> np.ndarray:
+    """(n, k, V) per-member token factors → (n, V**k) products over the k members (C order)."""
+    n, k, V = factors.shape
+    out = factors[:, 0, :]
+    for m in range(1, k):
+        out = (out[:, :, None] * factors[:, m, None, :]).reshape(n, -1)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# MaskGIT
+def _maskgit_cells(fac: RaceFactors, sets: np.ndarray, *, chunk_elems: int = 20_000_000):
+    """Kronrod and Gauss values of every cell of the given sets: two (n_sets, V**k) arrays."""
+    n_sets, k = sets.shape
+    V, T = fac.a.shape[1], fac.a.shape[2]
+    out_k = np.empty((n_sets, V ** k))
+    out_g = np.empty((n_sets, V ** k))
+    chunk = max(1, chunk_elems // (V ** k * T))
+    for s0 in range(0, n_sets, chunk):
+        S = sets[s0:s0 + chunk]
+        # exp(Σ_{j∉K} log φ_j) — the clamp cancels exactly for members (race module doc)
+        E = np.exp(fac.log_phi_total[None, :] - fac.log_phi[S].sum(axis=1))  # (n, T)
+        P = fac.c[S[:, 0]]
+        Dk = fac.a[S[:, 0]]
+        Dg = fac.a_gauss[S[:, 0]]
+        for m in range(1, k):
+            cm, am, gm = fac.c[S[:, m]], fac.a[S[:, m]], fac.a_gauss[S[:, m]]  # (n, V, T)
+            n = S.shape[0]
+            Dk = (Dk[:, :, None, :] * cm[:, None] + P[:, :, None, :] * am[:, None]).reshape(n, -1, T)
+            Dg = (Dg[:, :, None, :] * cm[:, None] + P[:, :, None, :] * gm[:, None]).reshape(n, -1, T)
+            P = (P[:, :, None, :] * cm[:, None]).reshape(n, -1, T)
+        out_k[s0:s0 + chunk] = np.einsum("nxt,nt->nx", Dk, E)
+        out_g[s0:s0 + chunk] = np.einsum("nxt,nt->nx", Dg, E)
+    return out_k, out_g
+
+
+def _maskgit_alpha0_cells(probs: np.ndarray, sets: np.ndarray) -> np.ndarray:
+    """α = 0: keep the top-k of the sampled tokens' probabilities, ties split uniformly (THEORY.md §2.1)."""
+    n, V = probs.shape
+    k = sets.shape[1]
+    tuples = np.array(np.unravel_index(np.arange(V ** k), (V,) * k)).T  # (V^k, k)
+    out = np.zeros((sets.shape[0], V ** k))
+    for c, K in enumerate(sets):
+        rest = np.setdiff1d(np.arange(n), K)
+        for j, toks in enumerate(tuples):
+            v = probs[K, toks]
+            if np.any(v <= 0):
+                continue
+            v_min = v.min()
+            a = int(np.sum(v == v_min))
+            # generating polynomial Π_{j∉K} (L_j + E_j z): below-threshold mass and tied mass
+            poly = np.array([1.0])
+            for r in rest:
+                L = probs[r][probs[r] < v_min].sum()
+                E = probs[r][probs[r] == v_min].sum()
+                poly = np.convolve(poly, [L, E])
+            tie_factor = sum(poly[b] / comb(a + b, a) for b in range(poly.size))
+            out[c, j] = np.prod(v) * tie_factor
+    return out
+
+
+def maskgit_round_law(probs, *, k: int, alpha: float,
+                      method: Literal["quadrature", "bruteforce"] = "quadrature") -> RoundLaw:
+    """Exact law of one MaskGIT round on (set, tokens).
+
+    Spec: THEORY.md §3.2 — re-derived form of [H] Theorem 1:
+    P(K, x_K) = Π_{i∈K} p_i(x_i) ∫_0^∞ d/dt[Π_{i∈K}(1 − e^{−w_i t})] Π_{j∉K} φ_j(t) dt.
+
+    Parameters
+    ----------
+    probs : (n_masked, vocab_size) array_like — rows are the model's p_i.
+    k : int — positions revealed, 1 ≤ k ≤ n_masked.
+    alpha : float — Gumbel scale in [0, inf]; 0 and inf are the limits of §2.1.
+    method : "quadrature" (default) or "bruteforce" (the §3.4 oracle; n_masked ≤ 7).
+
+    Returns
+    -------
+    RoundLaw with ``quad_error`` (estimated absolute error summed over cells).
+
+    Raises
+    ------
+    ValueError / TypeError on invalid input (see :mod:`mdtheory._validation`); LawSizeError when the
+    table is too large to materialise.
+
+    Notes
+    -----
+    k = n_masked: every position is revealed and the tokens follow p exactly (no tempering).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> law = maskgit_round_law(np.array([[0.5, 0.5], [0.9, 0.1], [0.2, 0.8]]), k=1, alpha=1.0)
+    >>> round(float(law.probs.sum()), 12)
+    1.0
+    """
+    p = check_probs(probs)
+    n, V = p.shape
+    k = check_k(k, n_masked=n)
+    alpha = check_alpha(alpha)
+    check_method(method, allowed=("quadrature", "bruteforce"))
+    if method == "bruteforce":
+        from .oracle import maskgit_round_law_bruteforce
+
+        return maskgit_round_law_bruteforce(p, k=k, alpha=alpha)
+    _check_size(n, k, V)
+    sets = _all_sets(n, k)
+    common = dict(sets=sets, vocab_size=V, k=k, n_masked=n, sampler="maskgit", alpha=alpha)
+    token_probs = _token_product(p[sets])  # (n_sets, V^k): Π p_i(x_i)
+    if k == n or alpha == inf:
+        # k = N: nothing is selected; α = ∞: positions uniform — tokens untempered in both cases
+        return RoundLaw(probs=token_probs / comb(n, k), method="closed_form", **common)
+    if alpha == 0.0:
+        return RoundLaw(probs=_maskgit_alpha0_cells(p, sets), method="closed_form", **common)
+    log_w = maskgit_log_weights(p, alpha)
+    grid = race_grid(p, log_w, k)
+    fac = race_node_factors(p, log_w, grid)
+    cells_k, cells_g = _maskgit_cells(fac, sets)
+    err = float(np.abs(cells_k - cells_g).sum()) + grid.truncation
+    return RoundLaw(probs=cells_k, quad_error=err, truncation=grid.truncation,
+                    extra={"n_nodes": grid.log_t.size, "n_panels": grid.n_panels, "mass_check": grid.mass_check},
+                    **common)
+
+
+# ----------------------------------------------------------------------------------------------
+# moment sampler
+def _moment_position_and_token_logs(p: np.ndarray, alpha: float):
+    """(log position weights (n,), log token law (n, V)) of the moment sampler, α in (0, ∞)."""
+    beta = 1.0 + 1.0 / alpha
+    with np.errstate(divide="ignore"):
+        log_p = np.log(p)
+    log_m = logsumexp(beta * log_p, axis=1)
+    return log_m, beta * log_p - log_m[:, None]
+
+
+def _argmax_token_law(p: np.ndarray) -> np.ndarray:
+    top = p == p.max(axis=1, keepdims=True)
+    return top / top.sum(axis=1, keepdims=True)
+
+
+def _deterministic_topk_set_probs(scores: np.ndarray, sets: np.ndarray) -> np.ndarray:
+    """P(set) for deterministic top-k of ``scores`` with ties (exact equality) split uniformly."""
+    k = sets.shape[1]
+    thr = np.sort(scores)[::-1][k - 1]
+    n_gt = int(np.sum(scores > thr))
+    n_eq = int(np.sum(scores == thr))
+    s = scores[sets]
+    ok = np.all(s >= thr, axis=1) & (np.sum(s > thr, axis=1) == n_gt)
+    return ok / comb(n_eq, k - n_gt)
+
+
+def moment_round_law(probs, *, k: int, alpha: float,
+                     method: Literal["closed_form", "bruteforce"] = "closed_form") -> RoundLaw:
+    """Exact law of one moment-sampler round on (set, tokens).
+
+    Spec: THEORY.md §3.3 — P_M(K, x_K) = P_PL(set = K; weights m) · Π_{i∈K} p_i(x_i)^β / m_i,
+    with m_i = Σ_s p_i(s)^β and β = 1 + 1/α ([H] Algorithm 2).
+
+    Parameters
+    ----------
+    probs : (n_masked, vocab_size) array_like.  k : 1 ≤ k ≤ n_masked.  alpha : in [0, inf].
+    method : "closed_form" (default) or "bruteforce".
+
+    Notes
+    -----
+    The final-step convention of §2.2 (temperature 1 when a step reveals everything) belongs to the
+    sampling loop, not to this one-round law: here k = n_masked still tempers the tokens.
+    α = 0: positions are the top-k of max_s p_i(s) and tokens are argmax (ties uniform).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> law = moment_round_law(np.array([[0.5, 0.5], [0.9, 0.1], [0.2, 0.8]]), k=2, alpha=1.0)
+    >>> round(float(law.probs.sum()), 12)
+    1.0
+    """
+    p = check_probs(probs)
+    n, V = p.shape
+    k = check_k(k, n_masked=n)
+    alpha = check_alpha(alpha)
+    check_method(method, allowed=("closed_form", "bruteforce"))
+    if method == "bruteforce":
+        from .oracle import moment_round_law_bruteforce
+
+        return moment_round_law_bruteforce(p, k=k, alpha=alpha)
+    _check_size(n, k, V)
+    sets = _all_sets(n, k)
+    common = dict(sets=sets, vocab_size=V, k=k, n_masked=n, sampler="moment", alpha=alpha, method="closed_form")
+    if alpha == inf:
+        return RoundLaw(probs=_token_product(p[sets]) / comb(n, k), **common)
+    if alpha == 0.0:
+        set_p = _deterministic_topk_set_probs(p.max(axis=1), sets)
+        return RoundLaw(probs=set_p[:, None] * _token_product(_argmax_token_law(p)[sets]), **common)
+    log_m, log_q = _moment_position_and_token_logs(p, alpha)
+    log_set = pl_set_log_prob(log_m, sets)
+    probs_cells = np.exp(log_set)[:, None] * _token_product(np.exp(log_q)[sets])
+    return RoundLaw(probs=probs_cells, **common)
+
+
+def round_law(sampler: Literal["maskgit", "moment"], probs, *, k: int, alpha: float) -> RoundLaw:
+    """Dispatch to :func:`maskgit_round_law` or :func:`moment_round_law` by name."""
+    check_method(sampler, allowed=("maskgit", "moment"), name="sampler")
+    fn = maskgit_round_law if sampler == "maskgit" else moment_round_law
+    return fn(probs, k=k, alpha=alpha)
+
+
+# ----------------------------------------------------------------------------------------------
+# ordered-tuple laws (THEORY.md §3.6: they upper-bound the set TV by data processing)
+def _all_orders(n: int, k: int) -> np.ndarray:
+    return np.array(list(itertools.permutations(range(n), k)), dtype=np.int64).reshape(-1, k)
+
+
+def maskgit_ordered_law(probs, *, k: int, alpha: float) -> RoundLaw:
+    """Exact law of MaskGIT's revealed positions *in confidence order*, with tokens (0 < α < ∞).
+
+    Spec: THEORY.md §3.6. The integrand of an ordered cell (i_1, …, i_k) is
+    a_{i_k}(t) · P(E_{i_1} < … < E_{i_{k−1}} < t) · Π_{j∉K} φ_j(t); the inner probability is a signed
+    sum of exponentials built by the recursion Q_m(t) = ∫_0^t w e^{−ws} Q_{m−1}(s) ds (absolute error
+    ~1e-16, the only kind that matters for probabilities).
+    """
+    p = check_probs(probs)
+    n, V = p.shape
+    k = check_k(k, n_masked=n)
+    alpha = check_alpha(alpha)
+    if not 0.0 < alpha < inf:
+        raise ValueError(f"alpha must satisfy 0 < alpha < inf for the ordered law; got alpha={alpha!r}")
+    _check_size(n, k, V, ordered=True)
+    orders = _all_orders(n, k)
+    log_w = maskgit_log_weights(p, alpha)
+    grid = race_grid(p, log_w, k)
+    fac = race_node_factors(p, log_w, grid)
+    log_t = grid.log_t
+    T = log_t.size
+    out = np.empty((orders.shape[0], V ** k))
+    for c, order in enumerate(orders):
+        E = np.exp(fac.log_phi_total - fac.log_phi[order].sum(axis=0))  # (T,) Π_{j∉K} φ_j
+        # Q_m(t) = Π_{l≤m} p(x_l) · P(E_1 < … < E_m < t) as Σ_r coef_r · exp(−rate_r t);
+        # each term is (coef (V^m,), log rate (V^m,)), a rate of 0 being log rate −inf.
+        terms = [(np.ones(1), np.array([-np.inf]))]
+        for m in range(k - 1):
+            lw_m, p_m = log_w[order[m]], p[order[m]]  # (V,)
+            const = 0.0
+            new_terms = []
+            for coef, lrate in terms:
+                lsum = np.logaddexp(lrate[:, None], lw_m[None, :])  # log(λ + w), (V^m, V)
+                with np.errstate(invalid="ignore"):
+                    ratio = np.where(np.isneginf(lw_m)[None, :], 0.0, np.exp(lw_m[None, :] - lsum))
+                cr = (coef[:, None] * ratio * p_m[None, :]).reshape(-1)
+                const = const + cr
+                new_terms.append((-cr, lsum.reshape(-1)))
+            terms = [(const, np.full(const.shape, -np.inf))] + new_terms
+        Q = sum(coef[:, None] * _safe_exp_rate(lrate, log_t) for coef, lrate in terms)  # (V^{k−1}, T)
+        a_last = fac.a[order[-1]]  # (V, T)
+        out[c] = (Q[:, None, :] * a_last[None, :, :]).reshape(-1, T) @ E
+    return RoundLaw(sets=orders, probs=out, vocab_size=V, k=k, n_masked=n, sampler="maskgit", alpha=alpha,
+                    truncation=grid.truncation, quad_error=grid.truncation, ordered=True)
+
+
+def _safe_exp_rate(log_rate: np.ndarray, log_t: np.ndarray) -> np.ndarray:
+    """exp(−rate·t) for log-rates (−inf rate gives 1)."""
+    return np.exp(-np.exp(log_rate[:, None] + log_t[None, :]))
+
+
+def moment_ordered_law(probs, *, k: int, alpha: float) -> RoundLaw:
+    """Exact law of the moment sampler's positions in Gumbel-top-k order, with tokens (0 < α < ∞).
+
+    Spec: THEORY.md §3.1/§3.3 — ordered Plackett–Luce on m times Π p^β/m.
+    """
+    p = check_probs(probs)
+    n, V = p.shape
+    k = check_k(k, n_masked=n)
+    alpha = check_alpha(alpha)
+    if not 0.0 < alpha < inf:
+        raise ValueError(f"alpha must satisfy 0 < alpha < inf for the ordered law; got alpha={alpha!r}")
+    _check_size(n, k, V, ordered=True)
+    orders = _all_orders(n, k)
+    log_m, log_q = _moment_position_and_token_logs(p, alpha)
+    pos = np.exp(pl_ordered_log_prob(log_m, orders))
+    return RoundLaw(sets=orders, probs=pos[:, None] * _token_product(np.exp(log_q)[orders]), vocab_size=V, k=k,
+                    n_masked=n, sampler="moment", alpha=alpha, ordered=True, method="closed_form")
