@@ -87,6 +87,14 @@ class RaceGrid:
     n_panels: int
 
 
+def fast_logsumexp(x: np.ndarray, axis: int) -> np.ndarray:
+    """log Σ exp(x) along ``axis`` for real arrays (−inf where every entry is −inf); lean hot-path version."""
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    with np.errstate(divide="ignore"):
+        return np.squeeze(m, axis=axis) + np.log(np.sum(np.exp(x - m), axis=axis))
+
+
 def _wt(log_w: np.ndarray, log_t: np.ndarray) -> np.ndarray:
     """w·t on the (n, V, T) grid; capped at e^700 (where e^{-wt} is already 0) so x·e^{-x} stays 0, not NaN."""
     return np.exp(np.minimum(log_w[:, :, None] + log_t[None, None, :], 700.0))
@@ -211,31 +219,43 @@ def race_grid(probs: np.ndarray, log_w: np.ndarray, k: int, *, tol_drop: float =
                 panels.append((fb[q], fb[q + 1], fm))
     panels.insert(0, (None, log_t0, cdf_t0))
 
-    # Adaptive refinement against the exact E_(k)-mass of each panel.
+    # Adaptive refinement against the exact E_(k)-mass of each panel, breadth-first so that each
+    # round costs one batched DP call for the densities and one for the CDF at the midpoints.
     log_ts, wks, wgs = [], [], []
     mass_check = 0.0
-    stack = [(a, b, m, 0) for (a, b, m) in reversed(panels)]
-    while stack:
-        a, b, m, depth = stack.pop()
-        lt, wk, wg = _panel_nodes(a, b)
-        _, dens = order_statistic_cdf(probs, log_w, lt, k, homogeneous_count=homogeneous_count)
-        err = abs(float(np.dot(wk, dens)) - m)
-        if err > tol_panel and depth < max_depth:
-            if a is None:
-                mid = b - step
-                m_left = float(cdf(np.array([mid]))[0])
-                stack.append((mid, b, m - m_left, depth + 1))
-                stack.append((None, mid, m_left, depth + 1))
+    pending = [(a, b, m) for (a, b, m) in panels]
+    for depth in range(max_depth + 1):
+        if not pending:
+            break
+        nodes = [_panel_nodes(a, b) for (a, b, _) in pending]
+        _, dens = order_statistic_cdf(probs, log_w, np.concatenate([lt for lt, _, _ in nodes]), k,
+                                      homogeneous_count=homogeneous_count)
+        dens = dens.reshape(len(pending), GK_NODES.size)
+        errs = np.abs(np.einsum("pn,pn->p", np.stack([wk for _, wk, _ in nodes]), dens)
+                      - np.array([m for (_, _, m) in pending]))
+        split = []
+        for (panel, (lt, wk, wg), err) in zip(pending, nodes, errs):
+            if err > tol_panel and depth < max_depth:
+                split.append(panel)
             else:
-                mid = 0.5 * (a + b)
-                m_left = float(cdf(np.array([mid]))[0] - cdf(np.array([a]))[0])
-                stack.append((mid, b, m - m_left, depth + 1))
-                stack.append((a, mid, m_left, depth + 1))
-            continue
-        mass_check += err
-        log_ts.append(lt)
-        wks.append(wk)
-        wgs.append(wg)
+                mass_check += float(err)
+                log_ts.append(lt)
+                wks.append(wk)
+                wgs.append(wg)
+        if not split:
+            break
+        mids = np.array([b - step if a is None else 0.5 * (a + b) for (a, b, _) in split])
+        lefts = np.array([-np.inf if a is None else a for (a, _, _) in split])
+        cm = cdf(mids)
+        ca = np.where(np.isneginf(lefts), 0.0, cdf(np.where(np.isneginf(lefts), mids, lefts)))
+        pending = []
+        for (a, b, m), mid, c_mid, c_a in zip(split, mids, cm, ca):
+            m_left = c_mid - c_a
+            pending += [(a, mid, m_left), (mid, b, m - m_left)]
+    order = np.argsort([lt[0] for lt in log_ts], kind="stable")
+    log_ts = [log_ts[i] for i in order]
+    wks = [wks[i] for i in order]
+    wgs = [wgs[i] for i in order]
     return RaceGrid(
         log_t=np.concatenate(log_ts),
         weight_kronrod=np.concatenate(wks),
