@@ -14,7 +14,8 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-from scipy.special import logsumexp
+
+from .race import fast_logsumexp
 
 __all__ = ["pl_log_complement", "pl_ordered_log_prob", "pl_set_log_prob"]
 
@@ -44,14 +45,18 @@ def pl_log_complement(log_w: np.ndarray, sets: np.ndarray) -> np.ndarray:
     lo = np.concatenate([np.full((ranks.shape[0], 1), -1), ranks], axis=1)  # previous rank
     hi = np.concatenate([ranks, np.full((ranks.shape[0], 1), n)], axis=1)  # next rank
     gaps = _logdiffexp(prefix[hi], prefix[lo + 1])  # Σ over ranks strictly between lo and hi
-    return logsumexp(gaps, axis=1)
+    return fast_logsumexp(gaps, axis=1)
 
 
-def pl_ordered_log_prob(log_w: np.ndarray, orders: np.ndarray) -> np.ndarray:
-    """log P(the top-k, in order, equals each row of ``orders``) under Gumbel-top-k with weights w."""
+def pl_ordered_log_prob(log_w: np.ndarray, orders: np.ndarray, *, log_rest: np.ndarray | None = None) -> np.ndarray:
+    """log P(the top-k, in order, equals each row of ``orders``) under Gumbel-top-k with weights w.
+
+    ``log_rest`` (optional) is :func:`pl_log_complement` of the same rows, when the caller has it.
+    """
     log_w = np.asarray(log_w, dtype=np.float64)
     orders = np.atleast_2d(np.asarray(orders, dtype=np.int64))
-    log_rest = pl_log_complement(log_w, orders)  # (n,)
+    if log_rest is None:
+        log_rest = pl_log_complement(log_w, orders)  # (n,)
     lw = log_w[orders]  # (n, k)
     # suffix[l] = log Σ_{l' >= l} w_{r_l'}
     suffix = np.logaddexp.accumulate(lw[:, ::-1], axis=1)[:, ::-1]
@@ -67,8 +72,10 @@ def pl_set_log_prob(log_w: np.ndarray, sets: np.ndarray) -> np.ndarray:
     if k == log_w.size:
         return np.zeros(sets.shape[0])
     if k <= MAX_K_ORDERS:
-        terms = [pl_ordered_log_prob(log_w, sets[:, list(perm)]) for perm in itertools.permutations(range(k))]
-        return logsumexp(np.stack(terms, axis=0), axis=0)
+        log_rest = pl_log_complement(log_w, sets)  # the complement does not depend on the order
+        terms = [pl_ordered_log_prob(log_w, sets[:, list(perm)], log_rest=log_rest)
+                 for perm in itertools.permutations(range(k))]
+        return fast_logsumexp(np.stack(terms, axis=0), axis=0)
     return _pl_set_log_prob_integral(log_w, sets)
 
 

@@ -1,0 +1,404 @@
+"""One-round samplers in torch (THEORY.md §2.1–§2.3).
+
+All rounds are pure functions of a batch of log-probabilities ``log_probs`` of shape (B, N, V) (any
+device, float32 or float64), a boolean ``masked`` (B, N) marking the still-masked positions, the number
+``k`` to reveal, and an explicit ``torch.Generator``. They return a :class:`RoundOutput` with the
+revealed positions and tokens, on the input's device.
+
+Noise (Gumbel and the categorical uniforms) is drawn in ``noise_dtype`` (float64 by default, THEORY.md
+§9: float32 noise lowers the effective temperature). Categorical draws use the inverse CDF in
+``noise_dtype``; zero-probability tokens are never drawn.
+
+**Tie convention:** deterministic position rules (α = 0, confidence, margin, entropy without noise)
+break ties (exact equality) uniformly at random, which is the limit of their noisy versions.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import torch
+
+from ._validation import check_alpha, check_unit_interval
+
+__all__ = [
+    "RoundOutput",
+    "to_log_probs",
+    "gumbel_noise",
+    "sample_categorical",
+    "topk_positions",
+    "maskgit_round",
+    "moment_round",
+    "cts_round",
+    "PositionRule",
+    "UniformRule",
+    "MomentRule",
+    "ConfidenceRule",
+    "MarginRule",
+    "EntropyRule",
+    "FixedOrderRule",
+    "HybridRule",
+    "TokenTransform",
+    "Identity",
+    "Temperature",
+]
+
+
+@dataclass(frozen=True)
+class RoundOutput:
+    """Positions (B, k) and tokens (B, k) revealed by one round (int64, input device)."""
+
+    positions: torch.Tensor
+    tokens: torch.Tensor
+
+
+def to_log_probs(x: torch.Tensor, *, kind: Literal["logits", "probs", "log_probs"] = "logits") -> torch.Tensor:
+    """Normalise model output to log-probabilities over the last axis."""
+    if kind == "logits":
+        return torch.log_softmax(x, dim=-1)
+    if kind == "probs":
+        return torch.log(x)
+    if kind == "log_probs":
+        return x
+    raise ValueError(f"unknown kind={kind!r}; allowed values are 'logits', 'probs', 'log_probs'")
+
+
+def _check_round_inputs(log_probs: torch.Tensor, masked: torch.Tensor | None, k: int) -> torch.Tensor:
+    if not isinstance(log_probs, torch.Tensor) or log_probs.ndim != 3:
+        shape = tuple(log_probs.shape) if isinstance(log_probs, torch.Tensor) else type(log_probs).__name__
+        raise ValueError(f"log_probs must be a tensor of shape (batch, n_positions, vocab_size); got {shape}")
+    B, N, V = log_probs.shape
+    if V < 2:
+        raise ValueError(f"log_probs must have vocab_size >= 2; got vocab_size={V}")
+    if masked is None:
+        masked = torch.ones(B, N, dtype=torch.bool, device=log_probs.device)
+    elif masked.shape != (B, N):
+        raise ValueError(f"masked must have shape (batch, n_positions)=({B}, {N}); got {tuple(masked.shape)}")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise TypeError(f"k must be an integer; got {k!r}")
+    n_min = int(masked.sum(dim=1).min())
+    if not 1 <= k <= n_min:
+        raise ValueError(f"k must satisfy 1 <= k <= n_masked={n_min} (fewest masked positions in the batch); got k={k}")
+    return masked
+
+
+def gumbel_noise(shape, *, generator: torch.Generator | None, device, dtype=torch.float64) -> torch.Tensor:
+    """Standard Gumbel noise −log(−log U), U ~ U[0, 1) clamped at the smallest normal (finite always)."""
+    u = torch.rand(shape, generator=generator, device=device, dtype=dtype)
+    return -torch.log(-torch.log(u.clamp_min(torch.finfo(dtype).tiny)))
+
+
+def sample_categorical(log_weights: torch.Tensor, *, generator: torch.Generator | None,
+                       dtype=torch.float64) -> torch.Tensor:
+    """One draw per row from the categorical ∝ exp(log_weights) (unnormalised), by inverse CDF in ``dtype``."""
+    lw = log_weights.to(dtype)
+    w = torch.exp(lw - lw.amax(dim=-1, keepdim=True))
+    cdf = torch.cumsum(w, dim=-1)
+    u = torch.rand(cdf.shape[:-1] + (1,), generator=generator, device=cdf.device, dtype=dtype) * cdf[..., -1:]
+    idx = torch.searchsorted(cdf, u, right=True).squeeze(-1)
+    return idx.clamp_max(cdf.shape[-1] - 1)
+
+
+def topk_positions(scores: torch.Tensor, k: int, *, generator: torch.Generator | None = None,
+                   random_ties: bool = False) -> torch.Tensor:
+    """Indices of the k largest scores per row (−inf = unavailable); ties uniformly random if asked."""
+    if not random_ties:
+        return torch.topk(scores, k, dim=-1).indices
+    B, N = scores.shape
+    perm = torch.argsort(torch.rand(B, N, generator=generator, device=scores.device), dim=-1)
+    shuffled = scores.gather(1, perm)
+    order = torch.sort(shuffled, dim=-1, descending=True, stable=True).indices[:, :k]
+    return perm.gather(1, order)
+
+
+# ---------------------------------------------------------------------------------------------
+# MaskGIT (sample-then-choose)
+def maskgit_round(log_probs: torch.Tensor, *, k: int, alpha: float, masked: torch.Tensor | None = None,
+                  generator: torch.Generator | None = None, noise_dtype=torch.float64) -> RoundOutput:
+    """One MaskGIT round ([H] Algorithm 1, THEORY.md §2.1).
+
+    For every masked i: x̃_i ~ p_i and c_i = log p_i(x̃_i) + α g_i; reveal x̃ at the top-k of c.
+    α = ∞: uniform positions (scores are the Gumbels alone); α = 0: top-k of p_i(x̃_i), ties random.
+
+    Parameters
+    ----------
+    log_probs : (B, N, V) tensor.  k : 1 ≤ k ≤ masked count.  alpha : in [0, inf].
+    masked : (B, N) bool, default all True.  generator : torch.Generator for reproducibility.
+
+    Examples
+    --------
+    >>> import torch
+    >>> lp = torch.log(torch.tensor([[[0.5, 0.5], [0.9, 0.1], [0.2, 0.8]]], dtype=torch.float64))
+    >>> out = maskgit_round(lp, k=2, alpha=1.0, generator=torch.Generator().manual_seed(0))
+    >>> tuple(out.positions.shape), tuple(out.tokens.shape)
+    ((1, 2), (1, 2))
+    """
+    masked = _check_round_inputs(log_probs, masked, k)
+    alpha = check_alpha(alpha)
+    B, N, V = log_probs.shape
+    cand = sample_categorical(log_probs, generator=generator, dtype=noise_dtype)  # (B, N)
+    conf = log_probs.gather(-1, cand.unsqueeze(-1)).squeeze(-1).to(noise_dtype)  # log p_i(x̃_i)
+    if alpha == math.inf:
+        scores = gumbel_noise((B, N), generator=generator, device=log_probs.device, dtype=noise_dtype)
+    elif alpha == 0.0:
+        scores = conf
+    else:
+        scores = conf + alpha * gumbel_noise((B, N), generator=generator, device=log_probs.device, dtype=noise_dtype)
+    scores = scores.masked_fill(~masked, -math.inf)
+    pos = topk_positions(scores, k, generator=generator, random_ties=alpha == 0.0)
+    return RoundOutput(positions=pos, tokens=cand.gather(1, pos))
+
+
+# ---------------------------------------------------------------------------------------------
+# position rules and token transforms (choose-then-sample, [H] Algorithm 3)
+@dataclass(frozen=True)
+class PositionRule:
+    """Base class: a rule scores positions from the predictions; ``select`` keeps the top-k masked ones.
+
+    A rule never looks at token draws that are later discarded (THEORY.md §2.3).
+    """
+
+    def scores(self, log_probs: torch.Tensor, *, generator, noise_dtype) -> torch.Tensor:  # pragma: no cover
+        raise NotImplementedError
+
+    @property
+    def deterministic(self) -> bool:
+        return False
+
+    def select(self, log_probs: torch.Tensor, *, k: int, masked: torch.Tensor, generator=None,
+               noise_dtype=torch.float64) -> torch.Tensor:
+        s = self.scores(log_probs, generator=generator, noise_dtype=noise_dtype).masked_fill(~masked, -math.inf)
+        return topk_positions(s, k, generator=generator, random_ties=self.deterministic)
+
+
+def _noisy(score: torch.Tensor, noise: float, generator, noise_dtype) -> torch.Tensor:
+    score = score.to(noise_dtype)
+    if noise == 0.0:
+        return score
+    return score + noise * gumbel_noise(score.shape, generator=generator, device=score.device, dtype=noise_dtype)
+
+
+@dataclass(frozen=True)
+class UniformRule(PositionRule):
+    """Uniformly random positions (MDLM / ancestral order)."""
+
+    def scores(self, log_probs, *, generator, noise_dtype):
+        B, N, _ = log_probs.shape
+        return gumbel_noise((B, N), generator=generator, device=log_probs.device, dtype=noise_dtype)
+
+
+@dataclass(frozen=True)
+class MomentRule(PositionRule):
+    """Plackett–Luce on the moments m_i = Σ_s p_i(s)^β, β = 1 + 1/α ([H] Algorithm 2).
+
+    ``deterministic=True`` gives the top-k of m (the noiseless limit). α = 0 ranks by max_s p_i(s).
+    """
+
+    alpha: float = 1.0
+    deterministic_order: bool = False
+
+    def __post_init__(self):
+        check_alpha(self.alpha, name="alpha")
+
+    @property
+    def deterministic(self) -> bool:
+        return self.deterministic_order or self.alpha == 0.0
+
+    def scores(self, log_probs, *, generator, noise_dtype):
+        if self.alpha == 0.0:
+            score = log_probs.amax(dim=-1)
+        elif self.alpha == math.inf:
+            score = torch.zeros(log_probs.shape[:2], device=log_probs.device)
+        else:
+            score = torch.logsumexp((1.0 + 1.0 / self.alpha) * log_probs, dim=-1)  # log m_i
+        return _noisy(score, 0.0 if self.deterministic else 1.0, generator, noise_dtype)
+
+
+@dataclass(frozen=True)
+class ConfidenceRule(PositionRule):
+    """Highest max_s p_i(s) first; optional Gumbel noise of scale ``noise`` on log-confidence."""
+
+    noise: float = 0.0
+
+    @property
+    def deterministic(self) -> bool:
+        return self.noise == 0.0
+
+    def scores(self, log_probs, *, generator, noise_dtype):
+        return _noisy(log_probs.amax(dim=-1), self.noise, generator, noise_dtype)
+
+
+@dataclass(frozen=True)
+class MarginRule(PositionRule):
+    """Largest top-1 minus top-2 probability first; optional Gumbel noise."""
+
+    noise: float = 0.0
+
+    @property
+    def deterministic(self) -> bool:
+        return self.noise == 0.0
+
+    def scores(self, log_probs, *, generator, noise_dtype):
+        top2 = torch.topk(log_probs, 2, dim=-1).values.exp()
+        return _noisy(top2[..., 0] - top2[..., 1], self.noise, generator, noise_dtype)
+
+
+@dataclass(frozen=True)
+class EntropyRule(PositionRule):
+    """Lowest entropy first: Shannon (order = 1) or Rényi of order ``order``; optional Gumbel noise."""
+
+    order: float = 1.0
+    noise: float = 0.0
+
+    def __post_init__(self):
+        if not self.order > 0:
+            raise ValueError(f"order must be > 0 (Rényi order); got order={self.order!r}")
+
+    @property
+    def deterministic(self) -> bool:
+        return self.noise == 0.0
+
+    def scores(self, log_probs, *, generator, noise_dtype):
+        lp = log_probs.to(noise_dtype)
+        if self.order == 1.0:
+            p = lp.exp()
+            h = -(p * lp.masked_fill(p == 0, 0.0)).sum(dim=-1)
+        else:
+            h = torch.logsumexp(self.order * lp, dim=-1) / (1.0 - self.order)
+        return _noisy(-h, self.noise, generator, noise_dtype)
+
+
+@dataclass(frozen=True)
+class FixedOrderRule(PositionRule):
+    """A fixed reveal order (raster, Halton, van der Corput …): the earliest not-yet-revealed first.
+
+    ``order`` is a permutation of range(N) (see :mod:`mdtheory.orders`).
+    """
+
+    order: tuple[int, ...] = field(default=())
+
+    def __post_init__(self):
+        arr = np.asarray(self.order, dtype=np.int64)
+        if arr.ndim != 1 or not np.array_equal(np.sort(arr), np.arange(arr.size)):
+            raise ValueError("order must be a permutation of range(n_positions)")
+        object.__setattr__(self, "order", tuple(int(x) for x in arr))
+
+    def scores(self, log_probs, *, generator, noise_dtype):
+        N = log_probs.shape[1]
+        if len(self.order) != N:
+            raise ValueError(f"order has length {len(self.order)} but log_probs has n_positions={N}")
+        rank = torch.empty(N, dtype=noise_dtype, device=log_probs.device)
+        rank[torch.tensor(self.order, device=log_probs.device)] = torch.arange(N, dtype=noise_dtype,
+                                                                              device=log_probs.device)
+        return (-rank).expand(log_probs.shape[0], N)
+
+
+@dataclass(frozen=True)
+class HybridRule(PositionRule):
+    """Hybrid exploration/exploitation merge ([H] §4.2; see :func:`mdtheory.orders.hybrid_select`).
+
+    Take the first ⌈γk⌉ positions of ``exploit``, then fill up to k from ``explore`` skipping
+    duplicates. **Convention:** asymmetric, as in [H].
+    """
+
+    exploit: PositionRule = field(default_factory=ConfidenceRule)
+    explore: PositionRule = field(default_factory=UniformRule)
+    gamma: float = 0.5
+
+    def __post_init__(self):
+        check_unit_interval(self.gamma, name="gamma")
+
+    def select(self, log_probs, *, k, masked, generator=None, noise_dtype=torch.float64):
+        m = int(math.ceil(self.gamma * k - 1e-12))
+        chosen = []
+        avail = masked
+        if m > 0:
+            first = self.exploit.select(log_probs, k=m, masked=masked, generator=generator, noise_dtype=noise_dtype)
+            chosen.append(first)
+            avail = masked.clone()
+            avail.scatter_(1, first, False)
+        if k - m > 0:
+            chosen.append(self.explore.select(log_probs, k=k - m, masked=avail, generator=generator,
+                                              noise_dtype=noise_dtype))
+        return torch.cat(chosen, dim=1)
+
+
+@dataclass(frozen=True)
+class TokenTransform:
+    """Map the predictions at chosen positions to the log-weights tokens are drawn from."""
+
+    def __call__(self, log_probs: torch.Tensor) -> torch.Tensor:  # pragma: no cover
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Identity(TokenTransform):
+    """Tokens from p itself (temperature 1)."""
+
+    def __call__(self, log_probs):
+        return log_probs
+
+
+@dataclass(frozen=True)
+class Temperature(TokenTransform):
+    """Tokens from p^{1/τ} / Σ (τ > 0); τ = 0 gives the argmax (ties uniform)."""
+
+    tau: float = 1.0
+
+    def __post_init__(self):
+        if not (self.tau >= 0 and math.isfinite(self.tau)):
+            raise ValueError(f"tau must be finite and >= 0; got tau={self.tau!r}")
+
+    def __call__(self, log_probs):
+        if self.tau == 0.0:
+            top = log_probs == log_probs.amax(dim=-1, keepdim=True)
+            return torch.where(top, 0.0, -math.inf).to(log_probs.dtype)
+        return log_probs / self.tau
+
+
+def cts_round(log_probs: torch.Tensor, *, k: int, position_rule: PositionRule,
+              token_transform: TokenTransform = Identity(), masked: torch.Tensor | None = None,
+              generator: torch.Generator | None = None, noise_dtype=torch.float64) -> RoundOutput:
+    """One choose-then-sample round ([H] Algorithm 3, THEORY.md §2.3): positions first, then tokens.
+
+    Only the k chosen rows are transformed and sampled.
+    """
+    masked = _check_round_inputs(log_probs, masked, k)
+    pos = position_rule.select(log_probs, k=k, masked=masked, generator=generator, noise_dtype=noise_dtype)
+    rows = log_probs.gather(1, pos.unsqueeze(-1).expand(-1, -1, log_probs.shape[-1]))  # (B, k, V)
+    tokens = sample_categorical(token_transform(rows), generator=generator, dtype=noise_dtype)
+    return RoundOutput(positions=pos, tokens=tokens)
+
+
+def moment_token_transform(alpha: float) -> TokenTransform:
+    """Tokens p^β/m with β = 1 + 1/α, i.e. temperature τ = α/(1+α) (α = 0: argmax; α = ∞: identity)."""
+    alpha = check_alpha(alpha)
+    if alpha == math.inf:
+        return Identity()
+    return Temperature(tau=alpha / (1.0 + alpha))
+
+
+def moment_round(log_probs: torch.Tensor, *, k: int, alpha: float, masked: torch.Tensor | None = None,
+                 generator: torch.Generator | None = None, noise_dtype=torch.float64) -> RoundOutput:
+    """One moment-sampler round ([H] Algorithm 2, THEORY.md §2.2).
+
+    K = top-k of log m_i + g_i (Plackett–Luce on m_i = ‖p_i‖_β^β), then x_i ~ p_i^β / m_i.
+
+    Examples
+    --------
+    >>> import torch
+    >>> lp = torch.log(torch.tensor([[[0.5, 0.5], [0.9, 0.1], [0.2, 0.8]]], dtype=torch.float64))
+    >>> out = moment_round(lp, k=1, alpha=1.0, generator=torch.Generator().manual_seed(0))
+    >>> out.positions.shape[1]
+    1
+    """
+    alpha = check_alpha(alpha)
+    return cts_round(log_probs, k=k, position_rule=MomentRule(alpha=alpha),
+                     token_transform=moment_token_transform(alpha), masked=masked, generator=generator,
+                     noise_dtype=noise_dtype)
+
+
+__all__.append("moment_token_transform")

@@ -1,0 +1,219 @@
+"""The full multi-round sampling loop (THEORY.md §2).
+
+``sample(predict, seq_len=D, schedule=..., sampler=...)`` starts from an all-masked (or partially
+revealed) batch and, for each step t of the schedule, calls the prediction function on the current
+batch and reveals k_t positions with the chosen sampler.
+
+A prediction function is any callable ``predict(tokens, masked) -> Tensor`` with tokens (B, D) int64
+(``mask_id`` at masked positions), masked (B, D) bool, returning (B, D, V) logits, probabilities or
+log-probabilities (``output=``). Trained models, exact target conditionals and peers all plug in here.
+
+Conventions (also in the README):
+
+* **Annealing:** with ``anneal=True`` step t (0-based) of K uses α_t = α_0 · (1 − t/K) (MaskGIT/MAGE).
+* **Final step (§2.2, [H] App. D):** on the step that reveals every remaining position, choose-then-sample
+  samplers draw tokens at temperature 1 (α_N → ∞); MaskGIT does so automatically (k = N keeps every
+  candidate).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import torch
+
+from ._validation import check_alpha
+from .samplers import (
+    ConfidenceRule,
+    EntropyRule,
+    FixedOrderRule,
+    HybridRule,
+    Identity,
+    MomentRule,
+    PositionRule,
+    RoundOutput,
+    TokenTransform,
+    UniformRule,
+    cts_round,
+    maskgit_round,
+    moment_token_transform,
+    to_log_probs,
+)
+from .schedules import as_schedule
+
+__all__ = ["annealed_alpha", "Sampler", "MaskGIT", "Moment", "UMoment", "CTS", "SampleResult", "sample",
+           "make_sampler", "SAMPLER_NAMES"]
+
+
+def annealed_alpha(alpha0: float, step: int, n_steps: int) -> float:
+    """α_t = α_0 (1 − t/K) for step t = 0..K−1."""
+    return alpha0 * (1.0 - step / n_steps)
+
+
+@dataclass(frozen=True)
+class Sampler:
+    """Base class: ``round`` reveals k positions given the current predictions."""
+
+    def round(self, log_probs: torch.Tensor, *, k: int, masked: torch.Tensor, step: int, n_steps: int,
+              final: bool, generator: torch.Generator | None, noise_dtype) -> RoundOutput:  # pragma: no cover
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class MaskGIT(Sampler):
+    """MaskGIT (sample-then-choose, §2.1) with Gumbel scale α (annealed if asked)."""
+
+    alpha: float = 1.0
+    anneal: bool = False
+
+    def __post_init__(self):
+        check_alpha(self.alpha)
+
+    def round(self, log_probs, *, k, masked, step, n_steps, final, generator, noise_dtype):
+        a = annealed_alpha(self.alpha, step, n_steps) if self.anneal else self.alpha
+        return maskgit_round(log_probs, k=k, alpha=a, masked=masked, generator=generator, noise_dtype=noise_dtype)
+
+
+@dataclass(frozen=True)
+class CTS(Sampler):
+    """Generic choose-then-sample sampler: a position rule and a token transform (§2.3)."""
+
+    position_rule: PositionRule = field(default_factory=UniformRule)
+    token_transform: TokenTransform = field(default_factory=Identity)
+
+    def round(self, log_probs, *, k, masked, step, n_steps, final, generator, noise_dtype):
+        transform = Identity() if final else self.token_transform
+        return cts_round(log_probs, k=k, position_rule=self.position_rule, token_transform=transform,
+                         masked=masked, generator=generator, noise_dtype=noise_dtype)
+
+
+@dataclass(frozen=True)
+class Moment(Sampler):
+    """Moment sampler (§2.2): PL on m_i, tokens p^β/m; α annealed if asked; final step untempered."""
+
+    alpha: float = 1.0
+    anneal: bool = False
+
+    def __post_init__(self):
+        check_alpha(self.alpha)
+
+    def round(self, log_probs, *, k, masked, step, n_steps, final, generator, noise_dtype):
+        a = annealed_alpha(self.alpha, step, n_steps) if self.anneal else self.alpha
+        inner = CTS(MomentRule(alpha=a), moment_token_transform(a))
+        return inner.round(log_probs, k=k, masked=masked, step=step, n_steps=n_steps, final=final,
+                           generator=generator, noise_dtype=noise_dtype)
+
+
+@dataclass(frozen=True)
+class UMoment(Sampler):
+    """**Convention** (§2.3): uniform positions with moment tokens p^β/m — isolates the temperature effect."""
+
+    alpha: float = 1.0
+    anneal: bool = False
+
+    def __post_init__(self):
+        check_alpha(self.alpha)
+
+    def round(self, log_probs, *, k, masked, step, n_steps, final, generator, noise_dtype):
+        a = annealed_alpha(self.alpha, step, n_steps) if self.anneal else self.alpha
+        inner = CTS(UniformRule(), moment_token_transform(a))
+        return inner.round(log_probs, k=k, masked=masked, step=step, n_steps=n_steps, final=final,
+                           generator=generator, noise_dtype=noise_dtype)
+
+
+@dataclass(frozen=True)
+class SampleResult:
+    """Output of :func:`sample`: tokens (B, D), the step at which each position was revealed (B, D; −1
+    for positions given in the prompt), and the schedule used."""
+
+    tokens: torch.Tensor
+    reveal_step: torch.Tensor
+    schedule: np.ndarray
+
+
+def sample(predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seq_len: int,
+           schedule: str | Sequence[int] | np.ndarray, sampler: Sampler, n_steps: int | None = None,
+           batch_size: int = 1, output: Literal["logits", "probs", "log_probs"] = "logits", mask_id: int = 0,
+           init_tokens: torch.Tensor | None = None, init_masked: torch.Tensor | None = None,
+           generator: torch.Generator | None = None, device: str | torch.device = "cpu",
+           noise_dtype=torch.float64) -> SampleResult:
+    """Run a sampler for a whole schedule (THEORY.md §2).
+
+    Parameters
+    ----------
+    predict : callable (tokens (B, D) int64, masked (B, D) bool) → (B, D, V) tensor.
+    seq_len : D.  schedule : a name from :data:`mdtheory.schedules.SCHEDULE_NAMES` (with ``n_steps``) or
+        an explicit list of sizes summing to the number of masked positions.
+    sampler : a :class:`Sampler` (``MaskGIT``, ``Moment``, ``UMoment``, ``CTS``).
+    init_tokens, init_masked : optional (B, D) prompt: revealed tokens and the masked pattern; every row
+        must have the same number of masked positions.
+
+    Returns
+    -------
+    SampleResult
+    """
+    if not isinstance(sampler, Sampler):
+        raise TypeError(f"sampler must be an mdtheory.sampling.Sampler; got {type(sampler).__name__}")
+    device = torch.device(device)
+    if init_masked is None:
+        masked = torch.ones(batch_size, seq_len, dtype=torch.bool, device=device)
+        tokens = torch.full((batch_size, seq_len), mask_id, dtype=torch.long, device=device)
+    else:
+        masked = init_masked.to(device=device, dtype=torch.bool).clone()
+        if init_tokens is None or init_tokens.shape != masked.shape or masked.shape[1] != seq_len:
+            raise ValueError(f"init_tokens and init_masked must both have shape (batch, seq_len={seq_len})")
+        tokens = torch.where(masked, torch.as_tensor(mask_id, device=device), init_tokens.to(device).long())
+    counts = masked.sum(dim=1)
+    if not bool(torch.all(counts == counts[0])):
+        raise ValueError(f"every row must have the same number of masked positions; got {counts.tolist()}")
+    sizes = as_schedule(schedule, seq_len=int(counts[0]), n_steps=n_steps)
+    reveal_step = torch.full(tokens.shape, -1, dtype=torch.long, device=device)
+    K = len(sizes)
+    for t, k in enumerate(sizes):
+        out = predict(tokens, masked)
+        if out.ndim != 3 or out.shape[:2] != tokens.shape:
+            raise ValueError(f"predict must return (batch, seq_len, vocab_size)=({tokens.shape[0]}, {seq_len}, V); "
+                             f"got {tuple(out.shape)}")
+        lp = to_log_probs(out, kind=output)
+        r = sampler.round(lp, k=int(k), masked=masked, step=t, n_steps=K, final=t == K - 1,
+                          generator=generator, noise_dtype=noise_dtype)
+        tokens.scatter_(1, r.positions, r.tokens)
+        masked.scatter_(1, r.positions, False)
+        reveal_step.scatter_(1, r.positions, t)
+    return SampleResult(tokens=tokens, reveal_step=reveal_step, schedule=sizes)
+
+
+SAMPLER_NAMES = ("maskgit", "moment", "umoment", "uniform", "confidence", "entropy", "halton", "raster",
+                 "hybrid")
+
+
+def make_sampler(name: str, *, alpha: float = 1.0, anneal: bool = False, gamma: float = 0.5,
+                 order: Sequence[int] | None = None) -> Sampler:
+    """Build a sampler by name (CLI/simulation convenience). ``order`` is required for fixed orders
+    (``halton``, ``raster``) and for the exploration side of ``hybrid`` (a Halton order, say)."""
+    if name == "maskgit":
+        return MaskGIT(alpha=alpha, anneal=anneal)
+    if name == "moment":
+        return Moment(alpha=alpha, anneal=anneal)
+    if name == "umoment":
+        return UMoment(alpha=alpha, anneal=anneal)
+    if name == "uniform":
+        return CTS(UniformRule())
+    if name == "confidence":
+        return CTS(ConfidenceRule())
+    if name == "entropy":
+        return CTS(EntropyRule())
+    if name in ("halton", "raster"):
+        if order is None:
+            raise ValueError(f"sampler {name!r} needs an explicit order")
+        return CTS(FixedOrderRule(tuple(order)))
+    if name == "hybrid":
+        explore = FixedOrderRule(tuple(order)) if order is not None else UniformRule()
+        return CTS(HybridRule(exploit=MomentRule(alpha=alpha), explore=explore, gamma=gamma),
+                   moment_token_transform(alpha))
+    raise ValueError(f"unknown sampler {name!r}; allowed values are {', '.join(map(repr, SAMPLER_NAMES))}")
+
+
