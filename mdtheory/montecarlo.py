@@ -1,0 +1,104 @@
+"""Monte-Carlo methodology (THEORY.md §9): empirical one-round laws and tests against exact laws.
+
+* :func:`empirical_round_counts` runs a real sampler round (any callable with the signature of
+  :func:`mdtheory.samplers.maskgit_round`) on a batch of identical copies of ``probs`` and counts the
+  (set, tokens) cells in the layout of :class:`~mdtheory.laws.RoundLaw`.
+* :func:`chisquare_test` — Pearson χ² of counts against an exact law. Cells with expected count < 5 are
+  pooled into one bin (scipy's discrete χ² rule); cells outside the law's support must be empty.
+  Pass/fail at a stated false-alarm rate.
+* :func:`tv_estimate` — plug-in TV between the empirical and exact laws with a bootstrap-free upper
+  confidence bound from the multinomial concentration (Bretagnolle–Huber–Carol / L1 deviation):
+  P(‖p̂ − p‖₁ ≥ ε) ≤ 2^{c} e^{−nε²/2} for c cells.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from scipy.stats import chi2
+
+from .laws import RoundLaw
+
+__all__ = ["empirical_round_counts", "ChiSquareResult", "chisquare_test", "tv_estimate"]
+
+
+def empirical_round_counts(round_fn: Callable, probs: np.ndarray, *, k: int, n_samples: int, seed: int,
+                           device: str = "cpu", batch: int = 200_000, **round_kwargs) -> np.ndarray:
+    """Counts of each (set, tokens) cell over ``n_samples`` seeded rounds; shape (n_sets, V**k)."""
+    from math import comb
+    import itertools
+
+    probs = np.asarray(probs, dtype=np.float64)
+    n, V = probs.shape
+    sets = list(itertools.combinations(range(n), k))
+    index = np.full((n + 1,) * k, -1, dtype=np.int64)
+    for c, s in enumerate(sets):
+        index[s] = c
+    counts = np.zeros((comb(n, k), V ** k), dtype=np.int64)
+    gen = torch.Generator(device=device).manual_seed(seed)
+    with np.errstate(divide="ignore"):
+        lp_row = torch.tensor(np.log(probs), device=device)
+    done = 0
+    while done < n_samples:
+        b = min(batch, n_samples - done)
+        out = round_fn(lp_row.expand(b, -1, -1), k=k, generator=gen, **round_kwargs)
+        pos, tok = out.positions.cpu().numpy(), out.tokens.cpu().numpy()
+        order = np.argsort(pos, axis=1)
+        pos, tok = np.take_along_axis(pos, order, 1), np.take_along_axis(tok, order, 1)
+        set_id = index[tuple(pos.T)]
+        tok_id = np.ravel_multi_index(tuple(tok.T), (V,) * k)
+        np.add.at(counts, (set_id, tok_id), 1)
+        done += b
+    return counts
+
+
+@dataclass(frozen=True)
+class ChiSquareResult:
+    """Pearson χ² of counts against an exact law. ``passed`` iff statistic ≤ critical value at
+    ``false_alarm`` and no count falls outside the support."""
+
+    statistic: float
+    dof: int
+    critical_value: float
+    p_value: float
+    false_alarm: float
+    n_samples: int
+    off_support: int
+    passed: bool
+
+
+def chisquare_test(counts: np.ndarray, law: RoundLaw, *, false_alarm: float = 1e-4) -> ChiSquareResult:
+    """χ² goodness of fit of ``counts`` (layout of ``law.probs``) to the exact law."""
+    obs = np.asarray(counts, dtype=np.float64).ravel()
+    p = law.probs.ravel()
+    n = obs.sum()
+    exp = p * n
+    off = int(obs[p <= 0].sum())
+    big = exp >= 5
+    o = np.concatenate([obs[big], [obs[~big & (p > 0)].sum()]])
+    e = np.concatenate([exp[big], [exp[~big & (p > 0)].sum()]])
+    keep = e > 0
+    o, e = o[keep], e[keep]
+    stat = float(((o - e) ** 2 / e).sum())
+    dof = max(1, o.size - 1)
+    crit = float(chi2.isf(false_alarm, dof))
+    return ChiSquareResult(statistic=stat, dof=dof, critical_value=crit, p_value=float(chi2.sf(stat, dof)),
+                           false_alarm=false_alarm, n_samples=int(n), off_support=off,
+                           passed=bool(stat <= crit and off == 0))
+
+
+def tv_estimate(counts: np.ndarray, law: RoundLaw, *, confidence: float = 0.99):
+    """(plug-in TV, upper confidence bound on the true TV) between the sampler and the exact law.
+
+    The bound uses ‖p̂ − p‖₁ ≤ ε with ε = sqrt(2 (c log 2 + log(1/δ)) / n), c = number of support cells.
+    """
+    obs = np.asarray(counts, dtype=np.float64).ravel()
+    n = obs.sum()
+    tv = 0.5 * float(np.abs(obs / n - law.probs.ravel()).sum())
+    c = int((law.probs.ravel() > 0).sum() + (obs[law.probs.ravel() <= 0] > 0).sum())
+    eps = math.sqrt(2.0 * (c * math.log(2.0) + math.log(1.0 / (1.0 - confidence))) / n)
+    return tv, tv + 0.5 * eps

@@ -1,0 +1,82 @@
+"""The theorem registry behind ``mdtheory verify`` (THEORY.md §4, §8; issue #3 extends it).
+
+Each statement is a :class:`Check`: a name, its spec section, the statement as text, optionally a
+sympy form of its bound, and a ``run(**params)`` that returns (value, bound, details). A check passes
+when ``value <= bound``; ``slack = bound − value``. Checks are registered with :func:`register` in the
+modules of :mod:`mdtheory.checks`; ``fast=False`` checks run only with ``verify --full``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+__all__ = ["Check", "CheckResult", "REGISTRY", "register", "all_checks"]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Outcome of one check: value ≤ bound passes; slack = bound − value."""
+
+    name: str
+    section: str
+    value: float
+    bound: float
+    slack: float
+    passed: bool
+    seconds: float
+    details: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {f: getattr(self, f) for f in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class Check:
+    """A registered statement with its executable check."""
+
+    name: str
+    section: str
+    statement: str
+    run: Callable[..., tuple[float, float, dict]]
+    fast: bool = True
+    expression: str | None = None  # sympy-parsable form of the bound, where it has a closed form
+
+    def sympy_expression(self):
+        """The bound as a sympy expression (None when the statement has no closed form)."""
+        if self.expression is None:
+            return None
+        import sympy
+
+        return sympy.sympify(self.expression)
+
+    def check(self, **params) -> CheckResult:
+        t0 = time.perf_counter()
+        value, bound, details = self.run(**params)
+        value, bound = float(value), float(bound)
+        return CheckResult(name=self.name, section=self.section, value=value, bound=bound, slack=bound - value,
+                           passed=bool(value <= bound), seconds=time.perf_counter() - t0, details=details)
+
+
+REGISTRY: dict[str, Check] = {}
+
+
+def register(name: str, section: str, statement: str, *, fast: bool = True, expression: str | None = None):
+    """Decorator: register ``fn(**params) -> (value, bound, details)`` as a check."""
+
+    def deco(fn):
+        if name in REGISTRY:
+            raise ValueError(f"check {name!r} is already registered")
+        REGISTRY[name] = Check(name=name, section=section, statement=statement, run=fn, fast=fast,
+                               expression=expression)
+        return fn
+
+    return deco
+
+
+def all_checks(*, full: bool = False) -> list[Check]:
+    """Every registered check (importing :mod:`mdtheory.checks` registers them); fast ones unless ``full``."""
+    from . import checks  # noqa: F401  (registration side effect)
+
+    return [c for c in REGISTRY.values() if full or c.fast]

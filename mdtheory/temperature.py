@@ -1,0 +1,62 @@
+"""Implicit temperature of MaskGIT (THEORY.md §4.1; re-derived form of [H] Theorem 1, Eq. 2).
+
+For large N − k, P_MG(i, x) ≈ p_i(x)^β / Σ_j m_j: positions are chosen ∝ m_i and the token at a chosen
+position follows p_i^β / m_i (temperature τ = α/(1+α)). This module gives the prediction and its exact
+error for k = 1, computed from the exact law of §3.2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validation import check_alpha, check_probs
+from .laws import _moment_position_and_token_logs, maskgit_round_law
+
+__all__ = ["implicit_temperature_prediction", "ImplicitTemperatureErrors", "implicit_temperature_errors",
+           "implicit_temperature_tau"]
+
+
+def implicit_temperature_tau(alpha: float) -> float:
+    """Token temperature implied by MaskGIT: τ = α/(1+α) = 1/β (THEORY.md §1)."""
+    alpha = check_alpha(alpha)
+    return 1.0 if alpha == np.inf else alpha / (1.0 + alpha)
+
+
+def implicit_temperature_prediction(probs, *, alpha: float):
+    """(position law m_i/Σm (N,), token law p_i^β/m_i (N, V)) predicted by Eq. 2, for 0 < α < ∞."""
+    p = check_probs(probs)
+    alpha = check_alpha(alpha)
+    if not 0 < alpha < np.inf:
+        raise ValueError(f"alpha must satisfy 0 < alpha < inf; got alpha={alpha!r}")
+    log_m, log_q = _moment_position_and_token_logs(p, alpha)
+    return np.exp(log_m - np.logaddexp.reduce(log_m)), np.exp(log_q)
+
+
+@dataclass(frozen=True)
+class ImplicitTemperatureErrors:
+    """Exact errors of the Eq. 2 prediction for one k = 1 round.
+
+    position_tv : TV between MaskGIT's position law P(i) and m_i/Σm.
+    token_tv : (N,) TV between P(x | i) and p_i^β/m_i for each position.
+    token_tv_weighted : Σ_i P(i) · token_tv[i].
+    quad_error : the quadrature error estimate of the law used.
+    """
+
+    position_tv: float
+    token_tv: np.ndarray
+    token_tv_weighted: float
+    quad_error: float
+
+
+def implicit_temperature_errors(probs, *, alpha: float) -> ImplicitTemperatureErrors:
+    """Exact TV errors of the implicit-temperature approximation at k = 1 (THEORY.md §4.1)."""
+    pos_pred, tok_pred = implicit_temperature_prediction(probs, alpha=alpha)
+    law = maskgit_round_law(probs, k=1, alpha=alpha)
+    cells = law.probs  # (N, V) since sets are the single positions in order
+    pos = cells.sum(axis=1)
+    tok = cells / pos[:, None]
+    token_tv = 0.5 * np.abs(tok - tok_pred).sum(axis=1)
+    return ImplicitTemperatureErrors(position_tv=0.5 * float(np.abs(pos - pos_pred).sum()), token_tv=token_tv,
+                                     token_tv_weighted=float(pos @ token_tv), quad_error=law.quad_error)

@@ -1,0 +1,1 @@
+"""Monte-Carlo experiment drivers (thin layers over mdtheory)."""
