@@ -94,12 +94,23 @@ def gumbel_noise(shape, *, generator: torch.Generator | None, device, dtype=torc
 def sample_categorical(log_weights: torch.Tensor, *, generator: torch.Generator | None,
                        dtype=torch.float64) -> torch.Tensor:
     """One draw per row from the categorical ∝ exp(log_weights) (unnormalised), by inverse CDF in ``dtype``."""
-    lw = log_weights.to(dtype)
-    w = torch.exp(lw - lw.amax(dim=-1, keepdim=True))
-    cdf = torch.cumsum(w, dim=-1)
-    u = torch.rand(cdf.shape[:-1] + (1,), generator=generator, device=cdf.device, dtype=dtype) * cdf[..., -1:]
-    idx = torch.searchsorted(cdf, u, right=True).squeeze(-1)
-    return idx.clamp_max(cdf.shape[-1] - 1)
+    return _sample_categorical_with_norm(log_weights, generator=generator, dtype=dtype)[0]
+
+
+def _sample_categorical_with_norm(log_weights: torch.Tensor, *, generator, dtype):
+    """(draws, log Σ_s exp(log_weights)) with one max pass, one exp pass and one cumulative sum.
+
+    The exponentials are taken in the input dtype and accumulated in ``dtype``; the uniform is drawn in
+    ``dtype``. The log-normaliser comes free from the last cumulative sum, so callers never need a
+    separate softmax/log_softmax pass over the logits.
+    """
+    mx = log_weights.amax(dim=-1, keepdim=True)
+    w = torch.exp(log_weights - mx)
+    cdf = torch.cumsum(w, dim=-1, dtype=dtype)
+    total = cdf[..., -1:]
+    u = torch.rand(total.shape, generator=generator, device=cdf.device, dtype=dtype) * total
+    idx = torch.searchsorted(cdf, u, right=True).squeeze(-1).clamp_max(cdf.shape[-1] - 1)
+    return idx, (mx.to(dtype) + torch.log(total)).squeeze(-1)
 
 
 def topk_positions(scores: torch.Tensor, k: int, *, generator: torch.Generator | None = None,
@@ -122,6 +133,8 @@ def maskgit_round(log_probs: torch.Tensor, *, k: int, alpha: float, masked: torc
 
     For every masked i: x̃_i ~ p_i and c_i = log p_i(x̃_i) + α g_i; reveal x̃ at the top-k of c.
     α = ∞: uniform positions (scores are the Gumbels alone); α = 0: top-k of p_i(x̃_i), ties random.
+    ``log_probs`` may also be unnormalised logits: each row is normalised on the fly, from the same
+    cumulative sum that draws the candidate (one pass fewer than softmax + categorical).
 
     Parameters
     ----------
@@ -139,8 +152,8 @@ def maskgit_round(log_probs: torch.Tensor, *, k: int, alpha: float, masked: torc
     masked = _check_round_inputs(log_probs, masked, k)
     alpha = check_alpha(alpha)
     B, N, V = log_probs.shape
-    cand = sample_categorical(log_probs, generator=generator, dtype=noise_dtype)  # (B, N)
-    conf = log_probs.gather(-1, cand.unsqueeze(-1)).squeeze(-1).to(noise_dtype)  # log p_i(x̃_i)
+    cand, log_norm = _sample_categorical_with_norm(log_probs, generator=generator, dtype=noise_dtype)  # (B, N)
+    conf = log_probs.gather(-1, cand.unsqueeze(-1)).squeeze(-1).to(noise_dtype) - log_norm  # log p_i(x̃_i)
     if alpha == math.inf:
         scores = gumbel_noise((B, N), generator=generator, device=log_probs.device, dtype=noise_dtype)
     elif alpha == 0.0:
@@ -208,12 +221,14 @@ class MomentRule(PositionRule):
         return self.deterministic_order or self.alpha == 0.0
 
     def scores(self, log_probs, *, generator, noise_dtype):
+        if self.alpha == math.inf:
+            return _noisy(torch.zeros(log_probs.shape[:2], device=log_probs.device), 1.0, generator, noise_dtype)
+        log_z = torch.logsumexp(log_probs, dim=-1)  # 0 for normalised rows; lets logits in directly
         if self.alpha == 0.0:
-            score = log_probs.amax(dim=-1)
-        elif self.alpha == math.inf:
-            score = torch.zeros(log_probs.shape[:2], device=log_probs.device)
+            score = log_probs.amax(dim=-1) - log_z
         else:
-            score = torch.logsumexp((1.0 + 1.0 / self.alpha) * log_probs, dim=-1)  # log m_i
+            beta = 1.0 + 1.0 / self.alpha
+            score = torch.logsumexp(beta * log_probs, dim=-1) - beta * log_z  # log m_i
         return _noisy(score, 0.0 if self.deterministic else 1.0, generator, noise_dtype)
 
 

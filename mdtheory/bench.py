@@ -1,0 +1,142 @@
+"""Performance benchmarks behind ``mdtheory bench`` and ``benchmarks/`` (medians of repeated, warmed runs).
+
+Targets (issue #2): exact TV N = 1024, k = 2, V = 4 ≤ 30 s; k = 3 at N = 256; homogeneous N = 10⁴,
+k = 64 ≤ 10 s; brute force vs quadrature crossover; sampler round throughput B = 64, N = 256,
+V = 1024 against a plain multi-pass reference round (target ≥ 1.5×).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+__all__ = ["run_benchmarks", "reference_maskgit_round", "BENCHMARKS"]
+
+
+def _median_time(fn: Callable[[], object], *, repeats: int, warmup: int = 1) -> tuple[float, list[float]]:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), times
+
+
+def reference_maskgit_round(logits: torch.Tensor, k: int, alpha: float, generator: torch.Generator):
+    """Benchmark baseline only: the plain multi-pass MaskGIT round of common implementations
+    (softmax → categorical → gather → log → add Gumbel → top-k), in the logits' dtype."""
+    B, N, V = logits.shape
+    probs = torch.softmax(logits, dim=-1)
+    cand = torch.multinomial(probs.reshape(-1, V), 1, generator=generator).reshape(B, N)
+    conf = torch.log(probs.gather(-1, cand.unsqueeze(-1)).squeeze(-1))
+    u = torch.rand(B, N, generator=generator, dtype=logits.dtype)
+    conf = conf + alpha * -torch.log(-torch.log(u.clamp_min(1e-20)))
+    pos = torch.topk(conf, k, dim=-1).indices
+    return pos, cand.gather(1, pos)
+
+
+def bench_tv_k2(quick: bool) -> dict:
+    from .distances import maskgit_moment_tv
+
+    n = 256 if quick else 1024
+    P = np.random.default_rng(0).dirichlet(np.ones(4), size=n)
+    med, times = _median_time(lambda: maskgit_moment_tv(P, k=2, alpha=1.0), repeats=1 if quick else 3, warmup=0)
+    r = maskgit_moment_tv(P, k=2, alpha=1.0) if quick else None
+    return {"name": "exact_tv_k2", "n_masked": n, "k": 2, "vocab_size": 4, "median_s": med, "times_s": times,
+            "target_s": 30.0, **({"tv": r.tv} if r else {})}
+
+
+def bench_tv_k3(quick: bool) -> dict:
+    from .distances import maskgit_moment_tv
+
+    n = 64 if quick else 256
+    P = np.random.default_rng(0).dirichlet(np.ones(4), size=n)
+    med, times = _median_time(lambda: maskgit_moment_tv(P, k=3, alpha=1.0), repeats=1, warmup=0)
+    return {"name": "exact_tv_k3", "n_masked": n, "k": 3, "vocab_size": 4, "median_s": med, "times_s": times,
+            "target_s": 30.0}
+
+
+def bench_homogeneous(quick: bool) -> dict:
+    from .homogeneous import homogeneous_maskgit_moment_tv
+
+    n, k = (1000, 16) if quick else (10_000, 64)
+    p = [0.4, 0.3, 0.2, 0.1]
+    med, times = _median_time(lambda: homogeneous_maskgit_moment_tv(p, n_masked=n, k=k, alpha=1.0),
+                              repeats=1 if quick else 3, warmup=0)
+    return {"name": "homogeneous_tv", "n_masked": n, "k": k, "vocab_size": 4, "median_s": med, "times_s": times,
+            "target_s": 10.0}
+
+
+def bench_crossover(quick: bool) -> dict:
+    """Time of brute force vs quadrature for one law (V = 3, k = 2) as N grows; brute force is
+    extrapolated (×V·N/(N−k) per extra position) past the largest N measured."""
+    from .laws import maskgit_round_law
+    from .oracle import maskgit_round_law_bruteforce
+
+    rows = []
+    n_max = 5 if quick else 7
+    rng = np.random.default_rng(0)
+    for n in range(3, n_max + 1):
+        P = rng.dirichlet(np.ones(3), size=n)
+        tb, _ = _median_time(lambda: maskgit_round_law_bruteforce(P, k=2, alpha=1.0), repeats=1, warmup=0)
+        tq, _ = _median_time(lambda: maskgit_round_law(P, k=2, alpha=1.0), repeats=3)
+        rows.append({"n_masked": n, "bruteforce_s": tb, "quadrature_s": tq})
+    tb = rows[-1]["bruteforce_s"]
+    n = n_max
+    while tb < 3600.0:
+        n += 1
+        tb *= 3 * n / (n - 2)
+        rows.append({"n_masked": n, "bruteforce_s_extrapolated": tb})
+    return {"name": "crossover", "vocab_size": 3, "k": 2, "rows": rows,
+            "bruteforce_infeasible_at_n": n, "note": "first N where brute force exceeds one hour (extrapolated)"}
+
+
+def bench_round_throughput(quick: bool) -> dict:
+    from .samplers import maskgit_round, moment_round
+
+    B, N, V = (16, 128, 512) if quick else (64, 256, 1024)
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(B, N, V, generator=g) * 3.0
+    k, alpha = 16, 1.0
+    reps = 3 if quick else 15
+    t_ref, _ = _median_time(lambda: reference_maskgit_round(logits, k, alpha, g), repeats=reps, warmup=2)
+    t_mg, _ = _median_time(lambda: maskgit_round(logits, k=k, alpha=alpha, generator=g), repeats=reps, warmup=2)
+    t_mg32, _ = _median_time(lambda: maskgit_round(logits, k=k, alpha=alpha, generator=g, noise_dtype=torch.float32),
+                             repeats=reps, warmup=2)
+    t_mo, _ = _median_time(lambda: moment_round(logits, k=k, alpha=alpha, generator=g), repeats=reps, warmup=2)
+    return {"name": "round_throughput", "batch": B, "n_masked": N, "vocab_size": V, "k": k, "threads": torch.get_num_threads(),
+            "reference_samples_per_s": B / t_ref, "maskgit_samples_per_s": B / t_mg,
+            "maskgit_float32_noise_samples_per_s": B / t_mg32, "moment_samples_per_s": B / t_mo,
+            "speedup_maskgit_vs_reference": t_ref / t_mg, "speedup_moment_vs_reference": t_ref / t_mo,
+            "median_s": {"reference": t_ref, "maskgit": t_mg, "maskgit_f32": t_mg32, "moment": t_mo}}
+
+
+BENCHMARKS = {
+    "exact_tv_k2": bench_tv_k2,
+    "exact_tv_k3": bench_tv_k3,
+    "homogeneous_tv": bench_homogeneous,
+    "crossover": bench_crossover,
+    "round_throughput": bench_round_throughput,
+}
+
+
+def run_benchmarks(*, quick: bool = False, out: str | None = None, only: list[str] | None = None) -> list[dict]:
+    results = []
+    for name, fn in BENCHMARKS.items():
+        if only and name not in only:
+            continue
+        r = fn(quick)
+        results.append(r)
+        print(json.dumps(r, default=float))
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(json.dumps(results, indent=1, default=float))
+    return results

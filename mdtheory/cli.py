@@ -1,0 +1,202 @@
+"""The ``mdtheory`` command line (a thin layer over the library).
+
+Subcommands: ``verify``, ``tv``, ``law``, ``sweep tv``, ``figures``, ``bench``. Every subcommand has
+``--help``. JSON output uses plain floats; infinite α is written as the string "inf".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["main"]
+
+
+def _alpha(text: str) -> float:
+    try:
+        a = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"alpha must be a number or 'inf'; got {text!r}") from exc
+    return a
+
+
+def _float_list(text: str) -> list[float]:
+    return [_alpha(t) for t in text.split(",") if t]
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        return [int(t) for t in text.split(",") if t]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list of integers; got {text!r}") from exc
+
+
+def _json_alpha(a: float):
+    return "inf" if math.isinf(a) else a
+
+
+def _load_probs(path: str) -> np.ndarray:
+    p = Path(path)
+    if not p.exists():
+        raise SystemExit(f"error: --probs file not found: {path}")
+    return np.load(p, allow_pickle=False)
+
+
+def _cmd_tv(args) -> int:
+    from .distances import maskgit_moment_tv
+
+    r = maskgit_moment_tv(_load_probs(args.probs), k=args.k, alpha=args.alpha)
+    d = r.to_dict()
+    d["alpha"] = _json_alpha(d["alpha"])
+    if args.json:
+        print(json.dumps(d))
+    else:
+        print(f"TV(MaskGIT, moment) = {r.tv:.15g}  (quad_error ≤ {r.quad_error:.2e}, N={r.n_masked}, k={r.k}, "
+              f"V={r.vocab_size}, alpha={r.alpha}, route={r.route})")
+    return 0
+
+
+def _cmd_law(args) -> int:
+    from .laws import maskgit_ordered_law, moment_ordered_law, round_law
+
+    P = _load_probs(args.probs)
+    if args.ordered:
+        fn = maskgit_ordered_law if args.sampler == "maskgit" else moment_ordered_law
+        law = fn(P, k=args.k, alpha=args.alpha)
+    else:
+        law = round_law(args.sampler, P, k=args.k, alpha=args.alpha)
+    probs = np.asarray(P, dtype=np.float64)
+    cells = []
+    for positions, tokens, pr in law.cells():
+        if all(probs[i, s] > 0 for i, s in zip(positions, tokens)):  # the support of the round
+            cells.append({"positions": list(positions), "tokens": list(tokens), "prob": pr})
+    out = {"sampler": args.sampler, "alpha": _json_alpha(law.alpha), "k": law.k, "n_masked": law.n_masked,
+           "vocab_size": law.vocab_size, "ordered": law.ordered, "quad_error": law.quad_error, "cells": cells}
+    if args.json:
+        print(json.dumps(out))
+    else:
+        for c in cells:
+            print(f"{c['positions']} {c['tokens']} {c['prob']:.15g}")
+        print(f"# {len(cells)} cells, total {sum(c['prob'] for c in cells):.15f}, quad_error {law.quad_error:.2e}")
+    return 0
+
+
+def _cmd_sweep_tv(args) -> int:
+    from .sweeps import run_sweep, tv_sweep_slopes, tv_sweep_task, tv_sweep_tasks
+    from .sweeps import atomic_write_text
+
+    tasks = tv_sweep_tasks(family=args.family, n_values=args.n, k_values=args.k, alpha_values=args.alpha,
+                           vocab_values=args.vocab, reps=args.reps, concentration=args.concentration, seed=args.seed)
+    out = Path(args.out)
+    rows = run_sweep(tasks, tv_sweep_task, out, progress=not args.no_progress, desc=f"sweep tv ({args.family})")
+    slopes = tv_sweep_slopes(rows)
+    atomic_write_text(out / "slopes.json", json.dumps(slopes, indent=1))
+    for s in slopes["in_n"]:
+        print(f"slope in N: k={s['k']} alpha={s['alpha']} V={s['vocab_size']}: {s['slope']:.3f} ± {s['stderr']:.3f}")
+    for s in slopes["in_k"]:
+        print(f"slope in k: N={s['n_masked']} alpha={s['alpha']} V={s['vocab_size']}: {s['slope']:.3f} ± {s['stderr']:.3f}")
+    print(f"results written to {out.resolve()} (results.csv, results.json, slopes.json)")
+    return 0
+
+
+def _cmd_figures(args) -> int:
+    from .verify import run_figures
+
+    paths = run_figures(Path(args.out), quick=args.quick, only=args.only, rng=args.seed)
+    for p in paths:
+        print(p)
+    return 0
+
+
+def _cmd_verify(args) -> int:
+    from .verify import format_table, verify
+
+    results, path = verify(args.out, full=args.full, figures=not args.no_figures, progress=not args.no_progress)
+    print(format_table(results))
+    failed = [r.name for r in results if not r.passed]
+    print(f"\nreport: {Path(path).resolve()}")
+    print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+def _cmd_bench(args) -> int:
+    from .bench import run_benchmarks
+
+    run_benchmarks(quick=args.quick, out=args.out, only=args.only)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="mdtheory", description="Exact laws, bounds and Monte-Carlo verification "
+                                 "for masked-diffusion samplers (spec: THEORY.md).")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    v = sub.add_parser("verify", help="run the registered theorem checks and write a report")
+    v.add_argument("--out", default="mdtheory-report", help="report directory (default: ./mdtheory-report)")
+    v.add_argument("--full", action="store_true", help="run every check (not only the fast set) and full figures")
+    v.add_argument("--no-figures", action="store_true", help="skip figure generation")
+    v.add_argument("--no-progress", action="store_true", help="no progress bar")
+    v.set_defaults(fn=_cmd_verify)
+
+    t = sub.add_parser("tv", help="exact TV(MaskGIT, moment) of one round (THEORY.md §3.6, §4.2)")
+    t.add_argument("--probs", required=True, help="(N, V) float64 .npy file whose rows are distributions")
+    t.add_argument("--k", type=int, required=True, help="positions revealed, 1 <= k <= N")
+    t.add_argument("--alpha", type=_alpha, required=True, help="Gumbel scale alpha >= 0 ('inf' allowed)")
+    t.add_argument("--json", action="store_true", help="print one JSON object")
+    t.set_defaults(fn=_cmd_tv)
+
+    law = sub.add_parser("law", help="exact one-round law on (set, tokens) cells (THEORY.md §3)")
+    law.add_argument("--sampler", choices=("maskgit", "moment"), required=True)
+    law.add_argument("--probs", required=True, help="(N, V) float64 .npy file")
+    law.add_argument("--k", type=int, required=True)
+    law.add_argument("--alpha", type=_alpha, required=True)
+    law.add_argument("--ordered", action="store_true", help="ordered tuples (reveal order) instead of sets")
+    law.add_argument("--json", action="store_true")
+    law.set_defaults(fn=_cmd_law)
+
+    sw = sub.add_parser("sweep", help="resumable parameter sweeps")
+    swsub = sw.add_subparsers(dest="sweep", required=True)
+    st = swsub.add_parser("tv", help="TV(MaskGIT, moment) over grids of N, k, alpha, V with log-log slopes")
+    st.add_argument("--family", choices=("dirichlet", "homogeneous"), required=True)
+    st.add_argument("--n", type=_int_list, default=[16, 32, 64, 128], help="comma list of N")
+    st.add_argument("--k", type=_int_list, default=[1, 2, 3], help="comma list of k")
+    st.add_argument("--alpha", type=_float_list, default=[0.5, 1.0, 2.0], help="comma list of alpha")
+    st.add_argument("--vocab", type=_int_list, default=[4], help="comma list of V")
+    st.add_argument("--reps", type=int, default=1, help="random instances per grid point")
+    st.add_argument("--concentration", type=float, default=1.0, help="Dirichlet concentration of the rows")
+    st.add_argument("--seed", type=int, default=0)
+    st.add_argument("--out", default="mdtheory-out/sweep-tv", help="output directory (resumes if it exists)")
+    st.add_argument("--no-progress", action="store_true")
+    st.set_defaults(fn=_cmd_sweep_tv)
+
+    f = sub.add_parser("figures", help="regenerate the paper figures (paper_figures/)")
+    f.add_argument("--out", default="mdtheory-out/figures")
+    f.add_argument("--quick", action="store_true", help="small grids (seconds)")
+    f.add_argument("--only", nargs="*", help="figure names to run (e.g. tv_vs_n)")
+    f.add_argument("--seed", type=int, default=0)
+    f.set_defaults(fn=_cmd_figures)
+
+    b = sub.add_parser("bench", help="performance benchmarks (medians; see benchmarks/)")
+    b.add_argument("--quick", action="store_true", help="smaller sizes")
+    b.add_argument("--only", nargs="*", help="benchmark names")
+    b.add_argument("--out", default=None, help="write results JSON here")
+    b.set_defaults(fn=_cmd_bench)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.fn(args))
+    except (ValueError, TypeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
