@@ -1,0 +1,105 @@
+"""mdtheory — exact laws, bounds and Monte-Carlo verification for masked-diffusion samplers.
+
+The mathematics is in THEORY.md (the "spec"); every public function cites its section.
+
+Glossary (one vocabulary, fixed; THEORY.md §1)
+-----------------------------------------------
+probs, log_probs   per-position predictions p_i(·), shape (n_masked, vocab_size) or (B, N, V)
+n_masked           N, the number of masked positions in a round
+vocab_size         V = |S|
+seq_len            D, the sequence length
+n_steps            K, the number of steps of a schedule
+k                  positions revealed in one round (1 ≤ k ≤ N)
+alpha              MaskGIT's Gumbel scale α ≥ 0 (0 and ∞ are limits)
+beta               β = 1 + 1/α;  tau = τ = 1/β = α/(1+α), the implicit token temperature
+m, log_m           moments m_i = Σ_s p_i(s)^β (position weights of the moment sampler)
+gamma              hybrid mixing γ ∈ [0, 1]
+schedule           a composition (k_1, …, k_K) of D
+_bruteforce, _quadrature, _closed_form   suffixes naming the computational route
+
+Module map
+----------
+laws (§3.2–3.3) · race (the §3.2 quadrature) · plackett_luce (§3.1) · oracle (§3.4) ·
+homogeneous (§3.5) · distances (§3.6) · temperature (§4.1) · samplers (§2.1–2.3, torch) ·
+orders (§2.3) · schedules (§2.4) · sampling (the loop, torch) · montecarlo (§9, torch) ·
+sweeps · registry/checks (``mdtheory verify``) · plot (matplotlib; not imported here) · cli.
+
+``import mdtheory`` loads numpy/scipy only; the torch-based names are imported on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from .distances import (
+    TVResult,
+    kl_divergence,
+    maskgit_moment_ordered_tv,
+    maskgit_moment_tv,
+    position_inclusion,
+    token_law_given_position,
+    tv_distance,
+)
+from .homogeneous import homogeneous_maskgit_moment_tv, homogeneous_round_laws
+from .laws import (
+    LawSizeError,
+    RoundLaw,
+    maskgit_ordered_law,
+    maskgit_round_law,
+    moment_ordered_law,
+    moment_round_law,
+    round_law,
+)
+from .oracle import maskgit_round_law_bruteforce, moment_round_law_bruteforce
+from .orders import halton_order, hybrid_select, raster_order, van_der_corput_order
+from .plackett_luce import pl_ordered_log_prob, pl_set_log_prob
+from .schedules import SCHEDULE_NAMES, schedule_sizes
+from .sweeps import fit_loglog_slope, run_sweep
+from .temperature import implicit_temperature_errors, implicit_temperature_prediction, implicit_temperature_tau
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    # torch-based: one-round samplers (§2) and the loop
+    "maskgit_round": "samplers",
+    "moment_round": "samplers",
+    "cts_round": "samplers",
+    "RoundOutput": "samplers",
+    "UniformRule": "samplers",
+    "MomentRule": "samplers",
+    "ConfidenceRule": "samplers",
+    "MarginRule": "samplers",
+    "EntropyRule": "samplers",
+    "FixedOrderRule": "samplers",
+    "HybridRule": "samplers",
+    "Identity": "samplers",
+    "Temperature": "samplers",
+    "sample": "sampling",
+    "SampleResult": "sampling",
+    "MaskGIT": "sampling",
+    "Moment": "sampling",
+    "UMoment": "sampling",
+    "CTS": "sampling",
+    "make_sampler": "sampling",
+    "empirical_round_counts": "montecarlo",
+    "chisquare_test": "montecarlo",
+    "tv_estimate": "montecarlo",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'mdtheory' has no attribute {name!r}")
+
+
+__all__ = [
+    "RoundLaw", "LawSizeError", "maskgit_round_law", "moment_round_law", "round_law", "maskgit_ordered_law",
+    "moment_ordered_law", "maskgit_round_law_bruteforce", "moment_round_law_bruteforce",
+    "homogeneous_round_laws", "homogeneous_maskgit_moment_tv", "TVResult", "tv_distance", "kl_divergence",
+    "position_inclusion", "token_law_given_position", "maskgit_moment_tv", "maskgit_moment_ordered_tv",
+    "pl_ordered_log_prob", "pl_set_log_prob", "halton_order", "raster_order", "van_der_corput_order",
+    "hybrid_select", "SCHEDULE_NAMES", "schedule_sizes", "fit_loglog_slope", "run_sweep",
+    "implicit_temperature_errors", "implicit_temperature_prediction", "implicit_temperature_tau",
+    *_LAZY,
+]

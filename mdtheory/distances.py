@@ -16,6 +16,7 @@ import numpy as np
 
 from ._validation import check_alpha, check_k, check_probs
 from .laws import (
+    LawSizeError,
     RoundLaw,
     _all_sets,
     _maskgit_cells,
@@ -28,7 +29,7 @@ from .laws import (
     moment_round_law,
 )
 from .plackett_luce import pl_set_log_prob
-from .race import race_grid, race_node_factors
+from .race import grid_chunks, race_grid, race_node_factors
 
 __all__ = [
     "TVResult",
@@ -39,6 +40,10 @@ __all__ = [
     "maskgit_moment_tv",
     "maskgit_moment_ordered_tv",
 ]
+
+
+#: Largest (n_masked · vocab_size · nodes) factor matrix the k ≥ 2 streaming routes may hold.
+MAX_ROW_NODE_ELEMS = 40_000_000
 
 
 def _check_same_layout(p: RoundLaw, q: RoundLaw) -> None:
@@ -142,24 +147,32 @@ def maskgit_moment_tv(probs, *, k: int, alpha: float) -> TVResult:
                         route="materialised", **common)
     log_w = maskgit_log_weights(p, alpha)
     grid = race_grid(p, log_w, k)
-    fac = race_node_factors(p, log_w, grid)
     log_m, log_q = _moment_position_and_token_logs(p, alpha)
     q = np.exp(log_q)
-    if k == 1:
-        E = np.exp(fac.log_phi_total[None, :] - fac.log_phi)  # (n, T)
-        mg_k = np.einsum("ivt,it->iv", fac.a, E)
-        mg_g = np.einsum("ivt,it->iv", fac.a_gauss, E)
+    if k == 1:  # accumulate over node chunks: (n, V, T) never has to fit in memory at once
+        mg_k = mg_g = 0.0
+        for sub in grid_chunks(grid, row_elems=n * V):
+            fac = race_node_factors(p, log_w, sub)
+            E = np.exp(fac.log_phi_total[None, :] - fac.log_phi)  # (n, T)
+            mg_k = mg_k + np.einsum("ivt,it->iv", fac.a, E)
+            mg_g = mg_g + np.einsum("ivt,it->iv", fac.a_gauss, E)
         mo = np.exp(log_m - np.logaddexp.reduce(log_m))[:, None] * q
         tv, err = 0.5 * np.abs(mg_k - mo).sum(), 0.5 * np.abs(mg_k - mg_g).sum()
         route = "k1"
+    elif n * V * grid.log_t.size > MAX_ROW_NODE_ELEMS:
+        raise LawSizeError(
+            f"k={k} needs the (n_masked·vocab_size) × nodes factor matrix in memory: {n}·{V}·{grid.log_t.size} = "
+            f"{n * V * grid.log_t.size:.3g} > MAX_ROW_NODE_ELEMS={MAX_ROW_NODE_ELEMS:.3g}; reduce N or V (k = 1 has "
+            "no such limit)")
     elif k == 2:
+        fac = race_node_factors(p, log_w, grid)
         tv, err = _tv_pairs(fac, log_m, q)
         route = "k2_blas"
     elif k == 3:
-        tv, err = _tv_triples(fac, log_m, q)
+        tv, err = _tv_triples(race_node_factors(p, log_w, grid), log_m, q)
         route = "k3_blas"
     else:
-        tv, err = _tv_general(fac, log_m, q, n, k)
+        tv, err = _tv_general(race_node_factors(p, log_w, grid), log_m, q, n, k)
         route = "chunked"
     return TVResult(tv=float(tv), quad_error=float(err) + grid.truncation, truncation=grid.truncation,
                     route=route, **common)

@@ -30,7 +30,7 @@ from scipy.special import logsumexp
 
 from ._validation import check_alpha, check_k, check_method, check_probs
 from .plackett_luce import pl_ordered_log_prob, pl_set_log_prob
-from .race import RaceFactors, race_grid, race_node_factors
+from .race import RaceFactors, grid_chunks, race_grid, race_node_factors
 
 __all__ = [
     "RoundLaw",
@@ -245,8 +245,10 @@ def maskgit_round_law(probs, *, k: int, alpha: float,
         return RoundLaw(probs=_maskgit_alpha0_cells(p, sets), method="closed_form", **common)
     log_w = maskgit_log_weights(p, alpha)
     grid = race_grid(p, log_w, k)
-    fac = race_node_factors(p, log_w, grid)
-    cells_k, cells_g = _maskgit_cells(fac, sets)
+    cells_k, cells_g = 0.0, 0.0
+    for sub in grid_chunks(grid, row_elems=n * V):
+        ck, cg = _maskgit_cells(race_node_factors(p, log_w, sub), sets)
+        cells_k, cells_g = cells_k + ck, cells_g + cg
     err = float(np.abs(cells_k - cells_g).sum()) + grid.truncation
     return RoundLaw(probs=cells_k, quad_error=err, truncation=grid.truncation,
                     extra={"n_nodes": grid.log_t.size, "n_panels": grid.n_panels, "mass_check": grid.mass_check},

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
-__all__ = ["RaceGrid", "race_grid", "race_node_factors", "RaceFactors", "order_statistic_cdf"]
+__all__ = ["RaceGrid", "race_grid", "race_node_factors", "RaceFactors", "order_statistic_cdf", "grid_chunks"]
 
 #: 15-point Kronrod nodes (non-negative half) and weights, with the embedded 7-point Gauss weights.
 #: Standard constants of the G7–K15 pair (QUADPACK); tests check their polynomial exactness.
@@ -152,6 +152,29 @@ def order_statistic_cdf(probs: np.ndarray, log_w: np.ndarray, log_t: np.ndarray,
     return _poisson_binomial_tail(F, phi, tf, k, homogeneous_count=homogeneous_count)
 
 
+def _chunked_tail(probs, log_w, log_t, k, homogeneous_count, *, max_elems: int = 4_000_000):
+    """:func:`order_statistic_cdf` over node chunks so that (rows × V × nodes) stays ≤ ``max_elems``."""
+    chunk = max(1, max_elems // max(1, probs.shape[0] * probs.shape[1]))
+    cdf, dens = np.empty(log_t.shape), np.empty(log_t.shape)
+    for s in range(0, log_t.size, chunk):
+        cdf[s:s + chunk], dens[s:s + chunk] = order_statistic_cdf(probs, log_w, log_t[s:s + chunk], k,
+                                                                  homogeneous_count=homogeneous_count)
+    return cdf, dens
+
+
+def grid_chunks(grid: "RaceGrid", *, row_elems: int, max_elems: int = 4_000_000):
+    """Split ``grid`` into consecutive node chunks with row_elems × nodes ≤ max_elems (at least 1 node).
+
+    Every law is a sum over nodes, so chunks can be evaluated independently and accumulated.
+    """
+    chunk = max(1, max_elems // max(1, row_elems))
+    for s in range(0, grid.log_t.size, chunk):
+        sl = slice(s, s + chunk)
+        yield RaceGrid(log_t=grid.log_t[sl], weight_kronrod=grid.weight_kronrod[sl],
+                       weight_gauss=grid.weight_gauss[sl], truncation=grid.truncation,
+                       mass_check=grid.mass_check, n_panels=grid.n_panels)
+
+
 def _panel_nodes(log_a: float, log_b: float | None):
     """Map the GK15 rule onto [0, b] (log_a = None) or [a, b]; return log t and the two weight vectors."""
     if log_a is None:
@@ -167,7 +190,7 @@ def _panel_nodes(log_a: float, log_b: float | None):
 
 
 def race_grid(probs: np.ndarray, log_w: np.ndarray, k: int, *, tol_drop: float = 1e-18,
-              tol_panel: float = 1e-15, max_depth: int = 8, homogeneous_count: int | None = None,
+              tol_panel: float = 2e-14, max_depth: int = 8, homogeneous_count: int | None = None,
               max_panels: int = 200_000) -> RaceGrid:
     """Build the shared quadrature grid for the race defined by ``probs`` and ``log_w`` (see module doc).
 
@@ -181,13 +204,11 @@ def race_grid(probs: np.ndarray, log_w: np.ndarray, k: int, *, tol_drop: float =
         log_t0 = -float(logsumexp(lw_max_row))
     log_t_end = np.log(60.0) - float(np.min(log_w[support]))  # every candidate has arrived w.p. 1 − e^{-60}
 
+    def tail(log_t):
+        return _chunked_tail(probs, log_w, log_t, k, homogeneous_count)
+
     def cdf(log_t):
-        out = np.empty(log_t.shape)
-        chunk = max(1, 4_000_000 // max(1, probs.shape[0] * probs.shape[1]))
-        for s in range(0, log_t.size, chunk):
-            out[s:s + chunk] = order_statistic_cdf(probs, log_w, log_t[s:s + chunk], k,
-                                                   homogeneous_count=homogeneous_count)[0]
-        return out
+        return tail(log_t)[0]
 
     step = np.log(2.0)
     coarse = 16
@@ -224,19 +245,20 @@ def race_grid(probs: np.ndarray, log_w: np.ndarray, k: int, *, tol_drop: float =
     log_ts, wks, wgs = [], [], []
     mass_check = 0.0
     pending = [(a, b, m) for (a, b, m) in panels]
+    parent_err = [np.inf] * len(pending)  # bisect only while it helps: stop at the rounding floor
     for depth in range(max_depth + 1):
         if not pending:
             break
         nodes = [_panel_nodes(a, b) for (a, b, _) in pending]
-        _, dens = order_statistic_cdf(probs, log_w, np.concatenate([lt for lt, _, _ in nodes]), k,
-                                      homogeneous_count=homogeneous_count)
+        _, dens = tail(np.concatenate([lt for lt, _, _ in nodes]))
         dens = dens.reshape(len(pending), GK_NODES.size)
         errs = np.abs(np.einsum("pn,pn->p", np.stack([wk for _, wk, _ in nodes]), dens)
                       - np.array([m for (_, _, m) in pending]))
-        split = []
-        for (panel, (lt, wk, wg), err) in zip(pending, nodes, errs):
-            if err > tol_panel and depth < max_depth:
+        split, split_err = [], []
+        for (panel, (lt, wk, wg), err, perr) in zip(pending, nodes, errs, parent_err):
+            if err > tol_panel and depth < max_depth and err < 0.5 * perr:
                 split.append(panel)
+                split_err.append(err)
             else:
                 mass_check += float(err)
                 log_ts.append(lt)
@@ -248,10 +270,11 @@ def race_grid(probs: np.ndarray, log_w: np.ndarray, k: int, *, tol_drop: float =
         lefts = np.array([-np.inf if a is None else a for (a, _, _) in split])
         cm = cdf(mids)
         ca = np.where(np.isneginf(lefts), 0.0, cdf(np.where(np.isneginf(lefts), mids, lefts)))
-        pending = []
-        for (a, b, m), mid, c_mid, c_a in zip(split, mids, cm, ca):
+        pending, parent_err = [], []
+        for (a, b, m), mid, c_mid, c_a, e in zip(split, mids, cm, ca, split_err):
             m_left = c_mid - c_a
             pending += [(a, mid, m_left), (mid, b, m - m_left)]
+            parent_err += [e, e]
     order = np.argsort([lt[0] for lt in log_ts], kind="stable")
     log_ts = [log_ts[i] for i in order]
     wks = [wks[i] for i in order]
