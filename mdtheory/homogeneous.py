@@ -102,7 +102,7 @@ def homogeneous_round_laws(p, *, n_masked: int, k: int, alpha: float) -> Homogen
     log_moment = -log_binom + counts @ (beta * log_p - log_m)
     if alpha == inf or k == n:
         lm = log_tok - log_binom
-        return HomogeneousLaw(counts, support, log_mult, lm, lm, log_moment if k < n else lm, 0.0, n, k, alpha)
+        return HomogeneousLaw(counts, support, log_mult, lm, lm, log_moment, 0.0, n, k, alpha)
     log_w = (log_p / alpha)[None, :]
     log_w = log_w - log_w.max()
     probs1 = ps[None, :]

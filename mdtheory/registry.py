@@ -49,7 +49,9 @@ class Check:
             return None
         import sympy
 
-        return sympy.sympify(self.expression)
+        # spec symbols that clash with sympy names (N, S, E, I, …) are plain symbols here
+        clash = {name: sympy.Symbol(name) for name in ("N", "S", "E", "I", "O", "Q", "C", "beta", "gamma")}
+        return sympy.sympify(self.expression, locals=clash)
 
     def check(self, **params) -> CheckResult:
         t0 = time.perf_counter()

@@ -67,7 +67,8 @@ def test_kl_both_ways_and_support():
 
 
 @pytest.mark.parametrize("p,n,k,alpha", [([0.6, 0.3, 0.1], 6, 2, 1.0), ([0.5, 0.5], 7, 3, 0.3),
-                                         ([0.7, 0.2, 0.1], 5, 4, 2.5), ([0.6, 0.0, 0.4], 5, 2, 0.5)])
+                                         ([0.7, 0.2, 0.1], 5, 4, 2.5), ([0.6, 0.0, 0.4], 5, 2, 0.5),
+                                         ([0.6, 0.3, 0.1], 4, 4, 0.7)])
 def test_homogeneous_equals_general(p, n, k, alpha):
     P = np.tile(p, (n, 1))
     assert abs(homogeneous_maskgit_moment_tv(p, n_masked=n, k=k, alpha=alpha).tv

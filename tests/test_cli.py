@@ -1,0 +1,138 @@
+"""CLI contract (tv, law, sweep tv with resume, figures, verify) — issue #2."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from mdtheory import maskgit_moment_tv, maskgit_round_law, moment_round_law
+from mdtheory.cli import main
+
+from .cases import ZEROS, random_rows
+
+CLI = [sys.executable, "-m", "mdtheory.cli"]
+
+
+def _run(capsys, argv):
+    code = main(argv)
+    return code, capsys.readouterr()
+
+
+@pytest.fixture
+def probs_file(tmp_path):
+    path = tmp_path / "P.npy"
+    np.save(path, ZEROS)
+    return path
+
+
+def test_tv_json_contract(capsys, probs_file):
+    code, out = _run(capsys, ["tv", "--probs", str(probs_file), "--k", "2", "--alpha", "0.5", "--json"])
+    assert code == 0
+    d = json.loads(out.out)
+    assert {"tv", "quad_error"} <= set(d)
+    assert abs(d["tv"] - maskgit_moment_tv(ZEROS, k=2, alpha=0.5).tv) < 1e-15
+
+
+@pytest.mark.parametrize("sampler", ["maskgit", "moment"])
+@pytest.mark.parametrize("alpha", ["0.7", "0", "inf"])
+def test_law_json_contract(capsys, probs_file, sampler, alpha):
+    code, out = _run(capsys, ["law", "--sampler", sampler, "--probs", str(probs_file), "--k", "2", "--alpha", alpha,
+                              "--json"])
+    assert code == 0
+    cells = json.loads(out.out)["cells"]
+    law = (maskgit_round_law if sampler == "maskgit" else moment_round_law)(ZEROS, k=2, alpha=float(alpha))
+    assert abs(sum(c["prob"] for c in cells) - 1) < 1e-12
+    for c in cells:
+        assert c["positions"] == sorted(c["positions"])
+        assert all(ZEROS[i, s] > 0 for i, s in zip(c["positions"], c["tokens"]))
+        row = [tuple(s) for s in law.sets].index(tuple(c["positions"]))
+        assert c["prob"] == law.probs[row, np.ravel_multi_index(c["tokens"], (3, 3))]
+
+
+@pytest.mark.parametrize("argv,msg", [
+    (["--k", "0", "--alpha", "1"], "1 <= k"),
+    (["--k", "1", "--alpha", "-1"], "alpha >= 0"),
+])
+def test_cli_bad_input_exit_code(capsys, probs_file, argv, msg):
+    code, out = _run(capsys, ["tv", "--probs", str(probs_file), *argv, "--json"])
+    assert code == 2 and msg in out.err
+
+
+def test_cli_rejects_unnormalised_file(capsys, tmp_path):
+    np.save(tmp_path / "bad.npy", np.array([[0.5, 0.6], [0.5, 0.5]]))
+    code, out = _run(capsys, ["tv", "--probs", str(tmp_path / "bad.npy"), "--k", "1", "--alpha", "1"])
+    assert code == 2 and "sum to 1" in out.err
+
+
+def test_help_everywhere():
+    for argv in (["--help"], ["verify", "--help"], ["tv", "--help"], ["law", "--help"], ["sweep", "--help"],
+                 ["sweep", "tv", "--help"], ["figures", "--help"], ["bench", "--help"]):
+        r = subprocess.run(CLI + argv, capture_output=True, text=True)
+        assert r.returncode == 0 and "usage" in r.stdout
+
+
+SWEEP = ["sweep", "tv", "--family", "dirichlet", "--n", "16,32,64,128", "--k", "1,2", "--alpha", "0.5,2",
+         "--vocab", "3", "--no-progress"]
+
+
+def _table(path):
+    rows = json.loads((path / "results.json").read_text())
+    return [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
+
+
+def test_sweep_resume_after_kill_equals_uninterrupted(tmp_path):
+    full = tmp_path / "full"
+    subprocess.run(CLI + SWEEP + ["--out", str(full)], check=True, capture_output=True)
+    part = tmp_path / "part"
+    proc = subprocess.Popen(CLI + SWEEP + ["--out", str(part)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = part / "results.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline and (not log.exists() or len(log.read_text().splitlines()) < 3):
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    n_done = len(log.read_text().splitlines())
+    assert 3 <= n_done < 16, "the kill must land midway"
+    r = subprocess.run(CLI + SWEEP + ["--out", str(part)], check=True, capture_output=True, text=True)
+    assert _table(part) == _table(full)
+    slopes = json.loads((part / "slopes.json").read_text())
+    assert all(-1.3 < s["slope"] < -0.7 for s in slopes["in_n"])  # Theorem 2: TV ~ 1/N
+    assert "slope in N" in r.stdout
+
+
+def test_sweep_homogeneous(tmp_path):
+    code = main(["sweep", "tv", "--family", "homogeneous", "--n", "200,400", "--k", "1,2,4", "--alpha", "1",
+                 "--vocab", "3", "--out", str(tmp_path), "--no-progress"])
+    assert code == 0
+    rows = json.loads((tmp_path / "results.json").read_text())
+    assert len(rows) == 6 and (tmp_path / "results.csv").exists()
+    assert all(r["route"] == "homogeneous" for r in rows)
+
+
+def test_figures_quick(tmp_path, capsys):
+    code, out = _run(capsys, ["figures", "--quick", "--out", str(tmp_path)])
+    assert code == 0
+    for name in ("tv_vs_n", "tv_vs_k", "implicit_temperature"):
+        assert (tmp_path / f"fig_{name}.png").stat().st_size > 10_000
+
+
+def test_verify_writes_report(tmp_path):
+    r = subprocess.run(CLI + ["verify", "--out", str(tmp_path / "rep"), "--no-figures", "--no-progress"],
+                       capture_output=True, text=True, env={**os.environ})
+    assert r.returncode == 0, r.stdout + r.stderr
+    data = json.loads((tmp_path / "rep" / "report.json").read_text())
+    assert data["meta"]["n_failed"] == 0 and len(data["checks"]) >= 10
+    assert "PASS" in (tmp_path / "rep" / "report.md").read_text()
+
+
+def test_tv_matches_library_on_random_cases(capsys, tmp_path):
+    for seed in range(3):
+        P = random_rows(seed, 9, 4)
+        np.save(tmp_path / "p.npy", P)
+        code, out = _run(capsys, ["tv", "--probs", str(tmp_path / "p.npy"), "--k", "3", "--alpha", "1.3", "--json"])
+        assert json.loads(out.out)["tv"] == maskgit_moment_tv(P, k=3, alpha=1.3).tv

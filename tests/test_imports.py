@@ -1,0 +1,38 @@
+"""Public API and module boundaries (STYLE.md)."""
+
+import subprocess
+import sys
+
+import pytest
+
+import mdtheory
+
+
+def test_all_names_exist():
+    for name in mdtheory.__all__:
+        assert getattr(mdtheory, name) is not None, name
+
+
+@pytest.mark.parametrize("module,forbidden", [
+    ("mdtheory", ["torch", "matplotlib"]),
+    ("mdtheory.laws", ["torch", "matplotlib"]),
+    ("mdtheory.distances", ["torch", "matplotlib"]),
+    ("mdtheory.schedules", ["torch", "matplotlib"]),
+    ("mdtheory.homogeneous", ["torch", "matplotlib"]),
+    ("mdtheory.samplers", ["matplotlib"]),
+    ("mdtheory.sampling", ["matplotlib"]),
+])
+def test_heavy_imports(module, forbidden):
+    code = f"import sys, {module}; print(','.join(m for m in {forbidden!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "", f"{module} imported {out}"
+
+
+def test_no_bare_allclose_in_tests():
+    # POT's lesson: np.allclose(...) without assert checks nothing
+    import pathlib
+    import re
+
+    for path in pathlib.Path(__file__).parent.glob("*.py"):
+        for line in path.read_text().splitlines():
+            assert not re.match(r"\s*np\.allclose\(", line), f"{path.name}: {line.strip()}"

@@ -1,0 +1,44 @@
+"""Every registered check passes on its defaults and can fail on deliberately wrong input."""
+
+import numpy as np
+import pytest
+
+from mdtheory.registry import REGISTRY, all_checks
+
+FAILING_PARAMS = {
+    # each entry makes the check fail: a tolerance below the attainable accuracy, a bound on the wrong
+    # side of the theory, or parameters outside the statement's regime
+    "laws.quadrature_vs_bruteforce": dict(n_cases=3, tol=0.0),
+    "laws.normalised": dict(n_cases=3, tol=0.0),
+    "theorem1.k_equals_n_untempered": dict(alpha=0.5, tol=-1.0),
+    "limits.alpha_infinity": dict(alpha=10.0),
+    "limits.alpha_zero": dict(alpha=0.2),
+    "laws.homogeneous_reduction": dict(tol=-1.0),
+    "theorem1.implicit_temperature_rate": dict(bound=-1.5),
+    "theorem2.tv_slope_in_n": dict(bound=-1.5),
+    "theorem2.tv_growth_in_k": dict(bound=1.0),
+    "montecarlo.samplers_match_exact_laws": dict(n_samples=50_000, alpha=0.7,
+                                                 probs=np.array([[0.5, 0.3, 0.2], [0.9, 0.05, 0.05]]), k=1,
+                                                 false_alarm=0.999999),
+}
+
+
+def test_every_check_has_a_failing_case():
+    assert set(FAILING_PARAMS) == {c.name for c in all_checks(full=True)}
+
+
+@pytest.mark.parametrize("name", sorted(FAILING_PARAMS))
+def test_check_can_fail(name):
+    r = REGISTRY[name].check(**FAILING_PARAMS[name])
+    assert not r.passed, r
+
+
+def test_sympy_expressions_parse():
+    for c in all_checks(full=True):
+        expr = c.sympy_expression()
+        assert expr is None or expr.free_symbols is not None
+    import sympy
+
+    tv_bound = REGISTRY["theorem2.tv_slope_in_n"].sympy_expression()
+    assert {str(s) for s in tv_bound.free_symbols} == {"C", "c", "k", "V", "alpha", "N"}
+    assert isinstance(tv_bound, sympy.Expr)
