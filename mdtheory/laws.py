@@ -130,6 +130,24 @@ def _check_size(n: int, k: int, vocab: int, *, ordered: bool = False) -> None:
         )
 
 
+def _round_law_inputs(probs, k, alpha, method, allowed, sampler):
+    """Validate the public arguments of a round law; run the oracle when ``method == "bruteforce"``.
+
+    Returns (probs, k, alpha, bruteforce law or None).
+    """
+    p = check_probs(probs)
+    n, V = p.shape
+    k = check_k(k, n_masked=n)
+    alpha = check_alpha(alpha)
+    check_method(method, allowed=allowed)
+    if method == "bruteforce":
+        from . import oracle
+
+        return p, k, alpha, getattr(oracle, f"{sampler}_round_law_bruteforce")(p, k=k, alpha=alpha)
+    _check_size(n, k, V)
+    return p, k, alpha, None
+
+
 def _token_product(factors: np.ndarray) -> np.ndarray:
     """(n, k, V) per-member token factors → (n, V**k) products over the k members (C order)."""
     n, k, V = factors.shape
@@ -225,16 +243,10 @@ def maskgit_round_law(probs, *, k: int, alpha: float,
     >>> round(float(law.probs.sum()), 12)
     1.0
     """
-    p = check_probs(probs)
+    p, k, alpha, brute = _round_law_inputs(probs, k, alpha, method, ("quadrature", "bruteforce"), "maskgit")
+    if brute is not None:
+        return brute
     n, V = p.shape
-    k = check_k(k, n_masked=n)
-    alpha = check_alpha(alpha)
-    check_method(method, allowed=("quadrature", "bruteforce"))
-    if method == "bruteforce":
-        from .oracle import maskgit_round_law_bruteforce
-
-        return maskgit_round_law_bruteforce(p, k=k, alpha=alpha)
-    _check_size(n, k, V)
     sets = _all_sets(n, k)
     common = dict(sets=sets, vocab_size=V, k=k, n_masked=n, sampler="maskgit", alpha=alpha)
     token_probs = _token_product(p[sets])  # (n_sets, V^k): Π p_i(x_i)
@@ -307,16 +319,10 @@ def moment_round_law(probs, *, k: int, alpha: float,
     >>> round(float(law.probs.sum()), 12)
     1.0
     """
-    p = check_probs(probs)
+    p, k, alpha, brute = _round_law_inputs(probs, k, alpha, method, ("closed_form", "bruteforce"), "moment")
+    if brute is not None:
+        return brute
     n, V = p.shape
-    k = check_k(k, n_masked=n)
-    alpha = check_alpha(alpha)
-    check_method(method, allowed=("closed_form", "bruteforce"))
-    if method == "bruteforce":
-        from .oracle import moment_round_law_bruteforce
-
-        return moment_round_law_bruteforce(p, k=k, alpha=alpha)
-    _check_size(n, k, V)
     sets = _all_sets(n, k)
     common = dict(sets=sets, vocab_size=V, k=k, n_masked=n, sampler="moment", alpha=alpha, method="closed_form")
     if alpha == inf:

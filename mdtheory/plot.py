@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 
 from .sweeps import fit_loglog_slope  # noqa: E402
 
-__all__ = ["plt", "loglog_with_fit", "new_figure", "save_figure"]
+__all__ = ["plt", "loglog_with_fit", "loglog_curves", "new_figure", "save_figure"]
 
 
 def new_figure(ncols: int = 1, *, width: float = 4.6, height: float = 3.6):
@@ -36,3 +36,17 @@ def save_figure(fig, path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=130)
     plt.close(fig)
+
+
+def loglog_curves(ax, rows, *, x: str, y: str, group: str, where: dict | None = None, label: str = "{}",
+                  xlabel: str = "", ylabel: str = "", title: str = ""):
+    """One fitted log-log curve of ``y`` vs ``x`` per value of ``group`` among the rows matching ``where``."""
+    sel = [r for r in rows if all(r[key] == val for key, val in (where or {}).items())]
+    for g in sorted({r[group] for r in sel}):
+        pts = sorted((r[x], r[y]) for r in sel if r[group] == g)
+        loglog_with_fit(ax, [q[0] for q in pts], [q[1] for q in pts], label=label.format(g))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return ax

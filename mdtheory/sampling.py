@@ -63,8 +63,8 @@ class Sampler:
 
 
 @dataclass(frozen=True)
-class MaskGIT(Sampler):
-    """MaskGIT (sample-then-choose, §2.1) with Gumbel scale α (annealed if asked)."""
+class _AlphaSampler(Sampler):
+    """A sampler with Gumbel scale α, optionally annealed (module doc); subclasses define ``_round_at``."""
 
     alpha: float = 1.0
     anneal: bool = False
@@ -74,7 +74,11 @@ class MaskGIT(Sampler):
 
     def round(self, log_probs, *, k, masked, step, n_steps, final, generator, noise_dtype):
         a = annealed_alpha(self.alpha, step, n_steps) if self.anneal else self.alpha
-        return maskgit_round(log_probs, k=k, alpha=a, masked=masked, generator=generator, noise_dtype=noise_dtype)
+        return self._round_at(a).round(log_probs, k=k, masked=masked, step=step, n_steps=n_steps, final=final,
+                                       generator=generator, noise_dtype=noise_dtype)
+
+    def _round_at(self, alpha: float) -> Sampler:  # pragma: no cover
+        raise NotImplementedError
 
 
 @dataclass(frozen=True)
@@ -91,37 +95,36 @@ class CTS(Sampler):
 
 
 @dataclass(frozen=True)
-class Moment(Sampler):
-    """Moment sampler (§2.2): PL on m_i, tokens p^β/m; α annealed if asked; final step untempered."""
-
-    alpha: float = 1.0
-    anneal: bool = False
-
-    def __post_init__(self):
-        check_alpha(self.alpha)
+class _MaskGITRound(Sampler):
+    alpha: float
 
     def round(self, log_probs, *, k, masked, step, n_steps, final, generator, noise_dtype):
-        a = annealed_alpha(self.alpha, step, n_steps) if self.anneal else self.alpha
-        inner = CTS(MomentRule(alpha=a), moment_token_transform(a))
-        return inner.round(log_probs, k=k, masked=masked, step=step, n_steps=n_steps, final=final,
-                           generator=generator, noise_dtype=noise_dtype)
+        return maskgit_round(log_probs, k=k, alpha=self.alpha, masked=masked, generator=generator,
+                             noise_dtype=noise_dtype)
 
 
 @dataclass(frozen=True)
-class UMoment(Sampler):
+class MaskGIT(_AlphaSampler):
+    """MaskGIT (sample-then-choose, §2.1) with Gumbel scale α (annealed if asked)."""
+
+    def _round_at(self, alpha):
+        return _MaskGITRound(alpha)
+
+
+@dataclass(frozen=True)
+class Moment(_AlphaSampler):
+    """Moment sampler (§2.2): PL on m_i, tokens p^β/m; α annealed if asked; final step untempered."""
+
+    def _round_at(self, alpha):
+        return CTS(MomentRule(alpha=alpha), moment_token_transform(alpha))
+
+
+@dataclass(frozen=True)
+class UMoment(_AlphaSampler):
     """**Convention** (§2.3): uniform positions with moment tokens p^β/m — isolates the temperature effect."""
 
-    alpha: float = 1.0
-    anneal: bool = False
-
-    def __post_init__(self):
-        check_alpha(self.alpha)
-
-    def round(self, log_probs, *, k, masked, step, n_steps, final, generator, noise_dtype):
-        a = annealed_alpha(self.alpha, step, n_steps) if self.anneal else self.alpha
-        inner = CTS(UniformRule(), moment_token_transform(a))
-        return inner.round(log_probs, k=k, masked=masked, step=step, n_steps=n_steps, final=final,
-                           generator=generator, noise_dtype=noise_dtype)
+    def _round_at(self, alpha):
+        return CTS(UniformRule(), moment_token_transform(alpha))
 
 
 @dataclass(frozen=True)

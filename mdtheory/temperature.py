@@ -15,6 +15,7 @@ from ._validation import check_alpha, check_probs
 from .laws import _moment_position_and_token_logs, maskgit_round_law
 
 __all__ = ["implicit_temperature_prediction", "ImplicitTemperatureErrors", "implicit_temperature_errors",
+           "implicit_temperature_task",
            "implicit_temperature_tau"]
 
 
@@ -60,3 +61,12 @@ def implicit_temperature_errors(probs, *, alpha: float) -> ImplicitTemperatureEr
     token_tv = 0.5 * np.abs(tok - tok_pred).sum(axis=1)
     return ImplicitTemperatureErrors(position_tv=0.5 * float(np.abs(pos - pos_pred).sum()), token_tv=token_tv,
                                      token_tv_weighted=float(pos @ token_tv), quad_error=law.quad_error)
+
+
+def implicit_temperature_task(task: dict) -> dict:
+    """Sweep task (see :func:`mdtheory.sweeps.run_sweep`): errors for Dirichlet(1) rows seeded by
+    (seed, n_masked); keys ``alpha``, ``n_masked``, ``vocab_size``, ``seed``."""
+    P = np.random.default_rng([task["seed"], task["n_masked"]]).dirichlet(np.ones(task["vocab_size"]),
+                                                                          size=task["n_masked"])
+    e = implicit_temperature_errors(P, alpha=task["alpha"])
+    return {"position_tv": e.position_tv, "token_tv": e.token_tv_weighted, "quad_error": e.quad_error}

@@ -7,44 +7,25 @@ like 1/N ([H] Theorem 1, THEORY.md §4.1). Dirichlet(1) rows over V = 4 tokens.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
-import numpy as np
-
-from mdtheory.plot import loglog_with_fit, new_figure, save_figure
-from mdtheory.temperature import implicit_temperature_errors
+from mdtheory.plot import loglog_curves, new_figure, save_figure
+from mdtheory.sweeps import run_sweep
+from mdtheory.temperature import implicit_temperature_task
 
 NAME = "implicit_temperature"
 
 
 def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     n_values = [8, 16, 32, 64] if quick else [8, 16, 32, 64, 128, 256, 512, 1024]
-    alphas = [0.5, 1.0, 2.0]
-    rows = []
-    for a in alphas:
-        for n in n_values:
-            P = np.random.default_rng([rng, n]).dirichlet(np.ones(4), size=n)
-            e = implicit_temperature_errors(P, alpha=a)
-            rows.append(dict(alpha=a, n_masked=n, position_tv=e.position_tv, token_tv=e.token_tv_weighted,
-                             quad_error=e.quad_error, seed=rng))
-    with open(out / f"{NAME}.csv", "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    tasks = [dict(alpha=a, n_masked=n, vocab_size=4, seed=rng) for a in (0.5, 1.0, 2.0) for n in n_values]
+    rows = run_sweep(tasks, implicit_temperature_task, out / f"{NAME}_data", progress=False)
     fig, axes = new_figure(2)
-    for a in alphas:
-        sel = [r for r in rows if r["alpha"] == a]
-        loglog_with_fit(axes[0], [r["n_masked"] for r in sel], [r["position_tv"] for r in sel], label=f"α={a}")
-        loglog_with_fit(axes[1], [r["n_masked"] for r in sel], [r["token_tv"] for r in sel], label=f"α={a}")
-    axes[0].set_title("position law vs m_i / Σm")
-    axes[1].set_title("token law vs p^β / m (weighted TV)")
-    for ax in axes:
-        ax.set_xlabel("N (masked positions)")
-        ax.set_ylabel("exact TV")
-        ax.legend(fontsize=8)
+    for ax, y, title in ((axes[0], "position_tv", "position law vs m_i / Σm"),
+                         (axes[1], "token_tv", "token law vs p^β / m (weighted TV)")):
+        loglog_curves(ax, rows, x="n_masked", y=y, group="alpha", label="α={}", xlabel="N (masked positions)",
+                      ylabel="exact TV", title=title)
     path = out / f"fig_{NAME}.png"
     save_figure(fig, path)
     return path

@@ -7,10 +7,11 @@ predictions over V = 4 tokens; each point is the exact TV by quadrature (THEORY.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from mdtheory.plot import loglog_with_fit, new_figure, save_figure
-from mdtheory.sweeps import run_sweep, tv_sweep_slopes, tv_sweep_task, tv_sweep_tasks
+from mdtheory.plot import loglog_curves, new_figure, save_figure
+from mdtheory.sweeps import atomic_write_text, run_sweep, tv_sweep_slopes, tv_sweep_task, tv_sweep_tasks
 
 NAME = "tv_vs_n"
 
@@ -23,20 +24,13 @@ def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
     tasks = tv_sweep_tasks(family="dirichlet", n_values=n_values, k_values=k_values, alpha_values=alphas,
                            vocab_values=[4], seed=rng)
     rows = run_sweep(tasks, tv_sweep_task, out / f"{NAME}_data", progress=False)
+    atomic_write_text(out / f"{NAME}_data" / "slopes.json", json.dumps(tv_sweep_slopes(rows), indent=1))
     fig, axes = new_figure(len(alphas))
     for ax, a in zip(axes, alphas):
-        for k in k_values:
-            pts = sorted((r["n_masked"], r["tv"]) for r in rows if r["alpha"] == a and r["k"] == k)
-            loglog_with_fit(ax, [p[0] for p in pts], [p[1] for p in pts], label=f"k={k}")
-        ax.set_title(f"α = {a}")
-        ax.set_xlabel("N (masked positions)")
-        ax.set_ylabel("exact TV(MaskGIT, moment)")
-        ax.legend(fontsize=8)
+        loglog_curves(ax, rows, x="n_masked", y="tv", group="k", where={"alpha": a}, label="k={}",
+                      xlabel="N (masked positions)", ylabel="exact TV(MaskGIT, moment)", title=f"α = {a}")
     path = out / f"fig_{NAME}.png"
     save_figure(fig, path)
-    import json
-
-    (out / f"{NAME}_data" / "slopes.json").write_text(json.dumps(tv_sweep_slopes(rows), indent=1))
     return path
 
 

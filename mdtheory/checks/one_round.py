@@ -15,7 +15,7 @@ from ..laws import maskgit_round_law, moment_round_law
 from ..oracle import maskgit_round_law_bruteforce, moment_round_law_bruteforce
 from ..registry import register
 from ..sweeps import fit_loglog_slope
-from ..temperature import implicit_temperature_errors
+from ..temperature import implicit_temperature_task
 
 
 def random_cases(n_cases: int, *, seed: int = 0, max_n: int = 5, max_k: int = 3):
@@ -102,13 +102,8 @@ def _check_homogeneous(*, tol: float = 1e-12):
 
 
 def _temperature_curve(n_values, alpha, seed, vocab=4):
-    pos, tok = [], []
-    for n in n_values:
-        P = np.random.default_rng([seed, n]).dirichlet(np.ones(vocab), size=n)
-        e = implicit_temperature_errors(P, alpha=alpha)
-        pos.append(e.position_tv)
-        tok.append(e.token_tv_weighted)
-    return np.array(pos), np.array(tok)
+    rows = [implicit_temperature_task(dict(alpha=alpha, n_masked=n, vocab_size=vocab, seed=seed)) for n in n_values]
+    return np.array([r["position_tv"] for r in rows]), np.array([r["token_tv"] for r in rows])
 
 
 @register("theorem1.implicit_temperature_rate", "§4.1",
