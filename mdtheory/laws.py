@@ -185,27 +185,32 @@ def _maskgit_cells(fac: RaceFactors, sets: np.ndarray, *, chunk_elems: int = 20_
 
 
 def _maskgit_alpha0_cells(probs: np.ndarray, sets: np.ndarray) -> np.ndarray:
-    """α = 0: keep the top-k of the sampled tokens' probabilities, ties split uniformly (THEORY.md §2.1)."""
+    """α = 0: keep the top-k of the sampled tokens' probabilities, ties split uniformly (THEORY.md §2.1).
+
+    For a cell with values v = p_K(x_K), threshold v_min = min v held by a members of K, every j ∉ K
+    must draw below v_min or tie with it: P = Π v · Σ_b [z^b] Π_{j∉K}(L_j + E_j z) / C(a+b, a), with
+    L_j (E_j) the mass of row j below (equal to) v_min. The tie polynomial depends only on (K, v_min).
+    """
     n, V = probs.shape
     k = sets.shape[1]
     tuples = np.array(np.unravel_index(np.arange(V ** k), (V,) * k)).T  # (V^k, k)
     out = np.zeros((sets.shape[0], V ** k))
     for c, K in enumerate(sets):
-        rest = np.setdiff1d(np.arange(n), K)
-        for j, toks in enumerate(tuples):
-            v = probs[K, toks]
-            if np.any(v <= 0):
-                continue
-            v_min = v.min()
-            a = int(np.sum(v == v_min))
-            # generating polynomial Π_{j∉K} (L_j + E_j z): below-threshold mass and tied mass
+        rest = probs[np.setdiff1d(np.arange(n), K)]  # (n − k, V)
+        v = probs[K[None, :], tuples]  # (V^k, k)
+        v_min = v.min(axis=1)
+        a = (v == v_min[:, None]).sum(axis=1)
+        factor = {}
+        for val in np.unique(v_min[v_min > 0]):
+            L = (rest * (rest < val)).sum(axis=1)
+            E = (rest * (rest == val)).sum(axis=1)
             poly = np.array([1.0])
-            for r in rest:
-                L = probs[r][probs[r] < v_min].sum()
-                E = probs[r][probs[r] == v_min].sum()
-                poly = np.convolve(poly, [L, E])
-            tie_factor = sum(poly[b] / comb(a + b, a) for b in range(poly.size))
-            out[c, j] = np.prod(v) * tie_factor
+            for Lj, Ej in zip(L, E):
+                poly = np.convolve(poly, [Lj, Ej]) if Ej > 0 else poly * Lj
+            factor[val] = poly
+        for j in np.nonzero(v_min > 0)[0]:
+            poly, aj = factor[v_min[j]], int(a[j])
+            out[c, j] = np.prod(v[j]) * sum(poly[b] / comb(aj + b, aj) for b in range(poly.size))
     return out
 
 
