@@ -1,0 +1,220 @@
+"""Target distributions π on X^N with exact conditionals (THEORY.md §6).
+
+Every target here is an explicit joint table (enumeration), which gives exact single-site
+conditionals π(x_i | x_A) for any revealed set A, exact joint probabilities and exact sampling.
+Constructors cover the §6 families at enumerable sizes: random Dirichlet joints, product laws, the
+repeated bit, global and hidden-subset parity, stationary Markov chains (binary and q-ary), Ising/Potts
+chains and grids, Beta–Bernoulli and the noisy repeated bit. Closed forms at large N live in
+:mod:`mdtheory.profiles`.
+
+**Convention (zero-probability conditioning):** conditioning on revealed values of probability 0
+raises ``ValueError`` (the conditional is undefined; no sampler started from π can reach it).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validation import check_positive_int
+
+__all__ = [
+    "JointTable", "joint_table", "dirichlet_joint", "product_target", "repeated_bit", "global_parity",
+    "hidden_subset_parity", "markov_chain", "binary_markov_chain", "potts_chain", "ising_grid", "potts_grid",
+    "beta_bernoulli", "noisy_repeated_bit",
+]
+
+MAX_TABLE_SIZE = 2 ** 22
+
+
+@dataclass(frozen=True)
+class JointTable:
+    """An explicit joint law: ``table`` has shape (q,)*N, non-negative, summing to 1 (float64)."""
+
+    table: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return self.table.ndim
+
+    @property
+    def q(self) -> int:
+        return self.table.shape[0]
+
+    def marginal(self, positions) -> np.ndarray:
+        """Joint law of x_S for the sorted positions S, shape (q,)*|S|."""
+        keep = sorted(int(i) for i in positions)
+        drop = tuple(i for i in range(self.n) if i not in keep)
+        return self.table.sum(axis=drop) if drop else self.table
+
+    def conditionals(self, values, revealed) -> np.ndarray:
+        """π(x_i = s | x_A = values_A) for every position i; shape (N, q).
+
+        ``revealed`` is a boolean mask of A (length N); ``values`` holds the revealed values (ignored
+        elsewhere). Revealed rows are one-hot on their value.
+        """
+        revealed = np.asarray(revealed, dtype=bool)
+        values = np.asarray(values, dtype=np.int64)
+        if revealed.shape != (self.n,) or values.shape != (self.n,):
+            raise ValueError(f"values and revealed must have shape ({self.n},); got {values.shape}, {revealed.shape}")
+        index = tuple(int(values[i]) if revealed[i] else slice(None) for i in range(self.n))
+        sub = self.table[index]  # axes: the unrevealed positions in order
+        mass = sub.sum()
+        if mass <= 0:
+            raise ValueError("the revealed values have probability 0 under the target; their conditional is "
+                             "undefined (zero-probability conditioning sets are rejected)")
+        out = np.zeros((self.n, self.q))
+        free = [i for i in range(self.n) if not revealed[i]]
+        for ax, i in enumerate(free):
+            other = tuple(a for a in range(len(free)) if a != ax)
+            out[i] = sub.sum(axis=other) / mass if other else sub / mass
+        for i in np.nonzero(revealed)[0]:
+            out[i, values[i]] = 1.0
+        return out
+
+    def log_prob(self, x) -> np.ndarray:
+        """log π(x) for samples x of shape (n_samples, N)."""
+        x = np.atleast_2d(np.asarray(x, dtype=np.int64))
+        with np.errstate(divide="ignore"):
+            return np.log(self.table[tuple(x.T)])
+
+    def sample(self, n_samples: int, *, rng) -> np.ndarray:
+        """Exact samples, shape (n_samples, N)."""
+        rng = np.random.default_rng(rng)
+        flat = rng.choice(self.table.size, size=n_samples, p=self.table.ravel())
+        return np.array(np.unravel_index(flat, self.table.shape)).T
+
+
+def joint_table(table, *, q: int | None = None, name: str = "joint") -> JointTable:
+    """Validate a joint: shape (q,)*N or a flat C-order vector of length q^N (then ``q`` is required)."""
+    arr = np.array(table, dtype=np.float64)
+    if arr.ndim == 1:
+        if q is None:
+            raise ValueError(f"a flat {name} needs q (the alphabet size)")
+        n = int(round(np.log(arr.size) / np.log(q))) if arr.size > 1 else 0
+        if n < 1 or q ** n != arr.size:
+            raise ValueError(f"a flat {name} must have length q**N; got length {arr.size} for q={q}")
+        arr = arr.reshape((q,) * n)
+    if arr.ndim < 1 or len(set(arr.shape)) != 1 or arr.shape[0] < 2:
+        raise ValueError(f"{name} must have shape (q,)*N with q >= 2; got shape {arr.shape}")
+    if arr.size > MAX_TABLE_SIZE:
+        raise ValueError(f"{name} has {arr.size} entries, more than MAX_TABLE_SIZE={MAX_TABLE_SIZE}")
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+        raise ValueError(f"{name} must be finite and non-negative")
+    total = arr.sum()
+    if abs(total - 1.0) > 1e-9:
+        raise ValueError(f"{name} must sum to 1 (atol=1e-9); got {total!r}")
+    return JointTable(arr / total)
+
+
+def _from_log_weights(log_w: np.ndarray) -> JointTable:
+    w = np.exp(log_w - log_w.max())
+    return JointTable(w / w.sum())
+
+
+def _configurations(n: int, q: int) -> np.ndarray:
+    if q ** n > MAX_TABLE_SIZE:
+        raise ValueError(f"q**N = {q}**{n} exceeds MAX_TABLE_SIZE={MAX_TABLE_SIZE}; use the closed forms")
+    return np.array(list(itertools.product(range(q), repeat=n)), dtype=np.int64)
+
+
+def dirichlet_joint(n: int, q: int, *, concentration: float = 1.0, rng=0) -> JointTable:
+    """A random joint table drawn from Dirichlet(concentration) over the q^N configurations."""
+    check_positive_int(n, name="n")
+    if q ** n > MAX_TABLE_SIZE:
+        raise ValueError(f"q**N = {q}**{n} exceeds MAX_TABLE_SIZE={MAX_TABLE_SIZE}")
+    w = np.random.default_rng(rng).dirichlet(np.full(q ** n, concentration))
+    return JointTable(w.reshape((q,) * n))
+
+
+def product_target(marginals) -> JointTable:
+    """Independent coordinates with the given (N, q) marginals (TC = DTC = 0)."""
+    m = np.asarray(marginals, dtype=np.float64)
+    t = m[0]
+    for row in m[1:]:
+        t = np.multiply.outer(t, row)
+    return joint_table(t)
+
+
+def repeated_bit(n: int) -> JointTable:
+    """All N coordinates equal to one fair bit."""
+    t = np.zeros((2,) * n)
+    t[(0,) * n] = t[(1,) * n] = 0.5
+    return JointTable(t)
+
+
+def hidden_subset_parity(n: int, subset) -> JointTable:
+    """Uniform over {x : Σ_{i∈subset} x_i even}; the other coordinates are fair independent bits."""
+    x = _configurations(n, 2)
+    ok = (x[:, list(subset)].sum(axis=1) % 2) == 0
+    return JointTable((ok / ok.sum()).reshape((2,) * n))
+
+
+def global_parity(n: int) -> JointTable:
+    """Uniform over binary strings of even parity (hidden-subset parity with the whole set)."""
+    return hidden_subset_parity(n, range(n))
+
+
+def markov_chain(n: int, transition, *, initial=None) -> JointTable:
+    """Markov chain x_1 ~ initial (default: stationary law of ``transition``), x_{t+1} | x_t ~ transition."""
+    P = np.asarray(transition, dtype=np.float64)
+    q = P.shape[0]
+    if P.shape != (q, q) or np.any(P < 0) or np.any(np.abs(P.sum(axis=1) - 1) > 1e-12):
+        raise ValueError("transition must be a (q, q) row-stochastic matrix")
+    if initial is None:
+        vals, vecs = np.linalg.eig(P.T)
+        pi0 = np.real(vecs[:, np.argmin(np.abs(vals - 1))])
+        initial = pi0 / pi0.sum()
+    t = np.asarray(initial, dtype=np.float64)
+    for _ in range(n - 1):
+        t = t[..., :, None] * P.reshape((1,) * (t.ndim - 1) + P.shape)
+    return joint_table(t)
+
+
+def binary_markov_chain(n: int, eps: float) -> JointTable:
+    """Stationary binary chain with flip probability ε (uniform start)."""
+    if not 0.0 <= eps <= 1.0:
+        raise ValueError(f"eps must satisfy 0 <= eps <= 1; got eps={eps!r}")
+    return markov_chain(n, [[1 - eps, eps], [eps, 1 - eps]], initial=[0.5, 0.5])
+
+
+def potts_chain(n: int, q: int, *, coupling: float, field: float = 0.0) -> JointTable:
+    """Potts chain π(x) ∝ exp(J Σ_t 1[x_t = x_{t+1}] + h Σ_t 1[x_t = 0]) (q = 2: the Ising chain)."""
+    x = _configurations(n, q)
+    log_w = coupling * (x[:, 1:] == x[:, :-1]).sum(axis=1) + field * (x == 0).sum(axis=1)
+    return JointTable(_from_log_weights(log_w.astype(float)).table.reshape((q,) * n))
+
+
+def potts_grid(height: int, width: int, q: int, *, coupling: float, field: float = 0.0) -> JointTable:
+    """Potts model on a height×width grid (4-neighbour, free boundary); positions in row-major order."""
+    n = height * width
+    x = _configurations(n, q).reshape(-1, height, width)
+    same = (x[:, 1:, :] == x[:, :-1, :]).sum(axis=(1, 2)) + (x[:, :, 1:] == x[:, :, :-1]).sum(axis=(1, 2))
+    log_w = coupling * same + field * (x == 0).sum(axis=(1, 2))
+    return JointTable(_from_log_weights(log_w.astype(float)).table.reshape((q,) * n))
+
+
+def ising_grid(height: int, width: int, *, coupling: float, field: float = 0.0) -> JointTable:
+    """Ising model on a grid, as the q = 2 Potts model (coupling on agreement indicators)."""
+    return potts_grid(height, width, 2, coupling=coupling, field=field)
+
+
+def beta_bernoulli(n: int, a: float, b: float) -> JointTable:
+    """Exchangeable bits: θ ~ Beta(a, b), x_i | θ iid Bernoulli(θ)."""
+    from scipy.special import betaln
+
+    x = _configurations(n, 2)
+    j = x.sum(axis=1)
+    return JointTable(np.exp(betaln(a + j, b + n - j) - betaln(a, b)).reshape((2,) * n))
+
+
+def noisy_repeated_bit(n: int, eta: float) -> JointTable:
+    """U ~ Bern(½), x_i = U ⊕ W_i with W_i iid Bern(η)."""
+    if not 0.0 <= eta <= 1.0:
+        raise ValueError(f"eta must satisfy 0 <= eta <= 1; got eta={eta!r}")
+    x = _configurations(n, 2)
+    j = x.sum(axis=1)
+    p = 0.5 * (eta ** j * (1 - eta) ** (n - j) + (1 - eta) ** j * eta ** (n - j))
+    return JointTable(p.reshape((2,) * n))
