@@ -20,7 +20,8 @@ _bruteforce, _quadrature, _closed_form   suffixes naming the computational route
 Module map
 ----------
 laws (§3.2–3.3) · race (the §3.2 quadrature) · plackett_luce (§3.1) · oracle (§3.4) ·
-homogeneous (§3.5) · distances (§3.6) · temperature (§4.1) · samplers (§2.1–2.3, torch) ·
+homogeneous (§3.5) · distances (§3.6) · temperature (§4.1) · targets (§6) · profiles (§5.2–5.3, §7) ·
+samplers (§2.1–2.3, torch) ·
 orders (§2.3) · schedules (§2.4) · sampling (the loop, torch) · montecarlo (§9, torch) ·
 sweeps · registry/checks (``mdtheory verify``) · plot (matplotlib; not imported here) · cli.
 
@@ -53,8 +54,18 @@ from .laws import (
 from .oracle import maskgit_round_law_bruteforce, moment_round_law_bruteforce
 from .orders import halton_order, hybrid_select, raster_order, van_der_corput_order
 from .plackett_luce import pl_ordered_log_prob, pl_set_log_prob
+from .profiles import (
+    InformationProfile,
+    binary_markov_entropy_profile,
+    efact,
+    efact_bruteforce,
+    entropy_profile,
+    information_profile,
+    profile_from_entropy,
+)
 from .schedules import SCHEDULE_NAMES, schedule_sizes
 from .sweeps import fit_loglog_slope, run_sweep
+from .targets import JointTable, joint_table
 from .temperature import implicit_temperature_errors, implicit_temperature_prediction, implicit_temperature_tau
 
 __version__ = "0.1.0"
@@ -101,5 +112,7 @@ __all__ = [
     "pl_ordered_log_prob", "pl_set_log_prob", "halton_order", "raster_order", "van_der_corput_order",
     "hybrid_select", "SCHEDULE_NAMES", "schedule_sizes", "fit_loglog_slope", "run_sweep",
     "implicit_temperature_errors", "implicit_temperature_prediction", "implicit_temperature_tau",
+    "JointTable", "joint_table", "InformationProfile", "entropy_profile", "information_profile",
+    "profile_from_entropy", "binary_markov_entropy_profile", "efact", "efact_bruteforce",
     *_LAZY,
 ]

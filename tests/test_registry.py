@@ -20,6 +20,9 @@ FAILING_PARAMS = {
     "montecarlo.samplers_match_exact_laws": dict(n_samples=50_000, alpha=0.7,
                                                  probs=np.array([[0.5, 0.3, 0.2], [0.9, 0.05, 0.05]]), k=1,
                                                  false_alarm=0.999999),
+    "profiles.identities": dict(n_cases=2, tol=-1.0),
+    "profiles.kmax_bound": dict(n_cases=3, bound_factor=0.25),
+    "profiles.uneven_schedule_counterexample": dict(n=6, schedule=[1, 1, 1, 1, 1, 1]),
 }
 
 
