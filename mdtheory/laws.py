@@ -320,9 +320,9 @@ def moment_round_law(probs, *, k: int, alpha: float,
     Examples
     --------
     >>> import numpy as np
-    >>> law = moment_round_law(np.array([[0.5, 0.5], [0.9, 0.1], [0.2, 0.8]]), k=2, alpha=1.0)
-    >>> round(float(law.probs.sum()), 12)
-    1.0
+    >>> P = np.array([[0.5, 0.5], [1.0, 0.0]])
+    >>> moment_round_law(P, k=1, alpha=1.0).probs.round(4).tolist()  # m = (0.5, 1): P(pos) = (1/3, 2/3)
+    [[0.1667, 0.1667], [0.6667, 0.0]]
     """
     p, k, alpha, brute = _round_law_inputs(probs, k, alpha, method, ("closed_form", "bruteforce"), "moment")
     if brute is not None:
@@ -354,6 +354,18 @@ def _all_orders(n: int, k: int) -> np.ndarray:
     return np.array(list(itertools.permutations(range(n), k)), dtype=np.int64).reshape(-1, k)
 
 
+def _ordered_law_inputs(probs, k, alpha):
+    """Validate the arguments of an ordered law (0 < α < ∞) and enumerate the ordered k-tuples."""
+    p = check_probs(probs)
+    n, V = p.shape
+    k = check_k(k, n_masked=n)
+    alpha = check_alpha(alpha)
+    if not 0.0 < alpha < inf:
+        raise ValueError(f"alpha must satisfy 0 < alpha < inf for the ordered law; got alpha={alpha!r}")
+    _check_size(n, k, V, ordered=True)
+    return p, k, alpha, _all_orders(n, k)
+
+
 def maskgit_ordered_law(probs, *, k: int, alpha: float) -> RoundLaw:
     """Exact law of MaskGIT's revealed positions *in confidence order*, with tokens (0 < α < ∞).
 
@@ -362,14 +374,8 @@ def maskgit_ordered_law(probs, *, k: int, alpha: float) -> RoundLaw:
     sum of exponentials built by the recursion Q_m(t) = ∫_0^t w e^{−ws} Q_{m−1}(s) ds (absolute error
     ~1e-16, the only kind that matters for probabilities).
     """
-    p = check_probs(probs)
+    p, k, alpha, orders = _ordered_law_inputs(probs, k, alpha)
     n, V = p.shape
-    k = check_k(k, n_masked=n)
-    alpha = check_alpha(alpha)
-    if not 0.0 < alpha < inf:
-        raise ValueError(f"alpha must satisfy 0 < alpha < inf for the ordered law; got alpha={alpha!r}")
-    _check_size(n, k, V, ordered=True)
-    orders = _all_orders(n, k)
     log_w = maskgit_log_weights(p, alpha)
     grid = race_grid(p, log_w, k)
     fac = race_node_factors(p, log_w, grid)
@@ -410,14 +416,8 @@ def moment_ordered_law(probs, *, k: int, alpha: float) -> RoundLaw:
 
     Spec: THEORY.md §3.1/§3.3 — ordered Plackett–Luce on m times Π p^β/m.
     """
-    p = check_probs(probs)
+    p, k, alpha, orders = _ordered_law_inputs(probs, k, alpha)
     n, V = p.shape
-    k = check_k(k, n_masked=n)
-    alpha = check_alpha(alpha)
-    if not 0.0 < alpha < inf:
-        raise ValueError(f"alpha must satisfy 0 < alpha < inf for the ordered law; got alpha={alpha!r}")
-    _check_size(n, k, V, ordered=True)
-    orders = _all_orders(n, k)
     log_m, log_q = _moment_position_and_token_logs(p, alpha)
     pos = np.exp(pl_ordered_log_prob(log_m, orders))
     return RoundLaw(sets=orders, probs=pos[:, None] * _token_product(np.exp(log_q)[orders]), vocab_size=V, k=k,

@@ -233,28 +233,27 @@ class MomentRule(PositionRule):
 
 
 @dataclass(frozen=True)
-class ConfidenceRule(PositionRule):
-    """Highest max_s p_i(s) first; optional Gumbel noise of scale ``noise`` on log-confidence."""
+class _NoisyRule(PositionRule):
+    """A score-based rule with optional Gumbel noise of scale ``noise``; deterministic when noise = 0."""
 
     noise: float = 0.0
 
     @property
     def deterministic(self) -> bool:
         return self.noise == 0.0
+
+
+@dataclass(frozen=True)
+class ConfidenceRule(_NoisyRule):
+    """Highest max_s p_i(s) first; optional Gumbel noise of scale ``noise`` on log-confidence."""
 
     def scores(self, log_probs, *, generator, noise_dtype):
         return _noisy(log_probs.amax(dim=-1), self.noise, generator, noise_dtype)
 
 
 @dataclass(frozen=True)
-class MarginRule(PositionRule):
+class MarginRule(_NoisyRule):
     """Largest top-1 minus top-2 probability first; optional Gumbel noise."""
-
-    noise: float = 0.0
-
-    @property
-    def deterministic(self) -> bool:
-        return self.noise == 0.0
 
     def scores(self, log_probs, *, generator, noise_dtype):
         top2 = torch.topk(log_probs, 2, dim=-1).values.exp()
@@ -262,19 +261,14 @@ class MarginRule(PositionRule):
 
 
 @dataclass(frozen=True)
-class EntropyRule(PositionRule):
+class EntropyRule(_NoisyRule):
     """Lowest entropy first: Shannon (order = 1) or Rényi of order ``order``; optional Gumbel noise."""
 
     order: float = 1.0
-    noise: float = 0.0
 
     def __post_init__(self):
         if not self.order > 0:
             raise ValueError(f"order must be > 0 (Rényi order); got order={self.order!r}")
-
-    @property
-    def deterministic(self) -> bool:
-        return self.noise == 0.0
 
     def scores(self, log_probs, *, generator, noise_dtype):
         lp = log_probs.to(noise_dtype)
