@@ -14,7 +14,7 @@ Everything is kept in log-space so that small α does not underflow. A size guar
 from __future__ import annotations
 
 import itertools
-from math import comb, inf
+from math import inf
 
 import numpy as np
 from scipy.special import logsumexp
@@ -145,8 +145,3 @@ def moment_round_law_bruteforce(probs, *, k: int, alpha: float, ordered: bool = 
                 continue
             table[(key_pos, toks)] = table.get((key_pos, toks), 0.0) + float(np.exp(lp + lt))
     return _law_from_dict(table, n, k, V, "moment", alpha, ordered=ordered)
-
-
-def n_cells(n: int, k: int, vocab: int) -> int:
-    """Number of (set, tokens) cells of a round (used by the crossover benchmark)."""
-    return comb(n, k) * vocab ** k
