@@ -11,10 +11,11 @@ import json
 import statistics
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import torch
+
+from .sweeps import atomic_write_text
 
 __all__ = ["run_benchmarks", "reference_maskgit_round", "BENCHMARKS"]
 
@@ -137,6 +138,5 @@ def run_benchmarks(*, quick: bool = False, out: str | None = None, only: list[st
         results.append(r)
         print(json.dumps(r, default=float))
     if out:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        Path(out).write_text(json.dumps(results, indent=1, default=float))
+        atomic_write_text(out, json.dumps(results, indent=1, default=float))
     return results

@@ -20,6 +20,7 @@ from .laws import (
     RoundLaw,
     _all_sets,
     _maskgit_cells,
+    _maskgit_cells_on_grid,
     _moment_position_and_token_logs,
     _token_product,
     maskgit_log_weights,
@@ -29,7 +30,7 @@ from .laws import (
     moment_round_law,
 )
 from .plackett_luce import pl_set_log_prob
-from .race import grid_chunks, race_grid, race_node_factors
+from .race import race_grid, race_node_factors
 
 __all__ = [
     "TVResult",
@@ -149,13 +150,8 @@ def maskgit_moment_tv(probs, *, k: int, alpha: float) -> TVResult:
     grid = race_grid(p, log_w, k)
     log_m, log_q = _moment_position_and_token_logs(p, alpha)
     q = np.exp(log_q)
-    if k == 1:  # accumulate over node chunks: (n, V, T) never has to fit in memory at once
-        mg_k = mg_g = 0.0
-        for sub in grid_chunks(grid, row_elems=n * V):
-            fac = race_node_factors(p, log_w, sub)
-            E = np.exp(fac.log_phi_total[None, :] - fac.log_phi)  # (n, T)
-            mg_k = mg_k + np.einsum("ivt,it->iv", fac.a, E)
-            mg_g = mg_g + np.einsum("ivt,it->iv", fac.a_gauss, E)
+    if k == 1:  # cells (i, x) of the single positions, chunked over nodes (no rows × nodes limit)
+        mg_k, mg_g = _maskgit_cells_on_grid(p, log_w, grid, np.arange(n)[:, None])
         mo = np.exp(log_m - np.logaddexp.reduce(log_m))[:, None] * q
         tv, err = 0.5 * np.abs(mg_k - mo).sum(), 0.5 * np.abs(mg_k - mg_g).sum()
         route = "k1"

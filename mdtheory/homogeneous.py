@@ -107,7 +107,7 @@ def homogeneous_round_laws(p, *, n_masked: int, k: int, alpha: float) -> Homogen
     log_w = log_w - log_w.max()
     probs1 = ps[None, :]
     grid = race_grid(probs1, log_w, k, homogeneous_count=n)
-    fac = race_node_factors(probs1, log_w, grid, log_phi_total=None)
+    fac = race_node_factors(probs1, log_w, grid)
     log_x = np.minimum(log_w[0][:, None] + grid.log_t[None, :], 700.0)  # (V, T) log(w t)
     x = np.exp(log_x)
     l1m = _log1mexp(x)  # (V, T)

@@ -184,6 +184,15 @@ def _maskgit_cells(fac: RaceFactors, sets: np.ndarray, *, chunk_elems: int = 20_
     return out_k, out_g
 
 
+def _maskgit_cells_on_grid(p: np.ndarray, log_w: np.ndarray, grid, sets: np.ndarray):
+    """:func:`_maskgit_cells` accumulated over node chunks, so (n, V, nodes) never has to fit in memory."""
+    cells_k = cells_g = 0.0
+    for sub in grid_chunks(grid, row_elems=p.size):
+        ck, cg = _maskgit_cells(race_node_factors(p, log_w, sub), sets)
+        cells_k, cells_g = cells_k + ck, cells_g + cg
+    return cells_k, cells_g
+
+
 def _maskgit_alpha0_cells(probs: np.ndarray, sets: np.ndarray) -> np.ndarray:
     """α = 0: keep the top-k of the sampled tokens' probabilities, ties split uniformly (THEORY.md §2.1).
 
@@ -262,10 +271,7 @@ def maskgit_round_law(probs, *, k: int, alpha: float,
         return RoundLaw(probs=_maskgit_alpha0_cells(p, sets), method="closed_form", **common)
     log_w = maskgit_log_weights(p, alpha)
     grid = race_grid(p, log_w, k)
-    cells_k, cells_g = 0.0, 0.0
-    for sub in grid_chunks(grid, row_elems=n * V):
-        ck, cg = _maskgit_cells(race_node_factors(p, log_w, sub), sets)
-        cells_k, cells_g = cells_k + ck, cells_g + cg
+    cells_k, cells_g = _maskgit_cells_on_grid(p, log_w, grid, sets)
     err = float(np.abs(cells_k - cells_g).sum()) + grid.truncation
     return RoundLaw(probs=cells_k, quad_error=err, truncation=grid.truncation,
                     extra={"n_nodes": grid.log_t.size, "n_panels": grid.n_panels, "mass_check": grid.mass_check},

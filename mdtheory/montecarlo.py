@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from scipy.stats import chi2
 
-from .laws import RoundLaw
+from .laws import RoundLaw, _all_sets
 
 __all__ = ["empirical_round_counts", "ChiSquareResult", "chisquare_test", "tv_estimate"]
 
@@ -29,16 +29,12 @@ __all__ = ["empirical_round_counts", "ChiSquareResult", "chisquare_test", "tv_es
 def empirical_round_counts(round_fn: Callable, probs: np.ndarray, *, k: int, n_samples: int, seed: int,
                            device: str = "cpu", batch: int = 200_000, **round_kwargs) -> np.ndarray:
     """Counts of each (set, tokens) cell over ``n_samples`` seeded rounds; shape (n_sets, V**k)."""
-    from math import comb
-    import itertools
-
     probs = np.asarray(probs, dtype=np.float64)
     n, V = probs.shape
-    sets = list(itertools.combinations(range(n), k))
-    index = np.full((n + 1,) * k, -1, dtype=np.int64)
-    for c, s in enumerate(sets):
-        index[s] = c
-    counts = np.zeros((comb(n, k), V ** k), dtype=np.int64)
+    sets = _all_sets(n, k)  # the row order of RoundLaw.probs
+    index = np.full((n,) * k, -1, dtype=np.int64)
+    index[tuple(sets.T)] = np.arange(len(sets))
+    counts = np.zeros((len(sets), V ** k), dtype=np.int64)
     gen = torch.Generator(device=device).manual_seed(seed)
     with np.errstate(divide="ignore"):
         lp_row = torch.tensor(np.log(probs), device=device)

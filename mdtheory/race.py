@@ -134,9 +134,8 @@ def _poisson_binomial_tail(F, phi, tf, k: int, *, homogeneous_count: int | None 
     Dge = np.zeros(T)
     for j in range(F.shape[0]):
         Fj, phij, tfj = F[j], phi[j], tf[j]
-        Pge_new = Pge + P[k - 1] * Fj
         Dge = Dge + D[k - 1] * Fj + P[k - 1] * tfj
-        Pge = Pge_new
+        Pge = Pge + P[k - 1] * Fj
         newP = P * phij
         newD = D * phij - P * tfj
         newP[1:] += P[:-1] * Fj
@@ -152,9 +151,14 @@ def order_statistic_cdf(probs: np.ndarray, log_w: np.ndarray, log_t: np.ndarray,
     return _poisson_binomial_tail(F, phi, tf, k, homogeneous_count=homogeneous_count)
 
 
+def _chunk_len(row_elems: int, max_elems: int) -> int:
+    """Nodes per chunk so that row_elems × nodes ≤ max_elems (at least one node)."""
+    return max(1, max_elems // max(1, row_elems))
+
+
 def _chunked_tail(probs, log_w, log_t, k, homogeneous_count, *, max_elems: int = 4_000_000):
     """:func:`order_statistic_cdf` over node chunks so that (rows × V × nodes) stays ≤ ``max_elems``."""
-    chunk = max(1, max_elems // max(1, probs.shape[0] * probs.shape[1]))
+    chunk = _chunk_len(probs.size, max_elems)
     cdf, dens = np.empty(log_t.shape), np.empty(log_t.shape)
     for s in range(0, log_t.size, chunk):
         cdf[s:s + chunk], dens[s:s + chunk] = order_statistic_cdf(probs, log_w, log_t[s:s + chunk], k,
@@ -167,7 +171,7 @@ def grid_chunks(grid: "RaceGrid", *, row_elems: int, max_elems: int = 4_000_000)
 
     Every law is a sum over nodes, so chunks can be evaluated independently and accumulated.
     """
-    chunk = max(1, max_elems // max(1, row_elems))
+    chunk = _chunk_len(row_elems, max_elems)
     for s in range(0, grid.log_t.size, chunk):
         sl = slice(s, s + chunk)
         yield RaceGrid(log_t=grid.log_t[sl], weight_kronrod=grid.weight_kronrod[sl],
@@ -175,7 +179,7 @@ def grid_chunks(grid: "RaceGrid", *, row_elems: int, max_elems: int = 4_000_000)
                        mass_check=grid.mass_check, n_panels=grid.n_panels)
 
 
-def _panel_nodes(log_a: float, log_b: float | None):
+def _panel_nodes(log_a: float | None, log_b: float):
     """Map the GK15 rule onto [0, b] (log_a = None) or [a, b]; return log t and the two weight vectors."""
     if log_a is None:
         u = 0.5 * (1.0 + GK_NODES)  # t = b·u
@@ -300,8 +304,7 @@ class RaceFactors:
     log_phi_total: np.ndarray  # (T,) Σ_j log_phi[j]
 
 
-def race_node_factors(probs: np.ndarray, log_w: np.ndarray, grid: RaceGrid,
-                      *, log_phi_total: np.ndarray | None = None) -> RaceFactors:
+def race_node_factors(probs: np.ndarray, log_w: np.ndarray, grid: RaceGrid) -> RaceFactors:
     """Evaluate the race factors of ``probs``/``log_w`` on ``grid`` (float64)."""
     x = _wt(log_w, grid.log_t)  # (n, V, T)
     e = np.exp(-x)
@@ -315,5 +318,5 @@ def race_node_factors(probs: np.ndarray, log_w: np.ndarray, grid: RaceGrid,
         a_gauss=pxe * grid.weight_gauss,
         c=p * -np.expm1(-x),
         log_phi=log_phi,
-        log_phi_total=log_phi.sum(axis=0) if log_phi_total is None else log_phi_total,
+        log_phi_total=log_phi.sum(axis=0),
     )

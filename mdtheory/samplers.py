@@ -44,6 +44,7 @@ __all__ = [
     "TokenTransform",
     "Identity",
     "Temperature",
+    "moment_token_transform",
 ]
 
 
@@ -409,5 +410,3 @@ def moment_round(log_probs: torch.Tensor, *, k: int, alpha: float, masked: torch
                      token_transform=moment_token_transform(alpha), masked=masked, generator=generator,
                      noise_dtype=noise_dtype)
 
-
-__all__.append("moment_token_transform")
