@@ -56,12 +56,23 @@ from .orders import halton_order, hybrid_select, raster_order, van_der_corput_or
 from .plackett_luce import pl_ordered_log_prob, pl_set_log_prob
 from .profiles import (
     InformationProfile,
-    binary_markov_entropy_profile,
+    block_cost,
     efact,
     efact_bruteforce,
     entropy_profile,
     information_profile,
     profile_from_entropy,
+    profile_from_g,
+)
+from .closed_form_profiles import (
+    beta_bernoulli_profile,
+    gaussian_ar1_profile,
+    hidden_subset_parity_profile,
+    markov_profile,
+    markov_transition_profile,
+    noisy_repeated_bit_profile,
+    parity_profile,
+    repeated_bit_profile,
 )
 from .schedules import SCHEDULE_NAMES, schedule_sizes
 from .sweeps import fit_loglog_slope, run_sweep
@@ -113,6 +124,8 @@ __all__ = [
     "hybrid_select", "SCHEDULE_NAMES", "schedule_sizes", "fit_loglog_slope", "run_sweep",
     "implicit_temperature_errors", "implicit_temperature_prediction", "implicit_temperature_tau",
     "JointTable", "joint_table", "InformationProfile", "entropy_profile", "information_profile",
-    "profile_from_entropy", "binary_markov_entropy_profile", "efact", "efact_bruteforce",
+    "profile_from_entropy", "profile_from_g", "block_cost", "efact", "efact_bruteforce",
+    "beta_bernoulli_profile", "gaussian_ar1_profile", "hidden_subset_parity_profile", "markov_profile",
+    "markov_transition_profile", "noisy_repeated_bit_profile", "parity_profile", "repeated_bit_profile",
     *_LAZY,
 ]

@@ -1,0 +1,238 @@
+"""Closed-form information profiles of the §6 families, exact at N up to 10⁴ (THEORY.md §5.2, §6, §7).
+
+Every function returns an :class:`~mdtheory.profiles.InformationProfile` built from the conditional
+entropy curve g(m) = E H(x_j | x_S), |S| = m, computed without differencing large entropies.
+
+* **Stationary Markov chains** (binary, symmetric q-ary, any transition matrix; Gaussian AR(1)). For a
+  sorted set S the chain rule gives H(x_S) = H(μ) + Σ_gaps h(d) with h(d) = H(x_d | x_0). Writing
+  h̃(d) = h(d) − H(μ) = −I(x_0; x_d) ≤ 0 and w(m, d) = (N−d)·C(N−d−1, m−2)/C(N, m) (the expected number of
+  gaps of length d in a uniform m-subset),
+  H_m = m·H(μ) + Σ_d w(m, d) h̃(d) and g(m) = H(μ) + Σ_d Δw(m, d) h̃(d), with the exact integer form
+  Δw(m, d) = w(m, d)·[2(N−m) − (m+1)(d−1)] / ((m−1)(N−m)). Cost O(N·D) where D is the number of gaps
+  kept: |h̃(d)| is non-increasing in d (data processing), so dropping d > D changes g by at most
+  2N·|h̃(D+1)|, reported as ``profile.error``.
+* **Exchangeable binary laws** (Beta–Bernoulli, the noisy repeated bit): g(m) = Σ_j P(j ones in m)·h₂(p(m, j))
+  with the predictive p(m, j); the count law is propagated by the predictive, O(N²) without special functions.
+* **Parities and the repeated bit** from their subset-entropy formulas.
+
+**Convention (q-ary chain):** "flip probability ε" means the chain leaves its state with probability ε
+and then moves to one of the other q − 1 states uniformly (q = 2: the binary flip chain). The chain
+starts from its stationary law (uniform).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import entr, gammaln, rel_entr
+
+from ._validation import check_positive_int
+from .profiles import InformationProfile, profile_from_g
+
+__all__ = ["markov_gap_profile", "markov_profile", "markov_transition_profile", "gaussian_ar1_profile",
+           "exchangeable_binary_profile", "beta_bernoulli_profile", "noisy_repeated_bit_profile",
+           "repeated_bit_profile", "hidden_subset_parity_profile", "parity_profile", "stationary_law"]
+
+_TRUNC = 1e-19  # gaps with N·|h̃(d)| below this (relative to H(μ)) are dropped
+
+
+def _check_prob(value, name: str, *, open_: bool = False) -> float:
+    v = float(value)
+    if not np.isfinite(v) or not (0.0 < v < 1.0 if open_ else 0.0 <= v <= 1.0):
+        rule = "0 < {0} < 1" if open_ else "0 <= {0} <= 1"
+        raise ValueError(f"{name} must satisfy {rule.format(name)}; got {name}={value!r}")
+    return v
+
+
+def markov_gap_profile(n: int, h_marginal: float, h_tilde, *, alphabet_size: int | None = None) -> InformationProfile:
+    """Profile of a stationary Markov chain from H(μ) and h̃(d) = H(x_d | x_0) − H(μ), d = 1..N−1 (module doc).
+
+    ``h_tilde`` must be non-positive and non-increasing in |·| (true for every Markov chain).
+    """
+    n = check_positive_int(n, name="n")
+    ht = np.asarray(h_tilde, dtype=np.float64).ravel()
+    if ht.size != n - 1 or not np.all(np.isfinite(ht)) or np.any(ht > 1e-15):
+        raise ValueError(f"h_tilde must hold N-1={n - 1} finite non-positive values; got size {ht.size}")
+    ht = np.minimum(ht, 0.0)
+    scale = max(abs(h_marginal), 1.0)
+    small = np.nonzero(n * np.abs(ht) <= _TRUNC * scale)[0]
+    D = int(small[0]) if small.size else n - 1  # keep d = 1..D
+    error = 2.0 * n * abs(ht[D]) if D < n - 1 else 0.0
+    ht = ht[:D]
+    g = np.full(n, float(h_marginal))
+    H = np.arange(n + 1, dtype=np.float64) * h_marginal
+    if n >= 2 and D > 0:
+        d = np.arange(1, D + 1, dtype=np.float64)
+        w = 2.0 * (n - d) / (n * (n - 1.0))  # w(2, d)
+        H[2] += w @ ht
+        g[1] += w @ ht
+        dm1 = d - 1.0
+        for m in range(2, n):
+            dw = w * ((2.0 * (n - m) - (m + 1.0) * dm1) / ((m - 1.0) * (n - m)))
+            g[m] += dw @ ht
+            w = np.maximum(w + dw, 0.0)  # exact zeros once C(N−d−1, m−1) = 0
+            H[m + 1] += w @ ht
+    return profile_from_g(g, H=H, error=error, alphabet_size=alphabet_size)
+
+
+def _symmetric_h_tilde(n: int, eps: float, q: int) -> np.ndarray:
+    lam = 1.0 - eps * q / (q - 1.0)
+    d = np.arange(1, n, dtype=np.float64)
+    u = (1.0 - 1.0 / q) * np.sign(lam) ** d * np.abs(lam) ** d  # P(x_d = x_0) − 1/q
+    stay = 1.0 / q + u
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = np.where(stay > 0, stay * np.log1p(q * u), 0.0)
+        b = np.where(stay < 1, (1.0 - stay) * np.log1p(-q * u / (q - 1.0)), 0.0)
+    return -(a + b)  # −I(x_0; x_d) = −KL(P^d(x_0, ·) ‖ uniform)
+
+
+def markov_profile(n: int, eps: float, *, q: int = 2) -> InformationProfile:
+    """Closed-form profile of the stationary symmetric q-ary chain with flip probability ε (§6).
+
+    Examples
+    --------
+    >>> pr = markov_profile(10_000, 0.1)
+    >>> round(pr.f.sum(), 6) == round(pr.sum_mutual_info / 10_000, 6)
+    True
+    """
+    n = check_positive_int(n, name="n")
+    q = check_positive_int(q, name="q", minimum=2)
+    eps = _check_prob(eps, "eps")
+    return markov_gap_profile(n, np.log(q), _symmetric_h_tilde(n, eps, q), alphabet_size=q)
+
+
+def stationary_law(transition) -> np.ndarray:
+    """The unique stationary law μ of a row-stochastic matrix (raises if it is not unique)."""
+    P = np.asarray(transition, dtype=np.float64)
+    q = P.shape[0] if P.ndim == 2 else 0
+    if P.shape != (q, q) or q < 2 or not np.all(np.isfinite(P)) or np.any(P < 0) \
+            or np.any(np.abs(P.sum(axis=1) - 1) > 1e-12):
+        raise ValueError("transition must be a (q, q) row-stochastic matrix with q >= 2 (rows sum to 1, atol 1e-12)")
+    A = np.vstack([P.T - np.eye(q), np.ones(q)])
+    mu, *_ = np.linalg.lstsq(A, np.concatenate([np.zeros(q), [1.0]]), rcond=None)
+    if np.linalg.matrix_rank(P.T - np.eye(q)) != q - 1 or np.any(mu < -1e-12):
+        raise ValueError("transition must have a unique stationary law")
+    mu = np.maximum(mu, 0.0)
+    return mu / mu.sum()
+
+
+def markov_transition_profile(n: int, transition) -> InformationProfile:
+    """Profile of the stationary chain with any transition matrix P (h̃(d) = −Σ_a μ_a KL(P^d(a, ·) ‖ μ))."""
+    n = check_positive_int(n, name="n")
+    P = np.asarray(transition, dtype=np.float64)
+    mu = stationary_law(P)
+    h_mu = float(entr(mu).sum())
+    ht = np.zeros(max(n - 1, 0))
+    Pd = np.eye(P.shape[0])
+    for d in range(n - 1):
+        Pd = Pd @ P
+        ht[d] = -float(mu @ rel_entr(Pd, mu[None, :]).sum(axis=1))
+        if d > 0 and abs(ht[d]) * n <= _TRUNC * max(h_mu, 1.0) and abs(ht[d - 1]) * n <= _TRUNC * max(h_mu, 1.0):
+            break  # the remaining gaps are truncated anyway
+    return markov_gap_profile(n, h_mu, ht, alphabet_size=P.shape[0])
+
+
+def gaussian_ar1_profile(n: int, rho: float, *, sigma: float = 1.0) -> InformationProfile:
+    """Differential-entropy profile of the stationary Gaussian AR(1) chain, corr(x_0, x_d) = ρ^d (§6).
+
+    h̃(d) = ½ log(1 − ρ^{2d}); H(μ) = ½ log(2πe σ²) (may be negative).
+    """
+    n = check_positive_int(n, name="n")
+    rho = float(rho)
+    if not -1.0 < rho < 1.0:
+        raise ValueError(f"rho must satisfy -1 < rho < 1; got rho={rho!r}")
+    if not sigma > 0:
+        raise ValueError(f"sigma must be > 0; got sigma={sigma!r}")
+    d = np.arange(1, n, dtype=np.float64)
+    return markov_gap_profile(n, 0.5 * np.log(2 * np.pi * np.e * sigma ** 2), 0.5 * np.log1p(-rho ** (2 * d)))
+
+
+def exchangeable_binary_profile(n: int, log_predictive) -> InformationProfile:
+    """Profile of an exchangeable binary law from its predictive.
+
+    ``log_predictive(m, j)`` returns (log P(next = 1 | j ones in m), log P(next = 0 | j ones in m)) for
+    the array j = 0..m. g(m) = E h₂(predictive); the count law is propagated by the predictive.
+    """
+    n = check_positive_int(n, name="n")
+    g = np.zeros(n)
+    pmf = np.ones(1)
+    for m in range(n):
+        j = np.arange(m + 1)
+        l1, l0 = log_predictive(m, j)
+        p1, p0 = np.exp(l1), np.exp(l0)
+        with np.errstate(invalid="ignore"):
+            h = -(np.where(p1 > 0, p1 * l1, 0.0) + np.where(p0 > 0, p0 * l0, 0.0))
+        live = pmf > 0
+        g[m] = float(pmf[live] @ h[live])
+        nxt = np.zeros(m + 2)
+        nxt[:-1] += pmf * np.where(live, p0, 0.0)
+        nxt[1:] += pmf * np.where(live, p1, 0.0)
+        pmf = nxt / nxt.sum()
+    return profile_from_g(g, alphabet_size=2)
+
+
+def beta_bernoulli_profile(n: int, a: float, b: float) -> InformationProfile:
+    """θ ~ Beta(a, b), x_i | θ iid Bernoulli(θ): predictive (a + j)/(a + b + m) (§6)."""
+    a, b = float(a), float(b)
+    if not (np.isfinite(a) and np.isfinite(b) and a > 0 and b > 0):
+        raise ValueError(f"a and b must be finite and > 0; got a={a!r}, b={b!r}")
+
+    def pred(m, j):
+        den = np.log(a + b + m)
+        return np.log(a + j) - den, np.log(b + m - j) - den
+
+    return exchangeable_binary_profile(n, pred)
+
+
+def noisy_repeated_bit_profile(n: int, eta: float) -> InformationProfile:
+    """U ~ Bern(½), x_i = U ⊕ W_i, W_i iid Bern(η): a two-point mixture of iid Bernoulli(η), Bernoulli(1 − η)."""
+    eta = _check_prob(eta, "eta")
+    with np.errstate(divide="ignore"):
+        lt, l1t = np.log(eta), np.log1p(-eta)
+
+    def pred(m, j):
+        # posterior log-weights of θ = η and θ = 1 − η given j ones in m
+        with np.errstate(invalid="ignore"):
+            a = np.where(j > 0, j * lt, 0.0) + np.where(m - j > 0, (m - j) * l1t, 0.0)
+            b = np.where(j > 0, j * l1t, 0.0) + np.where(m - j > 0, (m - j) * lt, 0.0)
+        top = np.maximum(a, b)
+        top = np.where(np.isfinite(top), top, 0.0)
+        wa, wb = np.exp(a - top), np.exp(b - top)
+        s = wa + wb
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p1 = np.where(s > 0, (wa * eta + wb * (1 - eta)) / s, 0.5)
+            return np.log(p1), np.log1p(-p1)
+
+    return exchangeable_binary_profile(n, pred)
+
+
+def repeated_bit_profile(n: int, *, q: int = 2) -> InformationProfile:
+    """All coordinates equal to one uniform symbol: g(0) = log q, g(m ≥ 1) = 0 (f(1) = log q)."""
+    n = check_positive_int(n, name="n")
+    q = check_positive_int(q, name="q", minimum=2)
+    g = np.zeros(n)
+    g[0] = np.log(q)
+    return profile_from_g(g, alphabet_size=q)
+
+
+def hidden_subset_parity_profile(n: int, m: int) -> InformationProfile:
+    """Even parity on a hidden subset T of size m, other bits fair: H(x_S) = (|S| − 1[T ⊆ S]) log 2 (§6).
+
+    g(j) = log 2·(1 − P(T ⊆ S_{j+1}) + P(T ⊆ S_j)) with P(T ⊆ S_j) = C(N−m, j−m)/C(N, j), which gives
+    [CCL]'s Z_j = (m/N)·C(N−m, j−m)/C(N−1, j−1)·log 2.
+    """
+    n = check_positive_int(n, name="n")
+    m = check_positive_int(m, name="m")
+    if m > n:
+        raise ValueError(f"m must satisfy 1 <= m <= n={n}; got m={m}")
+    j = np.arange(n + 1)
+    with np.errstate(invalid="ignore"):
+        logp = np.where(j >= m, gammaln(n - m + 1) - gammaln(np.maximum(j - m, 0) + 1) - gammaln(n - j + 1)
+                        - (gammaln(n + 1) - gammaln(j + 1) - gammaln(n - j + 1)), -np.inf)
+    p = np.exp(logp)  # P(T ⊆ S_j)
+    g = np.log(2.0) * (1.0 - (p[1:] - p[:-1]))
+    return profile_from_g(g, alphabet_size=2)
+
+
+def parity_profile(n: int) -> InformationProfile:
+    """Global parity (T = all positions): f(N−1) = log 2, TC = log 2, DTC = (N−1) log 2."""
+    return hidden_subset_parity_profile(n, n)
