@@ -1,6 +1,7 @@
 """The ``mdtheory`` command line (a thin layer over the library).
 
-Subcommands: ``verify``, ``tv``, ``law``, ``sweep tv``, ``figures``, ``bench``. Every subcommand has
+Subcommands: ``verify``, ``tv``, ``law``, ``sweep tv``, ``profile``, ``efact``, ``schedule``, ``figures``,
+``bench``. Every subcommand has
 ``--help``. JSON output uses plain floats; infinite α is written as the string "inf".
 """
 
@@ -104,6 +105,90 @@ def _cmd_sweep_tv(args) -> int:
     return 0
 
 
+def _target_profile(args):
+    """The information profile of the target named by the shared target options."""
+    if (args.joint is None) == (args.target is None):
+        raise ValueError("give exactly one of --joint J.npy and --target FAMILY")
+    if args.joint is not None:
+        from .profiles import information_profile
+        from .targets import joint_table
+
+        path = Path(args.joint)
+        if not path.exists():
+            raise ValueError(f"--joint file not found: {args.joint}")
+        arr = np.load(path, allow_pickle=False)
+        if arr.ndim > 1 and args.q is not None and arr.shape[0] != args.q:
+            raise ValueError(f"--q {args.q} does not match the joint's shape {arr.shape}")
+        return information_profile(joint_table(arr, q=args.q, name="--joint"))
+    from .closed_form_profiles import family_profile
+
+    return family_profile(args.target, n=args.n, eps=args.eps, q=args.q, a=args.a, b=args.b, eta=args.eta,
+                          m=args.m, rho=args.rho)
+
+
+def _schedule_arg(text: str) -> list[int]:
+    return _int_list(text)
+
+
+def _cmd_profile(args) -> int:
+    pr = _target_profile(args)
+    out = {"H": pr.H.tolist(), "f": pr.f.tolist(), "Z": pr.Z.tolist(), "tc": pr.tc, "dtc": pr.dtc}
+    if args.json:
+        print(json.dumps(out))
+    else:
+        print(f"N={pr.n}  H(pi)={pr.entropy:.12g}  TC={pr.tc:.12g}  DTC={pr.dtc:.12g}  "
+              f"sum_j I(x_j;x_-j)={pr.sum_mutual_info:.12g}  truncation error <= {pr.error:.1e}")
+        for i, fi in enumerate(pr.f, start=1):
+            print(f"f({i}) = {fi:.12g}")
+    return 0
+
+
+def _cmd_efact(args) -> int:
+    from .bounds import kmax_bound
+    from .profiles import efact
+
+    pr = _target_profile(args)
+    out = {"efact": efact(pr, args.schedule), "bound_kmax": kmax_bound(pr, args.schedule)}
+    print(json.dumps(out) if args.json else f"E_fact = {out['efact']:.12g}  (k_max bound {out['bound_kmax']:.12g})")
+    return 0
+
+
+def _cmd_schedule(args) -> int:
+    from .optimal_schedules import geometric_schedule, profile_schedule
+    from .profiles import efact
+
+    pr = _target_profile(args)
+    if args.rho is not None and args.method.startswith("geometric"):
+        if args.steps is not None:
+            raise ValueError("give --steps or --rho, not both")
+        sizes = geometric_schedule(pr.n, rho=args.rho,
+                                   direction="increasing" if args.method == "geometric-inc" else "decreasing")
+    else:
+        if args.steps is None:
+            raise ValueError("--steps K is required (or --rho with a geometric method)")
+        sizes = profile_schedule(pr, args.steps, args.method)
+    out = {"sizes": sizes.tolist(), "efact": efact(pr, sizes)}
+    print(json.dumps(out) if args.json else f"sizes = {out['sizes']}\nE_fact = {out['efact']:.12g}")
+    return 0
+
+
+def _add_target_options(p: argparse.ArgumentParser) -> None:
+    from .closed_form_profiles import FAMILIES
+
+    g = p.add_argument_group("target (one of --joint or --target)")
+    g.add_argument("--joint", help=".npy joint law: a flat C-order vector of length q**N (needs --q) or an "
+                   "array of shape (q,)*N")
+    g.add_argument("--target", choices=tuple(FAMILIES), help="closed-form family (THEORY.md §6)")
+    g.add_argument("--q", type=int, help="alphabet size (flat --joint; markov / repeated-bit states, default 2)")
+    g.add_argument("--n", type=int, help="number of positions N")
+    g.add_argument("--eps", type=float, help="markov: flip probability in [0, 1]")
+    g.add_argument("--a", type=float, help="beta-bernoulli: a > 0")
+    g.add_argument("--b", type=float, help="beta-bernoulli: b > 0")
+    g.add_argument("--eta", type=float, help="noisy-repeated-bit: noise in [0, 1]")
+    g.add_argument("--m", type=int, help="hidden-parity: size of the hidden subset")
+    g.add_argument("--rho", type=float, help="gaussian-ar1: correlation in (-1, 1); schedule: geometric rho")
+
+
 def _cmd_figures(args) -> int:
     from .verify import run_figures
 
@@ -173,6 +258,26 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--out", default="mdtheory-out/sweep-tv", help="output directory (resumes if it exists)")
     st.add_argument("--no-progress", action="store_true")
     st.set_defaults(fn=_cmd_sweep_tv)
+
+    pp = sub.add_parser("profile", help="entropy/information profile, Z curve, TC, DTC (THEORY.md §5.2, §7)")
+    _add_target_options(pp)
+    pp.add_argument("--json", action="store_true", help='print {"H", "f", "Z", "tc", "dtc"}; f[0] is f(1)')
+    pp.set_defaults(fn=_cmd_profile)
+
+    pe = sub.add_parser("efact", help="exact factorization error of a schedule (THEORY.md §5.3, §5.4)")
+    _add_target_options(pe)
+    pe.add_argument("--schedule", type=_schedule_arg, required=True, help="comma-separated sizes summing to N")
+    pe.add_argument("--json", action="store_true", help='print {"efact", "bound_kmax"}')
+    pe.set_defaults(fn=_cmd_efact)
+
+    ps = sub.add_parser("schedule", help="profile-driven schedules (THEORY.md §2.4, §5.5, §5.6)")
+    _add_target_options(ps)
+    ps.add_argument("--steps", type=int, help="number of steps K (1 <= K <= N)")
+    ps.add_argument("--method", choices=("dp", "sqrt", "constant", "geometric-inc", "geometric-dec"), required=True,
+                    help="dp: exact optimum; sqrt: equal sqrt(f)-mass; geometric-*: smallest rho with K steps "
+                         "(or the given --rho)")
+    ps.add_argument("--json", action="store_true", help='print {"sizes", "efact"}')
+    ps.set_defaults(fn=_cmd_schedule)
 
     f = sub.add_parser("figures", help="regenerate the paper figures (paper_figures/)")
     f.add_argument("--out", default="mdtheory-out/figures")

@@ -30,7 +30,8 @@ from .profiles import InformationProfile, profile_from_g
 
 __all__ = ["markov_gap_profile", "markov_profile", "markov_transition_profile", "gaussian_ar1_profile",
            "exchangeable_binary_profile", "beta_bernoulli_profile", "noisy_repeated_bit_profile",
-           "repeated_bit_profile", "hidden_subset_parity_profile", "parity_profile", "stationary_law"]
+           "repeated_bit_profile", "hidden_subset_parity_profile", "parity_profile", "stationary_law",
+           "FAMILIES", "family_profile"]
 
 _TRUNC = 1e-19  # gaps with N·|h̃(d)| below this (relative to H(μ)) are dropped
 
@@ -236,3 +237,35 @@ def hidden_subset_parity_profile(n: int, m: int) -> InformationProfile:
 def parity_profile(n: int) -> InformationProfile:
     """Global parity (T = all positions): f(N−1) = log 2, TC = log 2, DTC = (N−1) log 2."""
     return hidden_subset_parity_profile(n, n)
+
+
+FAMILIES = {
+    # name: (function, required parameters, optional parameters with defaults)
+    "markov": (markov_profile, ("n", "eps"), {"q": 2}),
+    "beta-bernoulli": (beta_bernoulli_profile, ("n", "a", "b"), {}),
+    "noisy-repeated-bit": (noisy_repeated_bit_profile, ("n", "eta"), {}),
+    "repeated-bit": (repeated_bit_profile, ("n",), {"q": 2}),
+    "parity": (parity_profile, ("n",), {}),
+    "hidden-parity": (hidden_subset_parity_profile, ("n", "m"), {}),
+    "gaussian-ar1": (gaussian_ar1_profile, ("n", "rho"), {}),
+}
+
+
+def family_profile(family: str, **params) -> InformationProfile:
+    """The closed-form profile of a named family (keys of ``FAMILIES``); unused ``None`` params are ignored.
+
+    Examples
+    --------
+    >>> family_profile("markov", n=5, eps=0.5).tc  # ε = ½: independent fair bits
+    0.0
+    """
+    if family not in FAMILIES:
+        raise ValueError(f"unknown target family {family!r}; allowed: {', '.join(FAMILIES)}")
+    fn, required, optional = FAMILIES[family]
+    missing = [p for p in required if params.get(p) is None]
+    if missing:
+        raise ValueError(f"target {family!r} needs {', '.join('--' + p for p in missing)}")
+    kwargs = {p: params[p] for p in required}
+    kwargs.update({p: params[p] for p in optional if params.get(p) is not None})
+    n, *rest = (kwargs.pop(p) for p in required)
+    return fn(n, *rest, **kwargs)

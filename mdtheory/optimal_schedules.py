@@ -41,7 +41,8 @@ from .schedules import schedule_sizes
 
 __all__ = ["SCHEDULE_METHODS", "schedule_cost", "optimal_schedule", "optimal_schedule_exhaustive",
            "geometric_schedule", "geometric_rho", "sqrt_schedule", "constant_schedule", "profile_schedule",
-           "data_driven_schedule", "ContinuumLimits", "continuum_limits", "markov_scaling_function"]
+           "data_driven_schedule", "ContinuumLimits", "continuum_limits", "markov_scaling_function",
+           "schedule_comparison"]
 
 SCHEDULE_METHODS = ("dp", "sqrt", "constant", "geometric-inc", "geometric-dec")
 MAX_EXHAUSTIVE = 2_000_000
@@ -309,3 +310,15 @@ def markov_scaling_function(eps: float, *, q: int = 2, max_terms: int = 200_000)
         return float(-(2 * d_first @ ht - d_second @ ht))
 
     return phi
+
+
+def schedule_comparison(profile: InformationProfile, n_steps_values, methods=SCHEDULE_METHODS) -> list[dict]:
+    """Rows {"n_steps", "method", "efact", "sizes"} of E_fact for each method and K (§5.5, §5.6)."""
+    rows = []
+    for K in n_steps_values:
+        for method in methods:
+            if method.startswith("geometric") and K < 2 <= profile.n:
+                continue
+            sizes = profile_schedule(profile, int(K), method)
+            rows.append({"n_steps": int(K), "method": method, "efact": efact(profile, sizes), "sizes": sizes.tolist()})
+    return rows

@@ -21,7 +21,7 @@ import numpy as np
 from ._validation import check_positive_int
 
 __all__ = [
-    "JointTable", "joint_table", "dirichlet_joint", "product_target", "repeated_bit", "global_parity",
+    "JointTable", "MarkovChain", "batch_conditionals", "joint_table", "dirichlet_joint", "product_target", "repeated_bit", "global_parity",
     "hidden_subset_parity", "markov_chain", "binary_markov_chain", "potts_chain", "ising_grid", "potts_grid",
     "beta_bernoulli", "noisy_repeated_bit",
 ]
@@ -87,6 +87,89 @@ class JointTable:
         return np.array(np.unravel_index(flat, self.table.shape)).T
 
 
+@dataclass(frozen=True)
+class MarkovChain:
+    """A stationary Markov chain on X^N with closed-form conditionals at any N (no table; §6).
+
+    π(x_i = s | x_A) ∝ P^{d_l}(x_l, s)·P^{d_r}(s, x_r) with x_l, x_r the nearest revealed neighbours at
+    distances d_l, d_r (μ_s replaces the left factor when there is none). Use
+    :func:`mdtheory.closed_form_profiles.markov_transition_profile` for its exact profile.
+    """
+
+    transition: np.ndarray
+    n: int
+
+    def __post_init__(self):
+        from .closed_form_profiles import stationary_law
+
+        P = np.asarray(self.transition, dtype=np.float64)
+        object.__setattr__(self, "transition", P)
+        object.__setattr__(self, "mu", stationary_law(P))
+        check_positive_int(self.n, name="n")
+        powers = [np.eye(P.shape[0])]
+        for _ in range(self.n):
+            powers.append(powers[-1] @ P)
+        object.__setattr__(self, "powers", np.array(powers))
+
+    @property
+    def q(self) -> int:
+        return self.transition.shape[0]
+
+    def conditionals_batch(self, values, revealed) -> np.ndarray:
+        """π(x_i | x_A) for every row and position: values/revealed (B, N) → (B, N, q)."""
+        values = np.asarray(values, dtype=np.int64)
+        revealed = np.asarray(revealed, dtype=bool)
+        B, n = revealed.shape
+        if n != self.n or values.shape != revealed.shape:
+            raise ValueError(f"values and revealed must have shape (batch, {self.n}); got {values.shape}, {revealed.shape}")
+        idx = np.broadcast_to(np.arange(n), (B, n))
+        left = np.maximum.accumulate(np.where(revealed, idx, -1), axis=1)  # nearest revealed at or before i
+        right = np.minimum.accumulate(np.where(revealed, idx, n)[:, ::-1], axis=1)[:, ::-1]
+        rows = np.arange(B)[:, None]
+        has_l, has_r = left >= 0, right < n
+        dl = np.where(has_l, idx - left, 0)
+        dr = np.where(has_r, right - idx, 0)
+        xl = values[rows, np.clip(left, 0, n - 1)]
+        xr = values[rows, np.clip(right, 0, n - 1)]
+        lf = np.where(has_l[..., None], self.powers[dl, xl, :], self.mu)
+        rf = np.where(has_r[..., None], self.powers[dr, :, xr], 1.0)
+        w = lf * rf
+        mass = w.sum(axis=-1, keepdims=True)
+        if np.any(mass <= 0):
+            raise ValueError("the revealed values have probability 0 under the target; their conditional is "
+                             "undefined (zero-probability conditioning sets are rejected)")
+        return w / mass
+
+    def conditionals(self, values, revealed) -> np.ndarray:
+        """π(x_i = s | x_A) for every position i, shape (N, q) (revealed rows are one-hot)."""
+        return self.conditionals_batch(np.asarray(values)[None], np.asarray(revealed)[None])[0]
+
+    def log_prob(self, x) -> np.ndarray:
+        x = np.atleast_2d(np.asarray(x, dtype=np.int64))
+        with np.errstate(divide="ignore"):
+            return np.log(self.mu[x[:, 0]]) + np.log(self.transition[x[:, :-1], x[:, 1:]]).sum(axis=1)
+
+    def sample(self, n_samples: int, *, rng) -> np.ndarray:
+        rng = np.random.default_rng(rng)
+        cdf = np.cumsum(self.transition, axis=1)
+        x = np.empty((n_samples, self.n), dtype=np.int64)
+        x[:, 0] = np.minimum(np.searchsorted(np.cumsum(self.mu), rng.random(n_samples), side="right"), self.q - 1)
+        for t in range(1, self.n):
+            u = rng.random(n_samples)
+            x[:, t] = np.minimum((u[:, None] >= cdf[x[:, t - 1]]).sum(axis=1), self.q - 1)
+        return x
+
+
+def batch_conditionals(model, values, revealed) -> np.ndarray:
+    """Conditionals of a target or set-keyed model for a batch: (B, N) → (B, N, q).
+
+    Uses ``model.conditionals_batch`` when it exists, else ``model.conditionals`` row by row.
+    """
+    if hasattr(model, "conditionals_batch"):
+        return model.conditionals_batch(values, revealed)
+    return np.stack([model.conditionals(v, r) for v, r in zip(np.asarray(values), np.asarray(revealed))])
+
+
 def joint_table(table, *, q: int | None = None, name: str = "joint") -> JointTable:
     """Validate a joint: shape (q,)*N or a flat C-order vector of length q^N (then ``q`` is required)."""
     arr = np.array(table, dtype=np.float64)
@@ -105,7 +188,7 @@ def joint_table(table, *, q: int | None = None, name: str = "joint") -> JointTab
         raise ValueError(f"{name} must be finite and non-negative")
     total = arr.sum()
     if abs(total - 1.0) > 1e-9:
-        raise ValueError(f"{name} must sum to 1 (atol=1e-9); got {total!r}")
+        raise ValueError(f"{name} must sum to 1 (atol=1e-9); got {float(total)!r}")
     return JointTable(arr / total)
 
 

@@ -7,4 +7,9 @@ FIGURES = (
     "fig_tv_vs_n",
     "fig_tv_vs_k",
     "fig_implicit_temperature",
+    "fig_profile_shapes",
+    "fig_efact_vs_steps",
+    "fig_optimal_blocks",
+    "fig_scaling_limits",
+    "fig_z_curve",
 )
