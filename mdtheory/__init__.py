@@ -21,6 +21,8 @@ Module map
 ----------
 laws (§3.2–3.3) · race (the §3.2 quadrature) · plackett_luce (§3.1) · oracle (§3.4) ·
 homogeneous (§3.5) · distances (§3.6) · temperature (§4.1) · targets (§6) · profiles (§5.2–5.3, §7) ·
+closed_form_profiles (§6 at large N) · gaussian (§6) · bounds (§5.4, §5.5, §7) ·
+optimal_schedules (§2.4, §5.5, §5.6) · learning_error (§5.1, §5.3) · profile_estimation (Monte Carlo, §9) ·
 samplers (§2.1–2.3, torch) ·
 orders (§2.3) · schedules (§2.4) · sampling (the loop, torch) · montecarlo (§9, torch) ·
 sweeps · registry/checks (``mdtheory verify``) · plot (matplotlib; not imported here) · cli.
@@ -65,7 +67,9 @@ from .profiles import (
     profile_from_g,
 )
 from .closed_form_profiles import (
+    FAMILIES,
     beta_bernoulli_profile,
+    family_profile,
     gaussian_ar1_profile,
     hidden_subset_parity_profile,
     markov_profile,
@@ -74,9 +78,42 @@ from .closed_form_profiles import (
     parity_profile,
     repeated_bit_profile,
 )
+from .bounds import (
+    BOUND_EXPRESSIONS,
+    bound_expression,
+    ccl_expected_kl,
+    geometric_decreasing_bound,
+    geometric_increasing_bound,
+    kmax_bound,
+)
+from .gaussian import gaussian_factorized_kl, gaussian_factorized_kl_chain_rule, gaussian_profile
+from .learning_error import (
+    LearningCurves,
+    TemperedConditionals,
+    cross_entropy_curve,
+    learning_error,
+    path_kl_bruteforce,
+)
+from .optimal_schedules import (
+    SCHEDULE_METHODS,
+    ContinuumLimits,
+    constant_schedule,
+    continuum_limits,
+    data_driven_schedule,
+    geometric_rho,
+    geometric_schedule,
+    markov_scaling_function,
+    optimal_schedule,
+    optimal_schedule_exhaustive,
+    profile_schedule,
+    schedule_comparison,
+    schedule_cost,
+    sqrt_schedule,
+)
+from .profile_estimation import CurveEstimate, estimate_loss_curve, estimate_profile
 from .schedules import SCHEDULE_NAMES, schedule_sizes
 from .sweeps import fit_loglog_slope, run_sweep
-from .targets import JointTable, joint_table
+from .targets import JointTable, MarkovChain, joint_table
 from .temperature import implicit_temperature_errors, implicit_temperature_prediction, implicit_temperature_tau
 
 __version__ = "0.1.0"
@@ -127,5 +164,13 @@ __all__ = [
     "profile_from_entropy", "profile_from_g", "block_cost", "efact", "efact_bruteforce",
     "beta_bernoulli_profile", "gaussian_ar1_profile", "hidden_subset_parity_profile", "markov_profile",
     "markov_transition_profile", "noisy_repeated_bit_profile", "parity_profile", "repeated_bit_profile",
+    "FAMILIES", "family_profile", "MarkovChain", "BOUND_EXPRESSIONS", "bound_expression", "ccl_expected_kl",
+    "geometric_decreasing_bound", "geometric_increasing_bound", "kmax_bound", "gaussian_factorized_kl",
+    "gaussian_factorized_kl_chain_rule", "gaussian_profile", "LearningCurves", "TemperedConditionals",
+    "cross_entropy_curve", "learning_error", "path_kl_bruteforce", "SCHEDULE_METHODS", "ContinuumLimits",
+    "constant_schedule", "continuum_limits", "data_driven_schedule", "geometric_rho", "geometric_schedule",
+    "markov_scaling_function", "optimal_schedule", "optimal_schedule_exhaustive", "profile_schedule",
+    "schedule_comparison", "schedule_cost", "sqrt_schedule", "CurveEstimate", "estimate_loss_curve",
+    "estimate_profile",
     *_LAZY,
 ]

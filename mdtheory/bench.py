@@ -120,12 +120,54 @@ def bench_round_throughput(quick: bool) -> dict:
             "median_s": {"reference": t_ref, "maskgit": t_mg, "maskgit_f32": t_mg32, "moment": t_mo}}
 
 
+def bench_markov_profile(quick: bool) -> dict:
+    from .closed_form_profiles import markov_profile
+    from .profiles import efact
+    from .schedules import schedule_sizes
+
+    n = 1000 if quick else 10_000
+    sched = schedule_sizes("constant", seq_len=n, n_steps=64)
+    rows = []
+    for eps in (0.1, 0.01, 1e-4):
+        med, times = _median_time(lambda: efact(markov_profile(n, eps), sched), repeats=3 if quick else 5)
+        rows.append({"eps": eps, "median_s": med, "times_s": times})
+    return {"name": "markov_profile_efact", "n": n, "rows": rows, "median_s": max(r["median_s"] for r in rows),
+            "target_s": 1.0}
+
+
+def bench_optimal_schedule(quick: bool) -> dict:
+    from .closed_form_profiles import markov_profile
+    from .optimal_schedules import optimal_schedule
+
+    n, K = (1024, 32) if quick else (4096, 64)
+    pr = markov_profile(n, 0.05)
+    med, times = _median_time(lambda: optimal_schedule(pr, K, method="monotone"), repeats=3, warmup=0)
+    med_dp, times_dp = _median_time(lambda: optimal_schedule(pr, K, method="dp"), repeats=1, warmup=0)
+    return {"name": "optimal_schedule_dp", "n": n, "n_steps": K, "median_s": med, "times_s": times,
+            "plain_dp_median_s": med_dp, "speedup_vs_plain_dp": med_dp / med, "target_s": 10.0}
+
+
+def bench_enumeration_profile(quick: bool) -> dict:
+    from .profiles import information_profile
+    from .targets import dirichlet_joint
+
+    rows = []
+    for n, q in ((10, 2), (6, 3)) if quick else ((12, 2), (8, 3), (14, 2)):
+        t = dirichlet_joint(n, q, rng=0)
+        med, times = _median_time(lambda: information_profile(t), repeats=3)
+        rows.append({"n": n, "q": q, "median_s": med, "times_s": times})
+    return {"name": "enumeration_profile", "rows": rows, "median_s": rows[0]["median_s"], "target_s": 5.0}
+
+
 BENCHMARKS = {
     "exact_tv_k2": bench_tv_k2,
     "exact_tv_k3": bench_tv_k3,
     "homogeneous_tv": bench_homogeneous,
     "crossover": bench_crossover,
     "round_throughput": bench_round_throughput,
+    "markov_profile_efact": bench_markov_profile,
+    "optimal_schedule_dp": bench_optimal_schedule,
+    "enumeration_profile": bench_enumeration_profile,
 }
 
 

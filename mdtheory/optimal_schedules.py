@@ -115,8 +115,11 @@ def optimal_schedule(curve, n_steps: int, *, method: Literal["auto", "monotone",
     Examples
     --------
     >>> from mdtheory.closed_form_profiles import parity_profile
-    >>> optimal_schedule(parity_profile(6), 3).tolist()  # the coupled pair must come last, one by one
-    [4, 1, 1]
+    >>> from mdtheory.profiles import efact
+    >>> pr = parity_profile(6)  # all dependence in the last pair: reveal it one token at a time
+    >>> sizes = optimal_schedule(pr, 3)
+    >>> int(sizes[-1]), efact(pr, sizes) == 0.0
+    (1, True)
     """
     c = _curve(curve)
     n = c.size

@@ -145,7 +145,7 @@ def efact(profile: InformationProfile, schedule) -> float:
     Examples
     --------
     >>> from mdtheory.targets import repeated_bit
-    >>> round(efact(information_profile(repeated_bit(4)), [3, 1]) / np.log(2), 12)  # (k_1 − 1) log 2
+    >>> round(efact(information_profile(repeated_bit(4)), [3, 1]) / float(np.log(2)), 12)  # (k_1 − 1) log 2
     2.0
     """
     return float(efact_weights(schedule, profile.n) @ profile.f)

@@ -131,6 +131,13 @@ class MarkovChain:
         dr = np.where(has_r, right - idx, 0)
         xl = values[rows, np.clip(left, 0, n - 1)]
         xr = values[rows, np.clip(right, 0, n - 1)]
+        # the revealed values must have positive probability: μ(first)·Π P^{gap}(previous, next) > 0
+        prev = np.concatenate([np.full((B, 1), -1), left[:, :-1]], axis=1)
+        xp = values[rows, np.clip(prev, 0, n - 1)]
+        factor = np.where(prev >= 0, self.powers[np.where(prev >= 0, idx - prev, 0), xp, values], self.mu[values])
+        if np.any(revealed & (factor <= 0)):
+            raise ValueError("the revealed values have probability 0 under the target; their conditional is "
+                             "undefined (zero-probability conditioning sets are rejected)")
         lf = np.where(has_l[..., None], self.powers[dl, xl, :], self.mu)
         rf = np.where(has_r[..., None], self.powers[dr, :, xr], 1.0)
         w = lf * rf
@@ -253,7 +260,7 @@ def markov_chain(n: int, transition, *, initial=None) -> JointTable:
     t = np.asarray(initial, dtype=np.float64)
     for _ in range(n - 1):
         t = t[..., :, None] * P.reshape((1,) * (t.ndim - 1) + P.shape)
-    return joint_table(t)
+    return joint_table(t, q=q)
 
 
 def binary_markov_chain(n: int, eps: float) -> JointTable:

@@ -23,6 +23,14 @@ FAILING_PARAMS = {
     "profiles.identities": dict(n_cases=2, tol=-1.0),
     "profiles.kmax_bound": dict(n_cases=3, bound_factor=0.25),
     "profiles.uneven_schedule_counterexample": dict(n=6, schedule=[1, 1, 1, 1, 1, 1]),
+    "profiles.efact_bruteforce": dict(n_cases=2, perturb=1e-6),
+    "profiles.closed_forms": dict(tol=0.0),
+    "profiles.geometric_bounds": dict(bound_factor=0.1),
+    "schedules.dp_equals_exhaustive": dict(n_cases=6, use_constant=True),
+    "profiles.loss_curve_identity": dict(n_cases=1, tol=0.0),
+    "profiles.gaussian_factorized_kl": dict(n=4, schedule=(2, 2), tol=0.0),
+    "profiles.montecarlo_estimator": dict(n=12, model_eps=0.13),
+    "schedules.scaling_limits": dict(n=100),
 }
 
 

@@ -1,0 +1,153 @@
+"""Closed-form profiles (§6) against enumeration; Markov-chain target; Gaussian KL routes (§5.1, §6)."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from mdtheory.closed_form_profiles import (beta_bernoulli_profile, family_profile, gaussian_ar1_profile,
+                                           hidden_subset_parity_profile, markov_profile, markov_transition_profile,
+                                           noisy_repeated_bit_profile, parity_profile, repeated_bit_profile)
+from mdtheory.gaussian import gaussian_factorized_kl, gaussian_factorized_kl_chain_rule, gaussian_profile
+from mdtheory.profiles import efact, information_profile
+from mdtheory.targets import (MarkovChain, batch_conditionals, beta_bernoulli, binary_markov_chain, global_parity,
+                              hidden_subset_parity, markov_chain, noisy_repeated_bit, repeated_bit)
+
+TOL = 1e-10
+LOG2 = np.log(2.0)
+
+
+def _same(closed, target):
+    ref = information_profile(target)
+    for name in ("H", "g", "f", "Z"):
+        np.testing.assert_allclose(getattr(closed, name), getattr(ref, name), atol=TOL, err_msg=name)
+    assert abs(closed.tc - ref.tc) < TOL and abs(closed.dtc - ref.dtc) < TOL
+
+
+@pytest.mark.parametrize("eps", [0.0, 0.05, 0.3, 0.5, 0.8, 1.0])
+@pytest.mark.parametrize("n", [1, 2, 3, 8])
+def test_binary_markov(n, eps):
+    _same(markov_profile(n, eps), binary_markov_chain(n, eps))
+
+
+@pytest.mark.parametrize("q,eps", [(3, 0.2), (3, 0.9), (4, 0.5), (3, 1.0)])
+def test_qary_markov(q, eps):
+    P = (1 - eps) * np.eye(q) + eps / (q - 1) * (np.ones((q, q)) - np.eye(q))
+    _same(markov_profile(5, eps, q=q), markov_chain(5, P, initial=np.full(q, 1 / q)))
+
+
+def test_general_transition_markov():
+    P = np.array([[0.7, 0.2, 0.1], [0.1, 0.6, 0.3], [0.25, 0.25, 0.5]])
+    _same(markov_transition_profile(6, P), markov_chain(6, P))
+
+
+@pytest.mark.parametrize("a,b", [(0.5, 0.5), (1.0, 3.0), (7.0, 2.0)])
+def test_beta_bernoulli(a, b):
+    _same(beta_bernoulli_profile(9, a, b), beta_bernoulli(9, a, b))
+
+
+@pytest.mark.parametrize("eta", [0.0, 0.03, 0.25, 0.5, 1.0])
+def test_noisy_repeated_bit(eta):
+    _same(noisy_repeated_bit_profile(8, eta), noisy_repeated_bit(8, eta))
+
+
+def test_parities_and_repeated_bit():
+    _same(parity_profile(7), global_parity(7))
+    _same(repeated_bit_profile(7), repeated_bit(7))
+    for subset in ([0], [1, 4], [0, 2, 5], [0, 1, 2, 3, 4, 5, 6]):
+        _same(hidden_subset_parity_profile(7, len(subset)), hidden_subset_parity(7, subset))
+
+
+def test_spec_values_of_simple_families():
+    n = 50
+    pr = repeated_bit_profile(n)
+    assert abs(pr.f[0] - LOG2) < 1e-15 and abs(pr.tc - (n - 1) * LOG2) < 1e-12 and abs(pr.dtc - LOG2) < 1e-12
+    pr = parity_profile(n)
+    assert abs(pr.f[-1] - LOG2) < 1e-12 and np.abs(pr.f[:-1]).max() < 1e-12
+    assert abs(pr.tc - LOG2) < 1e-12 and abs(pr.dtc - (n - 1) * LOG2) < 1e-10
+
+
+def test_markov_large_n_is_consistent_and_finite():
+    # at N = 10⁴ the profile keeps its identities (independent sums) and matches the analytic N = 2 value
+    for eps in (1e-4, 0.01, 0.1, 0.49):
+        pr = markov_profile(10_000, eps)
+        assert np.all(np.isfinite(pr.H)) and pr.f.min() >= -1e-15
+        i = np.arange(1, pr.n)
+        assert abs(((pr.n - i) * pr.f).sum() - pr.tc) < 1e-8 * pr.tc
+        assert abs((i * pr.f).sum() - pr.dtc) < 1e-8 * max(pr.dtc, 1)
+        assert pr.error < 1e-15
+    # TC of the chain in closed form: N log 2 − H(π), H(π) = log 2 + (N−1) h₂(ε)
+    eps, n = 0.1, 10_000
+    h2 = -(eps * np.log(eps) + (1 - eps) * np.log(1 - eps))
+    pr = markov_profile(n, eps)
+    assert abs(pr.tc - (n - 1) * (LOG2 - h2)) < 1e-9 * pr.tc
+
+
+def test_markov_chain_target_conditionals_and_sampling():
+    P = np.array([[0.8, 0.15, 0.05], [0.2, 0.7, 0.1], [0.3, 0.3, 0.4]])
+    mc, jt = MarkovChain(P, 6), markov_chain(6, P)
+    rng = np.random.default_rng(0)
+    x = jt.sample(20, rng=1)
+    rev = rng.random((20, 6)) < 0.4
+    np.testing.assert_allclose(batch_conditionals(mc, x, rev), batch_conditionals(jt, x, rev), atol=1e-14)
+    np.testing.assert_allclose(mc.log_prob(x), jt.log_prob(x), atol=1e-13)
+    # sampling: the pair (x_2, x_3) follows μ_a P_ab; Pearson χ² at false-alarm 1e-6 with 8 dof
+    from scipy.stats import chi2
+
+    n_s = 100_000
+    xs = mc.sample(n_s, rng=2)
+    counts = np.bincount(3 * xs[:, 2] + xs[:, 3], minlength=9)
+    expected = n_s * (mc.mu[:, None] * P).ravel()
+    assert ((counts - expected) ** 2 / expected).sum() < chi2.ppf(1 - 1e-6, 8)
+
+
+def test_markov_chain_rejects_zero_probability_conditioning():
+    mc = MarkovChain(np.array([[1.0, 0.0], [0.5, 0.5]]), 4)
+    with pytest.raises(ValueError, match="probability 0"):
+        mc.conditionals(np.array([0, 1, 0, 0]), np.array([True, True, False, False]))
+
+
+def test_gaussian_profile_and_ar1():
+    n, rho = 7, 0.6
+    cov = rho ** np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
+    a, b = gaussian_profile(cov), gaussian_ar1_profile(n, rho)
+    np.testing.assert_allclose(a.H, b.H, atol=TOL)
+    np.testing.assert_allclose(a.f, b.f, atol=TOL)
+    assert np.all(a.f >= -TOL)
+
+
+@pytest.mark.parametrize("schedule", [(1, 1, 1, 1, 1), (2, 3), (5,), (1, 3, 1)])
+def test_gaussian_factorized_kl_two_routes_and_order_average(schedule):
+    rng = np.random.default_rng(3)
+    A = rng.normal(size=(5, 5))
+    cov = A @ A.T + 0.3 * np.eye(5)
+    kls = []
+    for order in itertools.permutations(range(5)):
+        a = gaussian_factorized_kl(cov, order, schedule)
+        assert abs(a - gaussian_factorized_kl_chain_rule(cov, order, schedule)) < 1e-10
+        kls.append(a)
+    assert abs(np.mean(kls) - efact(gaussian_profile(cov), schedule)) < 1e-10
+    if schedule == (5,):  # one block: KL = TC = Σ½log Σ_ii − ½ log det Σ
+        tc = 0.5 * np.log(np.diag(cov)).sum() - 0.5 * np.linalg.slogdet(cov)[1]
+        assert abs(kls[0] - tc) < 1e-10
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: markov_profile(5, -0.1), "eps"),
+    (lambda: markov_profile(5, float("nan")), "eps"),
+    (lambda: markov_profile(0, 0.1), "n"),
+    (lambda: markov_profile(5, 0.1, q=1), "q"),
+    (lambda: beta_bernoulli_profile(5, 0.0, 1.0), "a and b"),
+    (lambda: noisy_repeated_bit_profile(5, 1.5), "eta"),
+    (lambda: hidden_subset_parity_profile(5, 6), "m"),
+    (lambda: gaussian_ar1_profile(5, 1.0), "rho"),
+    (lambda: gaussian_profile([[1.0, 2.0], [2.0, 1.0]]), "positive definite"),
+    (lambda: gaussian_profile([[1.0, 0.5], [0.4, 1.0]]), "symmetric"),
+    (lambda: markov_transition_profile(5, [[0.5, 0.6], [0.5, 0.5]]), "row-stochastic"),
+    (lambda: markov_transition_profile(5, np.eye(2)), "unique stationary"),
+    (lambda: family_profile("markov", n=5), "--eps"),
+    (lambda: family_profile("ising", n=5), "unknown target family"),
+])
+def test_bad_parameters(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
