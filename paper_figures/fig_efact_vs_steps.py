@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 
 from mdtheory.bounds import kmax_bound
 from mdtheory.closed_form_profiles import beta_bernoulli_profile, markov_profile

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from mdtheory.bounds import (BOUND_EXPRESSIONS, bound_expression, ccl_expected_kl, geometric_decreasing_bound,
                              geometric_increasing_bound, kmax_bound)
 from mdtheory.closed_form_profiles import markov_profile, parity_profile, repeated_bit_profile
-from mdtheory.optimal_schedules import (SCHEDULE_METHODS, constant_schedule, continuum_limits, data_driven_schedule,
+from mdtheory.optimal_schedules import (SCHEDULE_METHODS, continuum_limits, data_driven_schedule,
                                         geometric_rho, geometric_schedule, markov_scaling_function, optimal_schedule,
                                         optimal_schedule_exhaustive, profile_schedule, schedule_comparison,
                                         schedule_cost, sqrt_schedule)
