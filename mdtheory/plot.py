@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 
 from .sweeps import fit_loglog_slope  # noqa: E402
 
-__all__ = ["plt", "loglog_with_fit", "loglog_curves", "new_figure", "save_figure"]
+__all__ = ["plt", "loglog_with_fit", "loglog_curves", "new_figure", "save_figure", "finish_figure"]
 
 
 def new_figure(ncols: int = 1, *, width: float = 4.6, height: float = 3.6):
@@ -36,6 +36,17 @@ def save_figure(fig, path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=130)
     plt.close(fig)
+
+
+def finish_figure(fig, out_dir, name: str):
+    """Save ``fig`` as ``out_dir/fig_{name}.png`` (creating the folder), close it and return the path."""
+    from pathlib import Path
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"fig_{name}.png"
+    save_figure(fig, path)
+    return path
 
 
 def loglog_curves(ax, rows, *, x: str, y: str, group: str, where: dict | None = None, label: str = "{}",

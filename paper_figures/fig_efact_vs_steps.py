@@ -14,14 +14,13 @@ from pathlib import Path
 from mdtheory.bounds import kmax_bound
 from mdtheory.closed_form_profiles import beta_bernoulli_profile, markov_profile
 from mdtheory.optimal_schedules import SCHEDULE_METHODS, constant_schedule, schedule_comparison
-from mdtheory.plot import new_figure, save_figure
+from mdtheory.plot import finish_figure, new_figure
 
 NAME = "efact_vs_steps"
 
 
 def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     n = 400
     ks = [4, 8, 16, 32, 64] if quick else [2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 200]
     fig, axes = new_figure(2)
@@ -34,9 +33,7 @@ def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
         ax.loglog(ks, [kmax_bound(pr, constant_schedule(n, K)) for K in ks], "k:", label="k_max bound (constant)")
         ax.set(xlabel="steps K", ylabel="E_fact (nats)", title=f"{label}, N = {n}")
         ax.legend(fontsize=7)
-    path = out / f"fig_{NAME}.png"
-    save_figure(fig, path)
-    return path
+    return finish_figure(fig, out, NAME)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mdtheory.plot import loglog_curves, new_figure, save_figure
+from mdtheory.plot import finish_figure, loglog_curves, new_figure
 from mdtheory.sweeps import run_sweep
 from mdtheory.temperature import implicit_temperature_task
 
@@ -26,9 +26,7 @@ def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
                          (axes[1], "token_tv", "token law vs p^β / m (weighted TV)")):
         loglog_curves(ax, rows, x="n_masked", y=y, group="alpha", label="α={}", xlabel="N (masked positions)",
                       ylabel="exact TV", title=title)
-    path = out / f"fig_{NAME}.png"
-    save_figure(fig, path)
-    return path
+    return finish_figure(fig, out, NAME)
 
 
 if __name__ == "__main__":

@@ -12,14 +12,13 @@ import numpy as np
 
 from mdtheory.closed_form_profiles import beta_bernoulli_profile, markov_profile, noisy_repeated_bit_profile
 from mdtheory.optimal_schedules import optimal_schedule, sqrt_schedule
-from mdtheory.plot import new_figure, save_figure
+from mdtheory.plot import finish_figure, new_figure
 
 NAME = "optimal_blocks"
 
 
 def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     n, K = 400, 20
     fig, axes = new_figure(3, width=4.0)
     for ax, (label, pr) in zip(axes, {"Markov ε = 0.05": markov_profile(n, 0.05),
@@ -32,9 +31,7 @@ def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
         ax.set(xlabel="revealed fraction s_{t−1}/N", ylabel="block size k_t", title=f"{label}, N={n}, K={K}")
         ax.set_yscale("log")
         ax.legend(fontsize=7)
-    path = out / f"fig_{NAME}.png"
-    save_figure(fig, path)
-    return path
+    return finish_figure(fig, out, NAME)
 
 
 if __name__ == "__main__":

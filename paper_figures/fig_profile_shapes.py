@@ -14,14 +14,13 @@ import numpy as np
 from mdtheory.closed_form_profiles import (beta_bernoulli_profile, hidden_subset_parity_profile, markov_profile,
                                            noisy_repeated_bit_profile)
 from mdtheory.optimal_schedules import markov_scaling_function
-from mdtheory.plot import new_figure, save_figure
+from mdtheory.plot import finish_figure, new_figure
 
 NAME = "profile_shapes"
 
 
 def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     n = 64
     fig, axes = new_figure(2)
     fams = {"Markov ε=0.1": markov_profile(n, 0.1), "Beta–Bernoulli(½,½)": beta_bernoulli_profile(n, 0.5, 0.5),
@@ -43,9 +42,7 @@ def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
     axes[1].plot(tt, [phi(x) for x in tt], "k--", label="φ(t) (limit)")
     axes[1].set(xlabel="t = i / N", ylabel="N·f(tN)", title=f"Markov ε = {eps}: N·f(tN) → φ(t)")
     axes[1].legend(fontsize=7)
-    path = out / f"fig_{NAME}.png"
-    save_figure(fig, path)
-    return path
+    return finish_figure(fig, out, NAME)
 
 
 if __name__ == "__main__":

@@ -14,14 +14,13 @@ import numpy as np
 from mdtheory.closed_form_profiles import markov_profile
 from mdtheory.optimal_schedules import constant_schedule, continuum_limits, markov_scaling_function, optimal_schedule
 from mdtheory.profiles import efact
-from mdtheory.plot import new_figure, save_figure
+from mdtheory.plot import finish_figure, new_figure
 
 NAME = "scaling_limits"
 
 
 def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     eps = 0.05
     lim = continuum_limits(markov_scaling_function(eps))
     ns = [100, 400, 1600] if quick else [100, 200, 400, 800, 1600, 3200, 6400, 10_000]
@@ -44,9 +43,7 @@ def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
         axes[1].axhline(lim.bounded(k), color=f"C{k - 2}", ls=":")
     axes[1].set(xlabel="N", ylabel="E_fact", title="k tokens per step: → (k−1)/2·∫φ (dotted)")
     axes[1].legend(fontsize=7)
-    path = out / f"fig_{NAME}.png"
-    save_figure(fig, path)
-    return path
+    return finish_figure(fig, out, NAME)
 
 
 if __name__ == "__main__":

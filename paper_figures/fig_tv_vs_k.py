@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mdtheory.plot import loglog_curves, new_figure, save_figure
+from mdtheory.plot import finish_figure, loglog_curves, new_figure
 from mdtheory.sweeps import run_sweep, tv_sweep_task, tv_sweep_tasks
 
 NAME = "tv_vs_k"
@@ -28,9 +28,7 @@ def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
         ax.loglog(k_values, [tv1 * kk ** 2 for kk in k_values], "k:", label="∝ k² (reference)")
         loglog_curves(ax, rows, x="k", y="tv", group="alpha", where={"n_masked": n}, label="α={}", xlabel="k",
                       ylabel="exact TV(MaskGIT, moment)", title=f"N = {n} (homogeneous rows)")
-    path = out / f"fig_{NAME}.png"
-    save_figure(fig, path)
-    return path
+    return finish_figure(fig, out, NAME)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mdtheory.plot import loglog_curves, new_figure, save_figure
+from mdtheory.plot import finish_figure, loglog_curves, new_figure
 from mdtheory.sweeps import atomic_write_text, run_sweep, tv_sweep_slopes, tv_sweep_task, tv_sweep_tasks
 
 NAME = "tv_vs_n"
@@ -29,9 +29,7 @@ def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
     for ax, a in zip(axes, alphas):
         loglog_curves(ax, rows, x="n_masked", y="tv", group="k", where={"alpha": a}, label="k={}",
                       xlabel="N (masked positions)", ylabel="exact TV(MaskGIT, moment)", title=f"α = {a}")
-    path = out / f"fig_{NAME}.png"
-    save_figure(fig, path)
-    return path
+    return finish_figure(fig, out, NAME)
 
 
 if __name__ == "__main__":

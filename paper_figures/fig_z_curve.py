@@ -13,14 +13,13 @@ import numpy as np
 from mdtheory.bounds import ccl_expected_kl
 from mdtheory.closed_form_profiles import markov_profile
 from mdtheory.optimal_schedules import constant_schedule, optimal_schedule
-from mdtheory.plot import new_figure, save_figure
+from mdtheory.plot import finish_figure, new_figure
 
 NAME = "z_curve"
 
 
 def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     n, K = 60, 8
     pr = markov_profile(n, 0.05)
     j = np.arange(1, n + 1)
@@ -34,9 +33,7 @@ def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
         ax.set(xlabel="j", ylabel="Z_j (nats)",
                title=f"{label}: area = E·KL = {ccl_expected_kl(pr, sizes):.4f}")
         ax.legend(fontsize=7)
-    path = out / f"fig_{NAME}.png"
-    save_figure(fig, path)
-    return path
+    return finish_figure(fig, out, NAME)
 
 
 if __name__ == "__main__":

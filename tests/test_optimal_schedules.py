@@ -166,3 +166,19 @@ def test_dp_on_enumerated_joint():
     pr = information_profile(dirichlet_joint(8, 2, concentration=0.3, rng=5))
     for K in range(1, 9):
         assert abs(efact(pr, optimal_schedule(pr, K)) - efact(pr, optimal_schedule_exhaustive(pr, K))) < 1e-12
+
+
+def test_profile_schedules_drive_the_sampling_loop():
+    torch = pytest.importorskip("torch")
+    import mdtheory as mdt
+
+    pr = markov_profile(12, 0.1)
+    for method in SCHEDULE_METHODS:
+        sizes = profile_schedule(pr, 4, method)
+        res = mdt.sample(lambda t, m: torch.zeros(t.shape[0], t.shape[1], 2, dtype=torch.float64), seq_len=12,
+                         schedule=sizes, sampler=mdt.make_sampler("uniform"), batch_size=3,
+                         generator=torch.Generator().manual_seed(0))
+        np.testing.assert_array_equal(np.asarray(res.schedule), sizes)
+        # reveal_step counts the positions revealed at each step
+        counts = np.stack([np.bincount(r, minlength=4) for r in np.asarray(res.reveal_step)])
+        assert (counts == sizes).all()
