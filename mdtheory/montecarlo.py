@@ -67,10 +67,11 @@ class ChiSquareResult:
     passed: bool
 
 
-def chisquare_test(counts: np.ndarray, law: RoundLaw, *, false_alarm: float = 1e-4) -> ChiSquareResult:
-    """χ² goodness of fit of ``counts`` (layout of ``law.probs``) to the exact law."""
+def chisquare_test(counts: np.ndarray, law, *, false_alarm: float = 1e-4) -> ChiSquareResult:
+    """χ² goodness of fit of ``counts`` to an exact law: a RoundLaw (layout of ``law.probs``), an
+    OutputLaw (layout of ``law.table``) or a probability array of the same layout as ``counts``."""
     obs = np.asarray(counts, dtype=np.float64).ravel()
-    p = law.probs.ravel()
+    p = np.asarray(getattr(law, "probs", getattr(law, "table", law)), dtype=np.float64).ravel()
     n = obs.sum()
     exp = p * n
     off = int(obs[p <= 0].sum())

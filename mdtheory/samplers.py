@@ -175,12 +175,21 @@ class PositionRule:
     A rule never looks at token draws that are later discarded (THEORY.md §2.3).
     """
 
-    def scores(self, log_probs: torch.Tensor, *, generator, noise_dtype) -> torch.Tensor:  # pragma: no cover
+    def base_scores(self, log_probs: torch.Tensor) -> torch.Tensor:  # pragma: no cover
+        """Noise-free scores (B, N); the rule keeps the top-k of base + noise_scale·Gumbel."""
         raise NotImplementedError
 
     @property
+    def noise_scale(self) -> float:
+        """Scale of the Gumbel noise added to ``base_scores`` (0: deterministic top-k, ties uniform)."""
+        return 0.0
+
+    @property
     def deterministic(self) -> bool:
-        return False
+        return self.noise_scale == 0.0
+
+    def scores(self, log_probs: torch.Tensor, *, generator, noise_dtype) -> torch.Tensor:
+        return _noisy(self.base_scores(log_probs), self.noise_scale, generator, noise_dtype)
 
     def select(self, log_probs: torch.Tensor, *, k: int, masked: torch.Tensor, generator=None,
                noise_dtype=torch.float64) -> torch.Tensor:
@@ -199,9 +208,12 @@ def _noisy(score: torch.Tensor, noise: float, generator, noise_dtype) -> torch.T
 class UniformRule(PositionRule):
     """Uniformly random positions (MDLM / ancestral order)."""
 
-    def scores(self, log_probs, *, generator, noise_dtype):
-        B, N, _ = log_probs.shape
-        return gumbel_noise((B, N), generator=generator, device=log_probs.device, dtype=noise_dtype)
+    def base_scores(self, log_probs):
+        return torch.zeros(log_probs.shape[:2], dtype=torch.float64, device=log_probs.device)
+
+    @property
+    def noise_scale(self) -> float:
+        return 1.0
 
 
 @dataclass(frozen=True)
@@ -218,19 +230,17 @@ class MomentRule(PositionRule):
         check_alpha(self.alpha, name="alpha")
 
     @property
-    def deterministic(self) -> bool:
-        return self.deterministic_order or self.alpha == 0.0
+    def noise_scale(self) -> float:
+        return 0.0 if (self.deterministic_order or self.alpha == 0.0) and self.alpha != math.inf else 1.0
 
-    def scores(self, log_probs, *, generator, noise_dtype):
+    def base_scores(self, log_probs):
         if self.alpha == math.inf:
-            return _noisy(torch.zeros(log_probs.shape[:2], device=log_probs.device), 1.0, generator, noise_dtype)
+            return torch.zeros(log_probs.shape[:2], dtype=torch.float64, device=log_probs.device)
         log_z = torch.logsumexp(log_probs, dim=-1)  # 0 for normalised rows; lets logits in directly
         if self.alpha == 0.0:
-            score = log_probs.amax(dim=-1) - log_z
-        else:
-            beta = 1.0 + 1.0 / self.alpha
-            score = torch.logsumexp(beta * log_probs, dim=-1) - beta * log_z  # log m_i
-        return _noisy(score, 0.0 if self.deterministic else 1.0, generator, noise_dtype)
+            return log_probs.amax(dim=-1) - log_z
+        beta = 1.0 + 1.0 / self.alpha
+        return torch.logsumexp(beta * log_probs, dim=-1) - beta * log_z  # log m_i
 
 
 @dataclass(frozen=True)
@@ -240,25 +250,25 @@ class _NoisyRule(PositionRule):
     noise: float = 0.0
 
     @property
-    def deterministic(self) -> bool:
-        return self.noise == 0.0
+    def noise_scale(self) -> float:
+        return float(self.noise)
 
 
 @dataclass(frozen=True)
 class ConfidenceRule(_NoisyRule):
     """Highest max_s p_i(s) first; optional Gumbel noise of scale ``noise`` on log-confidence."""
 
-    def scores(self, log_probs, *, generator, noise_dtype):
-        return _noisy(log_probs.amax(dim=-1), self.noise, generator, noise_dtype)
+    def base_scores(self, log_probs):
+        return log_probs.amax(dim=-1)
 
 
 @dataclass(frozen=True)
 class MarginRule(_NoisyRule):
     """Largest top-1 minus top-2 probability first; optional Gumbel noise."""
 
-    def scores(self, log_probs, *, generator, noise_dtype):
+    def base_scores(self, log_probs):
         top2 = torch.topk(log_probs, 2, dim=-1).values.exp()
-        return _noisy(top2[..., 0] - top2[..., 1], self.noise, generator, noise_dtype)
+        return top2[..., 0] - top2[..., 1]
 
 
 @dataclass(frozen=True)
@@ -271,14 +281,14 @@ class EntropyRule(_NoisyRule):
         if not self.order > 0:
             raise ValueError(f"order must be > 0 (Rényi order); got order={self.order!r}")
 
-    def scores(self, log_probs, *, generator, noise_dtype):
-        lp = log_probs.to(noise_dtype)
+    def base_scores(self, log_probs):
+        lp = log_probs.to(torch.float64)
         if self.order == 1.0:
             p = lp.exp()
             h = -(p * lp.masked_fill(p == 0, 0.0)).sum(dim=-1)
         else:
             h = torch.logsumexp(self.order * lp, dim=-1) / (1.0 - self.order)
-        return _noisy(-h, self.noise, generator, noise_dtype)
+        return -h
 
 
 @dataclass(frozen=True)
@@ -296,12 +306,12 @@ class FixedOrderRule(PositionRule):
             raise ValueError("order must be a permutation of range(n_positions)")
         object.__setattr__(self, "order", tuple(int(x) for x in arr))
 
-    def scores(self, log_probs, *, generator, noise_dtype):
+    def base_scores(self, log_probs):
         N = log_probs.shape[1]
         if len(self.order) != N:
             raise ValueError(f"order has length {len(self.order)} but log_probs has n_positions={N}")
-        rank = torch.empty(N, dtype=noise_dtype, device=log_probs.device)
-        rank[torch.tensor(self.order, device=log_probs.device)] = torch.arange(N, dtype=noise_dtype,
+        rank = torch.empty(N, dtype=torch.float64, device=log_probs.device)
+        rank[torch.tensor(self.order, device=log_probs.device)] = torch.arange(N, dtype=torch.float64,
                                                                               device=log_probs.device)
         return (-rank).expand(log_probs.shape[0], N)
 
@@ -410,3 +420,25 @@ def moment_round(log_probs: torch.Tensor, *, k: int, alpha: float, masked: torch
                      token_transform=moment_token_transform(alpha), masked=masked, generator=generator,
                      noise_dtype=noise_dtype)
 
+
+def eb_round(log_probs: torch.Tensor, *, gamma: float, masked: torch.Tensor | None = None,
+             generator: torch.Generator | None = None, noise_dtype=torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
+    """One EB-sampler round (Ben-Hamu et al.; THEORY.md §8): masked positions sorted by Shannon entropy
+    (ties by position index), the largest prefix with Σ H − max H ≤ γ (at least one), tokens from p.
+
+    Returns (selected (B, N) bool, tokens (B, N) int64 — meaningful where selected).
+    """
+    B, N, V = log_probs.shape
+    if masked is None:
+        masked = torch.ones(B, N, dtype=torch.bool, device=log_probs.device)
+    lp = log_probs.to(torch.float64) - torch.logsumexp(log_probs.to(torch.float64), dim=-1, keepdim=True)
+    p = lp.exp()
+    h = (-(p * lp.masked_fill(p == 0, 0.0)).sum(dim=-1)).masked_fill(~masked, math.inf)
+    hs, order = torch.sort(h, dim=1, stable=True)
+    ok = (torch.cumsum(hs.masked_fill(~torch.isfinite(hs), 0.0), dim=1) - hs <= gamma + 1e-12) & torch.isfinite(hs)
+    count = ok.sum(dim=1).clamp_min(1)
+    rank = torch.empty_like(order)
+    rank.scatter_(1, order, torch.arange(N, device=order.device).expand(B, N))
+    selected = (rank < count[:, None]) & masked
+    tokens = sample_categorical(lp, generator=generator, dtype=noise_dtype)
+    return selected, tokens

@@ -18,6 +18,8 @@ Conventions (also in the README):
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -38,13 +40,14 @@ from .samplers import (
     TokenTransform,
     UniformRule,
     cts_round,
+    eb_round,
     maskgit_round,
     moment_token_transform,
     to_log_probs,
 )
 from .schedules import as_schedule
 
-__all__ = ["annealed_alpha", "Sampler", "MaskGIT", "Moment", "UMoment", "CTS", "SampleResult", "sample",
+__all__ = ["annealed_alpha", "Sampler", "MaskGIT", "Moment", "UMoment", "CTS", "EB", "SampleResult", "sample",
            "make_sampler", "SAMPLER_NAMES"]
 
 
@@ -128,17 +131,29 @@ class UMoment(_AlphaSampler):
 
 
 @dataclass(frozen=True)
+class EB(Sampler):
+    """The EB-sampler (§8): adaptive block sizes — masked positions by increasing entropy, the largest
+    prefix with Σ H − max H ≤ γ — tokens from p. Its steps are not set by a schedule."""
+
+    gamma: float = 0.1
+
+    def __post_init__(self):
+        if not (math.isfinite(self.gamma) and self.gamma >= 0):
+            raise ValueError(f"gamma must be finite and >= 0; got gamma={self.gamma!r}")
+
+
+@dataclass(frozen=True)
 class SampleResult:
     """Output of :func:`sample`: tokens (B, D), the step at which each position was revealed (B, D; −1
-    for positions given in the prompt), and the schedule used."""
+    for positions given in the prompt), and the schedule used (None for the adaptive EB sampler)."""
 
     tokens: torch.Tensor
     reveal_step: torch.Tensor
-    schedule: np.ndarray
+    schedule: np.ndarray | None
 
 
 def sample(predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seq_len: int,
-           schedule: str | Sequence[int] | np.ndarray, sampler: Sampler, n_steps: int | None = None,
+           schedule: str | Sequence[int] | np.ndarray | None = None, sampler: Sampler, n_steps: int | None = None,
            batch_size: int = 1, output: Literal["logits", "probs", "log_probs"] = "logits", mask_id: int = 0,
            init_tokens: torch.Tensor | None = None, init_masked: torch.Tensor | None = None,
            generator: torch.Generator | None = None, device: str | torch.device = "cpu",
@@ -149,8 +164,8 @@ def sample(predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seq
     ----------
     predict : callable (tokens (B, D) int64, masked (B, D) bool) → (B, D, V) tensor.
     seq_len : D.  schedule : a name from :data:`mdtheory.schedules.SCHEDULE_NAMES` (with ``n_steps``) or
-        an explicit list of sizes summing to the number of masked positions.
-    sampler : a :class:`Sampler` (``MaskGIT``, ``Moment``, ``UMoment``, ``CTS``).
+        an explicit list of sizes summing to the number of masked positions (not used by ``EB``).
+    sampler : a :class:`Sampler` (``MaskGIT``, ``Moment``, ``UMoment``, ``CTS``, ``EB``).
     init_tokens, init_masked : optional (B, D) prompt: revealed tokens and the masked pattern; every row
         must have the same number of masked positions.
 
@@ -172,15 +187,29 @@ def sample(predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seq
     counts = masked.sum(dim=1)
     if not bool(torch.all(counts == counts[0])):
         raise ValueError(f"every row must have the same number of masked positions; got {counts.tolist()}")
-    sizes = as_schedule(schedule, seq_len=int(counts[0]), n_steps=n_steps)
     reveal_step = torch.full(tokens.shape, -1, dtype=torch.long, device=device)
-    K = len(sizes)
-    for t, k in enumerate(sizes):
+
+    def predict_log_probs():
         out = predict(tokens, masked)
         if out.ndim != 3 or out.shape[:2] != tokens.shape:
             raise ValueError(f"predict must return (batch, seq_len, vocab_size)=({tokens.shape[0]}, {seq_len}, V); "
                              f"got {tuple(out.shape)}")
-        lp = to_log_probs(out, kind=output)
+        return to_log_probs(out, kind=output)
+
+    if isinstance(sampler, EB):
+        t = 0
+        while bool(masked.any()):
+            sel, tok = eb_round(predict_log_probs(), gamma=sampler.gamma, masked=masked, generator=generator,
+                                noise_dtype=noise_dtype)
+            tokens = torch.where(sel, tok, tokens)
+            reveal_step = torch.where(sel, torch.as_tensor(t, device=device), reveal_step)
+            masked = masked & ~sel
+            t += 1
+        return SampleResult(tokens=tokens, reveal_step=reveal_step, schedule=None)
+    sizes = as_schedule(schedule, seq_len=int(counts[0]), n_steps=n_steps)
+    K = len(sizes)
+    for t, k in enumerate(sizes):
+        lp = predict_log_probs()
         r = sampler.round(lp, k=int(k), masked=masked, step=t, n_steps=K, final=t == K - 1,
                           generator=generator, noise_dtype=noise_dtype)
         tokens.scatter_(1, r.positions, r.tokens)
@@ -190,7 +219,7 @@ def sample(predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seq
 
 
 SAMPLER_NAMES = ("maskgit", "moment", "umoment", "uniform", "confidence", "entropy", "halton", "raster",
-                 "hybrid")
+                 "hybrid", "eb")
 
 
 def make_sampler(name: str, *, alpha: float = 1.0, anneal: bool = False, gamma: float = 0.5,
@@ -213,6 +242,8 @@ def make_sampler(name: str, *, alpha: float = 1.0, anneal: bool = False, gamma: 
         if order is None:
             raise ValueError(f"sampler {name!r} needs an explicit order")
         return CTS(FixedOrderRule(tuple(order)))
+    if name == "eb":
+        return EB(gamma=gamma)
     if name == "hybrid":
         explore = FixedOrderRule(tuple(order)) if order is not None else UniformRule()
         return CTS(HybridRule(exploit=MomentRule(alpha=alpha), explore=explore, gamma=gamma),

@@ -74,6 +74,38 @@ class JointTable:
             out[i, values[i]] = 1.0
         return out
 
+    def free_block_law(self, values, revealed) -> np.ndarray:
+        """π(x_F | x_U) for a batch sharing one revealed set U: values (G, N), revealed (N,) bool →
+        (G, q^|F|) over the free positions F in increasing order (C order)."""
+        revealed = np.asarray(revealed, dtype=bool)
+        U, F = np.nonzero(revealed)[0], np.nonzero(~revealed)[0]
+        T = np.moveaxis(self.table, U, np.arange(U.size)).reshape(self.q ** U.size, self.q ** F.size)
+        xu = (np.asarray(values, dtype=np.int64)[:, U] * (self.q ** np.arange(U.size - 1, -1, -1))).sum(axis=1)
+        block = T[xu]
+        mass = block.sum(axis=1, keepdims=True)
+        if np.any(mass <= 0):
+            raise ValueError("the revealed values have probability 0 under the target; their conditional is "
+                             "undefined (zero-probability conditioning sets are rejected)")
+        return block / mass
+
+    def conditionals_batch(self, values, revealed) -> np.ndarray:
+        """π(x_i | x_A) for a batch, (B, N) → (B, N, q); rows are grouped by revealed set."""
+        values = np.asarray(values, dtype=np.int64)
+        revealed = np.asarray(revealed, dtype=bool)
+        if values.shape != revealed.shape or values.ndim != 2 or values.shape[1] != self.n:
+            raise ValueError(f"values and revealed must have shape (batch, {self.n}); got {values.shape}, {revealed.shape}")
+        out = np.zeros(values.shape + (self.q,))
+        patterns, inverse = np.unique(revealed, axis=0, return_inverse=True)
+        for g, pattern in enumerate(patterns):
+            rows = np.nonzero(inverse.ravel() == g)[0]
+            F = np.nonzero(~pattern)[0]
+            cube = self.free_block_law(values[rows], pattern).reshape((rows.size,) + (self.q,) * F.size)
+            for a, i in enumerate(F):
+                out[rows, i] = cube.sum(axis=tuple(b + 1 for b in range(F.size) if b != a))
+            for i in np.nonzero(pattern)[0]:
+                out[rows, i, values[rows, i]] = 1.0
+        return out
+
     def log_prob(self, x) -> np.ndarray:
         """log π(x) for samples x of shape (n_samples, N)."""
         x = np.atleast_2d(np.asarray(x, dtype=np.int64))

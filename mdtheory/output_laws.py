@@ -1,0 +1,300 @@
+"""Exact output laws of whole samplers run with a target's conditionals (THEORY.md §2, §3, §4.3–§4.5, §5.1, §8).
+
+The sampler objects are the ones the sampling loop runs (:mod:`mdtheory.sampling`): MaskGIT, Moment,
+UMoment and ``CTS(position_rule, token_transform)`` with any rule of :mod:`mdtheory.samplers` (uniform,
+moment, confidence, margin, entropy, fixed orders such as Halton or raster, hybrid(γ)), plus the
+EB-sampler (:class:`EB`). Their exact laws are propagated over partial states (U, x_U):
+
+* predictions p_i = model(x_i; x_U) (``model`` defaults to the target: the "ideal model");
+* one round: MaskGIT by the exact §3.2 law; a CTS rule by its exact set law — Plackett–Luce on
+  exp(base score / noise) for noisy rules (:func:`mdtheory.plackett_luce.pl_set_log_prob`), top-k with
+  uniformly split exact ties for deterministic rules — times the product of the transformed token rows;
+* states that coincide are merged, so the cost is the number of reachable partial states.
+
+Reported quantities, for output law p and target π:
+
+* ``kl`` = KL(π ‖ p) (the *mixture* KL: what a user's samples follow; +inf when p misses support of π)
+  and ``tv``;
+* ``path_kl`` = KL(ideal path ‖ algorithm path). The ideal process draws K from the *algorithm's*
+  position law at each state and then x_K ~ π(x_K | x_U) jointly; it outputs π exactly (``ideal_error``
+  checks it), and path_kl = E_ideal Σ_r E_K KL(π(x_K | x_U) ‖ p_alg(x_K | K, state)) ≥ kl by data
+  processing. For CTS samplers this is the §4.4 bound E Σ_r [TC(X_K | x_U) + Σ_{i∈K} KL(π_i ‖ p_i)], an
+  equality when the selected set is a deterministic function of the revealed values (§8).
+
+**Conventions.** The step that reveals every remaining position draws untempered tokens (the
+sampling loop's final-step convention). The EB rule sorts masked positions by entropy, ties by
+position index, and takes the largest prefix with Σ H − max H ≤ γ (at least one position).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .plackett_luce import pl_set_log_prob
+from .sampling import EB
+from .schedules import as_schedule
+
+__all__ = ["OutputLaw", "output_law", "position_set_law", "round_cells", "eb_select", "target_predictor"]
+
+MAX_STATES = 2_000_000
+
+
+def eb_select(probs: np.ndarray, masked: np.ndarray, gamma: float) -> tuple[int, ...]:
+    """The EB set: masked positions by increasing entropy (ties by index), the largest prefix with
+    Σ H − max H ≤ γ."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = -np.where(probs > 0, probs * np.log(probs), 0.0).sum(axis=1)
+    idx = np.nonzero(masked)[0]
+    order = idx[np.lexsort((idx, h[idx]))]
+    hs = h[order]
+    ok = np.cumsum(hs) - hs <= gamma + 1e-12  # the prefix maximum is its last entry
+    return tuple(sorted(int(i) for i in order[: max(1, int(np.nonzero(ok)[0][-1]) + 1)]))
+
+
+def _topk_with_ties(scores: np.ndarray, idx: np.ndarray, k: int) -> list[tuple[tuple[int, ...], float]]:
+    s = scores[idx]
+    thr = np.sort(s)[::-1][k - 1]
+    sure = idx[s > thr]
+    tied = idx[s == thr]
+    need = k - sure.size
+    out = []
+    p = 1.0 / math.comb(tied.size, need)
+    for extra in itertools.combinations(tied.tolist(), need):
+        out.append((tuple(sorted(sure.tolist() + list(extra))), p))
+    return out
+
+
+def position_set_law(rule, log_probs, masked: np.ndarray, k: int) -> list[tuple[tuple[int, ...], float]]:
+    """Exact law of the set a CTS position rule selects: [(sorted positions, probability), ...].
+
+    ``log_probs`` is a (1, N, V) float64 tensor; ``masked`` an (N,) bool array.
+    """
+    from .samplers import HybridRule
+
+    masked = np.asarray(masked, dtype=bool)
+    if isinstance(rule, HybridRule):
+        m = int(math.ceil(rule.gamma * k - 1e-12))
+        firsts = position_set_law(rule.exploit, log_probs, masked, m) if m > 0 else [((), 1.0)]
+        out: dict = defaultdict(float)
+        for A, pa in firsts:
+            avail = masked.copy()
+            avail[list(A)] = False
+            rest = position_set_law(rule.explore, log_probs, avail, k - m) if k > m else [((), 1.0)]
+            for B, pb in rest:
+                out[tuple(sorted(A + B))] += pa * pb
+        return list(out.items())
+    idx = np.nonzero(masked)[0]
+    if not 1 <= k <= idx.size:
+        raise ValueError(f"k must satisfy 1 <= k <= n_masked={idx.size}; got k={k}")
+    scores = rule.base_scores(log_probs)[0].detach().cpu().numpy().astype(np.float64)
+    sigma = float(rule.noise_scale)
+    if sigma == 0.0:
+        return _topk_with_ties(scores, idx, k)
+    sets = np.array(list(itertools.combinations(range(idx.size), k)), dtype=np.int64)
+    probs = np.exp(pl_set_log_prob(scores[idx] / sigma, sets))
+    return [(tuple(int(i) for i in idx[row]), float(p)) for row, p in zip(sets, probs)]
+
+
+def round_cells(round_sampler, probs: np.ndarray, masked: np.ndarray, k: int, *, final: bool):
+    """Exact law of one round at a state: [(positions, token-law vector over (V,)*k), ...] with the
+    position probability folded into the vector (entries sum to 1 over all cells)."""
+    import torch
+
+    from .laws import maskgit_round_law
+    from .sampling import CTS, _MaskGITRound
+    from .samplers import Identity
+
+    masked = np.asarray(masked, dtype=bool)
+    idx = np.nonzero(masked)[0]
+    if isinstance(round_sampler, EB):
+        K = eb_select(probs, masked, round_sampler.gamma)
+        return [(K, _product(probs[list(K)]))]
+    if k == idx.size and (final or isinstance(round_sampler, _MaskGITRound)):
+        # revealing everything: MaskGIT keeps every untempered candidate (§4.1); CTS's final step is untempered
+        return [(tuple(int(i) for i in idx), _product(probs[idx]))]
+    if isinstance(round_sampler, _MaskGITRound):
+        law = maskgit_round_law(probs[idx], k=k, alpha=round_sampler.alpha)
+        return [(tuple(int(i) for i in idx[row]), law.probs[c]) for c, row in enumerate(law.sets)]
+    if isinstance(round_sampler, CTS):
+        with np.errstate(divide="ignore"):
+            lp = torch.as_tensor(np.log(probs), dtype=torch.float64)[None]
+        transform = Identity() if final else round_sampler.token_transform
+        rows = transform(lp[0]).detach().cpu().numpy().astype(np.float64)  # transforms act row by row
+        with np.errstate(invalid="ignore"):
+            w = np.exp(rows - rows.max(axis=1, keepdims=True))
+        w /= w.sum(axis=1, keepdims=True)
+        return [(K, pk * _product(w[list(K)]))
+                for K, pk in position_set_law(round_sampler.position_rule, lp, masked, k) if pk > 0]
+    raise TypeError(f"no exact law for sampler {type(round_sampler).__name__}")
+
+
+def _product(rows: np.ndarray) -> np.ndarray:
+    out = rows[0]
+    for r in rows[1:]:
+        out = np.multiply.outer(out, r)
+    return out.ravel()
+
+
+def _resolve(sampler, step: int, n_steps: int):
+    from .sampling import _AlphaSampler, annealed_alpha
+
+    if isinstance(sampler, _AlphaSampler):
+        a = annealed_alpha(sampler.alpha, step, n_steps) if sampler.anneal else sampler.alpha
+        return sampler._round_at(a)
+    return sampler
+
+
+def _block_conditional(target, values: np.ndarray, revealed: np.ndarray, block: tuple[int, ...]) -> np.ndarray:
+    """π(x_B | x_U) over (q,)*|B| (flattened, C order in the order of B = sorted positions)."""
+    F = np.nonzero(~revealed)[0]
+    cube = target.free_block_law(values[None], revealed)[0].reshape((target.q,) * F.size)
+    drop = tuple(a for a, i in enumerate(F) if i not in block)
+    return (cube.sum(axis=drop) if drop else cube).ravel()
+
+
+def _final_step(target, codes, p_alg, p_ideal, place, out) -> float:
+    """The last step for every remaining state at once, grouped by revealed set: with the target's own
+    conditionals it draws the product of the exact marginals π(x_i | x_U) (untempered final step; MaskGIT
+    at k = N). Appends the new states to ``out`` and returns the path-KL contribution."""
+    n, q = target.n, target.q
+    digits = (codes[:, None] // place) % (q + 1)
+    masks = digits > 0
+    total = 0.0
+    groups = defaultdict(list)
+    for row, m in enumerate(masks):
+        groups[m.tobytes()].append(row)
+    for rows in groups.values():
+        rows = np.array(rows)
+        free = np.nonzero(~masks[rows[0]])[0]
+        ideal = target.free_block_law(np.maximum(digits[rows] - 1, 0), masks[rows[0]])
+        cube = ideal.reshape((rows.size,) + (q,) * free.size)
+        alg = np.ones((rows.size, 1))
+        for a in range(free.size):
+            marg = cube.sum(axis=tuple(b + 1 for b in range(free.size) if b != a))
+            alg = (alg[:, :, None] * marg[:, None, :]).reshape(rows.size, -1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = np.where(ideal > 0, ideal * (np.log(ideal) - np.log(alg)), 0.0)
+        total += float(p_ideal[rows] @ terms.sum(axis=1))
+        tup = np.array(np.unravel_index(np.arange(q ** free.size), (q,) * free.size)).T + 1
+        out[0].append((codes[rows][:, None] + (tup @ place[free])[None, :]).ravel())
+        out[1].append((p_alg[rows][:, None] * alg).ravel())
+        out[2].append((p_ideal[rows][:, None] * ideal).ravel())
+    return total
+
+
+def _kl(p: np.ndarray, q: np.ndarray) -> float:
+    live = p > 0
+    if np.any(q[live] <= 0):
+        return math.inf
+    return float((p[live] * (np.log(p[live]) - np.log(q[live]))).sum())
+
+
+@dataclass(frozen=True)
+class OutputLaw:
+    """The exact output law ``table`` (shape (q,)*N) of a sampler on a target, with KL, TV, path KL."""
+
+    table: np.ndarray
+    kl: float
+    tv: float
+    path_kl: float
+    ideal_error: float
+    n_states: int
+    schedule: tuple[int, ...] | None = None
+    mean_steps: float = 0.0  # E[#steps] under the ideal process (K for fixed schedules)
+    extra: dict = field(default_factory=dict, repr=False, compare=False)
+
+
+def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, model=None) -> OutputLaw:
+    """Exact output law of ``sampler`` on ``target`` (a :class:`~mdtheory.targets.JointTable`).
+
+    ``schedule``: a name (with ``n_steps``) or sizes; ignored (and may be None) for :class:`EB`, whose
+    sizes are adaptive. ``model``: the predictions p_i(·; x_U) (anything with ``conditionals``); default:
+    the target's exact conditionals. States are coded in base q+1 (digit 0 = masked) and merged per step.
+    """
+    n, q = target.n, target.q
+    if (q + 1) ** n >= 2 ** 62:
+        raise ValueError(f"(q+1)**N = {q + 1}**{n} partial states cannot be coded in int64")
+    model = target if model is None else model
+    adaptive = isinstance(sampler, EB)
+    sizes = None if adaptive else as_schedule(schedule, seq_len=n, n_steps=n_steps)
+    K = n if adaptive else len(sizes)
+    place = (q + 1) ** np.arange(n, dtype=np.int64)
+    tuples = {}
+    codes, p_alg, p_ideal = np.zeros(1, np.int64), np.ones(1), np.ones(1)
+    done = ([], [], [])
+    path_kl = mean_steps = 0.0
+    n_states = 0
+    for t in range(K):
+        if codes.size == 0:
+            break
+        out = ([], [], [])
+        rs = sampler if adaptive else _resolve(sampler, t, K)
+        if not adaptive and t == K - 1 and model is target and hasattr(target, "table"):
+            path_kl += _final_step(target, codes, p_alg, p_ideal, place, out)
+            mean_steps += float(p_ideal.sum())
+            n_states += codes.size
+            codes = codes[:0]
+        for code, pa, pi in zip(codes, p_alg, p_ideal):
+            n_states += 1
+            mean_steps += pi  # E_ideal[#steps] = Σ over processed states of their ideal probability
+            values = (code // place) % (q + 1) - 1
+            revealed = values >= 0
+            x = np.maximum(values, 0)
+            probs = model.conditionals(x, revealed)
+            k = 1 if adaptive else int(sizes[t])
+            for block, cell in round_cells(rs, probs, ~revealed, k, final=not adaptive and t == K - 1):
+                pK = float(cell.sum())
+                if pK <= 0:
+                    continue
+                ideal = _block_conditional(target, x, revealed, block)
+                if pi > 0:
+                    path_kl += pi * pK * _kl(ideal, cell / pK)
+                kb = len(block)
+                if kb not in tuples:
+                    tuples[kb] = np.array(np.unravel_index(np.arange(q ** kb), (q,) * kb)).T + 1
+                out[0].append(code + tuples[kb] @ place[list(block)])
+                out[1].append(pa * cell)
+                out[2].append(pi * pK * ideal)
+        if not out[0]:
+            break
+        allc, inv = np.unique(np.concatenate(out[0]), return_inverse=True)
+        pa_new = np.bincount(inv, weights=np.concatenate(out[1]), minlength=allc.size)
+        pi_new = np.bincount(inv, weights=np.concatenate(out[2]), minlength=allc.size)
+        complete = np.all((allc[:, None] // place) % (q + 1) > 0, axis=1)
+        for lst, arr in zip(done, (allc, pa_new, pi_new)):
+            lst.append(arr[complete])
+        codes, p_alg, p_ideal = allc[~complete], pa_new[~complete], pi_new[~complete]
+        if codes.size > MAX_STATES:
+            raise ValueError(f"more than MAX_STATES={MAX_STATES} partial states")
+    fin = [np.concatenate(lst) for lst in done]
+    flat = (((fin[0][:, None] // place) % (q + 1) - 1) * (q ** np.arange(n - 1, -1, -1))).sum(axis=1)
+    table = np.bincount(flat, weights=fin[1], minlength=q ** n).reshape((q,) * n)
+    ideal_table = np.bincount(flat, weights=fin[2], minlength=q ** n).reshape((q,) * n)
+    pi_flat, p_flat = target.table.ravel(), table.ravel()
+    return OutputLaw(table=table, kl=_kl(pi_flat, p_flat), tv=0.5 * float(np.abs(pi_flat - p_flat).sum()),
+                     path_kl=path_kl, ideal_error=float(np.abs(ideal_table - target.table).max()),
+                     n_states=n_states, schedule=None if adaptive else tuple(int(v) for v in sizes),
+                     mean_steps=mean_steps)
+
+
+def target_predictor(target, *, mask_id: int | None = None):
+    """A prediction function for :func:`mdtheory.sample` backed by a target's exact conditionals
+    (the "ideal model"): ``predict(tokens, masked)`` → (B, N, q) float64 log-probabilities."""
+    import torch
+
+    from .targets import batch_conditionals
+
+    def predict(tokens, masked):
+        values = tokens.detach().cpu().numpy().copy()
+        rev = ~masked.detach().cpu().numpy()
+        values[~rev] = 0
+        with np.errstate(divide="ignore"):
+            lp = np.log(batch_conditionals(target, values, rev))
+        return torch.as_tensor(lp, dtype=torch.float64, device=tokens.device)
+
+    return predict
