@@ -9,6 +9,14 @@
 * [CCL] (§7): E_σ KL(π ‖ ν_σ) = Σ_j Z_j − Σ_t k_t Z_{s_{t−1}+1}, with Σ_j Z_j = TC, Σ_j (Z_N − Z_j) = DTC,
   N·Z_N = TC + DTC and E·KL ≤ (k_max − 1)·Z_N.
 
+* partial caching (§4.6): a block whose predictions see only the first c_t ≤ s_{t−1} revealed tokens
+  has, under random order, E·KL = Σ_j Z_j − Σ_t k_t Z_{c_t+1} (:func:`stale_expected_kl`); Z is
+  non-decreasing, so staleness only adds error. **Convention (sub-steps and refresh):** a coarse step is
+  split into sub-steps; the predictions are refreshed before sub-step j when (j − 1) is a multiple of
+  ``refresh_every`` and otherwise keep the revealed set of the last refresh
+  (:func:`partial_caching_schedule`). refresh_every = 1 is the fine schedule, refresh_every ≥ #sub-steps
+  the coarse one; the idealised error lies between them.
+
 ``BOUND_EXPRESSIONS`` holds the sympy form of each bound (parse with :func:`bound_expression`).
 """
 
@@ -21,6 +29,7 @@ from .optimal_schedules import geometric_rho
 from .profiles import InformationProfile
 
 __all__ = ["kmax_bound", "geometric_increasing_bound", "geometric_decreasing_bound", "ccl_expected_kl",
+           "stale_expected_kl", "lag_conditioning", "partial_caching_schedule",
            "BOUND_EXPRESSIONS", "bound_expression"]
 
 BOUND_EXPRESSIONS = {
@@ -73,3 +82,47 @@ def ccl_expected_kl(profile: InformationProfile, schedule) -> float:
     sizes = check_schedule(schedule, total=profile.n)
     s_prev = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     return float(profile.Z.sum() - sizes @ profile.Z[s_prev])
+
+
+def stale_expected_kl(profile: InformationProfile, schedule, conditioning) -> float:
+    """E·KL = Σ_j Z_j − Σ_t k_t Z_{c_t+1} when block t's predictions see c_t ≤ s_{t−1} tokens (§4.6, §7)."""
+    sizes = check_schedule(schedule, total=profile.n)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    c = np.asarray(conditioning, dtype=np.int64)
+    if c.shape != starts.shape or np.any(c < 0) or np.any(c > starts):
+        raise ValueError(f"conditioning must have one entry per step with 0 <= c_t <= s_(t-1)={starts.tolist()}; "
+                         f"got {c.tolist()}")
+    return float(profile.Z.sum() - sizes @ profile.Z[c])
+
+
+def lag_conditioning(schedule, lag: int) -> np.ndarray:
+    """c_t = s_{t−1−lag} (0 before the start): predictions lag ``lag`` steps behind (§4.6)."""
+    sizes = check_schedule(schedule, total=int(np.sum(schedule)))
+    if isinstance(lag, bool) or int(lag) != lag or lag < 0:
+        raise ValueError(f"lag must be an integer >= 0; got lag={lag!r}")
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    t = np.arange(sizes.size) - int(lag)
+    return np.where(t >= 0, starts[np.maximum(t, 0)], 0)
+
+
+def partial_caching_schedule(coarse, sub_steps: int, refresh_every: int) -> tuple[np.ndarray, np.ndarray]:
+    """(fine sizes, conditioning) of partial caching: each coarse block split into ``sub_steps`` near-equal
+    sub-blocks (larger first), predictions refreshed every ``refresh_every`` sub-steps (module doc)."""
+    from .schedules import schedule_sizes
+
+    sizes = check_schedule(coarse, total=int(np.sum(coarse)))
+    if isinstance(sub_steps, bool) or int(sub_steps) != sub_steps or sub_steps < 1:
+        raise ValueError(f"sub_steps must be an integer >= 1; got {sub_steps!r}")
+    if isinstance(refresh_every, bool) or int(refresh_every) != refresh_every or refresh_every < 1:
+        raise ValueError(f"refresh_every must be an integer >= 1; got {refresh_every!r}")
+    fine, cond, s = [], [], 0
+    for k in sizes:
+        parts = schedule_sizes("constant", seq_len=int(k), n_steps=min(int(sub_steps), int(k)))
+        seen = s
+        for j, part in enumerate(parts):
+            if j % refresh_every == 0:
+                seen = s
+            fine.append(int(part))
+            cond.append(seen)
+            s += int(part)
+    return np.array(fine, dtype=np.int64), np.array(cond, dtype=np.int64)

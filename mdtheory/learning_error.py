@@ -103,23 +103,31 @@ def learning_error(curves: LearningCurves, schedule) -> float:
     return float(sizes @ curves.kl[np.concatenate([[0], np.cumsum(sizes)[:-1]])])
 
 
-def path_kl_bruteforce(target: JointTable, model, schedule) -> float:
-    """E_σ Σ_t E KL(π(x_{z_t} | x_{z<t}) ‖ Π_{i∈z_t} p_θ(x_i; x_{z<t})) over all N! orders (N ≤ 6)."""
+def path_kl_bruteforce(target: JointTable, model, schedule, *, conditioning=None) -> float:
+    """E_σ Σ_t E KL(π(x_{z_t} | x_{z<t}) ‖ Π_{i∈z_t} p_θ(x_i; x_{z<t})) over all N! orders (N ≤ 6).
+
+    ``conditioning`` (c_1, …, c_K), c_t ≤ s_{t−1}: block t's predictions see only the first c_t revealed
+    tokens (stale conditionals, §4.6); default c_t = s_{t−1}.
+    """
     n, q = target.n, target.q
     if n > 6:
         raise ValueError(f"path_kl_bruteforce enumerates N! orders; N must be <= 6, got N={n}")
     sizes = check_schedule(schedule, total=n)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    seen = starts if conditioning is None else np.asarray(conditioning, dtype=np.int64)
+    if seen.shape != starts.shape or np.any(seen < 0) or np.any(seen > starts):
+        raise ValueError(f"conditioning must have one entry per step with 0 <= c_t <= s_(t-1)={starts.tolist()}")
     total = 0.0
     for order in itertools.permutations(range(n)):
         pos = 0
-        for k in sizes:
+        for k, c in zip(sizes, seen):
             R, B = list(order[:pos]), list(order[pos:pos + k])
             pos += k
             joint = target.marginal(R + B)  # axes in sorted position order
             axes = sorted(R + B)
             joint = np.moveaxis(joint, [axes.index(i) for i in R + B], list(range(len(R) + len(B))))
             revealed = np.zeros(n, dtype=bool)
-            revealed[R] = True
+            revealed[list(order[: int(c)])] = True  # what the predictions see
             for xr in itertools.product(range(q), repeat=len(R)):
                 block = joint[xr] if R else joint
                 w = block.sum()

@@ -21,7 +21,8 @@ from scipy.special import logsumexp
 
 from ._validation import check_alpha, check_k, check_probs
 
-__all__ = ["maskgit_round_law_bruteforce", "moment_round_law_bruteforce", "MAX_BRUTEFORCE_CANDIDATES"]
+__all__ = ["maskgit_round_law_bruteforce", "moment_round_law_bruteforce", "output_law_bruteforce",
+           "MAX_BRUTEFORCE_CANDIDATES"]
 
 MAX_BRUTEFORCE_CANDIDATES = 300_000
 
@@ -145,3 +146,124 @@ def moment_round_law_bruteforce(probs, *, k: int, alpha: float, ordered: bool = 
                 continue
             table[(key_pos, toks)] = table.get((key_pos, toks), 0.0) + float(np.exp(lp + lt))
     return _law_from_dict(table, n, k, V, "moment", alpha, ordered=ordered)
+
+
+# ----------------------------------------------------------------------------------------------
+# whole samplers (THEORY.md §2, §4.4): every path of (set, tokens) choices, no state merging
+def _rule_set_law_bruteforce(rule, log_probs, masked: np.ndarray, k: int) -> dict:
+    """{sorted set: prob} of a CTS position rule, by enumerating reveal orders literally."""
+    from .samplers import HybridRule
+
+    if isinstance(rule, HybridRule):
+        m = int(np.ceil(rule.gamma * k - 1e-12))
+        out: dict = {}
+        for A, pa in (_rule_set_law_bruteforce(rule.exploit, log_probs, masked, m) if m else {(): 1.0}).items():
+            avail = masked.copy()
+            avail[list(A)] = False
+            rest = _rule_set_law_bruteforce(rule.explore, log_probs, avail, k - m) if k > m else {(): 1.0}
+            for B, pb in rest.items():
+                key = tuple(sorted(A + B))
+                out[key] = out.get(key, 0.0) + pa * pb
+        return out
+    idx = [int(i) for i in np.nonzero(masked)[0]]
+    s = rule.base_scores(log_probs)[0].detach().cpu().numpy().astype(np.float64)
+    sigma = float(rule.noise_scale)
+    out = {}
+    if sigma == 0.0:  # every order sorted by decreasing score is equally likely (uniform ties)
+        orders = [o for o in itertools.permutations(idx) if all(s[o[j]] >= s[o[j + 1]] for j in range(len(o) - 1))]
+        for o in orders:
+            key = tuple(sorted(o[:k]))
+            out[key] = out.get(key, 0.0) + 1.0 / len(orders)
+        return out
+    lw = {i: s[i] / sigma for i in idx}
+    for o in itertools.permutations(idx, k):  # Gumbel-top-k: ordered Plackett–Luce, literally
+        rest, lp = list(idx), 0.0
+        for i in o:
+            lp += lw[i] - logsumexp([lw[j] for j in rest])
+            rest.remove(i)
+        key = tuple(sorted(o))
+        out[key] = out.get(key, 0.0) + float(np.exp(lp))
+    return out
+
+
+def _round_bruteforce(rs, probs: np.ndarray, masked: np.ndarray, k: int, final: bool) -> list:
+    """[(positions, tokens, prob)] of one round, from the literal definitions."""
+    import torch
+
+    from .sampling import CTS, EB, _MaskGITRound
+    from .samplers import Identity
+
+    idx = np.nonzero(masked)[0]
+    q = probs.shape[1]
+    if isinstance(rs, EB):
+        h = [float(-(probs[i][probs[i] > 0] * np.log(probs[i][probs[i] > 0])).sum()) for i in idx]
+        order = [int(i) for _, i in sorted(zip(h, idx))]
+        hs = sorted(h)
+        take = max(j + 1 for j in range(len(hs)) if sum(hs[: j + 1]) - hs[j] <= rs.gamma + 1e-12)
+        K = tuple(sorted(order[:take]))
+        return [(K, x, float(np.prod([probs[i, v] for i, v in zip(K, x)]))) for x in itertools.product(range(q), repeat=len(K))]
+    if isinstance(rs, _MaskGITRound):
+        law = maskgit_round_law_bruteforce(probs[idx], k=k, alpha=rs.alpha)
+        return [(tuple(int(idx[i]) for i in pos), toks, pr) for pos, toks, pr in law.cells()]
+    assert isinstance(rs, CTS)
+    with np.errstate(divide="ignore"):
+        lp = torch.as_tensor(np.log(probs), dtype=torch.float64)[None]
+    transform = Identity() if final else rs.token_transform
+    rows = transform(lp[0]).detach().cpu().numpy()
+    tok = np.exp(rows - logsumexp(rows, axis=1, keepdims=True))
+    out = []
+    for K, pK in _rule_set_law_bruteforce(rs.position_rule, lp, masked, k).items():
+        for x in itertools.product(range(q), repeat=k):
+            out.append((K, x, pK * float(np.prod([tok[i, v] for i, v in zip(K, x)]))))
+    return out
+
+
+def output_law_bruteforce(target, sampler, schedule=None, *, model=None) -> tuple[np.ndarray, float]:
+    """(output table, path KL) of a whole sampler by enumerating every path (tiny N; reference).
+
+    The path KL is KL(ideal path ‖ algorithm path) summed over complete paths literally: the ideal
+    path draws each set from the algorithm's position law and its tokens from π(x_K | x_U) jointly.
+    """
+    from .sampling import EB, _AlphaSampler, annealed_alpha
+
+    n, q = target.n, target.q
+    if n > 5:
+        raise ValueError(f"output_law_bruteforce enumerates every path; N must be <= 5, got N={n}")
+    model = target if model is None else model
+    sizes = None if isinstance(sampler, EB) else list(schedule)
+    steps = n if sizes is None else len(sizes)
+    table = np.zeros((q,) * n)
+    path_kl = [0.0]
+
+    def walk(values, t, p_alg, p_ideal):
+        revealed = values >= 0
+        if revealed.all():
+            table[tuple(values)] += p_alg
+            if p_ideal > 0:
+                path_kl[0] += p_ideal * np.log(p_ideal / p_alg)
+            return
+        rs = sampler
+        if isinstance(sampler, _AlphaSampler):
+            rs = sampler._round_at(annealed_alpha(sampler.alpha, t, steps) if sampler.anneal else sampler.alpha)
+        x = np.maximum(values, 0)
+        probs = model.conditionals(x, revealed)
+        k = 1 if sizes is None else sizes[t]
+        cells = _round_bruteforce(rs, probs, ~revealed, k, final=sizes is not None and t == steps - 1)
+        pos_law: dict = {}
+        for K, _, pr in cells:
+            pos_law[K] = pos_law.get(K, 0.0) + pr
+        for K, toks, pr in cells:
+            # π(x_K | x_U) straight from the joint table
+            index = tuple(int(values[i]) if revealed[i] else slice(None) for i in range(n))
+            sub = target.table[index]
+            free = [i for i in range(n) if not revealed[i]]
+            block = sub.sum(axis=tuple(a for a, i in enumerate(free) if i not in K)) / sub.sum()
+            ideal = pos_law[K] * float(block[toks])
+            if pr <= 0 and ideal <= 0:
+                continue
+            v = values.copy()
+            v[list(K)] = toks
+            walk(v, t + 1, p_alg * pr, p_ideal * ideal)
+
+    walk(np.full(n, -1), 0, 1.0, 1.0)
+    return table, path_kl[0]

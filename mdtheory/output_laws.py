@@ -39,7 +39,8 @@ from .plackett_luce import pl_set_log_prob
 from .sampling import EB
 from .schedules import as_schedule
 
-__all__ = ["OutputLaw", "output_law", "position_set_law", "round_cells", "eb_select", "target_predictor"]
+__all__ = ["OutputLaw", "output_law", "position_set_law", "round_cells", "eb_select", "target_predictor",
+           "hybrid_decomposition_bound"]
 
 MAX_STATES = 2_000_000
 
@@ -157,14 +158,14 @@ def _block_conditional(target, values: np.ndarray, revealed: np.ndarray, block: 
     return (cube.sum(axis=drop) if drop else cube).ravel()
 
 
-def _final_step(target, codes, p_alg, p_ideal, place, out) -> float:
+def _final_step(target, codes, p_alg, p_ideal, place, out) -> tuple[float, float]:
     """The last step for every remaining state at once, grouped by revealed set: with the target's own
     conditionals it draws the product of the exact marginals π(x_i | x_U) (untempered final step; MaskGIT
-    at k = N). Appends the new states to ``out`` and returns the path-KL contribution."""
+    at k = N). Appends the new states to ``out``; returns the path-KL contribution and the largest block KL."""
     n, q = target.n, target.q
     digits = (codes[:, None] // place) % (q + 1)
     masks = digits > 0
-    total = 0.0
+    total = worst = 0.0
     groups = defaultdict(list)
     for row, m in enumerate(masks):
         groups[m.tobytes()].append(row)
@@ -179,12 +180,14 @@ def _final_step(target, codes, p_alg, p_ideal, place, out) -> float:
             alg = (alg[:, :, None] * marg[:, None, :]).reshape(rows.size, -1)
         with np.errstate(divide="ignore", invalid="ignore"):
             terms = np.where(ideal > 0, ideal * (np.log(ideal) - np.log(alg)), 0.0)
-        total += float(p_ideal[rows] @ terms.sum(axis=1))
+        kls = terms.sum(axis=1)
+        total += float(p_ideal[rows] @ kls)
+        worst = max(worst, float(kls[p_ideal[rows] > 0].max(initial=0.0)))
         tup = np.array(np.unravel_index(np.arange(q ** free.size), (q,) * free.size)).T + 1
         out[0].append((codes[rows][:, None] + (tup @ place[free])[None, :]).ravel())
         out[1].append((p_alg[rows][:, None] * alg).ravel())
         out[2].append((p_ideal[rows][:, None] * ideal).ravel())
-    return total
+    return total, worst
 
 
 def _kl(p: np.ndarray, q: np.ndarray) -> float:
@@ -206,6 +209,7 @@ class OutputLaw:
     n_states: int
     schedule: tuple[int, ...] | None = None
     mean_steps: float = 0.0  # E[#steps] under the ideal process (K for fixed schedules)
+    max_block_kl: float = 0.0  # max over reachable states of one round's KL (with exact conditionals: its TC)
     extra: dict = field(default_factory=dict, repr=False, compare=False)
 
 
@@ -227,7 +231,7 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
     tuples = {}
     codes, p_alg, p_ideal = np.zeros(1, np.int64), np.ones(1), np.ones(1)
     done = ([], [], [])
-    path_kl = mean_steps = 0.0
+    path_kl = mean_steps = max_block_kl = 0.0
     n_states = 0
     for t in range(K):
         if codes.size == 0:
@@ -235,7 +239,9 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
         out = ([], [], [])
         rs = sampler if adaptive else _resolve(sampler, t, K)
         if not adaptive and t == K - 1 and model is target and hasattr(target, "table"):
-            path_kl += _final_step(target, codes, p_alg, p_ideal, place, out)
+            contribution, worst = _final_step(target, codes, p_alg, p_ideal, place, out)
+            path_kl += contribution
+            max_block_kl = max(max_block_kl, worst)
             mean_steps += float(p_ideal.sum())
             n_states += codes.size
             codes = codes[:0]
@@ -253,7 +259,9 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
                     continue
                 ideal = _block_conditional(target, x, revealed, block)
                 if pi > 0:
-                    path_kl += pi * pK * _kl(ideal, cell / pK)
+                    block_kl = _kl(ideal, cell / pK)
+                    path_kl += pi * pK * block_kl
+                    max_block_kl = max(max_block_kl, block_kl)
                 kb = len(block)
                 if kb not in tuples:
                     tuples[kb] = np.array(np.unravel_index(np.arange(q ** kb), (q,) * kb)).T + 1
@@ -279,7 +287,7 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
     return OutputLaw(table=table, kl=_kl(pi_flat, p_flat), tv=0.5 * float(np.abs(pi_flat - p_flat).sum()),
                      path_kl=path_kl, ideal_error=float(np.abs(ideal_table - target.table).max()),
                      n_states=n_states, schedule=None if adaptive else tuple(int(v) for v in sizes),
-                     mean_steps=mean_steps)
+                     mean_steps=mean_steps, max_block_kl=max_block_kl)
 
 
 def target_predictor(target, *, mask_id: int | None = None):
@@ -298,3 +306,56 @@ def target_predictor(target, *, mask_id: int | None = None):
         return torch.as_tensor(lp, dtype=torch.float64, device=tokens.device)
 
     return predict
+
+
+def hybrid_decomposition_bound(target, sampler, schedule=None, *, n_steps: int | None = None) -> float:
+    """[H] Proposition 4 bound E_ideal Σ_r [Σ_{i∈A_r} H(X_i | ctx) + TC(X_{B_r} | ctx)] for a hybrid CTS
+    sampler (A from the exploitation rule, B from the exploration rule), exact conditionals (§4.5).
+
+    By §4.4 and TC(X_{A∪B}) ≤ Σ_A H_i + TC(X_B), it bounds the sampler's KL(π ‖ p).
+    """
+    import torch
+
+    from .sampling import CTS
+    from .samplers import HybridRule
+
+    if not (isinstance(sampler, CTS) and isinstance(sampler.position_rule, HybridRule)):
+        raise TypeError("hybrid_decomposition_bound needs CTS(HybridRule(...))")
+    rule = sampler.position_rule
+    n, q = target.n, target.q
+    sizes = as_schedule(schedule, seq_len=n, n_steps=n_steps)
+    states = {tuple([-1] * n): 1.0}
+    total = 0.0
+    for k in sizes:
+        k = int(k)
+        nxt: dict = defaultdict(float)
+        m = int(math.ceil(rule.gamma * k - 1e-12))
+        for key, pi in states.items():
+            values = np.array(key)
+            revealed = values >= 0
+            x = np.maximum(values, 0)
+            probs = target.conditionals(x, revealed)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                h = -np.where(probs > 0, probs * np.log(probs), 0.0).sum(axis=1)
+                lp = torch.as_tensor(np.log(probs), dtype=torch.float64)[None]
+            firsts = position_set_law(rule.exploit, lp, ~revealed, m) if m > 0 else [((), 1.0)]
+            for A, pa in firsts:
+                avail = ~revealed
+                avail[list(A)] = False
+                rest = position_set_law(rule.explore, lp, avail, k - m) if k > m else [((), 1.0)]
+                for B, pb in rest:
+                    if B:
+                        jb = _block_conditional(target, x, revealed, tuple(sorted(B)))
+                        tc_b = float(h[list(B)].sum() + (jb[jb > 0] * np.log(jb[jb > 0])).sum())
+                    else:
+                        tc_b = 0.0
+                    total += pi * pa * pb * (float(h[list(A)].sum()) + tc_b)
+                    K = tuple(sorted(A + B))
+                    joint = _block_conditional(target, x, revealed, K)
+                    tuples = np.array(np.unravel_index(np.arange(q ** len(K)), (q,) * len(K))).T
+                    for j in np.nonzero(joint > 0)[0]:
+                        v = values.copy()
+                        v[list(K)] = tuples[j]
+                        nxt[tuple(v)] += pi * pa * pb * joint[j]
+        states = nxt
+    return total
