@@ -159,6 +159,56 @@ def bench_enumeration_profile(quick: bool) -> dict:
     return {"name": "enumeration_profile", "rows": rows, "median_s": rows[0]["median_s"], "target_s": 5.0}
 
 
+def _grid_samplers(h: int, w: int, *, deterministic_only: bool) -> dict:
+    from .orders import halton_order, raster_order
+    from .sampling import CTS, EB, MaskGIT, Moment, UMoment
+    from .samplers import ConfidenceRule, EntropyRule, FixedOrderRule, HybridRule, UniformRule
+
+    halton = FixedOrderRule(tuple(int(i) for i in halton_order(h, w)))
+    out = {"halton": CTS(halton), "raster": CTS(FixedOrderRule(tuple(int(i) for i in raster_order(h * w)))),
+           "confidence": CTS(ConfidenceRule()), "entropy": CTS(EntropyRule()),
+           "hybrid": CTS(HybridRule(ConfidenceRule(), halton, 0.5)), "eb": EB(1.0)}
+    if not deterministic_only:
+        out.update({"uniform": CTS(UniformRule()), "maskgit": MaskGIT(1.0), "moment": Moment(1.0),
+                    "umoment": UMoment(1.0)})
+    return out
+
+
+def bench_output_laws_3x3(quick: bool) -> dict:
+    import time
+
+    from .output_laws import output_law
+    from .targets import ising_grid
+
+    g = ising_grid(3, 3, coupling=0.6, field=0.1)
+    rows = []
+    for name, s in _grid_samplers(3, 3, deterministic_only=quick).items():
+        t0 = time.perf_counter()
+        law = output_law(g, s, "cosine", n_steps=4)
+        rows.append({"sampler": name, "seconds": time.perf_counter() - t0, "kl": law.kl, "path_kl": law.path_kl,
+                     "n_states": law.n_states})
+    return {"name": "output_laws_ising3x3", "schedule": "cosine, K=4", "rows": rows,
+            "median_s": sum(r["seconds"] for r in rows), "target_s": 10.0}
+
+
+def bench_path_formula_4x4(quick: bool) -> dict:
+    import time
+
+    from .output_laws import output_law
+    from .targets import ising_grid
+
+    h = 3 if quick else 4
+    g = ising_grid(h, h, coupling=0.5, field=0.1)
+    rows = []
+    for name, s in _grid_samplers(h, h, deterministic_only=True).items():
+        t0 = time.perf_counter()
+        law = output_law(g, s, "cosine", n_steps=4)
+        rows.append({"sampler": name, "seconds": time.perf_counter() - t0, "kl": law.kl, "path_kl": law.path_kl,
+                     "n_states": law.n_states})
+    return {"name": "path_formula_grid", "grid": f"{h}x{h}", "rows": rows,
+            "median_s": sum(r["seconds"] for r in rows), "target_s": 60.0}
+
+
 BENCHMARKS = {
     "exact_tv_k2": bench_tv_k2,
     "exact_tv_k3": bench_tv_k3,
@@ -168,6 +218,8 @@ BENCHMARKS = {
     "markov_profile_efact": bench_markov_profile,
     "optimal_schedule_dp": bench_optimal_schedule,
     "enumeration_profile": bench_enumeration_profile,
+    "output_laws_ising3x3": bench_output_laws_3x3,
+    "path_formula_grid": bench_path_formula_4x4,
 }
 
 

@@ -169,7 +169,10 @@ def _rule_set_law_bruteforce(rule, log_probs, masked: np.ndarray, k: int) -> dic
     s = rule.base_scores(log_probs)[0].detach().cpu().numpy().astype(np.float64)
     sigma = float(rule.noise_scale)
     out = {}
-    if sigma == 0.0:  # every order sorted by decreasing score is equally likely (uniform ties)
+    if sigma == 0.0:  # every order sorted by decreasing score (on the tie grid) is equally likely
+        from .samplers import tie_keys
+
+        s = tie_keys(s)
         orders = [o for o in itertools.permutations(idx) if all(s[o[j]] >= s[o[j + 1]] for j in range(len(o) - 1))]
         for o in orders:
             key = tuple(sorted(o[:k]))

@@ -22,7 +22,9 @@ Reported quantities, for output law p and target π:
   equality when the selected set is a deterministic function of the revealed values (§8).
 
 **Conventions.** The step that reveals every remaining position draws untempered tokens (the
-sampling loop's final-step convention). The EB rule sorts masked positions by entropy, ties by
+sampling loop's final-step convention). Deterministic rules rank by scores rounded to the 2^-36 grid
+(:func:`mdtheory.samplers.tie_keys`), exactly as the samplers do, so symmetric positions whose scores
+differ by float rounding tie and are split uniformly. The EB rule sorts masked positions by entropy, ties by
 position index, and takes the largest prefix with Σ H − max H ≤ γ (at least one position).
 """
 
@@ -40,7 +42,7 @@ from .sampling import EB
 from .schedules import as_schedule
 
 __all__ = ["OutputLaw", "output_law", "position_set_law", "round_cells", "eb_select", "target_predictor",
-           "hybrid_decomposition_bound"]
+           "hybrid_decomposition_bound", "sampler_comparison"]
 
 MAX_STATES = 2_000_000
 
@@ -58,7 +60,9 @@ def eb_select(probs: np.ndarray, masked: np.ndarray, gamma: float) -> tuple[int,
 
 
 def _topk_with_ties(scores: np.ndarray, idx: np.ndarray, k: int) -> list[tuple[tuple[int, ...], float]]:
-    s = scores[idx]
+    from .samplers import tie_keys
+
+    s = tie_keys(scores[idx])
     thr = np.sort(s)[::-1][k - 1]
     sure = idx[s > thr]
     tied = idx[s == thr]
@@ -150,12 +154,33 @@ def _resolve(sampler, step: int, n_steps: int):
     return sampler
 
 
-def _block_conditional(target, values: np.ndarray, revealed: np.ndarray, block: tuple[int, ...]) -> np.ndarray:
-    """π(x_B | x_U) over (q,)*|B| (flattened, C order in the order of B = sorted positions)."""
+def _free_cube(target, values: np.ndarray, revealed: np.ndarray) -> np.ndarray:
+    """π(x_F | x_U) as an array of shape (q,)*|F| over the free positions F (increasing order)."""
+    F = int((~revealed).sum())
+    return target.free_block_law(values[None], revealed)[0].reshape((target.q,) * F)
+
+
+def _block_from_cube(cube: np.ndarray, revealed: np.ndarray, block: tuple[int, ...]) -> np.ndarray:
+    """π(x_B | x_U) over (q,)*|B| (flattened, C order over B = sorted positions) from the free cube."""
     F = np.nonzero(~revealed)[0]
-    cube = target.free_block_law(values[None], revealed)[0].reshape((target.q,) * F.size)
     drop = tuple(a for a, i in enumerate(F) if i not in block)
     return (cube.sum(axis=drop) if drop else cube).ravel()
+
+
+def _block_conditional(target, values: np.ndarray, revealed: np.ndarray, block: tuple[int, ...]) -> np.ndarray:
+    """π(x_B | x_U) over (q,)*|B| (flattened, C order in the order of B = sorted positions)."""
+    return _block_from_cube(_free_cube(target, values, revealed), revealed, block)
+
+
+def _cube_conditionals(cube: np.ndarray, values: np.ndarray, revealed: np.ndarray, q: int) -> np.ndarray:
+    """Single-site conditionals (N, q) from the free cube (revealed rows one-hot)."""
+    n = values.size
+    F = np.nonzero(~revealed)[0]
+    out = np.zeros((n, q))
+    for a, i in enumerate(F):
+        out[i] = cube.sum(axis=tuple(b for b in range(F.size) if b != a))
+    out[np.nonzero(revealed)[0], values[revealed]] = 1.0
+    return out
 
 
 def _final_step(target, codes, p_alg, p_ideal, place, out) -> tuple[float, float]:
@@ -251,13 +276,14 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
             values = (code // place) % (q + 1) - 1
             revealed = values >= 0
             x = np.maximum(values, 0)
-            probs = model.conditionals(x, revealed)
+            cube = _free_cube(target, x, revealed)
+            probs = _cube_conditionals(cube, x, revealed, q) if model is target else model.conditionals(x, revealed)
             k = 1 if adaptive else int(sizes[t])
             for block, cell in round_cells(rs, probs, ~revealed, k, final=not adaptive and t == K - 1):
                 pK = float(cell.sum())
                 if pK <= 0:
                     continue
-                ideal = _block_conditional(target, x, revealed, block)
+                ideal = _block_from_cube(cube, revealed, block)
                 if pi > 0:
                     block_kl = _kl(ideal, cell / pK)
                     path_kl += pi * pK * block_kl
@@ -359,3 +385,17 @@ def hybrid_decomposition_bound(target, sampler, schedule=None, *, n_steps: int |
                         nxt[tuple(v)] += pi * pa * pb * joint[j]
         states = nxt
     return total
+
+
+def sampler_comparison(target, samplers: dict, schedules: dict, *, model=None) -> list[dict]:
+    """Rows {"sampler", "schedule", "kl", "path_kl", "tv", "mean_steps"} of exact output laws for every
+    sampler × schedule (EB ignores the schedule and is run once, under schedule "adaptive")."""
+    from .sampling import EB
+
+    rows = []
+    for name, s in samplers.items():
+        for sched_name, sched in ({"adaptive": None} if isinstance(s, EB) else schedules).items():
+            law = output_law(target, s, sched, model=model)
+            rows.append({"sampler": name, "schedule": sched_name, "kl": law.kl, "path_kl": law.path_kl,
+                         "tv": law.tv, "mean_steps": law.mean_steps})
+    return rows

@@ -114,14 +114,26 @@ def _sample_categorical_with_norm(log_weights: torch.Tensor, *, generator, dtype
     return idx, (mx.to(dtype) + torch.log(total)).squeeze(-1)
 
 
+TIE_SCALE = 2.0 ** 36  # deterministic rules: scores equal on the 2^-36 grid are ties (float-noise robust)
+
+
+def tie_keys(scores):
+    """Scores rounded to the 2^-36 grid (torch or numpy): the keys deterministic rules rank by, so that
+    values differing by float rounding (symmetric positions) tie exactly."""
+    if isinstance(scores, torch.Tensor):
+        return torch.round(scores.to(torch.float64) * TIE_SCALE)
+    return np.round(np.asarray(scores, dtype=np.float64) * TIE_SCALE)
+
+
 def topk_positions(scores: torch.Tensor, k: int, *, generator: torch.Generator | None = None,
                    random_ties: bool = False) -> torch.Tensor:
-    """Indices of the k largest scores per row (−inf = unavailable); ties uniformly random if asked."""
+    """Indices of the k largest scores per row (−inf = unavailable); with ``random_ties`` the scores are
+    compared on the 2^-36 grid (:func:`tie_keys`) and ties are split uniformly at random."""
     if not random_ties:
         return torch.topk(scores, k, dim=-1).indices
     B, N = scores.shape
     perm = torch.argsort(torch.rand(B, N, generator=generator, device=scores.device), dim=-1)
-    shuffled = scores.gather(1, perm)
+    shuffled = tie_keys(scores).gather(1, perm)
     order = torch.sort(shuffled, dim=-1, descending=True, stable=True).indices[:, :k]
     return perm.gather(1, order)
 

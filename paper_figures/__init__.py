@@ -12,4 +12,7 @@ FIGURES = (
     "fig_optimal_blocks",
     "fig_scaling_limits",
     "fig_z_curve",
+    "fig_prop3_bias",
+    "fig_kl_vs_bound",
+    "fig_hybrid_gamma",
 )
