@@ -23,6 +23,7 @@ laws (§3.2–3.3) · race (the §3.2 quadrature) · plackett_luce (§3.1) · or
 homogeneous (§3.5) · distances (§3.6) · temperature (§4.1) · targets (§6) · profiles (§5.2–5.3, §7) ·
 closed_form_profiles (§6 at large N) · gaussian (§6) · bounds (§5.4, §5.5, §7) ·
 optimal_schedules (§2.4, §5.5, §5.6) · learning_error (§5.1, §5.3) · profile_estimation (Monte Carlo, §9) ·
+output_laws (exact output laws of whole samplers, §4.3–§4.6, §8; torch) ·
 samplers (§2.1–2.3, torch) ·
 orders (§2.3) · schedules (§2.4) · sampling (the loop, torch) · montecarlo (§9, torch) ·
 sweeps · registry/checks (``mdtheory verify``) · plot (matplotlib; not imported here) · cli.
@@ -53,7 +54,7 @@ from .laws import (
     moment_round_law,
     round_law,
 )
-from .oracle import maskgit_round_law_bruteforce, moment_round_law_bruteforce
+from .oracle import maskgit_round_law_bruteforce, moment_round_law_bruteforce, output_law_bruteforce
 from .orders import halton_order, hybrid_select, raster_order, van_der_corput_order
 from .plackett_luce import pl_ordered_log_prob, pl_set_log_prob
 from .profiles import (
@@ -85,6 +86,9 @@ from .bounds import (
     geometric_decreasing_bound,
     geometric_increasing_bound,
     kmax_bound,
+    lag_conditioning,
+    partial_caching_schedule,
+    stale_expected_kl,
 )
 from .gaussian import gaussian_factorized_kl, gaussian_factorized_kl_chain_rule, gaussian_profile
 from .learning_error import (
@@ -143,6 +147,13 @@ _LAZY = {
     "empirical_round_counts": "montecarlo",
     "chisquare_test": "montecarlo",
     "tv_estimate": "montecarlo",
+    "EB": "sampling",
+    # exact output laws of whole samplers (§4, §8): they take the sampler objects above
+    "OutputLaw": "output_laws",
+    "output_law": "output_laws",
+    "target_predictor": "output_laws",
+    "hybrid_decomposition_bound": "output_laws",
+    "sampler_comparison": "output_laws",
 }
 
 
@@ -171,6 +182,6 @@ __all__ = [
     "constant_schedule", "continuum_limits", "data_driven_schedule", "geometric_rho", "geometric_schedule",
     "markov_scaling_function", "optimal_schedule", "optimal_schedule_exhaustive", "profile_schedule",
     "schedule_comparison", "schedule_cost", "sqrt_schedule", "CurveEstimate", "estimate_loss_curve",
-    "estimate_profile",
+    "estimate_profile", "lag_conditioning", "partial_caching_schedule", "stale_expected_kl", "output_law_bruteforce",
     *_LAZY,
 ]

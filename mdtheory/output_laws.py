@@ -187,7 +187,7 @@ def _final_step(target, codes, p_alg, p_ideal, place, out) -> tuple[float, float
     """The last step for every remaining state at once, grouped by revealed set: with the target's own
     conditionals it draws the product of the exact marginals π(x_i | x_U) (untempered final step; MaskGIT
     at k = N). Appends the new states to ``out``; returns the path-KL contribution and the largest block KL."""
-    n, q = target.n, target.q
+    q = target.q
     digits = (codes[:, None] // place) % (q + 1)
     masks = digits > 0
     total = worst = 0.0

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 
 from mdtheory.orders import halton_order, raster_order
 from mdtheory.output_laws import output_law
@@ -37,7 +36,7 @@ def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
         axes[0].plot(gammas, [law.kl for law in laws], "o-", label=f"confidence + {name}")
         axes[1].plot(gammas, [law.path_kl for law in laws], "o-", label=f"confidence + {name}")
     for ax, ylabel in zip(axes, ("exact KL(π ‖ p)", "chain-rule bound (path KL)")):
-        ax.set(xlabel="γ (exploitation share of each step)", ylabel=ylabel, title=f"Ising 3×3, J=0.8, K=3 × 3 tokens")
+        ax.set(xlabel="γ (exploitation share of each step)", ylabel=ylabel, title="Ising 3×3, J=0.8, K=3 × 3 tokens")
         ax.legend(fontsize=7)
     return finish_figure(fig, out_dir, NAME)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 
 from mdtheory.orders import halton_order, raster_order, van_der_corput_order
 from mdtheory.output_laws import sampler_comparison

@@ -6,6 +6,7 @@ References come from the path-enumeration oracle, closed forms or independent fo
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -218,3 +219,30 @@ def _check_theorem2_constant(*, seed: int = 8, regression: float = 0.06, n_value
     C = max(fits)
     return C, regression, {"cases": len(fits), "median_tv_over_bound": float(np.median(fits) / C),
                            "C_with_exp_term": max(with_exp)}
+
+
+register("theorem2.fitted_constant_full", "§4.2",
+         "Theorem 2 fitted constant on the larger grid N 16–128 (as theorem2.fitted_constant; --full only).",
+         expression="C*k**2/M_rest + exp(-3*M_rest/28)", fast=False)(
+    functools.partial(_check_theorem2_constant, n_values=(16, 32, 64, 128)))
+
+
+@register("output_laws.grid_path_formula", "§8",
+          "Deterministic-order samplers (Halton, raster, EB γ = 1) on the 4×4 Ising grid (65 536 states of π): "
+          "the output law from the path formula has KL = E_π Σ_t TC(X_{S_t} | x_{R_t}) exactly (value = max "
+          "|KL − path KL|; --full only).", expression="1e-10", fast=False)
+def _check_grid_path_formula(*, size: int = 4, tol: float = 1e-10, include_uniform: bool = False):
+    from ..orders import halton_order, raster_order
+    from ..sampling import CTS, EB
+    from ..samplers import FixedOrderRule, UniformRule
+
+    g = ising_grid(size, size, coupling=0.5, field=0.1)
+    samplers = [CTS(FixedOrderRule(tuple(int(i) for i in halton_order(size, size)))),
+                CTS(FixedOrderRule(tuple(int(i) for i in raster_order(size * size)))), EB(1.0)]
+    if include_uniform:
+        samplers.append(CTS(UniformRule()))
+    worst = 0.0
+    for s in samplers:
+        law = output_law(g, s, "cosine", n_steps=4)
+        worst = max(worst, abs(law.kl - law.path_kl))
+    return worst, tol, {"size": size}

@@ -108,7 +108,8 @@ def _temperature_curve(n_values, alpha, seed, vocab=4):
 
 @register("theorem1.implicit_temperature_rate", "§4.1",
           "Implicit temperature (Eq. 2): at k = 1 the exact errors of P(i) ≈ m_i/Σm and P(x|i) ≈ p_i^β/m_i "
-          "decay like 1/N; the fitted log-log slope in N of both errors is ≤ −0.8.", expression="-0.8")
+          "decay like 1/N at token temperature τ = α/(1+α); the fitted log-log slope in N of both errors is ≤ −0.8.",
+          expression="alpha/(1 + alpha)")
 def _check_temperature(*, n_values=(16, 32, 64, 128, 256), alpha: float = 1.0, seed: int = 4,
                        bound: float = -0.8):
     pos, tok = _temperature_curve(n_values, alpha, seed)
