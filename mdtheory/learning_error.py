@@ -22,6 +22,7 @@ from math import comb, factorial
 import numpy as np
 
 from ._validation import check_schedule
+from .laws import _token_product
 from .targets import JointTable
 
 __all__ = ["TemperedConditionals", "LearningCurves", "cross_entropy_curve", "learning_error",
@@ -136,9 +137,7 @@ def path_kl_bruteforce(target: JointTable, model, schedule, *, conditioning=None
                 values = np.zeros(n, dtype=np.int64)
                 values[R] = xr
                 p = model.conditionals(values, revealed)[B]
-                prod = p[0]
-                for row in p[1:]:
-                    prod = np.multiply.outer(prod, row)
+                prod = _token_product(p[None])[0].reshape((q,) * len(B))
                 cond = block / w
                 total += w * float(_xlogy(cond, cond).sum() - _xlogy(cond, prod).sum())
     return total / factorial(n)

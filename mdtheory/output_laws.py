@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .laws import _token_product
 from .plackett_luce import pl_set_log_prob
 from .sampling import EB
 from .schedules import as_schedule
@@ -139,10 +140,8 @@ def round_cells(round_sampler, probs: np.ndarray, masked: np.ndarray, k: int, *,
 
 
 def _product(rows: np.ndarray) -> np.ndarray:
-    out = rows[0]
-    for r in rows[1:]:
-        out = np.multiply.outer(out, r)
-    return out.ravel()
+    """Product law over (V,)*k of k independent rows (C order)."""
+    return _token_product(np.asarray(rows)[None])[0]
 
 
 def _resolve(sampler, step: int, n_steps: int):
@@ -199,10 +198,9 @@ def _final_step(target, codes, p_alg, p_ideal, place, out) -> tuple[float, float
         free = np.nonzero(~masks[rows[0]])[0]
         ideal = target.free_block_law(np.maximum(digits[rows] - 1, 0), masks[rows[0]])
         cube = ideal.reshape((rows.size,) + (q,) * free.size)
-        alg = np.ones((rows.size, 1))
-        for a in range(free.size):
-            marg = cube.sum(axis=tuple(b + 1 for b in range(free.size) if b != a))
-            alg = (alg[:, :, None] * marg[:, None, :]).reshape(rows.size, -1)
+        margs = np.stack([cube.sum(axis=tuple(b + 1 for b in range(free.size) if b != a)) for a in range(free.size)],
+                         axis=1)  # (G, |F|, q)
+        alg = _token_product(margs)
         with np.errstate(divide="ignore", invalid="ignore"):
             terms = np.where(ideal > 0, ideal * (np.log(ideal) - np.log(alg)), 0.0)
         kls = terms.sum(axis=1)

@@ -253,11 +253,12 @@ def dirichlet_joint(n: int, q: int, *, concentration: float = 1.0, rng=0) -> Joi
 
 def product_target(marginals) -> JointTable:
     """Independent coordinates with the given (N, q) marginals (TC = DTC = 0)."""
+    from .laws import _token_product
+
     m = np.asarray(marginals, dtype=np.float64)
-    t = m[0]
-    for row in m[1:]:
-        t = np.multiply.outer(t, row)
-    return joint_table(t)
+    if m.ndim != 2:
+        raise ValueError(f"marginals must have shape (N, q); got shape {m.shape}")
+    return joint_table(_token_product(m[None])[0].reshape((m.shape[1],) * m.shape[0]))
 
 
 def repeated_bit(n: int) -> JointTable:
