@@ -152,6 +152,7 @@ _LAZY = {
     "OutputLaw": "output_laws",
     "output_law": "output_laws",
     "target_predictor": "output_laws",
+    "PredictorModel": "output_laws",
     "hybrid_decomposition_bound": "output_laws",
     "sampler_comparison": "output_laws",
 }

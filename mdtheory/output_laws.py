@@ -42,7 +42,7 @@ from .plackett_luce import pl_set_log_prob
 from .sampling import EB
 from .schedules import as_schedule
 
-__all__ = ["OutputLaw", "output_law", "position_set_law", "round_cells", "eb_select", "target_predictor",
+__all__ = ["OutputLaw", "PredictorModel", "output_law", "position_set_law", "round_cells", "eb_select", "target_predictor",
            "hybrid_decomposition_bound", "sampler_comparison"]
 
 MAX_STATES = 2_000_000
@@ -314,7 +314,31 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
                      mean_steps=mean_steps, max_block_kl=max_block_kl)
 
 
-def target_predictor(target, *, mask_id: int | None = None):
+@dataclass(frozen=True)
+class PredictorModel:
+    """A prediction function of the sampling loop (a trained model, say) as a set-keyed ``model`` for
+    :func:`output_law`: ``conditionals(values, revealed)`` calls ``predict`` on one row and normalises
+    (``output`` says what ``predict`` returns: logits, probs or log_probs)."""
+
+    predict: object
+    n: int
+    output: str = "logits"
+    mask_id: int = 0
+
+    def conditionals(self, values, revealed) -> np.ndarray:
+        import torch
+
+        from .samplers import to_log_probs
+
+        revealed = np.asarray(revealed, dtype=bool)
+        tokens = torch.as_tensor(np.where(revealed, values, self.mask_id), dtype=torch.long)[None]
+        with torch.no_grad():
+            out = self.predict(tokens, torch.as_tensor(~revealed)[None])
+        lp = to_log_probs(out.to(torch.float64), kind=self.output)
+        return torch.softmax(lp, dim=-1)[0].cpu().numpy()
+
+
+def target_predictor(target):
     """A prediction function for :func:`mdtheory.sample` backed by a target's exact conditionals
     (the "ideal model"): ``predict(tokens, masked)`` → (B, N, q) float64 log-probabilities."""
     import torch
