@@ -210,8 +210,14 @@ def batch_conditionals(model, values, revealed) -> np.ndarray:
 
 
 def joint_table(table, *, q: int | None = None, name: str = "joint") -> JointTable:
-    """Validate a joint: shape (q,)*N or a flat C-order vector of length q^N (then ``q`` is required)."""
-    arr = np.array(table, dtype=np.float64)
+    """Validate a joint: shape (q,)*N or a flat C-order vector of length q^N (then ``q`` is required).
+
+    It must be finite, non-negative and sum to 1 within max(1e-9, 16·eps·√size) for the input's float
+    type (so float32 tables are accepted); it is then renormalised exactly in float64.
+    """
+    src = np.asarray(table)
+    arr = np.array(src, dtype=np.float64)
+    src_eps = np.finfo(src.dtype).eps if np.issubdtype(src.dtype, np.floating) else np.finfo(np.float64).eps
     if arr.ndim == 1:
         if q is None:
             raise ValueError(f"a flat {name} needs q (the alphabet size)")
@@ -226,8 +232,9 @@ def joint_table(table, *, q: int | None = None, name: str = "joint") -> JointTab
     if not np.all(np.isfinite(arr)) or np.any(arr < 0):
         raise ValueError(f"{name} must be finite and non-negative")
     total = arr.sum()
-    if abs(total - 1.0) > 1e-9:
-        raise ValueError(f"{name} must sum to 1 (atol=1e-9); got {float(total)!r}")
+    tol = max(1e-9, 16 * src_eps * np.sqrt(arr.size))  # float32 tables carry float32 rounding
+    if abs(total - 1.0) > tol:
+        raise ValueError(f"{name} must sum to 1 (atol={tol:.1e}); got {float(total)!r}")
     return JointTable(arr / total)
 
 
