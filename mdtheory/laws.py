@@ -14,7 +14,7 @@ Routes (``method=``):
 Limits (THEORY.md §2.1): α = ∞ gives uniform positions and untempered tokens for both samplers;
 α = 0 gives MaskGIT's deterministic top-k of the sampled tokens' probabilities and the moment
 sampler's deterministic top-k of max_s p_i(s) with argmax tokens. **Convention:** in both α = 0
-rules ties (exact float equality) are split uniformly at random, which is the α → 0 limit of the
+rules ties (equal log-scores on the 2^-36 grid, :func:`mdtheory.orders.tie_keys`) are split uniformly at random, which is the α → 0 limit of the
 Gumbel rules.
 """
 
@@ -29,6 +29,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from ._validation import check_alpha, check_k, check_method, check_probs
+from .orders import tie_keys
 from .plackett_luce import pl_ordered_log_prob, pl_set_log_prob
 from .race import RaceFactors, grid_chunks, race_grid, race_node_factors
 
@@ -197,27 +198,31 @@ def _maskgit_alpha0_cells(probs: np.ndarray, sets: np.ndarray) -> np.ndarray:
     """α = 0: keep the top-k of the sampled tokens' probabilities, ties split uniformly (THEORY.md §2.1).
 
     For a cell with values v = p_K(x_K), threshold v_min = min v held by a members of K, every j ∉ K
-    must draw below v_min or tie with it: P = Π v · Σ_b [z^b] Π_{j∉K}(L_j + E_j z) / C(a+b, a), with
+    must draw below v_min or tie with it (comparisons on the tie grid of log p, as the sampler): P = Π v · Σ_b [z^b] Π_{j∉K}(L_j + E_j z) / C(a+b, a), with
     L_j (E_j) the mass of row j below (equal to) v_min. The tie polynomial depends only on (K, v_min).
     """
     n, V = probs.shape
     k = sets.shape[1]
     tuples = np.array(np.unravel_index(np.arange(V ** k), (V,) * k)).T  # (V^k, k)
     out = np.zeros((sets.shape[0], V ** k))
+    with np.errstate(divide="ignore"):
+        keys = tie_keys(np.log(probs))  # the sampler ranks log p on the tie grid
     for c, K in enumerate(sets):
-        rest = probs[np.setdiff1d(np.arange(n), K)]  # (n − k, V)
+        others = np.setdiff1d(np.arange(n), K)
+        rest, rest_keys = probs[others], keys[others]  # (n − k, V)
         v = probs[K[None, :], tuples]  # (V^k, k)
-        v_min = v.min(axis=1)
-        a = (v == v_min[:, None]).sum(axis=1)
+        kv = keys[K[None, :], tuples]
+        v_min = kv.min(axis=1)
+        a = (kv == v_min[:, None]).sum(axis=1)
         factor = {}
-        for val in np.unique(v_min[v_min > 0]):
-            L = (rest * (rest < val)).sum(axis=1)
-            E = (rest * (rest == val)).sum(axis=1)
+        for val in np.unique(v_min[v_min > -np.inf]):
+            L = (rest * (rest_keys < val)).sum(axis=1)
+            E = (rest * (rest_keys == val)).sum(axis=1)
             poly = np.array([1.0])
             for Lj, Ej in zip(L, E):
                 poly = np.convolve(poly, [Lj, Ej]) if Ej > 0 else poly * Lj
             factor[val] = poly
-        for j in np.nonzero(v_min > 0)[0]:
+        for j in np.nonzero(v_min > -np.inf)[0]:
             poly, aj = factor[v_min[j]], int(a[j])
             out[c, j] = np.prod(v[j]) * sum(poly[b] / comb(aj + b, aj) for b in range(poly.size))
     return out
@@ -295,7 +300,8 @@ def _argmax_token_law(p: np.ndarray) -> np.ndarray:
 
 
 def _deterministic_topk_set_probs(scores: np.ndarray, sets: np.ndarray) -> np.ndarray:
-    """P(set) for deterministic top-k of ``scores`` with ties (exact equality) split uniformly."""
+    """P(set) for deterministic top-k of ``scores`` with ties (equal on the 2^-36 grid) split uniformly."""
+    scores = tie_keys(scores)
     k = sets.shape[1]
     thr = np.sort(scores)[::-1][k - 1]
     n_gt = int(np.sum(scores > thr))
@@ -339,7 +345,8 @@ def moment_round_law(probs, *, k: int, alpha: float,
     if alpha == inf:
         return RoundLaw(probs=_token_product(p[sets]) / comb(n, k), **common)
     if alpha == 0.0:
-        set_p = _deterministic_topk_set_probs(p.max(axis=1), sets)
+        with np.errstate(divide="ignore"):
+            set_p = _deterministic_topk_set_probs(np.log(p.max(axis=1)), sets)  # the rule's score (log max p)
         return RoundLaw(probs=set_p[:, None] * _token_product(_argmax_token_law(p)[sets]), **common)
     log_m, log_q = _moment_position_and_token_logs(p, alpha)
     log_set = pl_set_log_prob(log_m, sets)

@@ -20,6 +20,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from ._validation import check_alpha, check_k, check_probs
+from .orders import tie_keys
 
 __all__ = ["maskgit_round_law_bruteforce", "moment_round_law_bruteforce", "output_law_bruteforce",
            "MAX_BRUTEFORCE_CANDIDATES"]
@@ -85,7 +86,7 @@ def maskgit_round_law_bruteforce(probs, *, k: int, alpha: float, ordered: bool =
             if log_weights is None:
                 # deterministic top-k with uniform tie-breaking, as a law over orders: a uniformly
                 # random permutation breaks ties, so each valid order gets 1 / (number of valid orders)
-                lp = _alpha0_order_log_prob([p[i, cand[i]] for i in range(n)], order)
+                lp = _alpha0_order_log_prob(list(tie_keys(log_p[np.arange(n), cand])), order)
             else:
                 lp = _ordered_pl_log_prob(log_weights, order)
             if lp == -inf:
@@ -97,7 +98,7 @@ def maskgit_round_law_bruteforce(probs, *, k: int, alpha: float, ordered: bool =
 
 
 def _alpha0_order_log_prob(conf: list[float], order: tuple[int, ...]) -> float:
-    """log P(order) for sorting ``conf`` descending with a uniformly random permutation breaking ties."""
+    """log P(order) for sorting ``conf`` (tie-grid keys) descending, a uniform permutation breaking ties."""
     n = len(conf)
     remaining = list(range(n))
     total = 0.0
@@ -134,7 +135,7 @@ def moment_round_law_bruteforce(probs, *, k: int, alpha: float, ordered: bool = 
     table: dict = {}
     for order in itertools.permutations(range(n), k):
         if log_pos is None:
-            lp = _alpha0_order_log_prob(list(p.max(axis=1)), order)
+            lp = _alpha0_order_log_prob(list(tie_keys(log_p.max(axis=1))), order)
         else:
             lp = _ordered_pl_log_prob(log_pos, order)
         if lp == -inf:
@@ -170,8 +171,6 @@ def _rule_set_law_bruteforce(rule, log_probs, masked: np.ndarray, k: int) -> dic
     sigma = float(rule.noise_scale)
     out = {}
     if sigma == 0.0:  # every order sorted by decreasing score (on the tie grid) is equally likely
-        from .samplers import tie_keys
-
         s = tie_keys(s)
         orders = [o for o in itertools.permutations(idx) if all(s[o[j]] >= s[o[j + 1]] for j in range(len(o) - 1))]
         for o in orders:

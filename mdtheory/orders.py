@@ -9,7 +9,8 @@ import numpy as np
 
 from ._validation import check_positive_int, check_unit_interval
 
-__all__ = ["radical_inverse", "raster_order", "halton_order", "van_der_corput_order", "hybrid_select"]
+__all__ = ["radical_inverse", "raster_order", "halton_order", "van_der_corput_order", "hybrid_select", "TIE_SCALE",
+           "tie_keys"]
 
 
 def radical_inverse(index: np.ndarray, base: int) -> np.ndarray:
@@ -92,3 +93,16 @@ def hybrid_select(exploit: np.ndarray, explore: np.ndarray, *, k: int, gamma: fl
             chosen.append(pos)
             taken.add(pos)
     return np.array(chosen, dtype=np.int64)
+
+
+TIE_SCALE = 2.0 ** 36  # deterministic rankings: scores equal on the 2^-36 grid are ties
+
+
+def tie_keys(scores):
+    """Scores rounded to the 2^-36 grid (numpy array or torch tensor): the keys every deterministic rule
+    ranks by — in the samplers and in the exact laws alike — so that scores differing only by float
+    rounding (symmetric positions) tie exactly. ±inf stay ±inf."""
+    if hasattr(scores, "detach"):  # a torch tensor (no torch import here)
+        return (scores.double() * TIE_SCALE).round()
+    return np.round(np.asarray(scores, dtype=np.float64) * TIE_SCALE)
+

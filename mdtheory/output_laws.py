@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .laws import _token_product
+from .orders import tie_keys
 from .plackett_luce import pl_set_log_prob
 from .sampling import EB
 from .schedules import as_schedule
@@ -61,8 +62,6 @@ def eb_select(probs: np.ndarray, masked: np.ndarray, gamma: float) -> tuple[int,
 
 
 def _topk_with_ties(scores: np.ndarray, idx: np.ndarray, k: int) -> list[tuple[tuple[int, ...], float]]:
-    from .samplers import tie_keys
-
     s = tie_keys(scores[idx])
     thr = np.sort(s)[::-1][k - 1]
     sure = idx[s > thr]

@@ -10,7 +10,7 @@ Noise (Gumbel and the categorical uniforms) is drawn in ``noise_dtype`` (float64
 ``noise_dtype``; zero-probability tokens are never drawn.
 
 **Tie convention:** deterministic position rules (α = 0, confidence, margin, entropy without noise)
-break ties (exact equality) uniformly at random, which is the limit of their noisy versions.
+break ties (equal on the 2^-36 grid, :func:`mdtheory.orders.tie_keys`) uniformly at random, which is the limit of their noisy versions.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from ._validation import check_alpha, check_unit_interval
+from .orders import tie_keys
 
 __all__ = [
     "RoundOutput",
@@ -112,17 +113,6 @@ def _sample_categorical_with_norm(log_weights: torch.Tensor, *, generator, dtype
     u = torch.rand(total.shape, generator=generator, device=cdf.device, dtype=dtype) * total
     idx = torch.searchsorted(cdf, u, right=True).squeeze(-1).clamp_max(cdf.shape[-1] - 1)
     return idx, (mx.to(dtype) + torch.log(total)).squeeze(-1)
-
-
-TIE_SCALE = 2.0 ** 36  # deterministic rules: scores equal on the 2^-36 grid are ties (float-noise robust)
-
-
-def tie_keys(scores):
-    """Scores rounded to the 2^-36 grid (torch or numpy): the keys deterministic rules rank by, so that
-    values differing by float rounding (symmetric positions) tie exactly."""
-    if isinstance(scores, torch.Tensor):
-        return torch.round(scores.to(torch.float64) * TIE_SCALE)
-    return np.round(np.asarray(scores, dtype=np.float64) * TIE_SCALE)
 
 
 def topk_positions(scores: torch.Tensor, k: int, *, generator: torch.Generator | None = None,
