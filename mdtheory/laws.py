@@ -14,8 +14,8 @@ Routes (``method=``):
 Limits (THEORY.md §2.1): α = ∞ gives uniform positions and untempered tokens for both samplers;
 α = 0 gives MaskGIT's deterministic top-k of the sampled tokens' probabilities and the moment
 sampler's deterministic top-k of max_s p_i(s) with argmax tokens. **Convention:** in both α = 0
-rules ties (equal log-scores on the 2^-36 grid, :func:`mdtheory.orders.tie_keys`) are split uniformly at random, which is the α → 0 limit of the
-Gumbel rules.
+rules ties (equal log-scores on the 2^-36 grid, :func:`mdtheory.orders.tie_keys`) are split
+uniformly at random, which is the α → 0 limit of the Gumbel rules.
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ Noise (Gumbel and the categorical uniforms) is drawn in ``noise_dtype`` (float64
 ``noise_dtype``; zero-probability tokens are never drawn.
 
 **Tie convention:** deterministic position rules (α = 0, confidence, margin, entropy without noise)
-break ties (equal on the 2^-36 grid, :func:`mdtheory.orders.tie_keys`) uniformly at random, which is the limit of their noisy versions.
+break ties (equal on the 2^-36 grid, :func:`mdtheory.orders.tie_keys`) uniformly at random, which is
+the limit of their noisy versions.
 """
 
 from __future__ import annotations
