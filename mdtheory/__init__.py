@@ -53,8 +53,14 @@ from .laws import (
     moment_ordered_law,
     moment_round_law,
     round_law,
+    sample_then_choose_law,
 )
-from .oracle import maskgit_round_law_bruteforce, moment_round_law_bruteforce, output_law_bruteforce
+from .oracle import (
+    maskgit_round_law_bruteforce,
+    moment_round_law_bruteforce,
+    output_law_bruteforce,
+    sample_then_choose_law_bruteforce,
+)
 from .orders import halton_order, hybrid_select, raster_order, van_der_corput_order
 from .plackett_luce import pl_ordered_log_prob, pl_set_log_prob
 from .profiles import (
@@ -184,5 +190,6 @@ __all__ = [
     "markov_scaling_function", "optimal_schedule", "optimal_schedule_exhaustive", "profile_schedule",
     "schedule_comparison", "schedule_cost", "sqrt_schedule", "CurveEstimate", "estimate_loss_curve",
     "estimate_profile", "lag_conditioning", "partial_caching_schedule", "stale_expected_kl", "output_law_bruteforce",
+    "sample_then_choose_law", "sample_then_choose_law_bruteforce",
     *_LAZY,
 ]

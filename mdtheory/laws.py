@@ -20,6 +20,8 @@ uniformly at random, which is the α → 0 limit of the Gumbel rules.
 
 from __future__ import annotations
 
+import dataclasses
+
 import itertools
 from dataclasses import dataclass, field
 from math import comb, inf
@@ -38,6 +40,7 @@ __all__ = [
     "maskgit_log_weights",
     "moment_log_m",
     "maskgit_round_law",
+    "sample_then_choose_law",
     "moment_round_law",
     "round_law",
     "maskgit_ordered_law",
@@ -194,23 +197,23 @@ def _maskgit_cells_on_grid(p: np.ndarray, log_w: np.ndarray, grid, sets: np.ndar
     return cells_k, cells_g
 
 
-def _maskgit_alpha0_cells(probs: np.ndarray, sets: np.ndarray) -> np.ndarray:
-    """α = 0: keep the top-k of the sampled tokens' probabilities, ties split uniformly (THEORY.md §2.1).
+def _deterministic_choice_cells(probs: np.ndarray, scores: np.ndarray, sets: np.ndarray) -> np.ndarray:
+    """Sample-then-choose with no noise: candidates x̃_i ~ probs_i, keep the top-k of scores_i(x̃_i),
+    ties (equal on the tie grid, :func:`mdtheory.orders.tie_keys`) split uniformly (THEORY.md §2.1).
 
-    For a cell with values v = p_K(x_K), threshold v_min = min v held by a members of K, every j ∉ K
-    must draw below v_min or tie with it (comparisons on the tie grid of log p, as the sampler): P = Π v · Σ_b [z^b] Π_{j∉K}(L_j + E_j z) / C(a+b, a), with
-    L_j (E_j) the mass of row j below (equal to) v_min. The tie polynomial depends only on (K, v_min).
+    For a cell with scores v = s_K(x_K), threshold v_min = min v held by a members of K, every j ∉ K
+    must draw a score below v_min or tie with it: P = Π q_K(x_K) · Σ_b [z^b] Π_{j∉K}(L_j + E_j z) / C(a+b, a),
+    with L_j (E_j) the q_j-mass of tokens scoring below (equal to) v_min. MaskGIT at α = 0 is s = log p.
     """
     n, V = probs.shape
     k = sets.shape[1]
     tuples = np.array(np.unravel_index(np.arange(V ** k), (V,) * k)).T  # (V^k, k)
     out = np.zeros((sets.shape[0], V ** k))
-    with np.errstate(divide="ignore"):
-        keys = tie_keys(np.log(probs))  # the sampler ranks log p on the tie grid
+    keys = np.where(probs > 0, tie_keys(scores), -np.inf)
     for c, K in enumerate(sets):
         others = np.setdiff1d(np.arange(n), K)
         rest, rest_keys = probs[others], keys[others]  # (n − k, V)
-        v = probs[K[None, :], tuples]  # (V^k, k)
+        q = probs[K[None, :], tuples]  # (V^k, k)
         kv = keys[K[None, :], tuples]
         v_min = kv.min(axis=1)
         a = (kv == v_min[:, None]).sum(axis=1)
@@ -224,8 +227,44 @@ def _maskgit_alpha0_cells(probs: np.ndarray, sets: np.ndarray) -> np.ndarray:
             factor[val] = poly
         for j in np.nonzero(v_min > -np.inf)[0]:
             poly, aj = factor[v_min[j]], int(a[j])
-            out[c, j] = np.prod(v[j]) * sum(poly[b] / comb(aj + b, aj) for b in range(poly.size))
+            out[c, j] = np.prod(q[j]) * sum(poly[b] / comb(aj + b, aj) for b in range(poly.size))
     return out
+
+
+def sample_then_choose_law(probs, scores, *, k: int, noise: float) -> RoundLaw:
+    """Exact law of a generic sample-then-choose round on (set, tokens) (THEORY.md §2.1, §3.2).
+
+    Every masked i draws a candidate x̃_i ~ ``probs``_i; the round keeps the top-k of
+    s_i(x̃_i) + noise·g_i (g_i Gumbel), with ``scores`` s an (n_masked, vocab_size) table. This covers
+    MaskGIT (s = log p, noise = α), LLaDA/Fast-dLLM low-confidence remasking (candidates from tempered
+    p, s = log of the *untempered* p, noise = 0) and Dream's ``alg_temp`` (s = confidence, noise = τ).
+    noise > 0 is the §3.2 race with weights exp(s/noise); noise = 0 the tie polynomial; noise = inf
+    uniform positions.
+    """
+    p = check_probs(probs)
+    n, V = p.shape
+    k = check_k(k, n_masked=n)
+    noise = check_alpha(noise, name="noise")
+    s = np.asarray(scores, dtype=np.float64)
+    if s.shape != p.shape:
+        raise ValueError(f"scores must have the shape of probs {p.shape}; got {s.shape}")
+    if np.any(np.isnan(s)) or np.any(np.isinf(s) & (p > 0)):
+        raise ValueError("scores must be finite wherever probs > 0")
+    _check_size(n, k, V)
+    sets = _all_sets(n, k)
+    common = dict(sets=sets, vocab_size=V, k=k, n_masked=n, sampler="sample-then-choose", alpha=noise)
+    if k == n or noise == inf:
+        return RoundLaw(probs=_token_product(p[sets]) / comb(n, k), method="closed_form", **common)
+    if noise == 0.0:
+        return RoundLaw(probs=_deterministic_choice_cells(p, s, sets), method="closed_form", **common)
+    log_w = np.where(p > 0, s / noise, -np.inf)
+    log_w = log_w - np.max(log_w)
+    grid = race_grid(p, log_w, k)
+    cells_k, cells_g = _maskgit_cells_on_grid(p, log_w, grid, sets)
+    err = float(np.abs(cells_k - cells_g).sum()) + grid.truncation
+    return RoundLaw(probs=cells_k, quad_error=err, truncation=grid.truncation,
+                    extra={"n_nodes": grid.log_t.size, "n_panels": grid.n_panels, "mass_check": grid.mass_check},
+                    **common)
 
 
 def maskgit_round_law(probs, *, k: int, alpha: float,
@@ -265,22 +304,11 @@ def maskgit_round_law(probs, *, k: int, alpha: float,
     p, k, alpha, brute = _round_law_inputs(probs, k, alpha, method, ("quadrature", "bruteforce"), "maskgit")
     if brute is not None:
         return brute
-    n, V = p.shape
-    sets = _all_sets(n, k)
-    common = dict(sets=sets, vocab_size=V, k=k, n_masked=n, sampler="maskgit", alpha=alpha)
-    token_probs = _token_product(p[sets])  # (n_sets, V^k): Π p_i(x_i)
-    if k == n or alpha == inf:
-        # k = N: nothing is selected; α = ∞: positions uniform — tokens untempered in both cases
-        return RoundLaw(probs=token_probs / comb(n, k), method="closed_form", **common)
-    if alpha == 0.0:
-        return RoundLaw(probs=_maskgit_alpha0_cells(p, sets), method="closed_form", **common)
-    log_w = maskgit_log_weights(p, alpha)
-    grid = race_grid(p, log_w, k)
-    cells_k, cells_g = _maskgit_cells_on_grid(p, log_w, grid, sets)
-    err = float(np.abs(cells_k - cells_g).sum()) + grid.truncation
-    return RoundLaw(probs=cells_k, quad_error=err, truncation=grid.truncation,
-                    extra={"n_nodes": grid.log_t.size, "n_panels": grid.n_panels, "mass_check": grid.mass_check},
-                    **common)
+    # MaskGIT is the sample-then-choose round with scores log p and noise α (k = N and α = ∞ give
+    # untempered tokens at uniform positions; α = 0 the tie polynomial)
+    with np.errstate(divide="ignore"):
+        law = sample_then_choose_law(p, np.where(p > 0, np.log(p), 0.0), k=k, noise=alpha)
+    return dataclasses.replace(law, sampler="maskgit")
 
 
 # ----------------------------------------------------------------------------------------------

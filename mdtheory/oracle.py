@@ -23,6 +23,7 @@ from ._validation import check_alpha, check_k, check_probs
 from .orders import tie_keys
 
 __all__ = ["maskgit_round_law_bruteforce", "moment_round_law_bruteforce", "output_law_bruteforce",
+           "sample_then_choose_law_bruteforce",
            "MAX_BRUTEFORCE_CANDIDATES"]
 
 MAX_BRUTEFORCE_CANDIDATES = 300_000
@@ -59,15 +60,18 @@ def _law_from_dict(table: dict, n: int, k: int, vocab: int, sampler: str, alpha:
                     ordered=ordered, method="bruteforce")
 
 
-def maskgit_round_law_bruteforce(probs, *, k: int, alpha: float, ordered: bool = False):
-    """MaskGIT law by enumeration of all candidate vectors and orders (reference, slow by design).
+def sample_then_choose_law_bruteforce(probs, scores, *, k: int, noise: float, ordered: bool = False,
+                                      sampler: str = "sample-then-choose"):
+    """Sample-then-choose law by enumeration of all candidate vectors and orders (reference).
 
-    With ``ordered=True`` the cells are ordered tuples (reveal order = decreasing confidence).
+    Candidates x̃_i ~ probs_i; the ordered top-k of s_i(x̃_i) + noise·g_i is Plackett–Luce with weights
+    exp(s_i(x̃_i)/noise); noise = 0 sorts the tie-grid keys with uniform tie-breaking; noise = ∞ is uniform.
     """
     p = check_probs(probs)
     n, V = p.shape
     k = check_k(k, n_masked=n)
-    alpha = check_alpha(alpha)
+    noise = check_alpha(noise, name="noise")
+    s = np.asarray(scores, dtype=np.float64)
     _guard(n, V)
     table: dict = {}
     with np.errstate(divide="ignore"):
@@ -76,25 +80,32 @@ def maskgit_round_law_bruteforce(probs, *, k: int, alpha: float, ordered: bool =
         log_pc = sum(log_p[i, cand[i]] for i in range(n))
         if log_pc == -inf:
             continue
-        if alpha == inf:
-            log_weights = [0.0] * n
-        elif alpha == 0.0:
-            log_weights = None
-        else:
-            log_weights = [log_p[i, cand[i]] / alpha for i in range(n)]
+        sc = s[np.arange(n), cand]
         for order in itertools.permutations(range(n), k):
-            if log_weights is None:
+            if noise == 0.0:
                 # deterministic top-k with uniform tie-breaking, as a law over orders: a uniformly
                 # random permutation breaks ties, so each valid order gets 1 / (number of valid orders)
-                lp = _alpha0_order_log_prob(list(tie_keys(log_p[np.arange(n), cand])), order)
+                lp = _alpha0_order_log_prob(list(tie_keys(sc)), order)
             else:
-                lp = _ordered_pl_log_prob(log_weights, order)
+                lp = _ordered_pl_log_prob([0.0] * n if noise == inf else list(sc / noise), order)
             if lp == -inf:
                 continue
             key_pos = order if ordered else tuple(sorted(order))
             key_tok = tuple(cand[i] for i in key_pos)
             table[(key_pos, key_tok)] = table.get((key_pos, key_tok), 0.0) + float(np.exp(log_pc + lp))
-    return _law_from_dict(table, n, k, V, "maskgit", alpha, ordered=ordered)
+    return _law_from_dict(table, n, k, V, sampler, noise, ordered=ordered)
+
+
+def maskgit_round_law_bruteforce(probs, *, k: int, alpha: float, ordered: bool = False):
+    """MaskGIT law by enumeration of all candidate vectors and orders (reference, slow by design).
+
+    With ``ordered=True`` the cells are ordered tuples (reveal order = decreasing confidence).
+    """
+    p = check_probs(probs)
+    with np.errstate(divide="ignore"):
+        scores = np.where(p > 0, np.log(p), 0.0)
+    return sample_then_choose_law_bruteforce(p, scores, k=k, noise=check_alpha(alpha), ordered=ordered,
+                                             sampler="maskgit")
 
 
 def _alpha0_order_log_prob(conf: list[float], order: tuple[int, ...]) -> float:

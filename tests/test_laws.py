@@ -161,3 +161,45 @@ def test_size_guards():
         maskgit_round_law(random_rows(0, 2000, 4), k=3, alpha=1.0)
     with pytest.raises(ValueError, match="brute force"):
         maskgit_round_law_bruteforce(random_rows(0, 12, 4), k=1, alpha=1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# generic sample-then-choose rounds (groundwork for the peer rules: LLaDA/Fast-dLLM, Dream alg_temp)
+def _peer_cases(seed):
+    rng = np.random.default_rng(seed)
+    for c in range(12):
+        n, V = int(rng.integers(2, 5)), int(rng.integers(2, 4))
+        k = int(rng.integers(1, n + 1))
+        p = rng.dirichlet(np.full(V, 0.7), size=n)
+        q = p ** (1 / 0.6)
+        q /= q.sum(axis=1, keepdims=True)
+        yield q, np.log(p), k, 0.0  # LLaDA low-confidence remasking: tempered candidates, untempered confidence
+        yield p, p, k, 0.3  # Dream alg_temp: PL on exp(confidence / τ)
+        yield q, np.log(p), k, 0.7
+        yield p, np.round(p, 1), k, 0.0  # many exact ties
+
+
+def test_sample_then_choose_law_equals_bruteforce():
+    from mdtheory.laws import sample_then_choose_law
+    from mdtheory.oracle import sample_then_choose_law_bruteforce
+
+    for probs, scores, k, noise in _peer_cases(31):
+        a = sample_then_choose_law(probs, scores, k=k, noise=noise)
+        b = sample_then_choose_law_bruteforce(probs, scores, k=k, noise=noise)
+        np.testing.assert_allclose(a.probs, b.probs, atol=1e-12)
+        assert abs(a.probs.sum() - 1) < 1e-12
+
+
+def test_sample_then_choose_law_contains_maskgit_and_rejects_bad_scores():
+    from mdtheory.laws import sample_then_choose_law
+
+    P = np.random.default_rng(32).dirichlet(np.ones(3), size=4)
+    for alpha in (0.0, 0.4, 2.0, np.inf):
+        np.testing.assert_allclose(sample_then_choose_law(P, np.log(P), k=2, noise=alpha).probs,
+                                   maskgit_round_law(P, k=2, alpha=alpha).probs, atol=1e-15)
+    with pytest.raises(ValueError, match="shape"):
+        sample_then_choose_law(P, np.log(P)[:, :2], k=1, noise=1.0)
+    with pytest.raises(ValueError, match="finite"):
+        sample_then_choose_law(P, np.full(P.shape, np.nan), k=1, noise=1.0)
+    with pytest.raises(ValueError, match="noise"):
+        sample_then_choose_law(P, np.log(P), k=1, noise=-1.0)
