@@ -101,6 +101,8 @@ def position_set_law(rule, log_probs, masked: np.ndarray, k: int) -> list[tuple[
     if sigma == 0.0:
         return _topk_with_ties(scores, idx, k)
     sets = np.array(list(itertools.combinations(range(idx.size), k)), dtype=np.int64)
+    if np.ptp(scores[idx]) == 0.0:  # equal weights (the uniform rule): every k-set equally likely
+        return [(tuple(int(i) for i in idx[row]), 1.0 / len(sets)) for row in sets]
     probs = np.exp(pl_set_log_prob(scores[idx] / sigma, sets))
     return [(tuple(int(i) for i in idx[row]), float(p)) for row, p in zip(sets, probs)]
 
