@@ -23,7 +23,7 @@ laws (§3.2–3.3) · race (the §3.2 quadrature) · plackett_luce (§3.1) · or
 homogeneous (§3.5) · distances (§3.6) · temperature (§4.1) · targets (§6) · profiles (§5.2–5.3, §7) ·
 closed_form_profiles (§6 at large N) · gaussian (§6) · bounds (§5.4, §5.5, §7) ·
 optimal_schedules (§2.4, §5.5, §5.6) · learning_error (§5.1, §5.3) · profile_estimation (Monte Carlo, §9) ·
-output_laws (exact output laws of whole samplers, §4.3–§4.6, §8; torch) ·
+output_laws (exact output laws of whole samplers, §4.3–§4.6, §8; torch) · audit (peer harness) ·
 samplers (§2.1–2.3, torch) ·
 orders (§2.3) · schedules (§2.4) · sampling (the loop, torch) · montecarlo (§9, torch) ·
 sweeps · registry/checks (``mdtheory verify``) · plot (matplotlib; not imported here) · cli.
@@ -159,6 +159,10 @@ _LAZY = {
     "output_law": "output_laws",
     "target_predictor": "output_laws",
     "PredictorModel": "output_laws",
+    # peer harness (issue #7 groundwork)
+    "audit_round": "audit",
+    "audit_cases": "audit",
+    "amused_round": "audit",
     "hybrid_decomposition_bound": "output_laws",
     "sampler_comparison": "output_laws",
 }

@@ -1,7 +1,7 @@
 """The ``mdtheory`` command line (a thin layer over the library).
 
-Subcommands: ``verify``, ``tv``, ``law``, ``sweep tv``, ``profile``, ``efact``, ``schedule``, ``figures``,
-``bench``. Every subcommand has
+Subcommands: ``verify``, ``tv``, ``law``, ``sweep tv``, ``profile``, ``efact``, ``schedule``, ``audit``,
+``figures``, ``bench``. Every subcommand has
 ``--help``. JSON output uses plain floats; infinite α is written as the string "inf".
 """
 
@@ -189,6 +189,28 @@ def _add_target_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--rho", type=float, help="gaussian-ar1: correlation in (-1, 1); schedule: geometric rho")
 
 
+def _cmd_audit(args) -> int:
+    from .audit import PEERS, audit_cases, audit_round
+
+    round_fn, law_fn, description = PEERS[args.peer]
+    results = []
+    for case in audit_cases(seed=args.seed):
+        law = law_fn(case, args.alpha)
+        r = audit_round(lambda lp, k, generator: round_fn(lp, k=k, alpha=args.alpha, generator=generator), case, law,
+                        peer=args.peer, n_samples=args.n_samples, seed=args.seed, false_alarm=args.false_alarm)
+        results.append(r)
+    if args.json:
+        print(json.dumps({"peer": args.peer, "law": description, "alpha": _json_alpha(args.alpha),
+                          "results": [r.to_dict() for r in results]}))
+    else:
+        print(f"{args.peer}: {description}; alpha={args.alpha}, {args.n_samples} draws per case, "
+              f"false alarm {args.false_alarm:g}")
+        for r in results:
+            print(f"  {r.case:8s} k={r.k}  chi2={r.chi2.statistic:9.2f} (critical {r.chi2.critical_value:7.2f})  "
+                  f"TV={r.tv:.4f} (<= {r.tv_upper:.4f} at 99%)  {'PASS' if r.passed else 'FAIL'}")
+    return 0 if all(r.passed for r in results) else 1
+
+
 def _cmd_figures(args) -> int:
     from .verify import run_figures
 
@@ -278,6 +300,15 @@ def build_parser() -> argparse.ArgumentParser:
                          "(or the given --rho)")
     ps.add_argument("--json", action="store_true", help='print {"sizes", "efact"}')
     ps.set_defaults(fn=_cmd_schedule)
+
+    au = sub.add_parser("audit", help="test an installed peer sampler against the exact law it documents")
+    au.add_argument("peer", choices=("amused",), help="amused: diffusers AmusedScheduler (MaskGIT round)")
+    au.add_argument("--alpha", type=_alpha, default=1.0, help="the peer's temperature / Gumbel scale")
+    au.add_argument("--n-samples", type=int, default=200_000, help="seeded draws per case")
+    au.add_argument("--false-alarm", type=float, default=1e-6, help="false-alarm rate of the chi-square test")
+    au.add_argument("--seed", type=int, default=0)
+    au.add_argument("--json", action="store_true")
+    au.set_defaults(fn=_cmd_audit)
 
     f = sub.add_parser("figures", help="regenerate the paper figures (paper_figures/)")
     f.add_argument("--out", default="mdtheory-out/figures")

@@ -1,0 +1,142 @@
+"""Peer harness: does an installed sampler implementation draw the law its documentation states?
+(THEORY.md §2, §3, §9; issue #7 — first peer: diffusers' ``AmusedScheduler``.)
+
+A *peer round* is a callable ``round_fn(log_probs (B, N, V), *, k, generator) -> RoundOutput`` built
+from the peer's public API only (never from copied code). :func:`audit_round` drives it with a fixed
+probability table on a batch of identical rows, counts the (set, tokens) cells, and compares them with
+mdtheory's exact law of the documented algorithm:
+
+* Pearson χ² at a stated false-alarm rate (cells with expected count < 5 pooled);
+* the plug-in TV with its upper confidence bound (:func:`mdtheory.montecarlo.tv_estimate`);
+* the cells with the largest standardised residuals (obs − exp)/√exp.
+
+:func:`audit_cases` is the seeded set of small tables: peaked, flat, with zeros and with ties.
+Peers are optional dependencies (``pip install mdtheory[peers]``); adapters import them lazily.
+
+**The aMUSEd law** (diffusers ``AmusedScheduler.step`` docstrings and source): candidates x̃_i ~
+softmax(model_output); confidence log p_i(x̃_i) + T·Gumbel with T the step's temperature; the
+mask_len lowest-confidence positions are re-masked. That is the MaskGIT round of §2.1 with α = T and
+k = N − mask_len. The adapter reaches a given k with two inference steps at the first timestep
+(mask ratio cos(π/4)) and ``starting_mask_ratio`` = (N − k + ½)/(N cos(π/4)), and a constant
+temperature schedule (T, T).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._validation import check_alpha
+
+__all__ = ["AuditCase", "AuditResult", "audit_cases", "audit_round", "amused_round", "PEERS"]
+
+
+@dataclass(frozen=True)
+class AuditCase:
+    """One fixed probability table (N, V) and the number k of positions a round reveals."""
+
+    name: str
+    probs: np.ndarray
+    k: int
+
+
+def audit_cases(*, seed: int = 0, n: int = 4, vocab_size: int = 3) -> list[AuditCase]:
+    """Seeded small cases: peaked, flat, with zero-probability tokens, and with tied rows."""
+    rng = np.random.default_rng(seed)
+    peaked = rng.dirichlet(np.full(vocab_size, 0.3), size=n)
+    flat = rng.dirichlet(np.full(vocab_size, 30.0), size=n)
+    zeros = rng.dirichlet(np.ones(vocab_size), size=n)
+    zeros[0, 0] = 0.0
+    zeros[-1, -1] = 0.0
+    zeros /= zeros.sum(axis=1, keepdims=True)
+    tied = np.tile(rng.dirichlet(np.ones(vocab_size)), (n, 1))
+    return [AuditCase("peaked", peaked, 1), AuditCase("flat", flat, 2), AuditCase("zeros", zeros, 2),
+            AuditCase("ties", tied, 1)]
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """Outcome of one audit: χ² test, TV estimate with its upper confidence bound, worst cells."""
+
+    peer: str
+    case: str
+    k: int
+    n_samples: int
+    chi2: object
+    tv: float
+    tv_upper: float
+    worst_cells: list = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.chi2.passed)
+
+    def to_dict(self) -> dict:
+        return {"peer": self.peer, "case": self.case, "k": self.k, "n_samples": self.n_samples,
+                "chi2": self.chi2.statistic, "critical": self.chi2.critical_value, "p_value": self.chi2.p_value,
+                "tv": self.tv, "tv_upper": self.tv_upper, "passed": self.passed, "worst_cells": self.worst_cells}
+
+
+def audit_round(round_fn, case: AuditCase, exact_law, *, peer: str = "peer", n_samples: int = 200_000,
+                seed: int = 0, false_alarm: float = 1e-6, confidence: float = 0.99, batch: int = 50_000,
+                n_worst: int = 3) -> AuditResult:
+    """Empirical one-round law of ``round_fn`` on ``case`` against ``exact_law`` (a RoundLaw)."""
+    from .montecarlo import chisquare_test, empirical_round_counts, tv_estimate
+
+    counts = empirical_round_counts(round_fn, case.probs, k=case.k, n_samples=n_samples, seed=seed, batch=batch)
+    chi = chisquare_test(counts, exact_law, false_alarm=false_alarm)
+    tv, upper = tv_estimate(counts, exact_law, confidence=confidence)
+    expected = exact_law.probs * n_samples
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(expected > 0, (counts - expected) / np.sqrt(expected), np.where(counts > 0, np.inf, 0.0))
+    tuples = exact_law.token_tuples()
+    worst = []
+    for flat in np.argsort(-np.abs(z), axis=None)[:n_worst]:
+        c, j = np.unravel_index(flat, z.shape)
+        worst.append({"positions": exact_law.sets[c].tolist(), "tokens": tuples[j].tolist(),
+                      "observed": int(counts[c, j]), "expected": float(expected[c, j]), "z": float(z[c, j])})
+    return AuditResult(peer=peer, case=case.name, k=case.k, n_samples=n_samples, chi2=chi, tv=tv, tv_upper=upper,
+                       worst_cells=worst)
+
+
+def amused_round(log_probs, *, k: int, alpha: float, generator=None):
+    """One round of diffusers' ``AmusedScheduler`` on an all-masked batch, as a RoundOutput (module doc).
+
+    Raises ``ImportError`` with an install hint when diffusers is absent.
+    """
+    import torch
+
+    try:
+        from diffusers import AmusedScheduler
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("the aMUSEd peer needs diffusers: pip install 'mdtheory[peers]'") from exc
+    from .samplers import RoundOutput
+
+    alpha = check_alpha(alpha)
+    B, N, V = log_probs.shape
+    if not 1 <= k <= N - 1:
+        raise ValueError(f"the aMUSEd step always re-masks at least one position: k must satisfy 1 <= k <= N-1={N - 1}")
+    sched = AmusedScheduler(mask_token_id=V)
+    sched.set_timesteps(2, temperature=(alpha, alpha))
+    ratio = (N - k + 0.5) / (N * math.cos(math.pi / 4))
+    sample = torch.full((B, N), V, dtype=torch.long)
+    out = sched.step(log_probs, int(sched.timesteps[0]), sample, starting_mask_ratio=ratio, generator=generator)
+    revealed = out.prev_sample != V
+    if not bool((revealed.sum(dim=1) == k).all()):
+        raise RuntimeError("the aMUSEd step did not reveal exactly k positions")  # pragma: no cover
+    positions = torch.nonzero(revealed)[:, 1].view(B, k)
+    return RoundOutput(positions=positions, tokens=out.prev_sample.gather(1, positions))
+
+
+def _amused_law(case: AuditCase, alpha: float):
+    from .laws import maskgit_round_law
+
+    return maskgit_round_law(case.probs, k=case.k, alpha=alpha)
+
+
+#: peer name → (round adapter taking alpha, exact law of the documented algorithm, description)
+PEERS = {
+    "amused": (amused_round, _amused_law, "diffusers AmusedScheduler: MaskGIT round, α = temperature (§2.1)"),
+}
