@@ -163,6 +163,7 @@ _LAZY = {
     "audit_round": "audit",
     "audit_cases": "audit",
     "amused_round": "audit",
+    "audit_peer": "audit",
     "hybrid_decomposition_bound": "output_laws",
     "sampler_comparison": "output_laws",
 }

@@ -1,5 +1,6 @@
 """Peer harness: does an installed sampler implementation draw the law its documentation states?
-(THEORY.md §2, §3, §9; issue #7 — first peer: diffusers' ``AmusedScheduler``.)
+(THEORY.md §2, §3, §8, §9; issue #7 — peers so far: diffusers' ``AmusedScheduler`` and
+``EntropyBoundScheduler``.)
 
 A *peer round* is a callable ``round_fn(log_probs (B, N, V), *, k, generator) -> RoundOutput`` built
 from the peer's public API only (never from copied code). :func:`audit_round` drives it with a fixed
@@ -19,6 +20,10 @@ mask_len lowest-confidence positions are re-masked. That is the MaskGIT round of
 k = N − mask_len. The adapter reaches a given k with two inference steps at the first timestep
 (mask ratio cos(π/4)) and ``starting_mask_ratio`` = (N − k + ½)/(N cos(π/4)), and a constant
 temperature schedule (T, T).
+
+**The EB law** (diffusers ``EntropyBoundScheduler`` docstring): predictions tempered by T; the accepted
+set is the lowest-entropy prefix with Σ H − max H ≤ γ; accepted tokens ~ the tempered predictions
+(:func:`eb_round_law`; ties by position index, which the scheduler's CPU sort reproduces).
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ import numpy as np
 
 from ._validation import check_alpha
 
-__all__ = ["AuditCase", "AuditResult", "audit_cases", "audit_round", "amused_round", "PEERS"]
+__all__ = ["AuditCase", "AuditResult", "audit_cases", "audit_round", "amused_round", "entropy_bound_round",
+           "eb_round_law", "audit_peer", "PEERS"]
 
 
 @dataclass(frozen=True)
@@ -136,7 +142,78 @@ def _amused_law(case: AuditCase, alpha: float):
     return maskgit_round_law(case.probs, k=case.k, alpha=alpha)
 
 
+def _tempered(probs: np.ndarray, temperature: float) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        lw = np.log(probs) / temperature
+    w = np.exp(lw - lw.max(axis=1, keepdims=True))
+    return w / w.sum(axis=1, keepdims=True)
+
+
+def eb_round_law(probs, *, gamma: float, temperature: float = 1.0):
+    """Exact one-round law of the EB rule (§8) on tempered predictions q = p^{1/T}/Σ: the set is the
+    deterministic EB prefix of q's entropies (ties by position index), tokens ~ q. A RoundLaw whose k is
+    the EB set's size."""
+    from .laws import RoundLaw, _all_sets, _token_product
+    from .output_laws import eb_select
+
+    q = _tempered(np.asarray(probs, dtype=np.float64), temperature)
+    K = eb_select(q, np.ones(q.shape[0], dtype=bool), gamma)
+    sets = _all_sets(q.shape[0], len(K))
+    table = np.zeros((len(sets), q.shape[1] ** len(K)))
+    row = [tuple(s) for s in sets.tolist()].index(K)
+    table[row] = _token_product(q[list(K)][None])[0]
+    return RoundLaw(sets=sets, probs=table, vocab_size=q.shape[1], k=len(K), n_masked=q.shape[0], sampler="eb",
+                    alpha=temperature, method="closed_form")
+
+
+def entropy_bound_round(log_probs, *, k: int, alpha: float, generator=None, gamma: float = 0.3):
+    """One step of diffusers' ``EntropyBoundScheduler`` (temperature ``alpha`` on both steps of its
+    anneal), as a RoundOutput of the accepted positions; ``k`` must equal the accepted count."""
+    import torch
+
+    try:
+        from diffusers.schedulers import EntropyBoundScheduler
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("the EB peer needs diffusers: pip install 'mdtheory[peers]'") from exc
+    from .samplers import RoundOutput
+
+    B, N, V = log_probs.shape
+    sched = EntropyBoundScheduler(entropy_bound=gamma, t_max=alpha, t_min=alpha, num_inference_steps=1)
+    out = sched.step(log_probs, 0, torch.zeros(B, N, dtype=torch.long), generator=generator)
+    acc = out.accepted_index
+    if not bool((acc.sum(dim=1) == k).all()):
+        raise RuntimeError(f"the EB peer accepted {acc.sum(dim=1).unique().tolist()} positions; the exact law says {k}")
+    positions = torch.nonzero(acc)[:, 1].view(B, k)
+    return RoundOutput(positions=positions, tokens=out.prev_sample.gather(1, positions))
+
+
+def _eb_law(case: AuditCase, alpha: float):
+    return eb_round_law(case.probs, gamma=EB_GAMMA, temperature=alpha)
+
+
+EB_GAMMA = 0.3  # the entropy bound the EB audit runs with
+
 #: peer name → (round adapter taking alpha, exact law of the documented algorithm, description)
 PEERS = {
     "amused": (amused_round, _amused_law, "diffusers AmusedScheduler: MaskGIT round, α = temperature (§2.1)"),
+    "entropy-bound": (lambda lp, *, k, alpha, generator=None: entropy_bound_round(lp, k=k, alpha=alpha,
+                                                                                  generator=generator, gamma=EB_GAMMA),
+                      _eb_law, f"diffusers EntropyBoundScheduler: EB rule (§8), γ = {EB_GAMMA}, temperature = alpha"),
 }
+
+
+def audit_peer(peer: str, *, alpha: float = 1.0, n_samples: int = 200_000, seed: int = 0,
+               false_alarm: float = 1e-6) -> list[AuditResult]:
+    """Run a registered peer (keys of ``PEERS``) on every :func:`audit_cases` table."""
+    import dataclasses
+
+    if peer not in PEERS:
+        raise ValueError(f"unknown peer {peer!r}; allowed: {', '.join(PEERS)}")
+    round_fn, law_fn, _ = PEERS[peer]
+    results = []
+    for case in audit_cases(seed=seed):
+        law = law_fn(case, alpha)
+        case = dataclasses.replace(case, k=law.k)  # adaptive rules fix k through their law
+        results.append(audit_round(lambda lp, k, generator: round_fn(lp, k=k, alpha=alpha, generator=generator),
+                                   case, law, peer=peer, n_samples=n_samples, seed=seed, false_alarm=false_alarm))
+    return results

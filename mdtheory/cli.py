@@ -190,15 +190,11 @@ def _add_target_options(p: argparse.ArgumentParser) -> None:
 
 
 def _cmd_audit(args) -> int:
-    from .audit import PEERS, audit_cases, audit_round
+    from .audit import PEERS, audit_peer
 
-    round_fn, law_fn, description = PEERS[args.peer]
-    results = []
-    for case in audit_cases(seed=args.seed):
-        law = law_fn(case, args.alpha)
-        r = audit_round(lambda lp, k, generator: round_fn(lp, k=k, alpha=args.alpha, generator=generator), case, law,
-                        peer=args.peer, n_samples=args.n_samples, seed=args.seed, false_alarm=args.false_alarm)
-        results.append(r)
+    results = audit_peer(args.peer, alpha=args.alpha, n_samples=args.n_samples, seed=args.seed,
+                         false_alarm=args.false_alarm)
+    description = PEERS[args.peer][2]
     if args.json:
         print(json.dumps({"peer": args.peer, "law": description, "alpha": _json_alpha(args.alpha),
                           "results": [r.to_dict() for r in results]}))
@@ -302,7 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
     ps.set_defaults(fn=_cmd_schedule)
 
     au = sub.add_parser("audit", help="test an installed peer sampler against the exact law it documents")
-    au.add_argument("peer", choices=("amused",), help="amused: diffusers AmusedScheduler (MaskGIT round)")
+    au.add_argument("peer", choices=("amused", "entropy-bound"),
+                    help="amused: diffusers AmusedScheduler (MaskGIT round); entropy-bound: EntropyBoundScheduler (EB)")
     au.add_argument("--alpha", type=_alpha, default=1.0, help="the peer's temperature / Gumbel scale")
     au.add_argument("--n-samples", type=int, default=200_000, help="seeded draws per case")
     au.add_argument("--false-alarm", type=float, default=1e-6, help="false-alarm rate of the chi-square test")

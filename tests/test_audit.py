@@ -47,3 +47,24 @@ def test_cli_audit(capsys):
     d = json.loads(capsys.readouterr().out)
     assert d["peer"] == "amused" and len(d["results"]) == 4 and all(r["passed"] for r in d["results"])
     assert np.isfinite([r["tv_upper"] for r in d["results"]]).all()
+
+
+@pytest.mark.parametrize("temperature,gamma", [(1.0, 0.3), (0.6, 1.0)])
+def test_entropy_bound_scheduler_draws_the_eb_law(temperature, gamma):
+    import dataclasses
+
+    from mdtheory.audit import eb_round_law, entropy_bound_round
+
+    for case in audit_cases(seed=4):
+        law = eb_round_law(case.probs, gamma=gamma, temperature=temperature)
+        c = dataclasses.replace(case, k=law.k)
+        r = audit_round(lambda lp, k, generator: entropy_bound_round(lp, k=k, alpha=temperature, generator=generator,
+                                                                     gamma=gamma), c, law, n_samples=50_000, seed=5)
+        assert r.passed, r.to_dict()
+
+
+def test_cli_audit_entropy_bound(capsys):
+    from mdtheory.cli import main
+
+    assert main(["audit", "entropy-bound", "--alpha", "0.7", "--n-samples", "20000"]) == 0
+    assert "PASS" in capsys.readouterr().out
