@@ -1,6 +1,6 @@
 """Peer harness: does an installed sampler implementation draw the law its documentation states?
-(THEORY.md §2, §3, §8, §9; issue #7 — peers so far: diffusers' ``AmusedScheduler`` and
-``EntropyBoundScheduler``.)
+(THEORY.md §2, §3, §8, §9; issue #7 — peers so far: diffusers' ``AmusedScheduler``,
+``EntropyBoundScheduler`` and ``BlockRefinementScheduler``.)
 
 A *peer round* is a callable ``round_fn(log_probs (B, N, V), *, k, generator) -> RoundOutput`` built
 from the peer's public API only (never from copied code). :func:`audit_round` drives it with a fixed
@@ -24,6 +24,11 @@ temperature schedule (T, T).
 **The EB law** (diffusers ``EntropyBoundScheduler`` docstring): predictions tempered by T; the accepted
 set is the lowest-entropy prefix with Σ H − max H ≤ γ; accepted tokens ~ the tempered predictions
 (:func:`eb_round_law`; ties by position index, which the scheduler's CPU sort reproduces).
+
+**The block-refinement law** (diffusers ``BlockRefinementScheduler``, mask mode, LLaDA2-style):
+candidates from the tempered predictions, confidence = their tempered probability; commit every
+position above the threshold if there are at least m of them, else the top-m
+(:func:`threshold_round_law`, variable set sizes, audited by :func:`audit_variable_round`).
 """
 
 from __future__ import annotations
@@ -36,7 +41,8 @@ import numpy as np
 from ._validation import check_alpha
 
 __all__ = ["AuditCase", "AuditResult", "audit_cases", "audit_round", "amused_round", "entropy_bound_round",
-           "eb_round_law", "audit_peer", "PEERS"]
+           "eb_round_law", "audit_peer", "threshold_round_law", "block_refinement_round", "audit_variable_round",
+           "PEERS"]
 
 
 @dataclass(frozen=True)
@@ -185,6 +191,96 @@ def entropy_bound_round(log_probs, *, k: int, alpha: float, generator=None, gamm
         raise RuntimeError(f"the EB peer accepted {acc.sum(dim=1).unique().tolist()} positions; the exact law says {k}")
     positions = torch.nonzero(acc)[:, 1].view(B, k)
     return RoundOutput(positions=positions, tokens=out.prev_sample.gather(1, positions))
+
+
+def threshold_round_law(probs, *, m: int, threshold: float, temperature: float = 1.0) -> dict:
+    """Exact law of the LLaDA2-style threshold/top-m rule ({(positions, tokens): prob}; set sizes vary).
+
+    Candidates x̃_i ~ q_i = p_i^{1/T}/Σ with confidence c_i = q_i(x̃_i). If at least m positions have
+    c_i > θ, all of them are committed; otherwise the top-m confidences are (ties split uniformly, the
+    tie-grid convention of :func:`mdtheory.orders.tie_keys`). Closed form: a set K with every member
+    above θ (|K| ≥ m) has P = Π_K q_i(x_i) Π_{j∉K} q_j(c ≤ θ); a set of size m with a member at or below
+    θ has the deterministic top-m probability (every j ∉ K then scores below that member, so fewer
+    than m are above θ).
+    """
+    from itertools import combinations, product
+
+    from .laws import _deterministic_choice_cells
+
+    q = _tempered(np.asarray(probs, dtype=np.float64), temperature)
+    n, V = q.shape
+    if not 1 <= m <= n:
+        raise ValueError(f"m must satisfy 1 <= m <= n={n}; got m={m}")
+    below = (q * (q <= threshold)).sum(axis=1)  # q_j(c ≤ θ)
+    law: dict = {}
+    for size in range(m, n + 1):
+        for K in combinations(range(n), size):
+            rest = [j for j in range(n) if j not in K]
+            for x in product(range(V), repeat=size):
+                v = q[list(K), list(x)]
+                if np.all(v > threshold):
+                    pr = float(np.prod(v) * np.prod(below[rest]))
+                    if pr > 0:
+                        law[(K, x)] = pr
+    with np.errstate(divide="ignore"):
+        scores = np.log(q)
+    sets = np.array(list(combinations(range(n), m)), dtype=np.int64)
+    cells = _deterministic_choice_cells(q, scores, sets)
+    for c, K in enumerate(sets):
+        for j, x in enumerate(product(range(V), repeat=m)):
+            if cells[c, j] > 0 and np.min(q[K, list(x)]) <= threshold:
+                key = (tuple(int(i) for i in K), tuple(x))
+                law[key] = law.get(key, 0.0) + float(cells[c, j])
+    return law
+
+
+def block_refinement_round(log_probs, *, m: int, threshold: float, temperature: float, generator=None):
+    """One step of diffusers' ``BlockRefinementScheduler`` (mask mode) on an all-masked block committing
+    m tokens per step: returns (committed (B, N) bool, tokens (B, N))."""
+    import torch
+
+    try:
+        from diffusers.schedulers import BlockRefinementScheduler
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("the block-refinement peer needs diffusers: pip install 'mdtheory[peers]'") from exc
+    B, N, V = log_probs.shape
+    if N % m:
+        raise ValueError(f"the adapter needs m to divide the block length N={N}; got m={m}")
+    sched = BlockRefinementScheduler(block_length=N, num_inference_steps=N // m, threshold=threshold)
+    sched.set_timesteps(N // m, block_length=N)
+    out = sched.step(log_probs, 0, torch.full((B, N), V, dtype=torch.long), mask_token_id=V, temperature=temperature,
+                     generator=generator)
+    return out.transfer_index, out.prev_sample
+
+
+def audit_variable_round(round_fn, probs, law: dict, *, peer: str = "peer", n_samples: int = 100_000, seed: int = 0,
+                         false_alarm: float = 1e-6, batch: int = 20_000):
+    """χ² of a peer whose rounds reveal a variable number of positions, against a {(K, x_K): prob} law.
+    ``round_fn(log_probs, generator) -> (selected (B, N) bool, tokens (B, N))``. Returns the ChiSquareResult
+    and the counts dict."""
+    import torch
+
+    from .montecarlo import chisquare_test
+
+    probs = np.asarray(probs, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        lp = torch.as_tensor(np.log(probs))
+    gen = torch.Generator().manual_seed(seed)
+    counts: dict = {}
+    done = 0
+    while done < n_samples:
+        b = min(batch, n_samples - done)
+        sel, tok = round_fn(lp.expand(b, -1, -1), generator=gen)
+        sel, tok = sel.cpu().numpy(), tok.cpu().numpy()
+        for r in range(b):
+            K = tuple(int(i) for i in np.nonzero(sel[r])[0])
+            key = (K, tuple(int(t) for t in tok[r, list(K)]))
+            counts[key] = counts.get(key, 0) + 1
+        done += b
+    keys = sorted(set(law) | set(counts))
+    expected = np.array([law.get(k, 0.0) for k in keys])
+    observed = np.array([counts.get(k, 0) for k in keys])
+    return chisquare_test(observed, expected, false_alarm=false_alarm), counts
 
 
 def _eb_law(case: AuditCase, alpha: float):

@@ -68,3 +68,43 @@ def test_cli_audit_entropy_bound(capsys):
 
     assert main(["audit", "entropy-bound", "--alpha", "0.7", "--n-samples", "20000"]) == 0
     assert "PASS" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("temperature,threshold,m", [(1.0, 0.7, 1), (0.8, 0.6, 2), (1.0, 0.99, 2)])
+def test_block_refinement_scheduler_draws_the_threshold_law(temperature, threshold, m):
+    from mdtheory.audit import audit_variable_round, block_refinement_round, threshold_round_law
+
+    P = np.random.default_rng(0).dirichlet(np.full(3, 0.5), size=4)  # tie-free; no q value near θ
+    law = threshold_round_law(P, m=m, threshold=threshold, temperature=temperature)
+    assert abs(sum(law.values()) - 1) < 1e-12
+    chi, _ = audit_variable_round(lambda lp, generator: block_refinement_round(lp, m=m, threshold=threshold,
+                                                                              temperature=temperature,
+                                                                              generator=generator),
+                                  P, law, n_samples=20_000, seed=6)
+    assert chi.passed and chi.off_support == 0, chi
+
+
+def test_threshold_law_against_enumeration():
+    # independent check of the closed form: enumerate every candidate vector and apply the rule literally
+    import itertools
+
+    from mdtheory.audit import threshold_round_law
+
+    P = np.random.default_rng(1).dirichlet(np.ones(3), size=3)
+    m, theta = 2, 0.5
+    ref: dict = {}
+    for cand in itertools.product(range(3), repeat=3):
+        pr = np.prod([P[i, c] for i, c in enumerate(cand)])
+        conf = np.array([P[i, c] for i, c in enumerate(cand)])
+        above = [i for i in range(3) if conf[i] > theta]
+        if len(above) >= m:
+            sets = [(tuple(above), 1.0)]
+        else:
+            order = sorted(range(3), key=lambda i: -conf[i])
+            sets = [(tuple(sorted(order[:m])), 1.0)]  # tie-free table
+        for K, w in sets:
+            key = (K, tuple(cand[i] for i in K))
+            ref[key] = ref.get(key, 0.0) + pr * w
+    law = threshold_round_law(P, m=m, threshold=theta)
+    assert set(law) == {k for k, v in ref.items() if v > 0}
+    assert max(abs(law[k] - ref[k]) for k in law) < 1e-14
