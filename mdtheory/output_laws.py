@@ -50,15 +50,16 @@ MAX_STATES = 2_000_000
 
 
 def eb_select(probs: np.ndarray, masked: np.ndarray, gamma: float) -> tuple[int, ...]:
-    """The EB set: masked positions by increasing entropy (ties by index), the largest prefix with
-    Σ H − max H ≤ γ."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        h = -np.where(probs > 0, probs * np.log(probs), 0.0).sum(axis=1)
-    idx = np.nonzero(masked)[0]
-    order = idx[np.lexsort((idx, h[idx]))]
-    hs = h[order]
-    ok = np.cumsum(hs) - hs <= gamma + 1e-12  # the prefix maximum is its last entry
-    return tuple(sorted(int(i) for i in order[: max(1, int(np.nonzero(ok)[0][-1]) + 1)]))
+    """The EB set of one state (sorted positions), by the sampler's own rule
+    (:func:`mdtheory.samplers.eb_selection`)."""
+    import torch
+
+    from .samplers import eb_selection
+
+    with np.errstate(divide="ignore"):
+        lp = torch.as_tensor(np.log(np.asarray(probs, dtype=np.float64)))[None]
+    sel = eb_selection(lp, gamma=gamma, masked=torch.as_tensor(np.asarray(masked, dtype=bool))[None])[0]
+    return tuple(int(i) for i in torch.nonzero(sel)[:, 0])
 
 
 def _topk_with_ties(scores: np.ndarray, idx: np.ndarray, k: int) -> list[tuple[tuple[int, ...], float]]:

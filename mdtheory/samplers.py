@@ -424,13 +424,9 @@ def moment_round(log_probs: torch.Tensor, *, k: int, alpha: float, masked: torch
                      noise_dtype=noise_dtype)
 
 
-def eb_round(log_probs: torch.Tensor, *, gamma: float, masked: torch.Tensor | None = None,
-             generator: torch.Generator | None = None, noise_dtype=torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
-    """One EB-sampler round (Ben-Hamu et al.; THEORY.md §8): masked positions sorted by Shannon entropy
-    (ties by position index), the largest prefix with Σ H − max H ≤ γ (at least one), tokens from p.
-
-    Returns (selected (B, N) bool, tokens (B, N) int64 — meaningful where selected).
-    """
+def eb_selection(log_probs: torch.Tensor, *, gamma: float, masked: torch.Tensor | None = None) -> torch.Tensor:
+    """The EB set (THEORY.md §8): masked positions sorted by Shannon entropy (ties by position index), the
+    largest prefix with Σ H − max H ≤ γ (at least one). Returns a (B, N) bool mask."""
     B, N, V = log_probs.shape
     if masked is None:
         masked = torch.ones(B, N, dtype=torch.bool, device=log_probs.device)
@@ -442,6 +438,15 @@ def eb_round(log_probs: torch.Tensor, *, gamma: float, masked: torch.Tensor | No
     count = ok.sum(dim=1).clamp_min(1)
     rank = torch.empty_like(order)
     rank.scatter_(1, order, torch.arange(N, device=order.device).expand(B, N))
-    selected = (rank < count[:, None]) & masked
-    tokens = sample_categorical(lp, generator=generator, dtype=noise_dtype)
-    return selected, tokens
+    return (rank < count[:, None]) & masked
+
+
+def eb_round(log_probs: torch.Tensor, *, gamma: float, masked: torch.Tensor | None = None,
+             generator: torch.Generator | None = None, noise_dtype=torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
+    """One EB-sampler round (Ben-Hamu et al.; THEORY.md §8): the :func:`eb_selection` set, tokens from p.
+
+    Returns (selected (B, N) bool, tokens (B, N) int64 — meaningful where selected).
+    """
+    selected = eb_selection(log_probs, gamma=gamma, masked=masked)
+    lp = log_probs.to(torch.float64) - torch.logsumexp(log_probs.to(torch.float64), dim=-1, keepdim=True)
+    return selected, sample_categorical(lp, generator=generator, dtype=noise_dtype)
