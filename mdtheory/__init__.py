@@ -24,6 +24,7 @@ homogeneous (§3.5) · distances (§3.6) · temperature (§4.1) · targets (§6)
 closed_form_profiles (§6 at large N) · gaussian (§6) · bounds (§5.4, §5.5, §7) ·
 optimal_schedules (§2.4, §5.5, §5.6) · learning_error (§5.1, §5.3) · profile_estimation (Monte Carlo, §9) ·
 output_laws (exact output laws of whole samplers, §4.3–§4.6, §8; torch) · audit (peer harness) ·
+interop (diffusers-style scheduler adapter and peer samplers) ·
 samplers (§2.1–2.3, torch) ·
 orders (§2.3) · schedules (§2.4) · sampling (the loop, torch) · montecarlo (§9, torch) ·
 sweeps · registry/checks (``mdtheory verify``) · plot (matplotlib; not imported here) · cli.
@@ -164,6 +165,9 @@ _LAZY = {
     "audit_cases": "audit",
     "amused_round": "audit",
     "audit_peer": "audit",
+    "MdtheoryScheduler": "interop",
+    "PeerSampler": "interop",
+    "amused_peer_round": "interop",
     "hybrid_decomposition_bound": "output_laws",
     "sampler_comparison": "output_laws",
 }

@@ -1,0 +1,113 @@
+"""Interoperability with diffusers-style pipelines, both ways (issue #7 groundwork; THEORY.md §2).
+
+* :class:`MdtheoryScheduler` exposes any mdtheory sampler (MaskGIT, moment, the CTS family) with a
+  schedule as a discrete scheduler with ``set_timesteps`` / ``step``, so it drops into a denoising loop
+  written for diffusers' ``AmusedScheduler``: timesteps run from T−1 down to 0 and ``step(model_output,
+  timestep, sample)`` returns the next sample with k_t more tokens revealed.
+* :class:`PeerSampler` wraps a peer's one-round function (``round_fn(log_probs, *, k, masked, generator)
+  -> RoundOutput``, e.g. :func:`amused_peer_round`) as an mdtheory :class:`~mdtheory.sampling.Sampler`,
+  so the sampling loop, the Monte-Carlo checks and the contract tests run the peer unchanged.
+
+Neither copies peer code: adapters call the peer's public API only.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from .sampling import Sampler
+from .samplers import RoundOutput, to_log_probs
+from .schedules import as_schedule
+
+__all__ = ["MdtheoryScheduler", "SchedulerOutput", "PeerSampler", "amused_peer_round"]
+
+
+@dataclass
+class SchedulerOutput:
+    """``prev_sample`` (B, N): the sample after the step (mask id where still masked)."""
+
+    prev_sample: torch.Tensor
+
+
+@dataclass
+class MdtheoryScheduler:
+    """An mdtheory sampler as a diffusers-style discrete scheduler (module doc).
+
+    ``schedule`` is a named schedule (cosine, arccos, linear, constant) or explicit sizes summing to the
+    number of masked positions of the first ``step``; ``model_output`` are logits (B, N, V).
+    """
+
+    sampler: Sampler
+    mask_token_id: int
+    schedule: object = "cosine"
+    timesteps: torch.Tensor | None = None
+    num_inference_steps: int = 0
+    _sizes: np.ndarray | None = field(default=None, repr=False)
+
+    def set_timesteps(self, num_inference_steps: int, device=None) -> None:
+        if isinstance(num_inference_steps, bool) or int(num_inference_steps) < 1:
+            raise ValueError(f"num_inference_steps must be an integer >= 1; got {num_inference_steps!r}")
+        self.num_inference_steps = int(num_inference_steps)
+        self.timesteps = torch.arange(self.num_inference_steps, device=device).flip(0)
+        self._sizes = None
+
+    def step(self, model_output: torch.Tensor, timestep, sample: torch.Tensor, *, generator=None,
+             return_dict: bool = True):
+        if self.timesteps is None:
+            raise RuntimeError("call set_timesteps before step")
+        masked = sample == self.mask_token_id
+        t = self.num_inference_steps - 1 - int(timestep)
+        if t == 0 or self._sizes is None:
+            counts = masked.sum(dim=1)
+            if not bool((counts == counts[0]).all()):
+                raise ValueError("every row must have the same number of masked positions")
+            self._sizes = as_schedule(self.schedule, seq_len=int(counts[0]), n_steps=self.num_inference_steps)
+        lp = to_log_probs(model_output.to(torch.float64), kind="logits")
+        r = self.sampler.round(lp, k=int(self._sizes[t]), masked=masked, step=t, n_steps=self.num_inference_steps,
+                               final=t == self.num_inference_steps - 1, generator=generator,
+                               noise_dtype=torch.float64)
+        prev = sample.clone()
+        prev.scatter_(1, r.positions, r.tokens)
+        return SchedulerOutput(prev) if return_dict else (prev,)
+
+
+@dataclass(frozen=True)
+class PeerSampler(Sampler):
+    """A peer's one-round function as an mdtheory sampler (the step's α, if any, is fixed in ``round_fn``)."""
+
+    round_fn: object = None
+    name: str = "peer"
+
+    def round(self, log_probs, *, k, masked, step, n_steps, final, generator, noise_dtype) -> RoundOutput:
+        return self.round_fn(log_probs, k=k, masked=masked, generator=generator)
+
+
+def amused_peer_round(alpha: float):
+    """diffusers' ``AmusedScheduler`` as a round function on partially masked rows: it reveals k of the
+    M masked positions (``starting_mask_ratio`` = (M − k + ½)/(N cos(π/4)) at the first of two steps,
+    constant temperature α); revealed positions keep their tokens (the peer pins their confidence)."""
+
+    def round_fn(log_probs, *, k, masked, generator=None) -> RoundOutput:
+        from diffusers import AmusedScheduler
+
+        B, N, V = log_probs.shape
+        M = int(masked[0].sum())
+        sched = AmusedScheduler(mask_token_id=V)
+        sched.set_timesteps(2, temperature=(alpha, alpha))
+        if k == M:  # the peer always re-masks one position: its last step (timestep 0) reveals all
+            out = sched.step(log_probs, 0, torch.where(masked, V, 0), generator=generator)
+        else:
+            ratio = (M - k + 0.5) / (N * math.cos(math.pi / 4))
+            out = sched.step(log_probs, int(sched.timesteps[0]), torch.where(masked, V, 0),
+                             starting_mask_ratio=ratio, generator=generator)
+        new = masked & (out.prev_sample != V)
+        positions = torch.nonzero(new)[:, 1].view(B, -1)
+        if positions.shape[1] != k:
+            raise RuntimeError(f"the aMUSEd step revealed {positions.shape[1]} positions, expected {k}")
+        return RoundOutput(positions=positions, tokens=out.prev_sample.gather(1, positions))
+
+    return round_fn
