@@ -190,8 +190,14 @@ def _add_target_options(p: argparse.ArgumentParser) -> None:
 
 
 def _cmd_audit(args) -> int:
-    from .audit import PEERS, audit_peer
+    from .audit import PEERS, audit_all, audit_peer
 
+    if args.all or args.peer is None:
+        rows, path = audit_all(args.out, alpha=args.alpha, n_samples=args.n_samples, seed=args.seed,
+                               false_alarm=args.false_alarm)
+        print(Path(path).read_text())
+        print(f"report: {Path(path).resolve()}")
+        return 0 if all(r["passed"] for r in rows) else 1
     results = audit_peer(args.peer, alpha=args.alpha, n_samples=args.n_samples, seed=args.seed,
                          false_alarm=args.false_alarm)
     description = PEERS[args.peer][2]
@@ -298,8 +304,11 @@ def build_parser() -> argparse.ArgumentParser:
     ps.set_defaults(fn=_cmd_schedule)
 
     au = sub.add_parser("audit", help="test an installed peer sampler against the exact law it documents")
-    au.add_argument("peer", choices=("amused", "entropy-bound"),
-                    help="amused: diffusers AmusedScheduler (MaskGIT round); entropy-bound: EntropyBoundScheduler (EB)")
+    au.add_argument("peer", nargs="?", choices=("amused", "entropy-bound"),
+                    help="amused: diffusers AmusedScheduler (MaskGIT round); entropy-bound: EntropyBoundScheduler (EB); "
+                         "omit it (or --all) to audit every peer and write the report")
+    au.add_argument("--all", action="store_true", help="audit every peer; write audit.md / audit.json to --out")
+    au.add_argument("--out", default="mdtheory-out/audit", help="report directory for --all")
     au.add_argument("--alpha", type=_alpha, default=1.0, help="the peer's temperature / Gumbel scale")
     au.add_argument("--n-samples", type=int, default=200_000, help="seeded draws per case")
     au.add_argument("--false-alarm", type=float, default=1e-6, help="false-alarm rate of the chi-square test")

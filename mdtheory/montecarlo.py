@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from scipy.stats import chi2
 
-from .laws import RoundLaw, _all_sets
+from .laws import _all_sets
 
 __all__ = ["empirical_round_counts", "ChiSquareResult", "chisquare_test", "tv_estimate"]
 
@@ -88,14 +88,16 @@ def chisquare_test(counts: np.ndarray, law, *, false_alarm: float = 1e-4) -> Chi
                            passed=bool(stat <= crit and off == 0))
 
 
-def tv_estimate(counts: np.ndarray, law: RoundLaw, *, confidence: float = 0.99):
-    """(plug-in TV, upper confidence bound on the true TV) between the sampler and the exact law.
+def tv_estimate(counts: np.ndarray, law, *, confidence: float = 0.99):
+    """(plug-in TV, upper confidence bound on the true TV) between the sampler and the exact law
+    (a RoundLaw, an OutputLaw or a probability array in the layout of ``counts``).
 
     The bound uses ‖p̂ − p‖₁ ≤ ε with ε = sqrt(2 (c log 2 + log(1/δ)) / n), c = number of support cells.
     """
     obs = np.asarray(counts, dtype=np.float64).ravel()
+    p = np.asarray(getattr(law, "probs", getattr(law, "table", law)), dtype=np.float64).ravel()
     n = obs.sum()
-    tv = 0.5 * float(np.abs(obs / n - law.probs.ravel()).sum())
-    c = int((law.probs.ravel() > 0).sum() + (obs[law.probs.ravel() <= 0] > 0).sum())
+    tv = 0.5 * float(np.abs(obs / n - p).sum())
+    c = int((p > 0).sum() + (obs[p <= 0] > 0).sum())
     eps = math.sqrt(2.0 * (c * math.log(2.0) + math.log(1.0 / (1.0 - confidence))) / n)
     return tv, tv + 0.5 * eps

@@ -88,4 +88,21 @@ def verify(out_dir: str | Path = "mdtheory-report", *, full: bool = False, figur
     results = run_checks(full=full, progress=progress)
     figs = run_figures(out / "figures", quick=not full) if figures else []
     path = write_report(out, results, figs, full=full, seconds=time.perf_counter() - t0)
+    if full:
+        _append_peer_audit(out, path)
     return results, path
+
+
+def _append_peer_audit(out: Path, report: Path) -> None:
+    """``--full``: the peer audit table (verdicts on the peers, not on mdtheory; they do not change the exit
+    status), when the ``peers`` extra is installed."""
+    from .audit import audit_all
+
+    try:
+        _, md = audit_all(out / "audit")
+    except ImportError:
+        note = "\n## Peer audit\n\nSkipped: install the `peers` extra to audit diffusers' samplers.\n"
+    else:
+        note = "\n" + md.read_text().replace("# Peer audit", "## Peer audit (verdicts on the peers)", 1)
+    with open(report, "a", encoding="utf-8") as fh:
+        fh.write(note)

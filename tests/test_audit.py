@@ -132,3 +132,16 @@ def test_amused_peer_inside_the_sampling_loop_follows_the_exact_maskgit_output_l
     flat = (res.tokens.numpy() * 2 ** np.arange(3, -1, -1)).sum(axis=1)
     r = chisquare_test(np.bincount(flat, minlength=16), law, false_alarm=1e-6)
     assert r.passed, r
+
+
+def test_audit_all_writes_the_report(tmp_path):
+    import json
+
+    from mdtheory.audit import audit_all
+
+    rows, md = audit_all(tmp_path, n_samples=20_000, seed=9)
+    assert md.exists() and (tmp_path / "audit.json").exists()
+    assert {r["peer"] for r in rows} == {"amused", "entropy-bound", "block-refinement"}
+    assert all(r["passed"] for r in rows if r["peer"] in ("amused", "entropy-bound"))
+    assert all(r["version"].startswith("diffusers ") and r["tv"] <= r["tv_upper"] for r in rows)
+    assert len(json.loads((tmp_path / "audit.json").read_text())["rows"]) == len(rows) == 12
