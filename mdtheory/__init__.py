@@ -24,7 +24,7 @@ homogeneous (§3.5) · distances (§3.6) · temperature (§4.1) · targets (§6)
 closed_form_profiles (§6 at large N) · gaussian (§6) · bounds (§5.4, §5.5, §7) ·
 optimal_schedules (§2.4, §5.5, §5.6) · learning_error (§5.1, §5.3) · profile_estimation (Monte Carlo, §9) ·
 output_laws (exact output laws of whole samplers, §4.3–§4.6, §8; torch) · audit (peer harness) ·
-interop (diffusers-style scheduler adapter and peer samplers) ·
+interop (diffusers-style scheduler adapter and peer samplers) · finite_precision_noise (float32 Gumbel) ·
 samplers (§2.1–2.3, torch) ·
 orders (§2.3) · schedules (§2.4) · sampling (the loop, torch) · montecarlo (§9, torch) ·
 sweeps · registry/checks (``mdtheory verify``) · plot (matplotlib; not imported here) · cli.
@@ -97,6 +97,7 @@ from .bounds import (
     partial_caching_schedule,
     stale_expected_kl,
 )
+from .finite_precision_noise import effective_temperature, gumbel_noise_range, truncated_gumbel_max_law
 from .gaussian import gaussian_factorized_kl, gaussian_factorized_kl_chain_rule, gaussian_profile
 from .learning_error import (
     LearningCurves,
@@ -199,6 +200,7 @@ __all__ = [
     "markov_scaling_function", "optimal_schedule", "optimal_schedule_exhaustive", "profile_schedule",
     "schedule_comparison", "schedule_cost", "sqrt_schedule", "CurveEstimate", "estimate_loss_curve",
     "estimate_profile", "lag_conditioning", "partial_caching_schedule", "stale_expected_kl", "output_law_bruteforce",
-    "sample_then_choose_law", "sample_then_choose_law_bruteforce",
+    "sample_then_choose_law", "sample_then_choose_law_bruteforce", "effective_temperature", "gumbel_noise_range",
+    "truncated_gumbel_max_law",
     *_LAZY,
 ]
