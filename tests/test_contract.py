@@ -1,7 +1,8 @@
 """Sampler contract (in the spirit of diffusers' discrete-scheduler tests), parametrised over every
 mdtheory sampler and every adapted peer: one reveal per position, revealed tokens never re-drawn,
-zero-probability tokens never drawn, reproducible with a seeded generator, and the diffusers-style
-scheduler adapter reproduces the sampling loop draw for draw."""
+zero-probability tokens never drawn, reproducible with a seeded generator, positions scored on the
+untempered predictions, and the diffusers-style scheduler adapter reproduces the sampling loop draw
+for draw."""
 
 import numpy as np
 import pytest
@@ -83,3 +84,16 @@ def test_scheduler_adapter_needs_timesteps():
         MdtheoryScheduler(make_sampler("uniform"), mask_token_id=V).step(LOGITS[None], 0, torch.full((1, D), V))
     with pytest.raises(ValueError, match="num_inference_steps"):
         MdtheoryScheduler(make_sampler("uniform"), mask_token_id=V).set_timesteps(0)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, s in SAMPLERS.items() if type(s).__name__ == "CTS"))
+def test_positions_use_the_untempered_predictions(name):
+    # choose-then-sample rules score positions on the untempered law; tempering only touches the tokens
+    from mdtheory.samplers import Temperature, cts_round
+
+    s = SAMPLERS[name]
+    lp = torch.log_softmax(LOGITS.to(torch.float64), dim=-1).expand(32, -1, -1)
+    outs = [cts_round(lp, k=3, position_rule=s.position_rule, token_transform=tr,
+                      generator=torch.Generator().manual_seed(3)).positions
+            for tr in (Temperature(1.0), Temperature(0.3), Temperature(3.0))]
+    assert torch.equal(outs[0], outs[1]) and torch.equal(outs[0], outs[2])
