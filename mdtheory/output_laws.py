@@ -173,13 +173,10 @@ def _block_conditional(target, values: np.ndarray, revealed: np.ndarray, block: 
     return _block_from_cube(_free_cube(target, values, revealed), revealed, block)
 
 
-def _cube_conditionals(cube: np.ndarray, values: np.ndarray, revealed: np.ndarray, q: int) -> np.ndarray:
+def _cube_conditionals(target, cube: np.ndarray, values: np.ndarray, revealed: np.ndarray) -> np.ndarray:
     """Single-site conditionals (N, q) from the free cube (revealed rows one-hot)."""
-    n = values.size
-    F = np.nonzero(~revealed)[0]
-    out = np.zeros((n, q))
-    for a, i in enumerate(F):
-        out[i] = cube.sum(axis=tuple(b for b in range(F.size) if b != a))
+    out = np.zeros((values.size, target.q))
+    out[~revealed] = target.free_marginals(cube.reshape(1, -1))[0]
     out[np.nonzero(revealed)[0], values[revealed]] = 1.0
     return out
 
@@ -199,10 +196,7 @@ def _final_step(target, codes, p_alg, p_ideal, place, out) -> tuple[float, float
         rows = np.array(rows)
         free = np.nonzero(~masks[rows[0]])[0]
         ideal = target.free_block_law(np.maximum(digits[rows] - 1, 0), masks[rows[0]])
-        cube = ideal.reshape((rows.size,) + (q,) * free.size)
-        margs = np.stack([cube.sum(axis=tuple(b + 1 for b in range(free.size) if b != a)) for a in range(free.size)],
-                         axis=1)  # (G, |F|, q)
-        alg = _token_product(margs)
+        alg = _token_product(target.free_marginals(ideal))  # product of the exact single-site marginals
         with np.errstate(divide="ignore", invalid="ignore"):
             terms = np.where(ideal > 0, ideal * (np.log(ideal) - np.log(alg)), 0.0)
         kls = terms.sum(axis=1)
@@ -277,7 +271,7 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
             revealed = values >= 0
             x = np.maximum(values, 0)
             cube = _free_cube(target, x, revealed)
-            probs = _cube_conditionals(cube, x, revealed, q) if model is target else model.conditionals(x, revealed)
+            probs = _cube_conditionals(target, cube, x, revealed) if model is target else model.conditionals(x, revealed)
             k = 1 if adaptive else int(sizes[t])
             for block, cell in round_cells(rs, probs, ~revealed, k, final=not adaptive and t == K - 1):
                 pK = float(cell.sum())

@@ -88,6 +88,14 @@ class JointTable:
                              "undefined (zero-probability conditioning sets are rejected)")
         return block / mass
 
+    def free_marginals(self, block_law: np.ndarray) -> np.ndarray:
+        """Single-site marginals of a batch of free-block laws: (G, q^|F|) → (G, |F|, q)."""
+        G = block_law.shape[0]
+        f = round(np.log(block_law.shape[1]) / np.log(self.q)) if block_law.shape[1] > 1 else 0
+        cube = block_law.reshape((G,) + (self.q,) * f)
+        return np.stack([cube.sum(axis=tuple(b + 1 for b in range(f) if b != a)) for a in range(f)], axis=1) \
+            if f else np.zeros((G, 0, self.q))
+
     def conditionals_batch(self, values, revealed) -> np.ndarray:
         """π(x_i | x_A) for a batch, (B, N) → (B, N, q); rows are grouped by revealed set."""
         values = np.asarray(values, dtype=np.int64)
@@ -99,9 +107,7 @@ class JointTable:
         for g, pattern in enumerate(patterns):
             rows = np.nonzero(inverse.ravel() == g)[0]
             F = np.nonzero(~pattern)[0]
-            cube = self.free_block_law(values[rows], pattern).reshape((rows.size,) + (self.q,) * F.size)
-            for a, i in enumerate(F):
-                out[rows, i] = cube.sum(axis=tuple(b + 1 for b in range(F.size) if b != a))
+            out[rows[:, None], F[None, :]] = self.free_marginals(self.free_block_law(values[rows], pattern))
             for i in np.nonzero(pattern)[0]:
                 out[rows, i, values[rows, i]] = 1.0
         return out
@@ -146,6 +152,14 @@ class MarkovChain:
     @property
     def q(self) -> int:
         return self.transition.shape[0]
+
+    def free_marginals(self, block_law: np.ndarray) -> np.ndarray:
+        """Single-site marginals of a batch of free-block laws: (G, q^|F|) → (G, |F|, q)."""
+        G = block_law.shape[0]
+        f = round(np.log(block_law.shape[1]) / np.log(self.q)) if block_law.shape[1] > 1 else 0
+        cube = block_law.reshape((G,) + (self.q,) * f)
+        return np.stack([cube.sum(axis=tuple(b + 1 for b in range(f) if b != a)) for a in range(f)], axis=1) \
+            if f else np.zeros((G, 0, self.q))
 
     def conditionals_batch(self, values, revealed) -> np.ndarray:
         """π(x_i | x_A) for every row and position: values/revealed (B, N) → (B, N, q)."""
