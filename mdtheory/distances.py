@@ -36,6 +36,7 @@ __all__ = [
     "TVResult",
     "tv_distance",
     "kl_divergence",
+    "kl_arrays",
     "position_inclusion",
     "token_law_given_position",
     "maskgit_moment_tv",
@@ -64,7 +65,11 @@ def tv_distance(p: RoundLaw, q: RoundLaw) -> float:
 def kl_divergence(p: RoundLaw, q: RoundLaw) -> float:
     """KL(p ‖ q) = Σ p log(p/q) in nats; ``inf`` when p puts mass where q has none (§3.6)."""
     _check_same_layout(p, q)
-    a, b = p.probs.ravel(), q.probs.ravel()
+    return kl_arrays(p.probs.ravel(), q.probs.ravel())
+
+
+def kl_arrays(a: np.ndarray, b: np.ndarray) -> float:
+    """KL(a ‖ b) of two probability vectors; ``inf`` when a puts mass where b has none."""
     on = a > 0
     if np.any(b[on] <= 0):
         return inf

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from math import comb, factorial
 
 import numpy as np
+from scipy.special import xlogy
 
 from ._validation import check_schedule
 from .laws import _token_product
@@ -67,11 +68,6 @@ class LearningCurves:
     entropy: float
 
 
-def _xlogy(x, y):
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(x > 0, x * np.log(np.where(x > 0, y, 1.0)), 0.0)
-
-
 def cross_entropy_curve(target: JointTable, model) -> LearningCurves:
     """CE_θ, g and L by enumeration over all revealed sets and values (small N)."""
     n, q = target.n, target.q
@@ -91,8 +87,8 @@ def cross_entropy_curve(target: JointTable, model) -> LearningCurves:
                 values[list(S)] = xs
                 pi = target.conditionals(values, revealed)[~revealed]
                 p = model.conditionals(values, revealed)[~revealed]
-                ce[m] -= w * _xlogy(pi, p).sum() / (n - m)
-                g[m] -= w * _xlogy(pi, pi).sum() / (n - m)
+                ce[m] -= w * xlogy(pi, p).sum() / (n - m)
+                g[m] -= w * xlogy(pi, pi).sum() / (n - m)
         ce[m] /= comb(n, m)
         g[m] /= comb(n, m)
     return LearningCurves(ce=ce, g=g, kl=ce - g, entropy=float(g.sum()))
@@ -139,5 +135,5 @@ def path_kl_bruteforce(target: JointTable, model, schedule, *, conditioning=None
                 p = model.conditionals(values, revealed)[B]
                 prod = _token_product(p[None])[0].reshape((q,) * len(B))
                 cond = block / w
-                total += w * float(_xlogy(cond, cond).sum() - _xlogy(cond, prod).sum())
+                total += w * float(xlogy(cond, cond).sum() - xlogy(cond, prod).sum())
     return total / factorial(n)

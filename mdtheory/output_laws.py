@@ -36,7 +36,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.special import entr
 
+from .distances import kl_arrays
 from .laws import _token_product
 from .orders import tie_keys
 from .plackett_luce import pl_set_log_prob
@@ -209,13 +211,6 @@ def _final_step(target, codes, p_alg, p_ideal, place, out) -> tuple[float, float
     return total, worst
 
 
-def _kl(p: np.ndarray, q: np.ndarray) -> float:
-    live = p > 0
-    if np.any(q[live] <= 0):
-        return math.inf
-    return float((p[live] * (np.log(p[live]) - np.log(q[live]))).sum())
-
-
 @dataclass(frozen=True)
 class OutputLaw:
     """The exact output law ``table`` (shape (q,)*N) of a sampler on a target, with KL, TV, path KL."""
@@ -279,7 +274,7 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
                     continue
                 ideal = _block_from_cube(cube, revealed, block)
                 if pi > 0:
-                    block_kl = _kl(ideal, cell / pK)
+                    block_kl = kl_arrays(ideal, cell / pK)
                     path_kl += pi * pK * block_kl
                     max_block_kl = max(max_block_kl, block_kl)
                 kb = len(block)
@@ -304,7 +299,7 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
     table = np.bincount(flat, weights=fin[1], minlength=q ** n).reshape((q,) * n)
     ideal_table = np.bincount(flat, weights=fin[2], minlength=q ** n).reshape((q,) * n)
     pi_flat, p_flat = target.table.ravel(), table.ravel()
-    return OutputLaw(table=table, kl=_kl(pi_flat, p_flat), tv=0.5 * float(np.abs(pi_flat - p_flat).sum()),
+    return OutputLaw(table=table, kl=kl_arrays(pi_flat, p_flat), tv=0.5 * float(np.abs(pi_flat - p_flat).sum()),
                      path_kl=path_kl, ideal_error=float(np.abs(ideal_table - target.table).max()),
                      n_states=n_states, schedule=None if adaptive else tuple(int(v) for v in sizes),
                      mean_steps=mean_steps, max_block_kl=max_block_kl)
@@ -379,8 +374,8 @@ def hybrid_decomposition_bound(target, sampler, schedule=None, *, n_steps: int |
             revealed = values >= 0
             x = np.maximum(values, 0)
             probs = target.conditionals(x, revealed)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                h = -np.where(probs > 0, probs * np.log(probs), 0.0).sum(axis=1)
+            h = entr(probs).sum(axis=1)
+            with np.errstate(divide="ignore"):
                 lp = torch.as_tensor(np.log(probs), dtype=torch.float64)[None]
             firsts = position_set_law(rule.exploit, lp, ~revealed, m) if m > 0 else [((), 1.0)]
             for A, pa in firsts:

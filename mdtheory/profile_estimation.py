@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import entr
 from scipy.stats import norm
 
 from ._validation import check_positive_int, check_unit_interval
@@ -120,9 +121,7 @@ def estimate_profile(target, n_samples: int, *, rng=0) -> CurveEstimate:
         return target.sample(n_samples, rng=rng), _random_subsets(rng, n_samples, n, m)
 
     def entropy_rows(x, revealed):
-        p = batch_conditionals(target, x, revealed)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            h = -np.where(p > 0, p * np.log(p), 0.0).sum(axis=-1)
+        h = entr(batch_conditionals(target, x, revealed)).sum(axis=-1)
         return (h * ~revealed).sum(axis=1) / (~revealed).sum(axis=1)
 
     return _curve(draw, n, n_samples, entropy_rows)

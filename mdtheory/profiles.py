@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from math import comb, factorial
 
 import numpy as np
+from scipy.special import entr
 
 from ._validation import check_schedule
 from .targets import JointTable
@@ -32,9 +33,7 @@ __all__ = ["InformationProfile", "subset_entropies", "entropy_profile", "profile
 
 
 def _entropy(p: np.ndarray) -> float:
-    p = p.ravel()
-    p = p[p > 0]
-    return float(-(p * np.log(p)).sum())
+    return float(entr(p).sum())
 
 
 def subset_entropies(target: JointTable) -> dict[frozenset, float]:
