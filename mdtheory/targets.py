@@ -153,14 +153,6 @@ class MarkovChain:
     def q(self) -> int:
         return self.transition.shape[0]
 
-    def free_marginals(self, block_law: np.ndarray) -> np.ndarray:
-        """Single-site marginals of a batch of free-block laws: (G, q^|F|) → (G, |F|, q)."""
-        G = block_law.shape[0]
-        f = round(np.log(block_law.shape[1]) / np.log(self.q)) if block_law.shape[1] > 1 else 0
-        cube = block_law.reshape((G,) + (self.q,) * f)
-        return np.stack([cube.sum(axis=tuple(b + 1 for b in range(f) if b != a)) for a in range(f)], axis=1) \
-            if f else np.zeros((G, 0, self.q))
-
     def conditionals_batch(self, values, revealed) -> np.ndarray:
         """π(x_i | x_A) for every row and position: values/revealed (B, N) → (B, N, q)."""
         values = np.asarray(values, dtype=np.int64)
