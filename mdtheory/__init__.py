@@ -97,7 +97,8 @@ from .bounds import (
     partial_caching_schedule,
     stale_expected_kl,
 )
-from .finite_precision_noise import effective_temperature, gumbel_noise_range, truncated_gumbel_max_law
+from .finite_precision_noise import (NoiseTemperatureRow, effective_temperature, gumbel_noise_range,
+                                     noise_temperature_table, truncated_gumbel_max_law, zipf_logits)
 from .gaussian import gaussian_factorized_kl, gaussian_factorized_kl_chain_rule, gaussian_profile
 from .learning_error import (
     LearningCurves,
@@ -169,6 +170,11 @@ _LAZY = {
     "MdtheoryScheduler": "interop",
     "PeerSampler": "interop",
     "amused_peer_round": "interop",
+    "PeerAdaptiveSampler": "interop",
+    "entropy_bound_peer_select": "interop",
+    "block_refinement_peer_select": "interop",
+    "audit_all": "audit",
+    "AdaptiveSampler": "sampling",
     "hybrid_decomposition_bound": "output_laws",
     "sampler_comparison": "output_laws",
 }
@@ -201,6 +207,7 @@ __all__ = [
     "schedule_comparison", "schedule_cost", "sqrt_schedule", "CurveEstimate", "estimate_loss_curve",
     "estimate_profile", "lag_conditioning", "partial_caching_schedule", "stale_expected_kl", "output_law_bruteforce",
     "sample_then_choose_law", "sample_then_choose_law_bruteforce", "effective_temperature", "gumbel_noise_range",
+    "NoiseTemperatureRow", "noise_temperature_table", "zipf_logits",
     "truncated_gumbel_max_law",
     *_LAZY,
 ]

@@ -209,6 +209,23 @@ def bench_path_formula_4x4(quick: bool) -> dict:
             "median_s": sum(r["seconds"] for r in rows), "target_s": 60.0}
 
 
+def bench_gumbel_law_large_vocab(quick: bool) -> dict:
+    """Exact Gumbel-max law under float32 noise (issue #7): the O(V) common-node route at GPT-2's V."""
+    from .finite_precision_noise import gumbel_noise_range, truncated_gumbel_max_law, zipf_logits
+
+    V = 10_000 if quick else 50_257
+    lo, hi = gumbel_noise_range("float32")
+    out = {"name": "gumbel_law_large_vocab", "vocab_size": V, "target_s": None}
+    for tau in (0.5, 1.0):
+        a = zipf_logits(V, 1.1) / tau
+        med, times = _median_time(lambda: truncated_gumbel_max_law(a, lo, hi), repeats=3)
+        out[f"median_s_tau{tau}"] = med
+    flat = np.zeros(V)
+    out["median_s_flat"], _ = _median_time(lambda: truncated_gumbel_max_law(flat, lo, hi), repeats=1, warmup=0)
+    out["median_s"] = out["median_s_tau1.0"]
+    return out
+
+
 BENCHMARKS = {
     "exact_tv_k2": bench_tv_k2,
     "exact_tv_k3": bench_tv_k3,
@@ -220,6 +237,7 @@ BENCHMARKS = {
     "enumeration_profile": bench_enumeration_profile,
     "output_laws_ising3x3": bench_output_laws_3x3,
     "path_formula_grid": bench_path_formula_4x4,
+    "gumbel_law_large_vocab": bench_gumbel_law_large_vocab,
 }
 
 

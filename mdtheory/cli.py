@@ -1,6 +1,6 @@
 """The ``mdtheory`` command line (a thin layer over the library).
 
-Subcommands: ``verify``, ``tv``, ``law``, ``sweep tv``, ``profile``, ``efact``, ``schedule``, ``audit``,
+Subcommands: ``verify``, ``tv``, ``law``, ``sweep tv``, ``profile``, ``efact``, ``schedule``, ``audit``, ``noise``,
 ``figures``, ``bench``. Every subcommand has
 ``--help``. JSON output uses plain floats; infinite α is written as the string "inf".
 """
@@ -213,6 +213,23 @@ def _cmd_audit(args) -> int:
     return 0 if all(r.passed for r in results) else 1
 
 
+def _cmd_noise(args) -> int:
+    from .finite_precision_noise import noise_temperature_table
+
+    rows = noise_temperature_table(vocab_sizes=args.vocab, exponents=args.exponent, temperatures=args.temperature,
+                                   dtypes=args.dtype)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in rows]))
+        return 0
+    print(f"{'V':>7} {'zipf':>5} {'tau':>6} {'noise':>8} {'tau_eff':>9} {'dead':>7} {'dead mass':>10} "
+          f"{'TV':>9} {'dH nats':>10} {'quad err':>9}")
+    for r in rows:
+        print(f"{r.vocab_size:7d} {r.exponent:5.2f} {r.temperature:6.3f} {r.dtype:>8} {r.effective_temperature:9.5f} "
+              f"{r.dead_tokens:7d} {r.dead_mass:10.2e} {r.tv:9.2e} {r.entropy_change:10.2e} "
+              f"{r.quadrature_error:9.1e}")
+    return 0
+
+
 def _cmd_figures(args) -> int:
     from .verify import run_figures
 
@@ -315,6 +332,14 @@ def build_parser() -> argparse.ArgumentParser:
     au.add_argument("--seed", type=int, default=0)
     au.add_argument("--json", action="store_true")
     au.set_defaults(fn=_cmd_audit)
+
+    nz = sub.add_parser("noise", help="effective temperature of Gumbel-max under float32/float64 noise (THEORY.md §9)")
+    nz.add_argument("--vocab", type=int, nargs="+", default=[1000, 10_000, 50_257], help="vocabulary sizes V")
+    nz.add_argument("--exponent", type=float, nargs="+", default=[1.1], help="Zipf exponents of the logits")
+    nz.add_argument("--temperature", type=float, nargs="+", default=[0.5, 1.0], help="nominal temperatures")
+    nz.add_argument("--dtype", nargs="+", choices=("float32", "float64"), default=["float32", "float64"])
+    nz.add_argument("--json", action="store_true")
+    nz.set_defaults(fn=_cmd_noise)
 
     f = sub.add_parser("figures", help="regenerate the paper figures (paper_figures/)")
     f.add_argument("--out", default="mdtheory-out/figures")

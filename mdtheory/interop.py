@@ -7,6 +7,11 @@
 * :class:`PeerSampler` wraps a peer's one-round function (``round_fn(log_probs, *, k, masked, generator)
   -> RoundOutput``, e.g. :func:`amused_peer_round`) as an mdtheory :class:`~mdtheory.sampling.Sampler`,
   so the sampling loop, the Monte-Carlo checks and the contract tests run the peer unchanged.
+* :class:`PeerAdaptiveSampler` does the same for peers that choose their own block sizes
+  (``select_fn(log_probs, *, masked, generator) -> (revealed, tokens)``): diffusers'
+  ``EntropyBoundScheduler`` (:func:`entropy_bound_peer_select`) and ``BlockRefinementScheduler``
+  (:func:`block_refinement_peer_select`). Both peers act on a whole block with no notion of revealed
+  positions, so the adapters call them row by row on the still-masked positions only.
 
 Neither copies peer code: adapters call the peer's public API only.
 """
@@ -19,11 +24,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .sampling import Sampler
+from .sampling import AdaptiveSampler, Sampler
 from .samplers import RoundOutput, to_log_probs
 from .schedules import as_schedule
 
-__all__ = ["MdtheoryScheduler", "SchedulerOutput", "PeerSampler", "amused_peer_round"]
+__all__ = ["MdtheoryScheduler", "SchedulerOutput", "PeerSampler", "amused_peer_round", "PeerAdaptiveSampler",
+           "entropy_bound_peer_select", "block_refinement_peer_select"]
 
 
 @dataclass
@@ -111,3 +117,66 @@ def amused_peer_round(alpha: float):
         return RoundOutput(positions=positions, tokens=out.prev_sample.gather(1, positions))
 
     return round_fn
+
+
+@dataclass(frozen=True)
+class PeerAdaptiveSampler(AdaptiveSampler):
+    """A peer's adaptive step (``select_fn(log_probs, *, masked, generator) -> (revealed, tokens)``) as an
+    mdtheory :class:`~mdtheory.sampling.AdaptiveSampler`."""
+
+    select_fn: object = None
+    name: str = "peer"
+
+    def select(self, log_probs, *, masked, step, generator, noise_dtype):
+        return self.select_fn(log_probs, masked=masked, generator=generator)
+
+
+def _rowwise(step_row):
+    """Run ``step_row(log_probs (1, M, V), generator) -> (accepted (M,) bool, tokens (M,))`` on each row's
+    masked positions and scatter the result back to (B, D)."""
+
+    def select_fn(log_probs, *, masked, generator=None):
+        B, D, _ = log_probs.shape
+        sel = torch.zeros(B, D, dtype=torch.bool, device=log_probs.device)
+        tok = torch.zeros(B, D, dtype=torch.long, device=log_probs.device)
+        for b in range(B):
+            idx = torch.nonzero(masked[b])[:, 0]
+            if idx.numel() == 0:
+                continue
+            acc, t = step_row(log_probs[b, idx][None], generator)
+            sel[b, idx] = acc
+            tok[b, idx] = t
+        return sel, tok
+
+    return select_fn
+
+
+def entropy_bound_peer_select(gamma: float, temperature: float = 1.0):
+    """diffusers' ``EntropyBoundScheduler`` (constant temperature, entropy bound γ) as a ``select_fn``."""
+
+    def step_row(lp, generator):
+        from diffusers.schedulers import EntropyBoundScheduler
+
+        sched = EntropyBoundScheduler(entropy_bound=gamma, t_max=temperature, t_min=temperature,
+                                      num_inference_steps=1)
+        out = sched.step(lp, 0, torch.zeros(lp.shape[:2], dtype=torch.long), generator=generator)
+        return out.accepted_index[0], out.prev_sample[0]
+
+    return _rowwise(step_row)
+
+
+def block_refinement_peer_select(threshold: float, temperature: float = 1.0):
+    """diffusers' ``BlockRefinementScheduler`` (mask mode) committing every masked position whose tempered
+    confidence exceeds ``threshold``, and at least one, as a ``select_fn``."""
+
+    def step_row(lp, generator):
+        from diffusers.schedulers import BlockRefinementScheduler
+
+        M, V = lp.shape[1], lp.shape[2]
+        sched = BlockRefinementScheduler(block_length=M, num_inference_steps=M, threshold=threshold)
+        sched.set_timesteps(M, block_length=M)
+        out = sched.step(lp, 0, torch.full((1, M), V, dtype=torch.long), mask_token_id=V, temperature=temperature,
+                         generator=generator)
+        return out.transfer_index[0], out.prev_sample[0]
+
+    return _rowwise(step_row)

@@ -47,7 +47,7 @@ from .samplers import (
 )
 from .schedules import as_schedule
 
-__all__ = ["annealed_alpha", "Sampler", "MaskGIT", "Moment", "UMoment", "CTS", "EB", "SampleResult", "sample",
+__all__ = ["annealed_alpha", "Sampler", "AdaptiveSampler", "MaskGIT", "Moment", "UMoment", "CTS", "EB", "SampleResult", "sample",
            "make_sampler", "SAMPLER_NAMES"]
 
 
@@ -131,7 +131,17 @@ class UMoment(_AlphaSampler):
 
 
 @dataclass(frozen=True)
-class EB(Sampler):
+class AdaptiveSampler(Sampler):
+    """Base class of samplers that choose their own block sizes (EB, threshold rules, adaptive peers):
+    ``select`` returns (revealed (B, D) bool, tokens (B, D)); each row reveals at least one masked position."""
+
+    def select(self, log_probs: torch.Tensor, *, masked: torch.Tensor, step: int, generator: torch.Generator | None,
+               noise_dtype) -> tuple[torch.Tensor, torch.Tensor]:  # pragma: no cover
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class EB(AdaptiveSampler):
     """The EB-sampler (§8): adaptive block sizes — masked positions by increasing entropy, the largest
     prefix with Σ H − max H ≤ γ — tokens from p. Its steps are not set by a schedule."""
 
@@ -141,11 +151,14 @@ class EB(Sampler):
         if not (math.isfinite(self.gamma) and self.gamma >= 0):
             raise ValueError(f"gamma must be finite and >= 0; got gamma={self.gamma!r}")
 
+    def select(self, log_probs, *, masked, step, generator, noise_dtype):
+        return eb_round(log_probs, gamma=self.gamma, masked=masked, generator=generator, noise_dtype=noise_dtype)
+
 
 @dataclass(frozen=True)
 class SampleResult:
     """Output of :func:`sample`: tokens (B, D), the step at which each position was revealed (B, D; −1
-    for positions given in the prompt), and the schedule used (None for the adaptive EB sampler)."""
+    for positions given in the prompt), and the schedule used (None for adaptive samplers such as EB)."""
 
     tokens: torch.Tensor
     reveal_step: torch.Tensor
@@ -196,11 +209,14 @@ def sample(predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seq
                              f"got {tuple(out.shape)}")
         return to_log_probs(out, kind=output)
 
-    if isinstance(sampler, EB):
+    if isinstance(sampler, AdaptiveSampler):
         t = 0
         while bool(masked.any()):
-            sel, tok = eb_round(predict_log_probs(), gamma=sampler.gamma, masked=masked, generator=generator,
-                                noise_dtype=noise_dtype)
+            sel, tok = sampler.select(predict_log_probs(), masked=masked, step=t, generator=generator,
+                                      noise_dtype=noise_dtype)
+            sel = sel & masked
+            if not bool(sel.any(dim=1)[masked.any(dim=1)].all()):
+                raise RuntimeError(f"{type(sampler).__name__}.select revealed no position in some row at step {t}")
             tokens = torch.where(sel, tok, tokens)
             reveal_step = torch.where(sel, torch.as_tensor(t, device=device), reveal_step)
             masked = masked & ~sel

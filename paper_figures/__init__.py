@@ -15,4 +15,5 @@ FIGURES = (
     "fig_prop3_bias",
     "fig_kl_vs_bound",
     "fig_hybrid_gamma",
+    "fig_float32_noise",
 )

@@ -144,4 +144,48 @@ def test_audit_all_writes_the_report(tmp_path):
     assert {r["peer"] for r in rows} == {"amused", "entropy-bound", "block-refinement"}
     assert all(r["passed"] for r in rows if r["peer"] in ("amused", "entropy-bound"))
     assert all(r["version"].startswith("diffusers ") and r["tv"] <= r["tv_upper"] for r in rows)
-    assert len(json.loads((tmp_path / "audit.json").read_text())["rows"]) == len(rows) == 12
+    report = json.loads((tmp_path / "audit.json").read_text())
+    assert len(report["rows"]) == len(rows) == 12
+    assert report["not_audited"][0]["peer"] == "muse-maskgit-pytorch" and report["not_audited"][0]["reason"]
+    noise = {(r["vocab_size"], r["temperature"], r["dtype"]): r for r in report["float32_noise"]}
+    assert noise[(50_257, 1.0, "float32")]["effective_temperature"] < 1.0
+    assert abs(noise[(50_257, 1.0, "float64")]["effective_temperature"] - 1.0) < 1e-6
+    assert "Floating-point Gumbel noise" in md.read_text() and "Not audited" in md.read_text()
+    assert [r["n"] for r in report["implicit_temperature"]] == [4, 16, 64]
+
+
+def test_entropy_bound_peer_inside_the_sampling_loop_follows_the_exact_eb_output_law():
+    # the adaptive peer (row by row on the masked positions) run by sample(); Pearson χ² at false-alarm
+    # 1e-6 against the exact output law of mdtheory's EB sampler with the same γ, 6 000 draws
+    import torch
+
+    from mdtheory.interop import PeerAdaptiveSampler, entropy_bound_peer_select
+    from mdtheory.montecarlo import chisquare_test
+    from mdtheory.output_laws import output_law, target_predictor
+    from mdtheory.sampling import EB, sample
+    from mdtheory.targets import dirichlet_joint
+
+    t = dirichlet_joint(4, 2, concentration=0.7, rng=7)
+    law = output_law(t, EB(0.4), None)
+
+    def predict(tokens, masked):
+        return target_predictor(t)(tokens.clamp(max=1), masked)
+
+    res = sample(predict, seq_len=4, sampler=PeerAdaptiveSampler(entropy_bound_peer_select(0.4)), batch_size=6000,
+                 output="log_probs", mask_id=2, generator=torch.Generator().manual_seed(9))
+    flat = (res.tokens.numpy() * 2 ** np.arange(3, -1, -1)).sum(axis=1)
+    r = chisquare_test(np.bincount(flat, minlength=16), law, false_alarm=1e-6)
+    assert r.passed, r
+    assert law.mean_steps > 1.5  # the bound binds: some steps reveal fewer than all positions
+
+
+def test_amused_against_the_implicit_temperature_prediction():
+    # estimator: plug-in TV between 60 000 seeded peer draws and the moment law, two-sided 99% half-width
+    # from the L1 concentration bound; reference: the exact TV(MaskGIT, moment) of the engine
+    from mdtheory.audit import audit_implicit_temperature
+
+    rows = audit_implicit_temperature(n_values=(4, 16), n_samples=60_000, seed=3)
+    assert all(r["consistent"] for r in rows)
+    small = rows[0]  # at N = 4 the prediction is visibly off, and the peer shows it
+    assert small["tv_to_moment_law"] - small["half_width"] > 0
+    assert rows[1]["exact_tv_maskgit_moment"] < small["exact_tv_maskgit_moment"]

@@ -136,3 +136,12 @@ def test_tv_matches_library_on_random_cases(capsys, tmp_path):
         np.save(tmp_path / "p.npy", P)
         code, out = _run(capsys, ["tv", "--probs", str(tmp_path / "p.npy"), "--k", "3", "--alpha", "1.3", "--json"])
         assert json.loads(out.out)["tv"] == maskgit_moment_tv(P, k=3, alpha=1.3).tv
+
+
+def test_cli_noise(capsys):
+    assert main(["noise", "--vocab", "2000", "--temperature", "0.5", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["dtype"], r["vocab_size"]) for r in rows] == [("float32", 2000), ("float64", 2000)]
+    assert rows[0]["effective_temperature"] < 0.5 and abs(rows[1]["effective_temperature"] - 0.5) < 1e-6
+    assert main(["noise", "--vocab", "10", "--temperature", "-1"]) == 2
+    assert "temperatures must be positive" in capsys.readouterr().err

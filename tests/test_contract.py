@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from mdtheory.interop import MdtheoryScheduler, PeerSampler, amused_peer_round
+from mdtheory.interop import (MdtheoryScheduler, PeerAdaptiveSampler, PeerSampler, amused_peer_round,
+                              block_refinement_peer_select, entropy_bound_peer_select)
 from mdtheory.orders import halton_order
-from mdtheory.sampling import EB, SAMPLER_NAMES, make_sampler, sample
+from mdtheory.sampling import SAMPLER_NAMES, AdaptiveSampler, make_sampler, sample
 
 D, V, K = 12, 5, 4
 ORDER = tuple(int(i) for i in halton_order(3, 4))
@@ -23,6 +24,9 @@ def _samplers():
         import diffusers  # noqa: F401
 
         out["peer:amused"] = PeerSampler(amused_peer_round(1.0), name="amused")
+        out["peer:entropy-bound"] = PeerAdaptiveSampler(entropy_bound_peer_select(0.5), name="entropy-bound")
+        out["peer:block-refinement"] = PeerAdaptiveSampler(block_refinement_peer_select(0.6),
+                                                           name="block-refinement")
     except ImportError:
         pass
     return out
@@ -51,7 +55,7 @@ class Recorder:
 @pytest.mark.parametrize("name", sorted(SAMPLERS))
 def test_sampler_contract(name):
     s = SAMPLERS[name]
-    sched = None if isinstance(s, EB) else "cosine"
+    sched = None if isinstance(s, AdaptiveSampler) else "cosine"
     res = sample(Recorder(), seq_len=D, schedule=sched, n_steps=None if sched is None else K, sampler=s,
                  batch_size=64, mask_id=V, generator=torch.Generator().manual_seed(1))
     toks, steps = res.tokens.numpy(), res.reveal_step.numpy()
@@ -65,7 +69,7 @@ def test_sampler_contract(name):
     assert torch.equal(res.tokens, again.tokens)
 
 
-@pytest.mark.parametrize("name", sorted(n for n in SAMPLERS if n != "eb"))
+@pytest.mark.parametrize("name", sorted(n for n, s in SAMPLERS.items() if not isinstance(s, AdaptiveSampler)))
 def test_scheduler_adapter_reproduces_the_loop(name):
     s = SAMPLERS[name]
     ref = sample(Recorder(), seq_len=D, schedule="cosine", n_steps=K, sampler=s, batch_size=8, mask_id=V,

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from scipy.special import softmax
 
-from mdtheory.finite_precision_noise import effective_temperature, gumbel_noise_range, truncated_gumbel_max_law
+from mdtheory.finite_precision_noise import (effective_temperature, gumbel_noise_range, noise_temperature_table,
+                                             truncated_gumbel_max_law, zipf_logits)
 from mdtheory.montecarlo import chisquare_test
 
 
@@ -72,6 +73,91 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="g_min < g_max"):
         truncated_gumbel_max_law([0.0, 1.0], 2.0, 1.0)
     with pytest.raises(ValueError, match="V <="):
-        truncated_gumbel_max_law(np.zeros(1000), -3.0, 16.0)
+        truncated_gumbel_max_law(np.zeros(1000), -3.0, 16.0, method="pairwise")
+    with pytest.raises(ValueError, match="method"):
+        truncated_gumbel_max_law(np.zeros(3), -3.0, 16.0, method="fast")
+    with pytest.raises(ValueError, match="panel"):
+        truncated_gumbel_max_law(np.zeros(100), -3.0, 16.0, method="common", panel=0.0)
+    with pytest.raises(ValueError, match="inf"):
+        truncated_gumbel_max_law([0.0, np.inf], -3.0, 16.0)
+    with pytest.raises(ValueError, match="vocab_size"):
+        zipf_logits(0)
+    with pytest.raises(ValueError, match="temperatures"):
+        noise_temperature_table(vocab_sizes=(10,), temperatures=(-1.0,))
     with pytest.raises(ValueError, match="NaN"):
         truncated_gumbel_max_law([0.0, np.nan], -3.0, 16.0)
+
+
+# ---- the large-vocabulary (common-node) route ----
+
+@pytest.mark.parametrize("seed", range(4))
+def test_common_route_matches_the_pairwise_quadrature(seed):
+    rng = np.random.default_rng(seed)
+    lo, hi = gumbel_noise_range("float32")
+    for scale in (0.5, 4.0, 15.0):
+        a = rng.normal(0.0, scale, size=int(rng.integers(2, 30)))
+        a[0] = a.max()  # a tie at the top
+        for g in ((lo, hi), (-6.5, 36.7)):  # float32 and float64 ranges: the kinks at g_max are tiny
+            ref, _ = truncated_gumbel_max_law(a, *g, method="pairwise")
+            got, err = truncated_gumbel_max_law(a, *g, method="common")
+            assert np.abs(ref - got).max() < 1e-12 and err < 1e-10
+        # a narrow range has strong kinks at a_t + g_max, which the common panels do not resolve:
+        # the error is larger, and the reported estimate must cover it
+        ref, _ = truncated_gumbel_max_law(a, -1.0, 0.5, method="pairwise")
+        got, err = truncated_gumbel_max_law(a, -1.0, 0.5, method="common")
+        assert np.abs(ref - got).sum() <= max(err, 1e-13)
+
+
+def test_common_route_at_gpt2_vocabulary_size():
+    V = 50_257
+    a = zipf_logits(V, 1.1)
+    law64, err = truncated_gumbel_max_law(a, *gumbel_noise_range("float64"))
+    assert np.abs(law64 - softmax(a)).max() < 1e-10 and err < 1e-12
+    flat, _ = truncated_gumbel_max_law(np.zeros(V), *gumbel_noise_range("float32"))
+    assert np.abs(flat - 1.0 / V).max() < 1e-15  # symmetry: exact uniform
+    lo, hi = gumbel_noise_range("float32")
+    cold = a / 0.5
+    law32, err = truncated_gumbel_max_law(cold, lo, hi)
+    assert abs(law32.sum() - 1.0) < 1e-12 and err < 1e-10
+    dead = cold[0] - cold >= hi - lo  # needs more noise than float32 can draw
+    assert dead.sum() > 0 and (law32[dead] == 0).all() and (law32[~dead] > 0).all()
+    assert np.isfinite(law32).all()
+
+
+def test_torch_float32_gumbel_max_at_large_vocabulary():
+    """Estimator: counts of argmax(a + G_float32) over 60,000 seeded draws, pooled into 12 rank bands
+    (so the χ² sees the tail, where truncation acts); Pearson χ² at false-alarm 1e-6 against the
+    exact truncated law. Power: the same counts must reject the law at a 3% colder temperature (the
+    test can fail). At this size the truncation itself (TV to softmax ~1e-4) is below Monte-Carlo
+    resolution, which is why the exact law is needed. Tokens out of reach are never drawn."""
+    torch = pytest.importorskip("torch")
+    V, n = 4096, 60_000
+    a = zipf_logits(V, 1.1) / 0.3
+    lo, hi = gumbel_noise_range("float32")
+    law, _ = truncated_gumbel_max_law(a, lo, hi)
+    gen = torch.Generator().manual_seed(5)
+    at = torch.as_tensor(a, dtype=torch.float32)
+    draws = []
+    for _ in range(n // 5000):
+        u = torch.rand(5000, V, generator=gen, dtype=torch.float32)
+        draws.append(torch.argmax(at - torch.log((-torch.log(u.clamp(1e-20))).clamp(1e-20)), dim=1).numpy())
+    x = np.concatenate(draws)
+    assert law[x].min() > 0  # never a token with exact probability 0
+    edges = np.unique(np.geomspace(1, V + 1, 13).astype(int)) - 1
+    band = np.searchsorted(edges, np.arange(V), side="right") - 1
+    counts = np.bincount(band[x], minlength=band.max() + 1)
+    pool = lambda p: np.bincount(band, weights=p, minlength=band.max() + 1)  # noqa: E731
+    assert chisquare_test(counts, pool(law), false_alarm=1e-6).passed
+    colder, _ = truncated_gumbel_max_law(a / 0.97, lo, hi)
+    assert not chisquare_test(counts, pool(colder), false_alarm=1e-6).passed
+
+
+def test_noise_temperature_table():
+    rows = noise_temperature_table(vocab_sizes=(1000, 50_257), temperatures=(0.5, 1.0))
+    for r in rows:
+        if r.dtype == "float64":
+            assert abs(r.effective_temperature - r.temperature) < 1e-6 and r.dead_tokens == 0 and r.tv < 1e-10
+        else:
+            assert r.effective_temperature < r.temperature and r.entropy_change < 0
+    cold = [r for r in rows if r.dtype == "float32" and r.vocab_size == 50_257 and r.temperature == 0.5][0]
+    assert cold.dead_tokens > 0 and cold.dead_mass > 0

@@ -6,6 +6,7 @@ import pytest
 from mdtheory.registry import REGISTRY, all_checks
 
 FAILING_PARAMS = {
+    "noise.large_vocab_route": dict(n_cases=2, vocab_size=1000, tol=1e-30),
     # each entry makes the check fail: a tolerance below the attainable accuracy, a bound on the wrong
     # side of the theory, or parameters outside the statement's regime
     "laws.quadrature_vs_bruteforce": dict(n_cases=3, tol=0.0),
