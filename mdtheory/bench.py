@@ -226,6 +226,72 @@ def bench_gumbel_law_large_vocab(quick: bool) -> dict:
     return out
 
 
+def _shipped(name: str):
+    from pathlib import Path
+
+    from .training import load_trained
+
+    return load_trained(Path(__file__).parent / "checkpoints" / name)[0]
+
+
+def bench_sample_digits(quick: bool) -> dict:
+    """Issue #5: sample 1,000 digits with 8 MaskGIT steps (cosine) from the shipped model on CPU."""
+    from .sampling import MaskGIT, sample
+
+    model = _shipped("digits")
+    n = 200 if quick else 1000
+
+    def run():
+        return sample(model.predictor(), seq_len=64, schedule="cosine", n_steps=8, sampler=MaskGIT(1.0),
+                      batch_size=n, mask_id=model.config.mask_id, generator=torch.Generator().manual_seed(0))
+
+    med, times = _median_time(run, repeats=3)
+    return {"name": "sample_digits", "n_samples": n, "n_steps": 8, "median_s": med, "times_s": times,
+            "target_s": 30.0}
+
+
+def bench_partial_caching(quick: bool) -> dict:
+    """Issue #5: a moment-sampler run on the shipped text model (N = 64) with 8 coarse steps of 8 tokens,
+    each split into r = 4 sub-steps: cached rows passes against 4 full passes per coarse step (the same
+    trajectory length). Reports both medians, the ratio and the NFE in full-pass equivalents."""
+    from .partial_caching import PartialCaching, sample_partial_caching
+    from .sampling import Moment
+
+    model = _shipped("text")
+    B = 64 if quick else 256
+    out = {"name": "partial_caching", "batch_size": B, "seq_len": 64, "coarse_steps": 8, "r": 4, "target_ratio": 2.0}
+    for label, caching in (("cached", PartialCaching(r=4)), ("uncached", PartialCaching(r=4, refresh_every=1))):
+        res = {}
+
+        def run():
+            res["r"] = sample_partial_caching(model, sampler=Moment(1.0), caching=caching, schedule=[8] * 8,
+                                              batch_size=B, generator=torch.Generator().manual_seed(0))
+
+        out[f"median_s_{label}"], _ = _median_time(run, repeats=3)
+        out[f"nfe_{label}"] = res["r"].nfe
+    out["speedup"] = out["median_s_uncached"] / out["median_s_cached"]
+    out["median_s"] = out["median_s_cached"]
+    return out
+
+
+def bench_train_digits(quick: bool) -> dict:
+    """Issue #5: train the digits preset from scratch on this machine (target ≤ 5 min on 2 cores)."""
+    import tempfile
+    from dataclasses import replace
+
+    from .training import TRAIN_PRESETS, train
+
+    cfg = TRAIN_PRESETS["digits"]
+    if quick:
+        cfg = replace(cfg, steps=100)
+    with tempfile.TemporaryDirectory() as d:
+        t0 = time.perf_counter()
+        summary = train(cfg, d, progress=False)
+        sec = time.perf_counter() - t0
+    return {"name": "train_digits", "steps": cfg.steps, "median_s": sec, "target_s": 300.0,
+            "held_out_loss": summary["held_out_loss"]}
+
+
 BENCHMARKS = {
     "exact_tv_k2": bench_tv_k2,
     "exact_tv_k3": bench_tv_k3,
@@ -238,6 +304,9 @@ BENCHMARKS = {
     "output_laws_ising3x3": bench_output_laws_3x3,
     "path_formula_grid": bench_path_formula_4x4,
     "gumbel_law_large_vocab": bench_gumbel_law_large_vocab,
+    "sample_digits": bench_sample_digits,
+    "partial_caching": bench_partial_caching,
+    "train_digits": bench_train_digits,
 }
 
 

@@ -1,6 +1,6 @@
 """The ``mdtheory`` command line (a thin layer over the library).
 
-Subcommands: ``verify``, ``tv``, ``law``, ``sweep tv``, ``profile``, ``efact``, ``schedule``, ``audit``, ``noise``,
+Subcommands: ``verify``, ``tv``, ``law``, ``sweep tv``, ``profile``, ``efact``, ``schedule``, ``audit``, ``noise``, ``train``, ``train-evaluator``,
 ``figures``, ``bench``. Every subcommand has
 ``--help``. JSON output uses plain floats; infinite α is written as the string "inf".
 """
@@ -230,6 +230,32 @@ def _cmd_noise(args) -> int:
     return 0
 
 
+def _cmd_train(args) -> int:
+    from dataclasses import replace
+
+    from .training import TRAIN_PRESETS, train
+
+    cfg = TRAIN_PRESETS[args.data]
+    overrides = {f: getattr(args, f) for f in ("steps", "batch_size", "lr", "seed", "checkpoint_every", "seq_len",
+                                                "d_model", "n_layers", "n_heads", "d_ff") if getattr(args, f) is not None}
+    cfg = replace(cfg, **overrides)
+    out = args.out or f"mdtheory-out/models/{args.data}"
+    summary = train(cfg, out, device=args.device, progress=not args.no_progress)
+    print(json.dumps(summary))
+    print(f"model: {Path(out).resolve()}")
+    return 0
+
+
+def _cmd_train_evaluator(args) -> int:
+    from .evaluators import save_evaluator, train_char_lm, train_digits_classifier
+
+    model = (train_digits_classifier if args.name == "digits_classifier" else train_char_lm)(
+        progress=not args.no_progress)
+    out = save_evaluator(model, args.name, args.out or f"mdtheory-out/models/{args.name}")
+    print(f"evaluator: {Path(out).resolve()}")
+    return 0
+
+
 def _cmd_figures(args) -> int:
     from .verify import run_figures
 
@@ -340,6 +366,22 @@ def build_parser() -> argparse.ArgumentParser:
     nz.add_argument("--dtype", nargs="+", choices=("float32", "float64"), default=["float32", "float64"])
     nz.add_argument("--json", action="store_true")
     nz.set_defaults(fn=_cmd_noise)
+
+    tr = sub.add_parser("train", help="train a masked-diffusion denoiser (resumes from its checkpoint)")
+    tr.add_argument("--data", required=True, choices=("digits", "text", "markov", "ising"))
+    tr.add_argument("--out", help="model directory (default mdtheory-out/models/DATA)")
+    tr.add_argument("--device", default="cpu", help="cpu or cuda")
+    tr.add_argument("--no-progress", action="store_true")
+    for name, typ in (("steps", int), ("batch-size", int), ("lr", float), ("seed", int), ("checkpoint-every", int),
+                      ("seq-len", int), ("d-model", int), ("n-layers", int), ("n-heads", int), ("d-ff", int)):
+        tr.add_argument(f"--{name}", type=typ, help="override the preset (see mdtheory.training.TRAIN_PRESETS)")
+    tr.set_defaults(fn=_cmd_train)
+
+    te = sub.add_parser("train-evaluator", help="train a sample-quality evaluator (digits classifier, char LM)")
+    te.add_argument("name", choices=("digits_classifier", "text_char_lm"))
+    te.add_argument("--out", help="directory (default mdtheory-out/models/NAME)")
+    te.add_argument("--no-progress", action="store_true")
+    te.set_defaults(fn=_cmd_train_evaluator)
 
     f = sub.add_parser("figures", help="regenerate the paper figures (paper_figures/)")
     f.add_argument("--out", default="mdtheory-out/figures")

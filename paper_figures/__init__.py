@@ -16,4 +16,5 @@ FIGURES = (
     "fig_kl_vs_bound",
     "fig_hybrid_gamma",
     "fig_float32_noise",
+    "fig_digits_samples",
 )

@@ -6,6 +6,8 @@ import pytest
 from mdtheory.registry import REGISTRY, all_checks
 
 FAILING_PARAMS = {
+    "models.shipped_checkpoints": dict(names=("markov",), bound=0.1),
+    "models.partial_caching_r1": dict(batch_size=2, bound=-1.0),
     "noise.large_vocab_route": dict(n_cases=2, vocab_size=1000, tol=1e-30),
     # each entry makes the check fail: a tolerance below the attainable accuracy, a bound on the wrong
     # side of the theory, or parameters outside the statement's regime

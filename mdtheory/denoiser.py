@@ -1,0 +1,227 @@
+"""A compact bidirectional transformer denoiser in the MDLM/MaskGIT style (THEORY.md §2; issue #5).
+
+Token embeddings over V tokens plus a mask token (id V), learned 1-D positional embeddings or 2-D
+row + column embeddings (images), pre-LayerNorm blocks with full (bidirectional) attention, and
+per-position logits over the V vocabulary tokens — the mask token can never be predicted.
+:meth:`MaskedDenoiser.predictor` plugs it into :func:`mdtheory.sampling.sample` as a prediction
+function (``mask_id = V``).
+
+Per-layer keys and values are exposed for **partial caching** ([H] §4.1, THEORY.md §4.6):
+:meth:`MaskedDenoiser.full_pass` returns the logits and every layer's (K, V) over all positions;
+:meth:`MaskedDenoiser.rows_pass` recomputes only the given query rows, with fresh K/V at those rows and
+the cached (possibly stale) K/V elsewhere. When nothing changed since the full pass, a rows pass equals
+the corresponding rows of a full pass to floating-point tolerance (tested).
+
+Checkpoints (project format): ``model.safetensors`` (weights) + ``config.json`` (the
+:class:`DenoiserConfig` fields, the data set name and free-form metadata).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+__all__ = ["DenoiserConfig", "MaskedDenoiser", "save_denoiser", "load_denoiser"]
+
+
+@dataclass(frozen=True)
+class DenoiserConfig:
+    """Architecture of a :class:`MaskedDenoiser`. ``grid`` = (H, W) with H·W = ``seq_len`` selects 2-D
+    positional embeddings. The mask token id is ``vocab_size``."""
+
+    vocab_size: int
+    seq_len: int
+    grid: tuple[int, int] | None = None
+    d_model: int = 128
+    n_layers: int = 4
+    n_heads: int = 4
+    d_ff: int = 512
+    dropout: float = 0.0
+
+    def __post_init__(self):
+        for name in ("vocab_size", "seq_len", "d_model", "n_layers", "n_heads", "d_ff"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name} must be an integer >= 1; got {v!r}")
+        if self.d_model % self.n_heads:
+            raise ValueError(f"d_model={self.d_model} must be divisible by n_heads={self.n_heads}")
+        if self.grid is not None:
+            g = tuple(int(x) for x in self.grid)
+            if len(g) != 2 or g[0] * g[1] != self.seq_len:
+                raise ValueError(f"grid must be (H, W) with H*W = seq_len={self.seq_len}; got {self.grid!r}")
+            object.__setattr__(self, "grid", g)
+        if not (0.0 <= self.dropout < 1.0):
+            raise ValueError(f"dropout must be in [0, 1); got {self.dropout!r}")
+
+    @property
+    def mask_id(self) -> int:
+        return self.vocab_size
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["grid"] = list(self.grid) if self.grid is not None else None
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "DenoiserConfig":
+        names = {f for f in cls.__dataclass_fields__}
+        unknown = set(d) - names
+        if unknown:
+            raise ValueError(f"unknown DenoiserConfig fields: {sorted(unknown)}")
+        d = dict(d)
+        if d.get("grid") is not None:
+            d["grid"] = tuple(d["grid"])
+        return cls(**d)
+
+
+class _Block(nn.Module):
+    def __init__(self, cfg: DenoiserConfig):
+        super().__init__()
+        d = cfg.d_model
+        self.n_heads = cfg.n_heads
+        self.ln1 = nn.LayerNorm(d)
+        self.qkv = nn.Linear(d, 3 * d)
+        self.proj = nn.Linear(d, d)
+        self.ln2 = nn.LayerNorm(d)
+        self.ff = nn.Sequential(nn.Linear(d, cfg.d_ff), nn.GELU(), nn.Linear(cfg.d_ff, d))
+        self.dropout = cfg.dropout
+
+    def forward(self, x, *, cache=None, rows=None):
+        """x: (B, q, d). Full pass when ``cache`` is None (q = N); else ``rows`` (B, q) are the sequence
+        positions of x, and their fresh keys/values overwrite the cached (B, h, N, d_h) ones."""
+        B, q, d = x.shape
+        h = self.n_heads
+        qkv = self.qkv(self.ln1(x)).view(B, q, 3, h, d // h).permute(2, 0, 3, 1, 4)  # (3, B, h, q, d_h)
+        qs, ks, vs = qkv[0], qkv[1], qkv[2]
+        if cache is not None:
+            idx = rows[:, None, :, None].expand(-1, h, -1, d // h)
+            ks = cache[0].scatter(2, idx, ks)
+            vs = cache[1].scatter(2, idx, vs)
+        att = F.scaled_dot_product_attention(qs, ks, vs, dropout_p=self.dropout if self.training else 0.0)
+        x = x + self.proj(att.transpose(1, 2).reshape(B, q, d))
+        x = x + self.ff(self.ln2(x))
+        return x, (ks, vs)
+
+
+class MaskedDenoiser(nn.Module):
+    """Bidirectional transformer p_θ(x_i | x_revealed) for every position (module doc)."""
+
+    def __init__(self, config: DenoiserConfig):
+        super().__init__()
+        self.config = config
+        d = config.d_model
+        self.tok = nn.Embedding(config.vocab_size + 1, d)
+        if config.grid is None:
+            self.pos = nn.Embedding(config.seq_len, d)
+        else:
+            self.row = nn.Embedding(config.grid[0], d)
+            self.col = nn.Embedding(config.grid[1], d)
+        self.blocks = nn.ModuleList(_Block(config) for _ in range(config.n_layers))
+        self.norm = nn.LayerNorm(d)
+        self.head = nn.Linear(d, config.vocab_size)
+        self.apply(self._init)
+
+    @staticmethod
+    def _init(m):
+        if isinstance(m, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(m.weight, std=0.02)
+        if isinstance(m, nn.Linear) and m.bias is not None:
+            nn.init.zeros_(m.bias)
+
+    def _pos_embed(self, positions: torch.Tensor) -> torch.Tensor:
+        if self.config.grid is None:
+            return self.pos(positions)
+        W = self.config.grid[1]
+        return self.row(positions // W) + self.col(positions % W)
+
+    def _check_tokens(self, tokens: torch.Tensor) -> None:
+        if tokens.ndim != 2 or tokens.shape[1] != self.config.seq_len:
+            raise ValueError(f"tokens must have shape (batch, seq_len={self.config.seq_len}); got {tuple(tokens.shape)}")
+        if tokens.dtype not in (torch.int64, torch.int32):
+            raise TypeError(f"tokens must be an integer tensor; got {tokens.dtype}")
+        if bool(((tokens < 0) | (tokens > self.config.vocab_size)).any()):
+            raise ValueError(f"token ids must lie in 0..{self.config.vocab_size} (the last is the mask id)")
+
+    def full_pass(self, tokens: torch.Tensor):
+        """(logits (B, N, V), per-layer cache [(K, V) each (B, h, N, d_h)])."""
+        self._check_tokens(tokens)
+        positions = torch.arange(tokens.shape[1], device=tokens.device)
+        x = self.tok(tokens) + self._pos_embed(positions)[None]
+        cache = []
+        for blk in self.blocks:
+            x, kv = blk(x)
+            cache.append(kv)
+        return self.head(self.norm(x)), cache
+
+    def rows_pass(self, tokens: torch.Tensor, rows: torch.Tensor, cache) -> torch.Tensor:
+        """Logits (B, q, V) at the query ``rows`` (B, q), recomputed from ``tokens`` at those rows with
+        fresh keys/values there and the cached ones elsewhere (partial caching, module doc)."""
+        self._check_tokens(tokens)
+        if rows.ndim != 2 or rows.shape[0] != tokens.shape[0]:
+            raise ValueError(f"rows must have shape (batch={tokens.shape[0]}, q); got {tuple(rows.shape)}")
+        if len(cache) != len(self.blocks):
+            raise ValueError(f"cache must hold one (K, V) per layer ({len(self.blocks)}); got {len(cache)}")
+        x = self.tok(tokens.gather(1, rows)) + self._pos_embed(rows)
+        for blk, kv in zip(self.blocks, cache):
+            x, _ = blk(x, cache=kv, rows=rows)
+        return self.head(self.norm(x))
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Logits (B, N, V) over the vocabulary (never the mask token)."""
+        return self.full_pass(tokens)[0]
+
+    def predictor(self):
+        """A prediction function ``(tokens, masked) -> logits`` for :func:`mdtheory.sampling.sample`
+        (pass ``mask_id = config.vocab_size``). Runs under ``torch.no_grad`` in eval mode."""
+
+        def predict(tokens, masked):
+            self.eval()
+            with torch.no_grad():
+                return self(tokens)
+
+        return predict
+
+    def n_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+
+def save_denoiser(model: MaskedDenoiser, directory, *, metadata: dict | None = None) -> Path:
+    """Write ``model.safetensors`` + ``config.json`` (project format) atomically; returns the directory."""
+    from safetensors.torch import save_file
+
+    from .sweeps import atomic_write_text
+
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    tmp = out / "model.safetensors.tmp"
+    save_file(state, str(tmp))
+    tmp.replace(out / "model.safetensors")
+    atomic_write_text(out / "config.json", json.dumps({"model": model.config.to_dict(), **(metadata or {})},
+                                                      indent=1))
+    return out
+
+
+def load_denoiser(directory, *, device="cpu") -> tuple[MaskedDenoiser, dict]:
+    """Load a project-format checkpoint; returns (model in eval mode, the config.json contents)."""
+    from safetensors.torch import load_file
+
+    d = Path(directory)
+    for name in ("config.json", "model.safetensors"):
+        if not (d / name).is_file():
+            raise FileNotFoundError(f"checkpoint directory {d} has no {name}")
+    meta = json.loads((d / "config.json").read_text())
+    if "model" not in meta:
+        raise ValueError(f"{d / 'config.json'} has no 'model' section")
+    model = MaskedDenoiser(DenoiserConfig.from_dict(meta["model"]))
+    state = load_file(str(d / "model.safetensors"))
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise ValueError(f"checkpoint {d} does not match its config: missing {missing}, unexpected {unexpected}")
+    return model.to(device).eval(), meta
+

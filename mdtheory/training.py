@@ -1,0 +1,233 @@
+"""Training of the masked-diffusion denoisers (THEORY.md §2, §5.3; issue #5).
+
+**Objective (convention).** Each training sequence draws a masking ratio t ~ U(0, 1); every position is
+masked independently with probability t (a row with nothing masked gets one uniformly chosen position
+masked). The loss is the cross-entropy of the true tokens at the masked positions, averaged uniformly
+over all masked tokens of the batch — MaskGIT's weighting. MDLM's ELBO weights a sequence by 1/t
+instead; both are proper scores for the same conditionals p(x_i | x_revealed), and the uniform weight
+has lower variance at small t. Optimiser: AdamW, linear warm-up then cosine decay to 10%.
+
+**Determinism and resume.** The batch indices of step s come from ``numpy.random.default_rng([seed, s])``
+and the masks from a torch generator seeded with (seed, s), so a run interrupted after any checkpoint
+and resumed reproduces the uninterrupted run exactly (same weights bit for bit on the same machine).
+Checkpoints (every ``checkpoint_every`` steps, written atomically) hold the weights, the AdamW moments
+and the step. The final model is written in the project format (:func:`mdtheory.denoiser.save_denoiser`)
+with the training config, the reproducing command, held-out loss and the SHA-256 of the weights.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from .datasets import DATASETS, load_dataset
+from .denoiser import DenoiserConfig, MaskedDenoiser, load_denoiser, save_denoiser
+from .sweeps import atomic_write_text
+
+__all__ = ["TrainConfig", "TRAIN_PRESETS", "masked_ce_loss", "random_mask", "train", "weights_sha256",
+           "held_out_loss"]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training run: data set, optimisation and architecture (``d_model``, ``n_layers``, ...)."""
+
+    data: str
+    steps: int = 3000
+    batch_size: int = 64
+    lr: float = 2e-3
+    weight_decay: float = 0.01
+    warmup: int = 100
+    seed: int = 0
+    checkpoint_every: int = 500
+    seq_len: int = 64
+    d_model: int = 96
+    n_layers: int = 3
+    n_heads: int = 4
+    d_ff: int = 384
+
+    def __post_init__(self):
+        if self.data not in DATASETS:
+            raise ValueError(f"data must be one of {', '.join(DATASETS)}; got {self.data!r}")
+        for name in ("steps", "batch_size", "checkpoint_every"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name} must be an integer >= 1; got {v!r}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"lr must be positive; got {self.lr!r}")
+        if not (isinstance(self.warmup, int) and self.warmup >= 0):
+            raise ValueError(f"warmup must be an integer >= 0; got {self.warmup!r}")
+
+
+#: the configurations of the shipped checkpoints (``mdtheory train --data NAME`` uses them)
+TRAIN_PRESETS = {
+    "digits": TrainConfig("digits", steps=2500, batch_size=32, d_model=64, n_layers=2, d_ff=256),
+    "text": TrainConfig("text", steps=2500, batch_size=32, d_model=64, n_layers=2, d_ff=256),
+    "markov": TrainConfig("markov", steps=1500, batch_size=64, d_model=32, n_layers=2, d_ff=128),
+    "ising": TrainConfig("ising", steps=1500, batch_size=64, d_model=32, n_layers=2, d_ff=128),
+}
+
+
+def random_mask(shape, *, generator: torch.Generator, device="cpu") -> torch.Tensor:
+    """(B, N) bool: per row t ~ U(0, 1), each position masked w.p. t; at least one masked per row."""
+    B, N = shape
+    t = torch.rand(B, 1, generator=generator, device=device)
+    masked = torch.rand(B, N, generator=generator, device=device) < t
+    forced = torch.randint(0, N, (B,), generator=generator, device=device)
+    empty = ~masked.any(dim=1)
+    masked[empty, forced[empty]] = True
+    return masked
+
+
+def masked_ce_loss(model: MaskedDenoiser, x: torch.Tensor, masked: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy (nats) of the true tokens at the masked positions (module doc)."""
+    inp = torch.where(masked, torch.as_tensor(model.config.mask_id, device=x.device), x)
+    logits = model(inp)
+    return F.cross_entropy(logits[masked], x[masked])
+
+
+def held_out_loss(model: MaskedDenoiser, data: np.ndarray, *, seed: int = 0, batch_size: int = 256,
+                  device="cpu") -> float:
+    """Masked cross-entropy on held-out sequences with seeded masks (nats per masked token)."""
+    gen = torch.Generator(device=device).manual_seed(seed)
+    model.eval()
+    tot, cnt = 0.0, 0
+    with torch.no_grad():
+        for lo in range(0, len(data), batch_size):
+            x = torch.as_tensor(data[lo:lo + batch_size], device=device)
+            m = random_mask(x.shape, generator=gen, device=device)
+            n = int(m.sum())
+            tot += float(masked_ce_loss(model, x, m)) * n
+            cnt += n
+    return tot / cnt
+
+
+def weights_sha256(path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _lr_at(cfg: TrainConfig, step: int) -> float:
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    frac = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
+    return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, frac))))
+
+
+def _save_checkpoint(ckpt: Path, model, opt, step: int, losses: list[float], cfg: TrainConfig) -> None:
+    from safetensors.torch import save_file
+
+    ckpt.mkdir(parents=True, exist_ok=True)
+    state = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    for i, st in opt.state_dict()["state"].items():
+        for name, v in st.items():
+            state[f"optim.{i}.{name}"] = torch.as_tensor(v).detach().cpu().contiguous()
+    tmp = ckpt / "state.safetensors.tmp"
+    save_file(state, str(tmp))
+    tmp.replace(ckpt / "state.safetensors")
+    atomic_write_text(ckpt / "progress.json", json.dumps({"step": step, "losses": losses, "train": asdict(cfg)}))
+
+
+def _load_checkpoint(ckpt: Path, model, opt, cfg: TrainConfig) -> tuple[int, list[float]]:
+    from safetensors.torch import load_file
+
+    prog = json.loads((ckpt / "progress.json").read_text())
+    if prog.get("train") != asdict(cfg):
+        raise ValueError(f"the checkpoint in {ckpt} was written by a different training config "
+                         f"({prog.get('train')}); resume with the same options or use a fresh --out")
+    state = load_file(str(ckpt / "state.safetensors"))
+    model.load_state_dict({k[6:]: v for k, v in state.items() if k.startswith("model.")})
+    sd = opt.state_dict()
+    opt_state: dict = {}
+    for k, v in state.items():
+        if k.startswith("optim."):
+            _, i, name = k.split(".", 2)
+            opt_state.setdefault(int(i), {})[name] = v
+    opt.load_state_dict({"state": opt_state, "param_groups": sd["param_groups"]})
+    return int(prog["step"]), list(prog["losses"])
+
+
+def train(cfg: TrainConfig, out_dir, *, device="cpu", progress: bool = True, command: str | None = None,
+          stop_after: int | None = None) -> dict:
+    """Train (or resume) ``cfg`` into ``out_dir`` (module doc). ``stop_after`` ends the run after that
+    many steps in this call (to test resume). Returns a summary dict (also in ``config.json``)."""
+    out = Path(out_dir)
+    ckpt = out / "checkpoint"
+    data = load_dataset(cfg.data, seq_len=cfg.seq_len, seed=cfg.seed)
+    mcfg = DenoiserConfig(vocab_size=data.vocab_size, seq_len=data.seq_len, grid=data.grid, d_model=cfg.d_model,
+                          n_layers=cfg.n_layers, n_heads=cfg.n_heads, d_ff=cfg.d_ff)
+    torch.manual_seed(cfg.seed)
+    model = MaskedDenoiser(mcfg).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    step, losses = 0, []
+    if (ckpt / "progress.json").is_file():
+        step, losses = _load_checkpoint(ckpt, model, opt, cfg)
+    x_all = torch.as_tensor(data.train, device=device)
+    end = cfg.steps if stop_after is None else min(cfg.steps, step + stop_after)
+    t0 = time.perf_counter()
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=cfg.steps, initial=step, desc=f"train {cfg.data}", unit="step")
+    model.train()
+    while step < end:
+        idx = np.random.default_rng([cfg.seed, step]).integers(0, len(data.train), cfg.batch_size)
+        gen = torch.Generator(device=device).manual_seed(cfg.seed * 1_000_003 + step)
+        x = x_all[torch.as_tensor(idx, device=device)]
+        loss = masked_ce_loss(model, x, random_mask(x.shape, generator=gen, device=device))
+        for g in opt.param_groups:
+            g["lr"] = _lr_at(cfg, step)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        losses.append(float(loss.detach()))
+        step += 1
+        if bar is not None:
+            bar.update(1)
+            if step % 50 == 0:
+                bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}")
+        if step % cfg.checkpoint_every == 0 or step == end:
+            _save_checkpoint(ckpt, model, opt, step, losses, cfg)
+    if bar is not None:
+        bar.close()
+    summary = {"data": cfg.data, "step": step, "finished": step >= cfg.steps,
+               "seconds_this_call": time.perf_counter() - t0}
+    if step >= cfg.steps:
+        model.eval()
+        summary["train_loss_last100"] = float(np.mean(losses[-100:]))
+        summary["held_out_loss"] = held_out_loss(model, data.held_out, seed=cfg.seed, device=device)
+        meta = {"data": cfg.data, "train": asdict(cfg), "command": command or _command(cfg),
+                "train_loss_last100": summary["train_loss_last100"], "held_out_loss": summary["held_out_loss"]}
+        save_denoiser(model, out, metadata=meta)
+        meta["sha256"] = weights_sha256(out / "model.safetensors")
+        atomic_write_text(out / "config.json", json.dumps({"model": mcfg.to_dict(), **meta}, indent=1))
+        summary["sha256"] = meta["sha256"]
+    return summary
+
+
+def _command(cfg: TrainConfig) -> str:
+    base = TRAIN_PRESETS.get(cfg.data)
+    parts = [f"mdtheory train --data {cfg.data}"]
+    for f, v in asdict(cfg).items():
+        if f == "data" or (base is not None and getattr(base, f) == v):
+            continue
+        parts.append(f"--{f.replace('_', '-')} {v}")
+    return " ".join(parts)
+
+
+def load_trained(directory, *, device="cpu"):
+    """Load a trained checkpoint and check its weights against the recorded SHA-256."""
+    d = Path(directory)
+    model, meta = load_denoiser(d, device=device)
+    if "sha256" in meta and weights_sha256(d / "model.safetensors") != meta["sha256"]:
+        raise ValueError(f"{d / 'model.safetensors'} does not match the SHA-256 recorded in config.json")
+    return model, meta
