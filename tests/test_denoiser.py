@@ -121,3 +121,17 @@ def test_checkpoint_roundtrip(tmp_path):
     (tmp_path / "model.safetensors").unlink()
     with pytest.raises(FileNotFoundError, match="model.safetensors"):
         load_denoiser(tmp_path)
+
+
+@pytest.mark.gpu
+def test_cuda_path_matches_cpu():
+    # one code path: the same model on CUDA gives the same logits (float64) and the cached sampler runs there
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA")
+    m = _model()
+    x = torch.randint(0, V + 1, (4, N), generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        assert torch.allclose(m(x), m.cuda()(x.cuda()).cpu(), atol=1e-10)
+    res = sample_partial_caching(m, sampler=Moment(1.0), caching=PartialCaching(r=2), schedule=[10, 10], batch_size=4,
+                                 generator=torch.Generator(device="cuda").manual_seed(0), device="cuda")
+    assert res.tokens.is_cuda and bool((res.reveal_step >= 0).all())
