@@ -1,6 +1,6 @@
 """The ``mdtheory`` command line (a thin layer over the library).
 
-Subcommands: ``verify``, ``tv``, ``law``, ``sweep tv``, ``profile``, ``efact``, ``schedule``, ``audit``, ``noise``, ``train``, ``train-evaluator``,
+Subcommands: ``verify``, ``tv``, ``law``, ``sweep tv``, ``profile``, ``efact``, ``schedule``, ``audit``, ``noise``, ``train``, ``train-evaluator``, ``simulate``,
 ``figures``, ``bench``. Every subcommand has
 ``--help``. JSON output uses plain floats; infinite α is written as the string "inf".
 """
@@ -256,6 +256,21 @@ def _cmd_train_evaluator(args) -> int:
     return 0
 
 
+def _cmd_simulate(args) -> int:
+    import importlib
+
+    from simulations import DRIVERS
+
+    if args.name not in DRIVERS:
+        raise ValueError(f"unknown driver {args.name!r}; allowed: {', '.join(DRIVERS)}")
+    mod = importlib.import_module(f"simulations.{args.name}")
+    out = args.out or f"mdtheory-out/simulations/{args.name}-{args.preset}"
+    summary = mod.main(out, preset=args.preset, seed=args.seed, device=args.device, progress=not args.no_progress)
+    print(json.dumps(summary, indent=1, default=float))
+    print(f"results: {Path(out).resolve()}")
+    return 0
+
+
 def _cmd_figures(args) -> int:
     from .verify import run_figures
 
@@ -382,6 +397,17 @@ def build_parser() -> argparse.ArgumentParser:
     te.add_argument("--out", help="directory (default mdtheory-out/models/NAME)")
     te.add_argument("--no-progress", action="store_true")
     te.set_defaults(fn=_cmd_train_evaluator)
+
+    from simulations import DRIVERS
+
+    sm = sub.add_parser("simulate", help="Monte-Carlo / real-model drivers (simulations/): " + ", ".join(DRIVERS))
+    sm.add_argument("name", choices=DRIVERS, help="real_asymptotics: Theorems 1-2 on real predictions")
+    sm.add_argument("--preset", choices=("smoke", "paper"), default="smoke")
+    sm.add_argument("--device", default="cpu", help="cpu or cuda")
+    sm.add_argument("--seed", type=int, default=0)
+    sm.add_argument("--out", help="results directory (default mdtheory-out/simulations/NAME-PRESET); rerun to resume")
+    sm.add_argument("--no-progress", action="store_true")
+    sm.set_defaults(fn=_cmd_simulate)
 
     f = sub.add_parser("figures", help="regenerate the paper figures (paper_figures/)")
     f.add_argument("--out", default="mdtheory-out/figures")

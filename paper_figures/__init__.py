@@ -17,4 +17,5 @@ FIGURES = (
     "fig_hybrid_gamma",
     "fig_float32_noise",
     "fig_digits_samples",
+    "fig_real_asymptotics",
 )
