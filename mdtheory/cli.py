@@ -401,7 +401,8 @@ def build_parser() -> argparse.ArgumentParser:
     from simulations import DRIVERS
 
     sm = sub.add_parser("simulate", help="Monte-Carlo / real-model drivers (simulations/): " + ", ".join(DRIVERS))
-    sm.add_argument("name", choices=DRIVERS, help="real_asymptotics: Theorems 1-2 on real predictions")
+    sm.add_argument("name", choices=DRIVERS, help="real_asymptotics: Theorems 1-2 on real predictions; "
+                    "quality: sample quality vs alpha, steps, gamma and caching")
     sm.add_argument("--preset", choices=("smoke", "paper"), default="smoke")
     sm.add_argument("--device", default="cpu", help="cpu or cuda")
     sm.add_argument("--seed", type=int, default=0)

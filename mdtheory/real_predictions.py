@@ -38,6 +38,8 @@ class PredictionModel:
     seq_len: int
     vocab_size: int
     mask_id: int
+    grid: tuple[int, int] | None = None
+    module: object = None  # the MaskedDenoiser itself (partial caching needs its K/V), when there is one
 
 
 @lru_cache(maxsize=8)
@@ -48,7 +50,7 @@ def load_prediction_model(name: str, device: str = "cpu") -> PredictionModel:
 
         model, _ = load_trained(Path(__file__).parent / "checkpoints" / name, device=device)
         return PredictionModel(name, model.predictor(), model.config.seq_len, model.config.vocab_size,
-                               model.config.mask_id)
+                               model.config.mask_id, model.config.grid, model)
     if name == "antiberty":
         from .hf_models import antiberty_predictor
 

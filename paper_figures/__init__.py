@@ -18,4 +18,5 @@ FIGURES = (
     "fig_float32_noise",
     "fig_digits_samples",
     "fig_real_asymptotics",
+    "fig_quality",
 )

@@ -3,9 +3,11 @@
 import numpy as np
 import pytest
 
+import mdtheory.checks  # noqa: F401  (registers every check, also when a single test runs)
 from mdtheory.registry import REGISTRY, all_checks
 
 FAILING_PARAMS = {
+    "real.temperature_lowers_entropy": dict(n_samples=50, alphas=(4.0, 0.5)),
     "real.theorem2_constant": dict(models=("digits",), k_values=(1,), bound=0.001),
     "real.theorem2_constant_full": dict(models=("digits",), k_values=(1,), bound=0.001),
     "real.implicit_temperature_rate": dict(bound=-5.0),

@@ -59,3 +59,28 @@ def test_resume_after_kill_equals_uninterrupted(smoke, tmp_path):
 def test_simulate_rejects_unknown_names():
     r = subprocess.run(CLI + ["simulate", "nope"], capture_output=True, text=True)
     assert r.returncode != 0 and "invalid choice" in r.stderr
+
+
+@pytest.fixture(scope="module")
+def quality_smoke(tmp_path_factory):
+    from simulations.quality import main
+
+    out = tmp_path_factory.mktemp("quality")
+    return out, main(out, preset="smoke", progress=False)
+
+
+def test_quality_smoke_follows_the_implicit_temperature(quality_smoke):
+    """Per-sequence entropy is a mean over 400 samples with its standard error; the theory (§4.1: token
+    temperature τ = α/(1+α)) says lower α samples colder, so entropy must rise from α = 0.5 to 4 by more
+    than 3 combined standard errors, and the untempered uniform sampler must beat tempered U-moment(0.5)."""
+    out, summary = quality_smoke
+    for t in summary["temperature_trends"]:
+        assert t["entropy_gain"] > 3 * t["se"], t
+    rows = json.loads((out / "results.json").read_text())
+    uni = next(r for r in rows if r["sampler"] == "uniform")
+    um = next(r for r in rows if r["sampler"] == "umoment" and r["alpha"] == 0.5)
+    assert uni["entropy"] - um["entropy"] > 3 * (uni["entropy_se"] ** 2 + um["entropy_se"] ** 2) ** 0.5
+    cached = next(r for r in rows if r["cache_r"] == 4)
+    assert cached["nfe"] < 8 * 4  # fewer full-pass equivalents than 4 full passes per coarse step
+    assert all(r["fid"] > 0 and 1 <= r["inception_score"] <= 10 for r in rows)
+    assert (out / "quality.md").read_text().count("| digits |") == len(rows)
