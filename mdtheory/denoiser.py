@@ -177,12 +177,14 @@ class MaskedDenoiser(nn.Module):
 
     def predictor(self):
         """A prediction function ``(tokens, masked) -> logits`` for :func:`mdtheory.sampling.sample`
-        (pass ``mask_id = config.vocab_size``). Runs under ``torch.no_grad`` in eval mode."""
+        (pass ``mask_id = config.vocab_size``). Positions flagged in ``masked`` are fed as the mask token
+        whatever their token value (callers such as the loss-curve estimator pass 0 there). Runs under
+        ``torch.no_grad`` in eval mode."""
 
         def predict(tokens, masked):
             self.eval()
             with torch.no_grad():
-                return self(tokens)
+                return self(torch.where(masked.to(tokens.device), self.config.mask_id, tokens))
 
         return predict
 

@@ -43,12 +43,18 @@ class PredictionModel:
 
 
 @lru_cache(maxsize=8)
+def _shipped_denoiser(name: str, device: str = "cpu"):
+    """A shipped denoiser (hash-checked), cached per process."""
+    from .training import load_trained
+
+    return load_trained(Path(__file__).parent / "checkpoints" / name, device=device)[0]
+
+
+@lru_cache(maxsize=8)
 def load_prediction_model(name: str, device: str = "cpu") -> PredictionModel:
     """The shipped digits/text denoisers or AntiBERTy (sequences of length 120, from scratch)."""
     if name in ("digits", "text"):
-        from .training import load_trained
-
-        model, _ = load_trained(Path(__file__).parent / "checkpoints" / name, device=device)
+        model = _shipped_denoiser(name, device)
         return PredictionModel(name, model.predictor(), model.config.seq_len, model.config.vocab_size,
                                model.config.mask_id, model.config.grid, model)
     if name == "antiberty":

@@ -84,3 +84,15 @@ def test_quality_smoke_follows_the_implicit_temperature(quality_smoke):
     assert cached["nfe"] < 8 * 4  # fewer full-pass equivalents than 4 full passes per coarse step
     assert all(r["fid"] > 0 and 1 <= r["inception_score"] <= 10 for r in rows)
     assert (out / "quality.md").read_text().count("| digits |") == len(rows)
+
+
+def test_kl_bounds_smoke(tmp_path):
+    """Every (model, schedule) row: the bound B = Σ k_t CE_θ(s_{t−1}) − H(π) is not exceeded by the upper KL
+    estimate beyond 2.576 combined standard errors, and the path KL matches B within its 99% interval."""
+    from simulations.kl_bounds import main
+
+    s = main(tmp_path, preset="smoke", progress=False)
+    assert s["all_hold"] and s["all_path_match"] and s["min_margin_in_se"] > -2.576
+    rows = json.loads((tmp_path / "results.json").read_text())
+    assert {(r["model"], r["schedule"]) for r in rows} == {(m, sc) for m in ("markov", "ising") for sc in ("cosine", "dp")}
+    assert all(sum(r["sizes"]) == (32 if r["model"] == "markov" else 16) for r in rows)
