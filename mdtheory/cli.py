@@ -403,7 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
     sm = sub.add_parser("simulate", help="Monte-Carlo / real-model drivers (simulations/): " + ", ".join(DRIVERS))
     sm.add_argument("name", choices=DRIVERS, help="real_asymptotics: Theorems 1-2 on real predictions; "
                     "quality: sample quality vs alpha, steps, gamma and caching; kl_bounds: KL chain-rule bounds "
-                    "with trained known-law models")
+                    "with trained known-law models; schedules: loss-curve quantity vs sample quality")
     sm.add_argument("--preset", choices=("smoke", "paper"), default="smoke")
     sm.add_argument("--device", default="cpu", help="cpu or cuda")
     sm.add_argument("--seed", type=int, default=0)

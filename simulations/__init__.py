@@ -4,4 +4,4 @@ Each driver module exposes ``PRESETS`` (``smoke`` and ``paper``) and ``main(out_
 device, progress)``; results are written atomically and resume after interruption.
 """
 
-DRIVERS = ("real_asymptotics", "quality", "kl_bounds")
+DRIVERS = ("real_asymptotics", "quality", "kl_bounds", "schedules")
