@@ -7,7 +7,7 @@ B = Σ k_t·CE_θ(s_{t−1}) − H(π) = E_learn + E_fact, the path KL (which mu
 estimate KL_M of the sampler's KL(π ‖ p) (which must not exceed B), all with 99% CLT intervals.
 
 Presets: ``smoke`` (both models, cosine and DP schedules, K = 8, 1,000 samples × 8 orders; ~1 min) and
-``paper`` (K ∈ {4, 8, 16}, four schedules, 4,000 samples × 16 orders).
+``paper`` (K ∈ {4, 8, 16}, four schedules, 2,000 samples × 8 orders, 500 draws per m).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ PRESETS = {
     "smoke": {"models": ("markov", "ising"), "schedules": ("cosine", "dp"), "steps": (8,), "n": 1000, "orders": 8,
               "n_per_m": 300},
     "paper": {"models": ("markov", "ising"), "schedules": ("cosine", "linear", "constant", "dp"), "steps": (4, 8, 16),
-              "n": 4000, "orders": 16, "n_per_m": 1000},
+              "n": 2000, "orders": 8, "n_per_m": 500},
 }
 
 

@@ -7,7 +7,7 @@ implicit-temperature prediction. One task = (model, trajectory, round, k, α); r
 fsync'ed JSON line per task, so an interrupted run resumes where it stopped.
 
 Presets: ``smoke`` (digits and text, 1 trajectory, k ∈ {1, 2}, α = 1; ~1 min on 2 cores) and ``paper``
-(digits, text and AntiBERTy, 4 trajectories, k ∈ {1, 2, 3}, α ∈ {0.5, 1, 2}; k = 3 only where the table
+(digits, text and AntiBERTy, 2 trajectories, k ∈ {1, 2, 3}, α ∈ {0.5, 1, 2}; k = 3 only where the table
 has at most 40 masked positions and V ≤ 20, where the exact route stays under a minute).
 """
 
@@ -25,7 +25,7 @@ from mdtheory.sweeps import atomic_write_text, fit_loglog_slope, run_sweep
 NAME = "real_asymptotics"
 PRESETS = {
     "smoke": {"models": ("digits", "text"), "trajectories": 1, "k": (1, 2), "alpha": (1.0,)},
-    "paper": {"models": ("digits", "text", "antiberty"), "trajectories": 4, "k": (1, 2, 3), "alpha": (0.5, 1.0, 2.0)},
+    "paper": {"models": ("digits", "text", "antiberty"), "trajectories": 2, "k": (1, 2, 3), "alpha": (0.5, 1.0, 2.0)},
 }
 N_STEPS = 8
 _CACHE: dict = {}
