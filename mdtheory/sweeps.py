@@ -78,11 +78,11 @@ def run_sweep(tasks: Iterable[dict], fn: Callable[[dict], dict], out_dir: str | 
     clean = [{k: v for k, v in r.items() if k != "_key"} for r in rows]
     atomic_write_text(out / "results.json", json.dumps(clean, indent=1, default=_json_default))
     if clean:
-        fields = list(clean[0].keys())
+        fields = list(dict.fromkeys(k for r in clean for k in r))  # rows of different task kinds: union of fields
         import io
 
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=fields)
+        writer = csv.DictWriter(buf, fieldnames=fields, restval="")
         writer.writeheader()
         writer.writerows(clean)
         atomic_write_text(out / "results.csv", buf.getvalue())

@@ -22,7 +22,7 @@ def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
 
     data_dir = Path(out_dir) / "real_asymptotics"
     summary = simulate(data_dir, preset="smoke", seed=rng, progress=False)
-    rows = [r for r in json.loads((data_dir / "results.json").read_text()) if not r.get("skipped")]
+    rows = [r for r in json.loads((data_dir / "results.json").read_text()) if not r.get("skipped") and not r.get("mc")]
     fig, axes = new_figure(2)
     for f in summary["fits"]:
         sel = sorted((r["n_masked"], r["tv"]) for r in rows
