@@ -264,7 +264,7 @@ def _cmd_simulate(args) -> int:
     if args.name not in DRIVERS:
         raise ValueError(f"unknown driver {args.name!r}; allowed: {', '.join(DRIVERS)}")
     mod = importlib.import_module(f"simulations.{args.name}")
-    out = args.out or f"mdtheory-out/simulations/{args.name}-{args.preset}"
+    out = args.out or f"mdtheory-out/simulations/{args.name}-{args.preset}-seed{args.seed}"
     summary = mod.main(out, preset=args.preset, seed=args.seed, device=args.device, progress=not args.no_progress)
     print(json.dumps(summary, indent=1, default=float))
     print(f"results: {Path(out).resolve()}")

@@ -19,4 +19,6 @@ FIGURES = (
     "fig_digits_samples",
     "fig_real_asymptotics",
     "fig_quality",
+    "fig_kl_bounds",
+    "fig_schedules",
 )

@@ -20,9 +20,18 @@ NAME = "quality"
 def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
     from simulations.quality import main as simulate
 
-    data_dir = Path(out_dir) / "quality"
+    # the smoke run lives where `mdtheory simulate quality` puts it, so verify, the tests and the CLI share it
+    # (a rerun resumes: finished tasks are read back, which equals recomputing them)
+    data_dir = Path("mdtheory-out") / "simulations" / f"quality-smoke-seed{rng}"
     simulate(data_dir, preset="smoke", seed=rng, progress=False)
-    rows = [r for r in json.loads((data_dir / "results.json").read_text()) if r["model"] == "digits"]
+    return plot(data_dir, out_dir)
+
+
+def plot(data_dir, out_dir) -> Path:
+    """Draw the figure from a driver output directory (any preset)."""
+    data_dir = Path(data_dir)
+    rows = [r for r in json.loads((data_dir / "results.json").read_text())
+            if r["model"] == "digits" and not r.get("recovery") and r["steps"] == 8]
     fig, axes = new_figure(2)
     for name, marker in (("maskgit", "o-"), ("moment", "s-"), ("umoment", "^-")):
         sel = sorted((r["alpha"], r["fid"], r["entropy"], r["entropy_se"]) for r in rows

@@ -20,8 +20,17 @@ NAME = "real_asymptotics"
 def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
     from simulations.real_asymptotics import main as simulate
 
-    data_dir = Path(out_dir) / "real_asymptotics"
-    summary = simulate(data_dir, preset="smoke", seed=rng, progress=False)
+    # the smoke run lives where `mdtheory simulate real_asymptotics` puts it, so verify, the tests and the CLI share it
+    # (a rerun resumes: finished tasks are read back, which equals recomputing them)
+    data_dir = Path("mdtheory-out") / "simulations" / f"real_asymptotics-smoke-seed{rng}"
+    simulate(data_dir, preset="smoke", seed=rng, progress=False)
+    return plot(data_dir, out_dir)
+
+
+def plot(data_dir, out_dir) -> Path:
+    """Draw the figure from a driver output directory (any preset)."""
+    data_dir = Path(data_dir)
+    summary = json.loads((data_dir / "summary.json").read_text())
     rows = [r for r in json.loads((data_dir / "results.json").read_text()) if not r.get("skipped") and not r.get("mc")]
     fig, axes = new_figure(2)
     for f in summary["fits"]:

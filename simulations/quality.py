@@ -110,4 +110,8 @@ def main(out_dir, *, preset: str = "smoke", seed: int = 0, device: str = "cpu", 
     if preset not in PRESETS:
         raise ValueError(f"preset must be one of {', '.join(PRESETS)}; got {preset!r}")
     rows = run_sweep(tasks(preset, seed), lambda t: run_task(t, device), Path(out_dir), progress=progress, desc=NAME)
-    return summarise(rows, out_dir)
+    summary = summarise(rows, out_dir)
+    from paper_figures.fig_quality import plot
+
+    summary["figure"] = str(plot(out_dir, out_dir))
+    return summary

@@ -126,4 +126,8 @@ def main(out_dir, *, preset: str = "smoke", seed: int = 0, device: str = "cpu", 
         raise ValueError(f"preset must be one of {', '.join(PRESETS)}; got {preset!r}")
     out = Path(out_dir)
     rows = run_sweep(tasks(preset, seed), lambda t: run_task(t, device), out, progress=progress, desc=NAME)
-    return summarise(rows, out)
+    summary = summarise(rows, out)
+    from paper_figures.fig_real_asymptotics import plot
+
+    summary["figure"] = str(plot(out_dir, out_dir))
+    return summary

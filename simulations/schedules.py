@@ -10,7 +10,7 @@ them (FID analogue for digits, gen-PPL for text). ``summary.json`` gives Kendall
 Q and the order by quality, per model and K, and checks every pair of schedules whose Q differ by more than
 3 combined standard errors: the one with the larger Q must have the worse quality (a violation otherwise).
 
-Presets: ``smoke`` (digits, K = 4, 400 samples, 300 draws per m) and ``paper`` (digits and text,
+Presets: ``smoke`` (digits, K = 4, 300 samples, 200 draws per m) and ``paper`` (digits and text,
 K ∈ {4, 8}, 1,000 samples, 1,000 draws per m).
 """
 
@@ -26,7 +26,7 @@ from mdtheory.sweeps import atomic_write_text, run_sweep
 NAME = "schedules"
 SCHEDULES = ("cosine", "constant", "geometric", "dp")
 PRESETS = {
-    "smoke": {"models": ("digits",), "steps": (4,), "n": 400, "n_per_m": 300},
+    "smoke": {"models": ("digits",), "steps": (4,), "n": 300, "n_per_m": 200},
     "paper": {"models": ("digits", "text"), "steps": (4, 8), "n": 1000, "n_per_m": 1000},
 }
 
@@ -111,4 +111,8 @@ def main(out_dir, *, preset: str = "smoke", seed: int = 0, device: str = "cpu", 
     if preset not in PRESETS:
         raise ValueError(f"preset must be one of {', '.join(PRESETS)}; got {preset!r}")
     rows = run_sweep(tasks(preset, seed), lambda t: run_task(t, device), Path(out_dir), progress=progress, desc=NAME)
-    return summarise(rows, out_dir)
+    summary = summarise(rows, out_dir)
+    from paper_figures.fig_schedules import plot
+
+    summary["figure"] = str(plot(out_dir, out_dir))
+    return summary

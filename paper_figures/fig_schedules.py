@@ -1,0 +1,48 @@
+"""Schedules ordered by the data-driven loss-curve quantity and by sample quality (issue #6 groundwork;
+THEORY.md §5.3, §5.6).
+
+Message: Q = Σ_t k_t·CE_θ(s_{t−1}) (with 3-standard-error bars) against the sample-quality metric of
+random-order CTS on each schedule; schedules whose Q differ significantly are ordered alike by quality.
+Data: ``mdtheory simulate schedules``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from mdtheory.plot import finish_figure, new_figure
+
+NAME = "schedules"
+
+
+def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
+    from simulations.schedules import main as simulate
+
+    # the smoke run lives where `mdtheory simulate schedules` puts it, so verify, the tests and the CLI share it
+    # (a rerun resumes: finished tasks are read back, which equals recomputing them)
+    data_dir = Path("mdtheory-out") / "simulations" / f"schedules-smoke-seed{rng}"
+    simulate(data_dir, preset="smoke", seed=rng, progress=False)
+    return plot(data_dir, out_dir)
+
+
+def plot(data_dir, out_dir) -> Path:
+    """Draw the figure from a driver output directory (any preset)."""
+    rows = json.loads((Path(data_dir) / "results.json").read_text())
+    models = sorted({r["model"] for r in rows})
+    fig, axes = new_figure(max(2, len(models)))
+    for ax, model in zip(axes, models):
+        metric = "fid" if model == "digits" else "gen_ppl"
+        for K in sorted({r["steps"] for r in rows if r["model"] == model}):
+            sel = [r for r in rows if r["model"] == model and r["steps"] == K]
+            ax.errorbar([r["loss_curve_quantity"] for r in sel], [r[metric] for r in sel],
+                        xerr=[3 * r["loss_curve_quantity_se"] for r in sel], fmt="o", label=f"K = {K}")
+            for r in sel:
+                ax.annotate(r["schedule"], (r["loss_curve_quantity"], r[metric]), fontsize=7)
+        ax.set(xlabel="Q = Σ k_t CE_θ(s_{t−1}) (nats, ± 3 se)", ylabel=metric, title=f"{model}: random-order CTS")
+        ax.legend(fontsize=7)
+    return finish_figure(fig, out_dir, NAME)
+
+
+if __name__ == "__main__":
+    print(main(Path("figures")))
