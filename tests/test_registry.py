@@ -7,6 +7,8 @@ import mdtheory.checks  # noqa: F401  (registers every check, also when a single
 from mdtheory.registry import REGISTRY, all_checks
 
 FAILING_PARAMS = {
+    "real.kl_chain_rule_bound_full": dict(models=("markov",), n_samples=200, n_orders=2, steps=(4,), bound=-5.0),
+    "real.schedule_ordering": dict(bound=-1.0),
     "real.kl_chain_rule_bound": dict(models=("markov",), n_samples=200, n_orders=2, bound=-5.0),
     "real.temperature_lowers_entropy": dict(n_samples=50, alphas=(4.0, 0.5)),
     "real.theorem2_constant": dict(models=("digits",), k_values=(1,), bound=0.001),
