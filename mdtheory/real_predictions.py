@@ -149,7 +149,7 @@ def marginal_tv_exact(probs: np.ndarray, *, k: int, alpha: float) -> dict:
 
 
 def marginal_tv_mc(probs: np.ndarray, *, k: int, alpha: float, n_draws: int = 20_000, seed: int = 0,
-                   confidence: float = 0.99, device="cpu") -> dict:
+                   confidence: float = 0.99, device="cpu", chunk: int = 10_000) -> dict:
     """Monte-Carlo estimates of :func:`marginal_tv_exact`'s statistics for any k, from ``n_draws`` rounds of
     the project's ``maskgit_round`` and ``moment_round`` on the same table, with half-widths.
 
@@ -160,12 +160,15 @@ def marginal_tv_mc(probs: np.ndarray, *, k: int, alpha: float, n_draws: int = 20
 
     p = np.asarray(probs, dtype=np.float64)
     N, V = p.shape
-    lp = torch.log(torch.as_tensor(p, device=device)).expand(n_draws, -1, -1)
+    lp = torch.log(torch.as_tensor(p, device=device))
     est = {}
     for name, fn in (("mg", maskgit_round), ("mo", moment_round)):
-        r = fn(lp, k=k, alpha=alpha, generator=torch.Generator(device=device).manual_seed(seed))
-        flat = (r.positions * V + r.tokens).reshape(-1).cpu().numpy()
-        est[name] = np.bincount(flat, minlength=N * V).reshape(N, V) / (n_draws * k)
+        gen = torch.Generator(device=device).manual_seed(seed)
+        counts = np.zeros(N * V)
+        for lo in range(0, n_draws, chunk):  # bounded memory: chunk × N × V
+            r = fn(lp.expand(min(chunk, n_draws - lo), -1, -1), k=k, alpha=alpha, generator=gen)
+            counts += np.bincount((r.positions * V + r.tokens).reshape(-1).cpu().numpy(), minlength=N * V)
+        est[name] = counts.reshape(N, V) / (n_draws * k)
     delta = 1.0 - confidence
     half_pair = np.sqrt(N * V / n_draws) + np.sqrt(2 * np.log(4 / delta) / n_draws)
     half_inc = np.sqrt(N / n_draws) + np.sqrt(2 * np.log(4 / delta) / n_draws)
