@@ -44,10 +44,10 @@ class DenoiserConfig:
     dropout: float = 0.0
 
     def __post_init__(self):
+        from ._validation import check_positive_int
+
         for name in ("vocab_size", "seq_len", "d_model", "n_layers", "n_heads", "d_ff"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be an integer >= 1; got {v!r}")
+            check_positive_int(getattr(self, name), name=name)
         if self.d_model % self.n_heads:
             raise ValueError(f"d_model={self.d_model} must be divisible by n_heads={self.n_heads}")
         if self.grid is not None:

@@ -104,19 +104,12 @@ def sample_partial_caching(model, *, sampler, caching: PartialCaching, schedule=
     if not isinstance(caching, PartialCaching):
         raise TypeError(f"caching must be a PartialCaching; got {type(caching).__name__}")
     N, mask_id = model.config.seq_len, model.config.mask_id
+    from .sampling import initial_state
+
     device = torch.device(device)
-    if init_masked is None:
-        masked = torch.ones(batch_size, N, dtype=torch.bool, device=device)
-        tokens = torch.full((batch_size, N), mask_id, dtype=torch.long, device=device)
-    else:
-        masked = init_masked.to(device=device, dtype=torch.bool).clone()
-        if init_tokens is None or init_tokens.shape != masked.shape or masked.shape[1] != N:
-            raise ValueError(f"init_tokens and init_masked must both have shape (batch, seq_len={N})")
-        tokens = torch.where(masked, torch.as_tensor(mask_id, device=device), init_tokens.to(device).long())
-    counts = masked.sum(dim=1)
-    if not bool((counts == counts[0]).all()):
-        raise ValueError(f"every row must have the same number of masked positions; got {counts.tolist()}")
-    sizes = as_schedule(schedule, seq_len=int(counts[0]), n_steps=n_steps)
+    tokens, masked, n_masked = initial_state(batch_size=batch_size, seq_len=N, mask_id=mask_id,
+                                             init_tokens=init_tokens, init_masked=init_masked, device=device)
+    sizes = as_schedule(schedule, seq_len=n_masked, n_steps=n_steps)
     K = len(sizes)
     reveal = torch.full(tokens.shape, -1, dtype=torch.long, device=device)
     nfe, n_full, n_rows, sub_index = 0.0, 0, 0, 0

@@ -165,6 +165,24 @@ class SampleResult:
     schedule: np.ndarray | None
 
 
+def initial_state(*, batch_size: int, seq_len: int, mask_id: int, init_tokens=None, init_masked=None, device="cpu"):
+    """(tokens, masked, number of masked positions per row) at the start of a run: all masked, or the
+    prompt ``init_tokens`` with ``init_masked`` (every row must mask the same number of positions)."""
+    device = torch.device(device)
+    if init_masked is None:
+        masked = torch.ones(batch_size, seq_len, dtype=torch.bool, device=device)
+        tokens = torch.full((batch_size, seq_len), mask_id, dtype=torch.long, device=device)
+    else:
+        masked = init_masked.to(device=device, dtype=torch.bool).clone()
+        if init_tokens is None or init_tokens.shape != masked.shape or masked.shape[1] != seq_len:
+            raise ValueError(f"init_tokens and init_masked must both have shape (batch, seq_len={seq_len})")
+        tokens = torch.where(masked, torch.as_tensor(mask_id, device=device), init_tokens.to(device).long())
+    counts = masked.sum(dim=1)
+    if not bool(torch.all(counts == counts[0])):
+        raise ValueError(f"every row must have the same number of masked positions; got {counts.tolist()}")
+    return tokens, masked, int(counts[0])
+
+
 def sample(predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seq_len: int,
            schedule: str | Sequence[int] | np.ndarray | None = None, sampler: Sampler, n_steps: int | None = None,
            batch_size: int = 1, output: Literal["logits", "probs", "log_probs"] = "logits", mask_id: int = 0,
@@ -189,17 +207,8 @@ def sample(predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seq
     if not isinstance(sampler, Sampler):
         raise TypeError(f"sampler must be an mdtheory.sampling.Sampler; got {type(sampler).__name__}")
     device = torch.device(device)
-    if init_masked is None:
-        masked = torch.ones(batch_size, seq_len, dtype=torch.bool, device=device)
-        tokens = torch.full((batch_size, seq_len), mask_id, dtype=torch.long, device=device)
-    else:
-        masked = init_masked.to(device=device, dtype=torch.bool).clone()
-        if init_tokens is None or init_tokens.shape != masked.shape or masked.shape[1] != seq_len:
-            raise ValueError(f"init_tokens and init_masked must both have shape (batch, seq_len={seq_len})")
-        tokens = torch.where(masked, torch.as_tensor(mask_id, device=device), init_tokens.to(device).long())
-    counts = masked.sum(dim=1)
-    if not bool(torch.all(counts == counts[0])):
-        raise ValueError(f"every row must have the same number of masked positions; got {counts.tolist()}")
+    tokens, masked, n_masked = initial_state(batch_size=batch_size, seq_len=seq_len, mask_id=mask_id,
+                                             init_tokens=init_tokens, init_masked=init_masked, device=device)
     reveal_step = torch.full(tokens.shape, -1, dtype=torch.long, device=device)
 
     def predict_log_probs():
@@ -222,7 +231,7 @@ def sample(predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seq
             masked = masked & ~sel
             t += 1
         return SampleResult(tokens=tokens, reveal_step=reveal_step, schedule=None)
-    sizes = as_schedule(schedule, seq_len=int(counts[0]), n_steps=n_steps)
+    sizes = as_schedule(schedule, seq_len=n_masked, n_steps=n_steps)
     K = len(sizes)
     for t, k in enumerate(sizes):
         lp = predict_log_probs()

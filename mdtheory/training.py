@@ -21,13 +21,14 @@ import hashlib
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch.nn import functional as F
 
+from ._validation import check_positive_int
 from .datasets import DATASETS, load_dataset
 from .denoiser import DenoiserConfig, MaskedDenoiser, load_denoiser, save_denoiser
 from .sweeps import atomic_write_text
@@ -58,9 +59,7 @@ class TrainConfig:
         if self.data not in DATASETS:
             raise ValueError(f"data must be one of {', '.join(DATASETS)}; got {self.data!r}")
         for name in ("steps", "batch_size", "checkpoint_every"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be an integer >= 1; got {v!r}")
+            check_positive_int(getattr(self, name), name=name)
         if not (math.isfinite(self.lr) and self.lr > 0):
             raise ValueError(f"lr must be positive; got {self.lr!r}")
         if not (isinstance(self.warmup, int) and self.warmup >= 0):

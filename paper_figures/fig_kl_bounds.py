@@ -18,13 +18,9 @@ NAME = "kl_bounds"
 
 
 def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
-    from simulations.kl_bounds import main as simulate
+    from ._smoke import smoke_data
 
-    # the smoke run lives where `mdtheory simulate kl_bounds` puts it, so verify, the tests and the CLI share it
-    # (a rerun resumes: finished tasks are read back, which equals recomputing them)
-    data_dir = Path("mdtheory-out") / "simulations" / f"kl_bounds-smoke-seed{rng}"
-    simulate(data_dir, preset="smoke", seed=rng, progress=False)
-    return plot(data_dir, out_dir)
+    return plot(smoke_data(NAME, rng), out_dir)
 
 
 def plot(data_dir, out_dir) -> Path:

@@ -20,13 +20,9 @@ NAME = "real_asymptotics"
 
 
 def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
-    from simulations.real_asymptotics import main as simulate
+    from ._smoke import smoke_data
 
-    # the smoke run lives where `mdtheory simulate real_asymptotics` puts it, so verify, the tests and the CLI share it
-    # (a rerun resumes: finished tasks are read back, which equals recomputing them)
-    data_dir = Path("mdtheory-out") / "simulations" / f"real_asymptotics-smoke-seed{rng}"
-    simulate(data_dir, preset="smoke", seed=rng, progress=False)
-    return plot(data_dir, out_dir)
+    return plot(smoke_data(NAME, rng), out_dir)
 
 
 def plot(data_dir, out_dir) -> Path:

@@ -21,11 +21,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
-
 from mdtheory.real_predictions import (load_prediction_model, record_trajectory_predictions, round_temperature_record,
                                        round_tv_record)
-from mdtheory.sweeps import atomic_write_text, fit_loglog_slope, run_sweep
+from mdtheory.sweeps import atomic_write_text, fit_loglog_slope
 
 NAME = "real_asymptotics"
 PRESETS = {
@@ -122,12 +120,8 @@ def summarise(rows: list[dict], out_dir) -> dict:
 
 
 def main(out_dir, *, preset: str = "smoke", seed: int = 0, device: str = "cpu", progress: bool = True) -> dict:
-    if preset not in PRESETS:
-        raise ValueError(f"preset must be one of {', '.join(PRESETS)}; got {preset!r}")
-    out = Path(out_dir)
-    rows = run_sweep(tasks(preset, seed), lambda t: run_task(t, device), out, progress=progress, desc=NAME)
-    summary = summarise(rows, out)
-    from paper_figures.fig_real_asymptotics import plot
+    import sys
 
-    summary["figure"] = str(plot(out_dir, out_dir))
-    return summary
+    from ._driver import run_driver
+
+    return run_driver(sys.modules[__name__], out_dir, preset=preset, seed=seed, device=device, progress=progress)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mdtheory.sweeps import atomic_write_text, run_sweep
+from mdtheory.sweeps import atomic_write_text
 
 NAME = "schedules"
 SCHEDULES = ("cosine", "constant", "geometric", "dp")
@@ -108,11 +108,8 @@ def summarise(rows: list[dict], out_dir) -> dict:
 
 
 def main(out_dir, *, preset: str = "smoke", seed: int = 0, device: str = "cpu", progress: bool = True) -> dict:
-    if preset not in PRESETS:
-        raise ValueError(f"preset must be one of {', '.join(PRESETS)}; got {preset!r}")
-    rows = run_sweep(tasks(preset, seed), lambda t: run_task(t, device), Path(out_dir), progress=progress, desc=NAME)
-    summary = summarise(rows, out_dir)
-    from paper_figures.fig_schedules import plot
+    import sys
 
-    summary["figure"] = str(plot(out_dir, out_dir))
-    return summary
+    from ._driver import run_driver
+
+    return run_driver(sys.modules[__name__], out_dir, preset=preset, seed=seed, device=device, progress=progress)
