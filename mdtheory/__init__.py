@@ -27,7 +27,9 @@ output_laws (exact output laws of whole samplers, §4.3–§4.6, §8; torch) · 
 interop (diffusers-style scheduler adapter and peer samplers) · finite_precision_noise (float32 Gumbel) ·
 samplers (§2.1–2.3, torch) ·
 orders (§2.3) · schedules (§2.4) · sampling (the loop, torch) · montecarlo (§9, torch) ·
-sweeps · registry/checks (``mdtheory verify``) · plot (matplotlib; not imported here) · cli.
+denoiser · training · datasets · evaluators · hf_models (real models, issue #5) ·
+real_predictions (§4 on real predictions) · sample_quality · model_kl (§5.1, §5.3 with trained models) ·
+partial_caching (§4.6) · sweeps · registry/checks (``mdtheory verify``) · plot (matplotlib; not imported here) · cli.
 
 ``import mdtheory`` loads numpy/scipy only; the torch-based names are imported on first use.
 """
@@ -120,7 +122,10 @@ from .optimal_schedules import (
     optimal_schedule_exhaustive,
     profile_schedule,
     schedule_comparison,
+    ScheduleOrdering,
     schedule_cost,
+    schedule_cost_stderr,
+    schedule_ordering,
     sqrt_schedule,
 )
 from .profile_estimation import CurveEstimate, estimate_loss_curve, estimate_profile
@@ -178,6 +183,21 @@ _LAZY = {
     "hybrid_decomposition_bound": "output_laws",
     "sampler_comparison": "output_laws",
 }
+# real models (issues #5, #6): denoisers, training, data, evaluators, predictions and quality on them
+_LAZY.update({name: module for module, names in {
+    "denoiser": ("DenoiserConfig", "MaskedDenoiser", "save_denoiser", "load_denoiser"),
+    "training": ("TrainConfig", "TRAIN_PRESETS", "train", "held_out_loss"),
+    "partial_caching": ("PartialCaching", "CachedSampleResult", "sample_partial_caching"),
+    "datasets": ("Dataset", "load_dataset", "known_law_target"),
+    "evaluators": ("frechet_distance", "inception_score", "generative_perplexity", "load_evaluator"),
+    "hf_models": ("load_hf_masked_lm", "antiberty_predictor", "HELD_OUT_ANTIBODIES"),
+    "real_predictions": ("PredictionModel", "load_prediction_model", "record_trajectory_predictions",
+                         "round_tv_record", "round_temperature_record", "marginal_tv_exact", "marginal_tv_mc",
+                         "model_loss_curve"),
+    "sample_quality": ("sampler_by_name", "generate", "quality_metrics", "schedule_quality",
+                       "pseudo_log_likelihood", "pairwise_identity", "masked_recovery"),
+    "model_kl": ("order_log_likelihood", "exact_entropy", "kl_bound_check"),
+}.items() for name in names})
 
 
 def __getattr__(name: str):
@@ -204,7 +224,8 @@ __all__ = [
     "cross_entropy_curve", "learning_error", "path_kl_bruteforce", "SCHEDULE_METHODS", "ContinuumLimits",
     "constant_schedule", "continuum_limits", "data_driven_schedule", "geometric_rho", "geometric_schedule",
     "markov_scaling_function", "optimal_schedule", "optimal_schedule_exhaustive", "profile_schedule",
-    "schedule_comparison", "schedule_cost", "sqrt_schedule", "CurveEstimate", "estimate_loss_curve",
+    "schedule_comparison", "schedule_cost", "schedule_cost_stderr", "ScheduleOrdering", "schedule_ordering",
+    "sqrt_schedule", "CurveEstimate", "estimate_loss_curve",
     "estimate_profile", "lag_conditioning", "partial_caching_schedule", "stale_expected_kl", "output_law_bruteforce",
     "sample_then_choose_law", "sample_then_choose_law_bruteforce", "effective_temperature", "gumbel_noise_range",
     "NoiseTemperatureRow", "noise_temperature_table", "zipf_logits",

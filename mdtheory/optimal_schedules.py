@@ -42,7 +42,7 @@ from .schedules import schedule_sizes
 __all__ = ["SCHEDULE_METHODS", "schedule_cost", "optimal_schedule", "optimal_schedule_exhaustive",
            "geometric_schedule", "geometric_rho", "sqrt_schedule", "constant_schedule", "profile_schedule",
            "data_driven_schedule", "ContinuumLimits", "continuum_limits", "markov_scaling_function",
-           "schedule_comparison"]
+           "schedule_comparison", "schedule_cost_stderr", "ScheduleOrdering", "schedule_ordering"]
 
 SCHEDULE_METHODS = ("dp", "sqrt", "constant", "geometric-inc", "geometric-dec")
 MAX_EXHAUSTIVE = 2_000_000
@@ -67,6 +67,58 @@ def schedule_cost(curve, schedule) -> float:
     c = _curve(curve)
     sizes = check_schedule(schedule, total=c.size)
     return float(sizes @ c[np.concatenate([[0], np.cumsum(sizes)[:-1]])])
+
+
+def schedule_cost_stderr(curve, schedule) -> tuple[float, float]:
+    """(J, se(J)) for a Monte-Carlo curve estimate (a :class:`~mdtheory.profile_estimation.CurveEstimate`):
+    the points c(m) are estimated from independent draws, so se(J)² = Σ_t k_t²·se(c(s_{t−1}))² (§5.3, §9)."""
+    c = _curve(curve.values)
+    se = np.asarray(curve.stderr, dtype=np.float64)
+    if se.shape != c.shape or not np.all(np.isfinite(se)) or np.any(se < 0):
+        raise ValueError(f"curve.stderr must be finite, non-negative and of shape {c.shape}; got shape {se.shape}")
+    sizes = check_schedule(schedule, total=c.size)
+    prev = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    return float(sizes @ c[prev]), float(np.sqrt((sizes ** 2) @ (se[prev] ** 2)))
+
+
+@dataclass(frozen=True)
+class ScheduleOrdering:
+    """How well the loss-curve cost J orders schedules by a sample-quality score (lower = better)."""
+
+    kendall_tau: float
+    significant_pairs: int  # pairs whose costs differ by more than z combined standard errors
+    violations: int  # significant pairs that the quality score orders the other way
+    by_cost: tuple[str, ...]
+    by_quality: tuple[str, ...]
+
+
+def schedule_ordering(names, costs, cost_stderr, quality, *, z: float = 3.0) -> ScheduleOrdering:
+    """Compare the order of schedules by cost J (with standard errors) and by a quality score where lower is
+    better (FID, gen-PPL) (§5.3, §5.6). A pair (a, b) is *significant* when J_b − J_a > z·√(se_a² + se_b²);
+    it is a *violation* when b nonetheless has the better (lower) quality."""
+    from scipy.stats import kendalltau
+
+    names = [str(n) for n in names]
+    arrs = [np.asarray(v, dtype=np.float64) for v in (costs, cost_stderr, quality)]
+    for label, a in zip(("costs", "cost_stderr", "quality"), arrs):
+        if a.shape != (len(names),):
+            raise ValueError(f"{label} must have one entry per schedule name ({len(names)}); got shape {a.shape}")
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"{label} must be finite; got {a.tolist()}")
+    J, se, q = arrs
+    if np.any(se < 0):
+        raise ValueError(f"cost_stderr must be non-negative; got {se.tolist()}")
+    if len(names) < 2:
+        raise ValueError(f"schedule_ordering needs at least two schedules; got {len(names)}")
+    sig = viol = 0
+    for a in range(len(names)):
+        for b in range(len(names)):
+            if J[b] - J[a] > z * np.hypot(se[a], se[b]):
+                sig += 1
+                viol += int(q[b] < q[a])
+    return ScheduleOrdering(float(kendalltau(J, q).statistic), sig, viol,
+                            tuple(names[i] for i in np.argsort(J, kind="stable")),
+                            tuple(names[i] for i in np.argsort(q, kind="stable")))
 
 
 def _layer_dp(prev: np.ndarray, c: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:

@@ -23,9 +23,11 @@ import numpy as np
 import torch
 
 __all__ = ["SAMPLER_CHOICES", "sampler_by_name", "generate", "quality_metrics", "sequence_entropies",
-           "pseudo_log_likelihood", "pairwise_identity", "masked_recovery"]
+           "pseudo_log_likelihood", "pairwise_identity", "masked_recovery", "QUALITY_METRIC", "schedule_quality"]
 
 SAMPLER_CHOICES = ("maskgit", "moment", "umoment", "uniform", "halton", "hybrid")
+#: the lower-is-better quality score of each shipped model's samples
+QUALITY_METRIC = {"digits": "fid", "text": "gen_ppl"}
 
 
 def _exploration_order(seq_len: int, grid):
@@ -82,8 +84,9 @@ def sequence_entropies(x: np.ndarray) -> np.ndarray:
     return entr(np.stack([np.bincount(r, minlength=V) for r in x]) / x.shape[1]).sum(axis=1)
 
 
-def quality_metrics(model_name: str, x: np.ndarray) -> dict:
-    """Evaluator scores of samples ``x`` from the model ``model_name`` (module doc)."""
+def quality_metrics(model_name: str, x: np.ndarray, *, pll_positions: int = 24) -> dict:
+    """Evaluator scores of samples ``x`` from the model ``model_name`` (module doc); AntiBERTy's
+    pseudo-log-likelihood averages over ``pll_positions`` seeded positions per sequence."""
     from .evaluators import (digits_features, frechet_distance, generative_perplexity, inception_score,
                              load_evaluator)
 
@@ -101,7 +104,7 @@ def quality_metrics(model_name: str, x: np.ndarray) -> dict:
         from .real_predictions import load_prediction_model
 
         m = load_prediction_model("antiberty")
-        pll = pseudo_log_likelihood(m.predict, x, mask_id=m.mask_id, n_positions=24)
+        pll = pseudo_log_likelihood(m.predict, x, mask_id=m.mask_id, n_positions=pll_positions)
         out.update(pll=float(pll.mean()), pll_se=float(pll.std(ddof=1) / np.sqrt(len(pll))),
                    pairwise_identity=pairwise_identity(x))
     return out
@@ -159,3 +162,36 @@ def masked_recovery(model, sampler, sequences, *, mask_fraction: float = 0.3, n_
     h = np.asarray(hits)
     return {"recovery": float(h.mean()), "recovery_se": float(h.std(ddof=1) / np.sqrt(len(h))) if len(h) > 1
             else float("nan"), "n_sequences": len(h)}
+
+
+def schedule_quality(model_name: str, schedule: str, *, n_steps: int, n_samples: int, n_per_m: int,
+                     seed: int = 0, device="cpu") -> dict:
+    """One schedule on a shipped model (digits or text; §5.3, §5.6): its loss-curve cost
+    Q = Σ_t k_t·CE_θ(s_{t−1}) (= E_learn + E_fact + H(π) for random order) with standard error, and the
+    quality of ``n_samples`` random-order untempered CTS samples (the sampler Q describes) drawn on it.
+
+    ``schedule`` is a name of :func:`mdtheory.schedules.as_schedule`, ``"geometric"`` (increasing, §5.5)
+    or ``"dp"``: the minimiser of Q on an *independent* curve estimate (seed (seed, 1); Q itself uses
+    (seed, 0)), so that the DP schedule is not scored on the noise it was fitted to."""
+    from .optimal_schedules import data_driven_schedule, geometric_schedule, schedule_cost_stderr
+    from .real_predictions import load_prediction_model, model_loss_curve
+    from .schedules import as_schedule
+
+    if model_name not in QUALITY_METRIC:
+        raise ValueError(f"model_name must be one of {', '.join(QUALITY_METRIC)}; got {model_name!r}")
+    m = load_prediction_model(model_name, device)
+    N = m.seq_len
+    if schedule == "dp":
+        sizes = data_driven_schedule(model_loss_curve(model_name, n_per_m=n_per_m, seed=(seed, 1),
+                                                      device=str(device)), n_steps)
+    elif schedule == "geometric":
+        sizes = geometric_schedule(N, n_steps=n_steps)
+    else:
+        sizes = as_schedule(schedule, seq_len=N, n_steps=n_steps)
+    sizes = [int(k) for k in sizes]
+    q, q_se = schedule_cost_stderr(model_loss_curve(model_name, n_per_m=n_per_m, seed=(seed, 0),
+                                                    device=str(device)), sizes)
+    x, timing = generate(m, sampler_by_name("uniform", seq_len=N), n_samples=n_samples, n_steps=n_steps,
+                         schedule=sizes, seed=seed, device=device)
+    return {"sizes": sizes, "loss_curve_quantity": q, "loss_curve_quantity_se": q_se,
+            **quality_metrics(model_name, x), "samples_per_s": timing["samples_per_s"]}

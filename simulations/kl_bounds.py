@@ -1,8 +1,9 @@
 """KL chain-rule bounds with trained models on known laws (issue #6 groundwork; THEORY.md §5.1, §5.3).
 
 For the shipped Markov-chain and Ising models: random-order choose-then-sample with the model's own
-conditionals, for cosine, linear, constant and data-driven optimal (DP on an independently estimated loss
-curve) schedules. Each task estimates (:func:`mdtheory.model_kl.kl_bound_check`) the data-driven bound
+conditionals, for cosine, arccos, constant (the linear γ(r) = 1 − r gives the same balanced sizes) and
+data-driven optimal (DP on an independently estimated loss curve, :func:`mdtheory.model_loss_curve`)
+schedules. Each task estimates (:func:`mdtheory.model_kl.kl_bound_check`) the data-driven bound
 B = Σ k_t·CE_θ(s_{t−1}) − H(π) = E_learn + E_fact, the path KL (which must match B), and an upper
 estimate KL_M of the sampler's KL(π ‖ p) (which must not exceed B), all with 99% CLT intervals.
 
@@ -15,15 +16,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
-
 from mdtheory.sweeps import atomic_write_text
 
 NAME = "kl_bounds"
 PRESETS = {
     "smoke": {"models": ("markov", "ising"), "schedules": ("cosine", "dp"), "steps": (8,), "n": 1000, "orders": 8,
               "n_per_m": 300},
-    "paper": {"models": ("markov", "ising"), "schedules": ("cosine", "linear", "constant", "dp"), "steps": (4, 8, 16),
+    "paper": {"models": ("markov", "ising"), "schedules": ("cosine", "arccos", "constant", "dp"), "steps": (4, 8, 16),
               "n": 2000, "orders": 8, "n_per_m": 500},
 }
 
@@ -38,22 +37,18 @@ def run_task(task: dict, device: str = "cpu") -> dict:
     from mdtheory.datasets import known_law_target
     from mdtheory.model_kl import kl_bound_check
     from mdtheory.optimal_schedules import data_driven_schedule
-    from mdtheory.profile_estimation import estimate_loss_curve
-    from mdtheory.real_predictions import _shipped_denoiser
+    from mdtheory.real_predictions import _shipped_denoiser, model_loss_curve
     from mdtheory.schedules import as_schedule
 
     model = _shipped_denoiser(task["model"], device)
-    target = known_law_target(task["model"])
     N = model.config.seq_len
-    if task["schedule"] == "dp":  # chosen on an independent estimate of the loss curve
-        rng = np.random.default_rng([task["seed"], 1])
-        curve = estimate_loss_curve(model.predictor(), np.asarray(target.sample(5000, rng=rng)),
-                                    n_per_m=task["n_per_m"], rng=rng)
-        sizes = data_driven_schedule(curve, task["steps"])
+    if task["schedule"] == "dp":  # chosen on an independent estimate of the loss curve (one per model)
+        sizes = data_driven_schedule(model_loss_curve(task["model"], n_per_m=task["n_per_m"],
+                                                      seed=(task["seed"], 1), device=str(device)), task["steps"])
     else:
         sizes = as_schedule(task["schedule"], seq_len=N, n_steps=task["steps"])
-    r = kl_bound_check(target, model.predictor(), mask_id=model.config.mask_id, sizes=sizes, n_samples=task["n"],
-                       n_orders=task["orders"], n_per_m=task["n_per_m"], seed=task["seed"])
+    r = kl_bound_check(known_law_target(task["model"]), model.predictor(), mask_id=model.config.mask_id, sizes=sizes,
+                       n_samples=task["n"], n_orders=task["orders"], n_per_m=task["n_per_m"], seed=task["seed"])
     return {**r, "sizes": [int(s) for s in sizes]}
 
 

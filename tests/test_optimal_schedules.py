@@ -182,3 +182,45 @@ def test_profile_schedules_drive_the_sampling_loop():
         # reveal_step counts the positions revealed at each step
         counts = np.stack([np.bincount(r, minlength=4) for r in np.asarray(res.reveal_step)])
         assert (counts == sizes).all()
+
+
+def test_schedule_cost_stderr_and_ordering_by_hand():
+    """J = 1·3 + 2·2 + 1·0.5 = 7.5 and se² = 1·0.1² + 4·0.2² + 1·0.4² = 0.33 (hand computed); the ordering of
+    three schedules: all three pairs are significant, (a, b) is a violation, Kendall τ = (2 − 1)/3."""
+    from types import SimpleNamespace
+
+    from mdtheory.optimal_schedules import schedule_cost_stderr, schedule_ordering
+
+    curve = SimpleNamespace(values=np.array([3.0, 2.0, 1.0, 0.5]), stderr=np.array([0.1, 0.2, 0.3, 0.4]))
+    J, se = schedule_cost_stderr(curve, [1, 2, 1])
+    assert J == pytest.approx(7.5, abs=1e-14) and se == pytest.approx(np.sqrt(0.33), abs=1e-14)
+    o = schedule_ordering(["a", "b", "c"], [1.0, 2.0, 10.0], [0.1, 0.1, 0.1], [5.0, 3.0, 9.0])
+    assert (o.significant_pairs, o.violations) == (3, 1)
+    assert o.kendall_tau == pytest.approx(1 / 3, abs=1e-12)
+    assert o.by_cost == ("a", "b", "c") and o.by_quality == ("b", "a", "c")
+    # a cost gap inside 3 combined standard errors is not significant
+    assert schedule_ordering(["a", "b"], [1.0, 1.4], [0.1, 0.1], [5.0, 3.0]).significant_pairs == 0
+
+
+@pytest.mark.parametrize("args, match", [
+    ((["a", "b"], [1.0], [0.1, 0.1], [1.0, 2.0]), "costs must have one entry"),
+    ((["a", "b"], [1.0, 2.0], [0.1, -0.1], [1.0, 2.0]), "cost_stderr must be non-negative"),
+    ((["a", "b"], [1.0, 2.0], [0.1, 0.1], [1.0, np.nan]), "quality must be finite"),
+    ((["a"], [1.0], [0.1], [1.0]), "at least two schedules"),
+])
+def test_schedule_ordering_bad_input(args, match):
+    from mdtheory.optimal_schedules import schedule_ordering
+
+    with pytest.raises(ValueError, match=match):
+        schedule_ordering(*args)
+
+
+def test_schedule_cost_stderr_bad_stderr():
+    from types import SimpleNamespace
+
+    from mdtheory.optimal_schedules import schedule_cost_stderr
+
+    with pytest.raises(ValueError, match="curve.stderr must be finite"):
+        schedule_cost_stderr(SimpleNamespace(values=np.ones(3), stderr=np.ones(2)), [3])
+    with pytest.raises(ValueError, match="schedule"):
+        schedule_cost_stderr(SimpleNamespace(values=np.ones(3), stderr=np.ones(3)), [1, 1])
