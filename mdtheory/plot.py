@@ -17,9 +17,16 @@ from .sweeps import fit_loglog_slope  # noqa: E402
 __all__ = ["plt", "loglog_with_fit", "loglog_curves", "new_figure", "save_figure", "finish_figure"]
 
 
-def new_figure(ncols: int = 1, *, width: float = 4.6, height: float = 3.6):
-    fig, axes = plt.subplots(1, ncols, figsize=(width * ncols, height), squeeze=False)
-    return fig, axes[0]
+def new_figure(ncols: int = 1, *, width: float = 4.6, height: float = 3.6, max_cols: int | None = None):
+    """A figure of ``ncols`` panels in one row, or wrapped into rows of ``max_cols`` (unused cells hidden);
+    returns (fig, flat list of the ``ncols`` axes)."""
+    cols = ncols if max_cols is None else min(ncols, max_cols)
+    rows = -(-ncols // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    flat = list(axes.ravel())
+    for ax in flat[ncols:]:
+        ax.set_visible(False)
+    return fig, flat[:ncols]
 
 
 def loglog_with_fit(ax, x, y, *, label: str, marker: str = "o", fit: bool = True, **kw):
