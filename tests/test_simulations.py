@@ -176,3 +176,31 @@ def test_monte_carlo_marginal_tv_matches_the_exact_statistics():
         assert abs(mc["pair_tv"] - e["pair_tv"]) <= mc["pair_half"]
         assert e["pair_tv"] <= round_tv_record(P, k=k, alpha=1.0)["tv"] + 1e-12  # a lower bound on the full TV
     assert np.isclose(marginal_tv_exact(P, k=1, alpha=1.0)["pair_tv"], round_tv_record(P, k=1, alpha=1.0)["tv"])
+
+
+def test_quality_paper_grid_and_figure_panels(quality_smoke, tmp_path):
+    """The paper grid: every (sampler, α) at every step count for digits and text, AntiBERTy's thinner grid
+    with its PLL positions in the task key; the figure grows a panel per paper axis (text, AntiBERTy,
+    steps, γ, caching) when those rows exist (here: the smoke rows relabelled, since only layout is tested)."""
+    from paper_figures.fig_quality import plot
+    from simulations.quality import tasks
+
+    t = tasks("paper", 0)
+    assert sum(r["model"] == "digits" for r in t) == sum(r["model"] == "text" for r in t) == 60
+    ab = [r for r in t if r["model"] == "antiberty"]
+    assert all(r["pll_positions"] == 12 and r["n"] == 64 for r in ab)
+    assert {r["alpha"] for r in ab if r["sampler"] == "maskgit" and r["steps"] == 8} == {0.25, 0.5, 1.0, 2.0, 4.0}
+    assert {r["alpha"] for r in ab if r["sampler"] == "maskgit" and r["steps"] != 8} == {1.0}
+    out, _ = quality_smoke
+    rows = json.loads((out / "results.json").read_text())
+    fake = list(rows)
+    fake += [{**r, "model": "text", "gen_ppl": r["fid"]} for r in rows if r["cache_r"] is None]
+    fake += [{**r, "steps": 4} for r in rows if r["cache_r"] is None]
+    fake += [{**r, "gamma": 1.0} for r in rows if r["sampler"] == "hybrid"]
+    fake += [{**r, "cache_r": 8, "nfe": 14.0} for r in rows if r["cache_r"]]
+    (tmp_path / "results.json").write_text(json.dumps(fake))
+    import matplotlib.image
+
+    path = plot(tmp_path, tmp_path)
+    h, w = matplotlib.image.imread(path).shape[:2]
+    assert h > 700 and w > 2000  # wrapped onto two rows of up to four panels
