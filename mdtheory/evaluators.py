@@ -27,8 +27,8 @@ from torch import nn
 from torch.nn import functional as F
 
 __all__ = ["DigitsClassifier", "CharLM", "train_digits_classifier", "train_char_lm", "frechet_distance",
-           "inception_score", "generative_perplexity", "unigram_entropy", "exact_log_prob", "load_evaluator",
-           "reconstruction_accuracy", "digits_features", "EVALUATORS"]
+           "frechet_distance_stderr", "inception_score", "generative_perplexity", "unigram_entropy", "exact_log_prob",
+           "load_evaluator", "reconstruction_accuracy", "digits_features", "EVALUATORS"]
 
 
 class DigitsClassifier(nn.Module):
@@ -190,12 +190,25 @@ def frechet_distance(feats_a: np.ndarray, feats_b: np.ndarray) -> float:
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1] or min(len(a), len(b)) < 2:
         raise ValueError(f"need two (n, d) feature arrays with the same d and n >= 2; got {a.shape}, {b.shape}")
     mu = a.mean(0) - b.mean(0)
-    ca, cb = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    ca, cb = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))  # d = 1 too
     # tr (Σ_a Σ_b)^{1/2} = Σ √λ(Σ_a^{1/2} Σ_b Σ_a^{1/2}): symmetric PSD, so exact also for singular Σ
     w, U = linalg.eigh(ca)
     half = (U * np.sqrt(np.clip(w, 0.0, None))) @ U.T
     lam = linalg.eigvalsh(half @ cb @ half)
     return float(mu @ mu + np.trace(ca) + np.trace(cb) - 2.0 * np.sqrt(np.clip(lam, 0.0, None)).sum())
+
+
+def frechet_distance_stderr(feats_a: np.ndarray, feats_b: np.ndarray, *, n_boot: int = 100, seed: int = 0) -> float:
+    """Bootstrap standard error of :func:`frechet_distance` over the rows of ``feats_a`` (the samples), with
+    the reference ``feats_b`` held fixed: the sampling noise of one set of samples, which is what separates
+    two samplers scored against the same reference."""
+    from ._validation import check_positive_int
+
+    n_boot = check_positive_int(n_boot, name="n_boot", minimum=2)
+    a = np.asarray(feats_a, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    reps = [frechet_distance(a[rng.integers(0, len(a), len(a))], feats_b) for _ in range(n_boot)]
+    return float(np.std(reps, ddof=1))
 
 
 def inception_score(classifier: DigitsClassifier, x) -> float:
@@ -209,11 +222,18 @@ def inception_score(classifier: DigitsClassifier, x) -> float:
     return float(torch.exp(kl))
 
 
-def generative_perplexity(lm: CharLM, x) -> float:
-    """exp(mean NLL per character) of samples under the character model (gen-PPL)."""
+def generative_perplexity(lm: CharLM, x, *, return_stderr: bool = False):
+    """exp(mean NLL per character) of samples under the character model (gen-PPL); with ``return_stderr``
+    also its delta-method standard error gen-PPL · sd(per-sequence NLL)/√n (sequences i.i.d.)."""
     x = _as_long(x)
     with torch.no_grad():
-        return float(torch.exp(lm.nll(x).double().mean()))
+        nll = lm.nll(x).double()
+    ppl = float(torch.exp(nll.mean()))
+    if not return_stderr:
+        return ppl
+    if len(nll) < 2:
+        raise ValueError("a standard error needs at least two sequences")
+    return ppl, float(ppl * nll.std() / np.sqrt(len(nll)))
 
 
 def unigram_entropy(x) -> float:

@@ -87,36 +87,51 @@ class ScheduleOrdering:
 
     kendall_tau: float
     significant_pairs: int  # pairs whose costs differ by more than z combined standard errors
-    violations: int  # significant pairs that the quality score orders the other way
+    violations: int  # significant pairs whose quality point estimates are ordered the other way
+    agreements: int | None  # significant pairs whose quality differs the same way by > z combined se
+    contradictions: int | None  # significant pairs whose quality differs the other way by > z combined se
     by_cost: tuple[str, ...]
     by_quality: tuple[str, ...]
 
 
-def schedule_ordering(names, costs, cost_stderr, quality, *, z: float = 3.0) -> ScheduleOrdering:
+def schedule_ordering(names, costs, cost_stderr, quality, quality_stderr=None, *, z: float = 3.0) -> ScheduleOrdering:
     """Compare the order of schedules by cost J (with standard errors) and by a quality score where lower is
     better (FID, gen-PPL) (§5.3, §5.6). A pair (a, b) is *significant* when J_b − J_a > z·√(se_a² + se_b²);
-    it is a *violation* when b nonetheless has the better (lower) quality."""
+    it is a *violation* when b nonetheless has the better (lower) quality estimate. With
+    ``quality_stderr`` each significant pair is also an *agreement* (q_b − q_a > z·√(·)), a
+    *contradiction* (q_a − q_b > z·√(·)) or undecided by the quality scores' own noise."""
     from scipy.stats import kendalltau
 
     names = [str(n) for n in names]
-    arrs = [np.asarray(v, dtype=np.float64) for v in (costs, cost_stderr, quality)]
-    for label, a in zip(("costs", "cost_stderr", "quality"), arrs):
+    given = {"costs": costs, "cost_stderr": cost_stderr, "quality": quality}
+    if quality_stderr is not None:
+        given["quality_stderr"] = quality_stderr
+    arrs = {}
+    for label, v in given.items():
+        a = np.asarray(v, dtype=np.float64)
         if a.shape != (len(names),):
             raise ValueError(f"{label} must have one entry per schedule name ({len(names)}); got shape {a.shape}")
         if not np.all(np.isfinite(a)):
             raise ValueError(f"{label} must be finite; got {a.tolist()}")
-    J, se, q = arrs
-    if np.any(se < 0):
-        raise ValueError(f"cost_stderr must be non-negative; got {se.tolist()}")
+        if label.endswith("stderr") and np.any(a < 0):
+            raise ValueError(f"{label} must be non-negative; got {a.tolist()}")
+        arrs[label] = a
     if len(names) < 2:
         raise ValueError(f"schedule_ordering needs at least two schedules; got {len(names)}")
-    sig = viol = 0
+    J, se, q = arrs["costs"], arrs["cost_stderr"], arrs["quality"]
+    qse = arrs.get("quality_stderr")
+    sig = viol = agree = contra = 0
     for a in range(len(names)):
         for b in range(len(names)):
             if J[b] - J[a] > z * np.hypot(se[a], se[b]):
                 sig += 1
                 viol += int(q[b] < q[a])
+                if qse is not None:
+                    gap = z * np.hypot(qse[a], qse[b])
+                    agree += int(q[b] - q[a] > gap)
+                    contra += int(q[a] - q[b] > gap)
     return ScheduleOrdering(float(kendalltau(J, q).statistic), sig, viol,
+                            None if qse is None else agree, None if qse is None else contra,
                             tuple(names[i] for i in np.argsort(J, kind="stable")),
                             tuple(names[i] for i in np.argsort(q, kind="stable")))
 

@@ -5,8 +5,9 @@ results, THEORY.md §2, §4.1).
 model's geometry; :func:`generate` runs one of them (optionally with partial caching, §4.6) and times it;
 :func:`quality_metrics` scores the samples with the in-project evaluators:
 
-* digits: Fréchet distance to the training digits (FID analogue) and the Inception-Score analogue;
-* text: generative perplexity under the character LM;
+* digits: Fréchet distance to the training digits (FID analogue; ``fid_se``: bootstrap over the samples,
+  reference fixed) and the Inception-Score analogue;
+* text: generative perplexity under the character LM (``gen_ppl_se``: delta method over sequences);
 * AntiBERTy: the pseudo-log-likelihood per residue under AntiBERTy itself (:func:`pseudo_log_likelihood`;
   **convention**: averaged over 24 seeded random positions of each sequence, an unbiased estimate),
   the mean pairwise identity between samples (:func:`pairwise_identity`, diversity), and the recovery of
@@ -87,8 +88,8 @@ def sequence_entropies(x: np.ndarray) -> np.ndarray:
 def quality_metrics(model_name: str, x: np.ndarray, *, pll_positions: int = 24) -> dict:
     """Evaluator scores of samples ``x`` from the model ``model_name`` (module doc); AntiBERTy's
     pseudo-log-likelihood averages over ``pll_positions`` seeded positions per sequence."""
-    from .evaluators import (digits_features, frechet_distance, generative_perplexity, inception_score,
-                             load_evaluator)
+    from .evaluators import (digits_features, frechet_distance, frechet_distance_stderr, generative_perplexity,
+                             inception_score, load_evaluator)
 
     h = sequence_entropies(x)
     out = {"entropy": float(h.mean()), "entropy_se": float(h.std(ddof=1) / np.sqrt(len(h)))}
@@ -96,10 +97,13 @@ def quality_metrics(model_name: str, x: np.ndarray, *, pll_positions: int = 24) 
         from .datasets import load_dataset
 
         clf = load_evaluator("digits_classifier")
-        out["fid"] = frechet_distance(digits_features(clf, x), digits_features(clf, load_dataset("digits").train))
+        fa, fb = digits_features(clf, x), digits_features(clf, load_dataset("digits").train)
+        out["fid"] = frechet_distance(fa, fb)
+        out["fid_se"] = frechet_distance_stderr(fa, fb)
         out["inception_score"] = inception_score(clf, x)
     elif model_name == "text":
-        out["gen_ppl"] = generative_perplexity(load_evaluator("text_char_lm"), x)
+        out["gen_ppl"], out["gen_ppl_se"] = generative_perplexity(load_evaluator("text_char_lm"), x,
+                                                                  return_stderr=True)
     elif model_name == "antiberty":
         from .real_predictions import load_prediction_model
 

@@ -1,4 +1,4 @@
-"""Does the data-driven loss-curve quantity order schedules by sample quality? (issue #6 groundwork;
+"""Does the data-driven loss-curve quantity order schedules by sample quality? (issue #6;
 THEORY.md §5.3, §5.6)
 
 For the shipped digits and text models, each task is one :func:`mdtheory.sample_quality.schedule_quality`
@@ -7,7 +7,9 @@ Q = Σ_t k_t·CE_θ(s_{t−1}) (= E_learn + E_fact + H(π) for random order) wit
 quality of random-order untempered CTS samples on that schedule (FID analogue for digits, gen-PPL for
 text). ``summary.json`` gives, per model and K, :func:`mdtheory.optimal_schedules.schedule_ordering`:
 Kendall's τ between the two orders, and every pair of schedules whose Q differ by more than 3 combined
-standard errors, where the one with the larger Q must have the worse quality (a violation otherwise).
+standard errors: a *violation* when the one with the larger Q has the better quality estimate, an
+*agreement* or a *contradiction* when the quality scores themselves (FID bootstrap se, gen-PPL delta-method
+se) separate the pair by more than 3 combined standard errors the same or the other way.
 
 Presets: ``smoke`` (digits, K = 4, 300 samples, 200 draws per m) and ``paper`` (digits and text,
 K ∈ {4, 8}, 1,000 samples, 1,000 draws per m).
@@ -51,9 +53,11 @@ def summarise(rows: list[dict], out_dir) -> dict:
         for K in sorted({r["steps"] for r in rows}):
             sel = [r for r in rows if r["model"] == model and r["steps"] == K]
             o = schedule_ordering([r["schedule"] for r in sel], [r["loss_curve_quantity"] for r in sel],
-                                  [r["loss_curve_quantity_se"] for r in sel], [r[metric] for r in sel])
+                                  [r["loss_curve_quantity_se"] for r in sel], [r[metric] for r in sel],
+                                  [r[f"{metric}_se"] for r in sel])
             out.append({"model": model, "steps": K, "quality_metric": metric, "kendall_tau": o.kendall_tau,
                         "significant_pairs": o.significant_pairs, "violations": o.violations,
+                        "agreements": o.agreements, "contradictions": o.contradictions,
                         "by_quantity": list(o.by_cost), "by_quality": list(o.by_quality)})
     summary = {"orderings": out}
     atomic_write_text(Path(out_dir) / "summary.json", json.dumps(summary, indent=1))

@@ -198,6 +198,13 @@ def test_schedule_cost_stderr_and_ordering_by_hand():
     assert (o.significant_pairs, o.violations) == (3, 1)
     assert o.kendall_tau == pytest.approx(1 / 3, abs=1e-12)
     assert o.by_cost == ("a", "b", "c") and o.by_quality == ("b", "a", "c")
+    assert o.agreements is None and o.contradictions is None
+    # with quality standard errors: (a, b) is reversed by 2 with se √0.5 each → 2 < 3 → undecided;
+    # (a, c) and (b, c) agree (gaps 4 and 6 > 3)
+    o = schedule_ordering(["a", "b", "c"], [1.0, 2.0, 10.0], [0.1, 0.1, 0.1], [5.0, 3.0, 9.0], [0.5 ** 0.5] * 3)
+    assert (o.violations, o.agreements, o.contradictions) == (1, 2, 0)
+    o = schedule_ordering(["a", "b", "c"], [1.0, 2.0, 10.0], [0.1, 0.1, 0.1], [5.0, 3.0, 9.0], [0.1] * 3)
+    assert (o.agreements, o.contradictions) == (2, 1)
     # a cost gap inside 3 combined standard errors is not significant
     assert schedule_ordering(["a", "b"], [1.0, 1.4], [0.1, 0.1], [5.0, 3.0]).significant_pairs == 0
 
@@ -206,6 +213,7 @@ def test_schedule_cost_stderr_and_ordering_by_hand():
     ((["a", "b"], [1.0], [0.1, 0.1], [1.0, 2.0]), "costs must have one entry"),
     ((["a", "b"], [1.0, 2.0], [0.1, -0.1], [1.0, 2.0]), "cost_stderr must be non-negative"),
     ((["a", "b"], [1.0, 2.0], [0.1, 0.1], [1.0, np.nan]), "quality must be finite"),
+    ((["a", "b"], [1.0, 2.0], [0.1, 0.1], [1.0, 2.0], [0.1, -1.0]), "quality_stderr must be non-negative"),
     ((["a"], [1.0], [0.1], [1.0]), "at least two schedules"),
 ])
 def test_schedule_ordering_bad_input(args, match):

@@ -116,9 +116,10 @@ register("real.kl_chain_rule_bound_full", "§5.1, §5.3",
 
 @register("real.schedule_ordering", "§5.3, §5.6",
           "Data-driven schedules on the shipped digits model (K = 4; cosine, constant, geometric, DP; 300 samples "
-          "each, 200 draws per m for the loss curve): every pair whose loss-curve quantities Σ k_t·CE_θ(s_{t−1}) "
-          "differ by more than 3 standard errors is ordered alike by the FID analogue of random-order CTS samples "
-          "(value = violations; inf when no pair is significant; --full only).", expression="0", fast=False)
+          "each, 200 draws per m for the loss curve): no pair whose loss-curve quantities Σ k_t·CE_θ(s_{t−1}) "
+          "differ by more than 3 standard errors is ordered the other way by the FID analogue of random-order CTS "
+          "samples beyond 3 bootstrap standard errors (value = contradictions; inf when no pair is significant; "
+          "--full only).", expression="0", fast=False)
 def _check_schedule_ordering(*, model: str = "digits", n_steps: int = 4, n_samples: int = 300, n_per_m: int = 200,
                              seed: int = 0, bound: float = 0.0):
     from ..optimal_schedules import schedule_ordering
@@ -127,8 +128,10 @@ def _check_schedule_ordering(*, model: str = "digits", n_steps: int = 4, n_sampl
     names = ("cosine", "constant", "geometric", "dp")
     rows = [schedule_quality(model, s, n_steps=n_steps, n_samples=n_samples, n_per_m=n_per_m, seed=seed)
             for s in names]
+    metric = QUALITY_METRIC[model]
     o = schedule_ordering(names, [r["loss_curve_quantity"] for r in rows], [r["loss_curve_quantity_se"] for r in rows],
-                          [r[QUALITY_METRIC[model]] for r in rows])
-    value = float(o.violations) if o.significant_pairs else float("inf")
-    return value, bound, {"significant_pairs": o.significant_pairs, "by_cost": list(o.by_cost),
+                          [r[metric] for r in rows], [r[f"{metric}_se"] for r in rows])
+    value = float(o.contradictions) if o.significant_pairs else float("inf")
+    return value, bound, {"significant_pairs": o.significant_pairs, "agreements": o.agreements,
+                          "violations_of_point_estimates": o.violations, "by_cost": list(o.by_cost),
                           "by_quality": list(o.by_quality), "kendall_tau": o.kendall_tau}
