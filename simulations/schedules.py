@@ -50,9 +50,11 @@ def summarise(rows: list[dict], out_dir) -> dict:
     out = []
     for model in sorted({r["model"] for r in rows}):
         metric = QUALITY_METRIC[model]
-        for K in sorted({r["steps"] for r in rows}):
-            sel = [r for r in rows if r["model"] == model and r["steps"] == K]
-            o = schedule_ordering([r["schedule"] for r in sel], [r["loss_curve_quantity"] for r in sel],
+        all_k = sorted({r["steps"] for r in rows})
+        for K in all_k + (["all"] if len(all_k) > 1 else []):  # "all": schedules pooled over step counts
+            sel = [r for r in rows if r["model"] == model and K in (r["steps"], "all")]
+            o = schedule_ordering([f"{r['schedule']}/K={r['steps']}" if K == "all" else r["schedule"] for r in sel],
+                                  [r["loss_curve_quantity"] for r in sel],
                                   [r["loss_curve_quantity_se"] for r in sel], [r[metric] for r in sel],
                                   [r[f"{metric}_se"] for r in sel])
             out.append({"model": model, "steps": K, "quality_metric": metric, "kendall_tau": o.kendall_tau,
