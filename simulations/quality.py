@@ -65,7 +65,9 @@ def run_task(task: dict, device: str = "cpu") -> dict:
     from mdtheory.partial_caching import PartialCaching
 
     m = load_prediction_model(task["model"], device)
-    smp = sampler_by_name(task["sampler"], alpha=task["alpha"] or 1.0, gamma=task["gamma"] or 0.5,
+    # None means "not a parameter of this sampler"; 0 is a real γ (pure exploration order)
+    smp = sampler_by_name(task["sampler"], alpha=1.0 if task["alpha"] is None else task["alpha"],
+                          gamma=0.5 if task["gamma"] is None else task["gamma"],
                           seq_len=m.seq_len, grid=m.grid)
     if task.get("recovery"):
         from mdtheory.hf_models import HELD_OUT_ANTIBODIES

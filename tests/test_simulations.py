@@ -204,3 +204,21 @@ def test_quality_paper_grid_and_figure_panels(quality_smoke, tmp_path):
     path = plot(tmp_path, tmp_path)
     h, w = matplotlib.image.imread(path).shape[:2]
     assert h > 700 and w > 2000  # wrapped onto two rows of up to four panels
+
+
+def test_quality_task_honours_gamma_zero(monkeypatch):
+    """γ = 0 (pure exploration order) is a real hybrid parameter, not "unset": it must reach the sampler."""
+    import simulations.quality as q
+
+    seen = {}
+
+    def capture(name, **kw):
+        seen.update(kw)
+        raise RuntimeError("captured")
+
+    monkeypatch.setattr(q, "sampler_by_name", capture)
+    task = {"model": "digits", "n": 2, "seed": 0, "sampler": "hybrid", "alpha": 1.0, "gamma": 0.0, "steps": 4,
+            "cache_r": None}
+    with pytest.raises(RuntimeError, match="captured"):
+        q.run_task(task)
+    assert seen["gamma"] == 0.0 and seen["alpha"] == 1.0
