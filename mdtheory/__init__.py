@@ -129,7 +129,7 @@ from .optimal_schedules import (
     sqrt_schedule,
 )
 from .profile_estimation import CurveEstimate, estimate_loss_curve, estimate_profile
-from .schedules import SCHEDULE_NAMES, schedule_sizes
+from .schedules import SCHEDULE_NAMES, block_starts, schedule_sizes
 from .sweeps import fit_loglog_slope, run_sweep
 from .targets import JointTable, MarkovChain, joint_table
 from .temperature import implicit_temperature_errors, implicit_temperature_prediction, implicit_temperature_tau
@@ -194,7 +194,7 @@ _LAZY.update({name: module for module, names in {
     "real_predictions": ("PredictionModel", "load_prediction_model", "record_trajectory_predictions",
                          "round_tv_record", "round_temperature_record", "marginal_tv_exact", "marginal_tv_mc",
                          "model_loss_curve"),
-    "sample_quality": ("sampler_by_name", "generate", "quality_metrics", "schedule_quality",
+    "sample_quality": ("sampler_by_name", "generate", "quality_metrics", "schedule_quality", "order_schedule_rows",
                        "pseudo_log_likelihood", "pairwise_identity", "masked_recovery"),
     "model_kl": ("order_log_likelihood", "exact_entropy", "kl_bound_check"),
 }.items() for name in names})
@@ -212,7 +212,7 @@ __all__ = [
     "homogeneous_round_laws", "homogeneous_maskgit_moment_tv", "TVResult", "tv_distance", "kl_divergence",
     "position_inclusion", "token_law_given_position", "maskgit_moment_tv", "maskgit_moment_ordered_tv",
     "pl_ordered_log_prob", "pl_set_log_prob", "halton_order", "raster_order", "van_der_corput_order",
-    "hybrid_select", "SCHEDULE_NAMES", "schedule_sizes", "fit_loglog_slope", "run_sweep",
+    "hybrid_select", "SCHEDULE_NAMES", "schedule_sizes", "block_starts", "fit_loglog_slope", "run_sweep",
     "implicit_temperature_errors", "implicit_temperature_prediction", "implicit_temperature_tau",
     "JointTable", "joint_table", "InformationProfile", "entropy_profile", "information_profile",
     "profile_from_entropy", "profile_from_g", "block_cost", "efact", "efact_bruteforce",

@@ -27,6 +27,7 @@ import numpy as np
 from ._validation import check_schedule
 from .optimal_schedules import geometric_rho
 from .profiles import InformationProfile
+from .schedules import block_starts
 
 __all__ = ["kmax_bound", "geometric_increasing_bound", "geometric_decreasing_bound", "ccl_expected_kl",
            "stale_expected_kl", "lag_conditioning", "partial_caching_schedule",
@@ -80,14 +81,14 @@ def geometric_decreasing_bound(profile: InformationProfile, schedule) -> float:
 def ccl_expected_kl(profile: InformationProfile, schedule) -> float:
     """[CCL]'s Σ_j Z_j − Σ_t k_t Z_{s_{t−1}+1} (§7; equals E_fact of §5.3)."""
     sizes = check_schedule(schedule, total=profile.n)
-    s_prev = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    s_prev = block_starts(sizes)
     return float(profile.Z.sum() - sizes @ profile.Z[s_prev])
 
 
 def stale_expected_kl(profile: InformationProfile, schedule, conditioning) -> float:
     """E·KL = Σ_j Z_j − Σ_t k_t Z_{c_t+1} when block t's predictions see c_t ≤ s_{t−1} tokens (§4.6, §7)."""
     sizes = check_schedule(schedule, total=profile.n)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    starts = block_starts(sizes)
     c = np.asarray(conditioning, dtype=np.int64)
     if c.shape != starts.shape or np.any(c < 0) or np.any(c > starts):
         raise ValueError(f"conditioning must have one entry per step with 0 <= c_t <= s_(t-1)={starts.tolist()}; "
@@ -100,7 +101,7 @@ def lag_conditioning(schedule, lag: int) -> np.ndarray:
     sizes = check_schedule(schedule, total=int(np.sum(schedule)))
     if isinstance(lag, bool) or int(lag) != lag or lag < 0:
         raise ValueError(f"lag must be an integer >= 0; got lag={lag!r}")
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    starts = block_starts(sizes)
     t = np.arange(sizes.size) - int(lag)
     return np.where(t >= 0, starts[np.maximum(t, 0)], 0)
 

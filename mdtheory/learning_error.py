@@ -24,6 +24,7 @@ from scipy.special import xlogy
 
 from ._validation import check_schedule
 from .laws import _token_product
+from .schedules import block_starts
 from .targets import JointTable
 
 __all__ = ["TemperedConditionals", "LearningCurves", "cross_entropy_curve", "learning_error",
@@ -97,7 +98,7 @@ def cross_entropy_curve(target: JointTable, model) -> LearningCurves:
 def learning_error(curves: LearningCurves, schedule) -> float:
     """E_learn = Σ_t k_t·L(s_{t−1}) under the random-order planner (§5.1)."""
     sizes = check_schedule(schedule, total=curves.ce.size)
-    return float(sizes @ curves.kl[np.concatenate([[0], np.cumsum(sizes)[:-1]])])
+    return float(sizes @ curves.kl[block_starts(sizes)])
 
 
 def path_kl_bruteforce(target: JointTable, model, schedule, *, conditioning=None) -> float:
@@ -110,7 +111,7 @@ def path_kl_bruteforce(target: JointTable, model, schedule, *, conditioning=None
     if n > 6:
         raise ValueError(f"path_kl_bruteforce enumerates N! orders; N must be <= 6, got N={n}")
     sizes = check_schedule(schedule, total=n)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    starts = block_starts(sizes)
     seen = starts if conditioning is None else np.asarray(conditioning, dtype=np.int64)
     if seen.shape != starts.shape or np.any(seen < 0) or np.any(seen > starts):
         raise ValueError(f"conditioning must have one entry per step with 0 <= c_t <= s_(t-1)={starts.tolist()}")

@@ -25,6 +25,8 @@ import numpy as np
 import torch
 from scipy.special import logsumexp
 
+from .schedules import block_starts
+
 __all__ = ["order_log_likelihood", "exact_entropy", "kl_bound_check"]
 
 
@@ -69,7 +71,7 @@ def kl_bound_check(target, predict, *, mask_id: int, sizes, n_samples: int = 200
     rng = np.random.default_rng(seed)
     sizes = np.asarray([int(s) for s in sizes])
     N = int(sizes.sum())
-    s_prev = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    s_prev = block_starts(sizes)
     curve = estimate_loss_curve(predict, np.asarray(target.sample(20_000, rng=rng)), n_per_m=n_per_m, rng=rng)
     H = exact_entropy(target)
     bound = float(sizes @ curve.values[s_prev] - H)

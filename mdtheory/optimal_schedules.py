@@ -37,7 +37,7 @@ from scipy import integrate
 
 from ._validation import check_method, check_positive_int, check_schedule
 from .profiles import InformationProfile, efact
-from .schedules import schedule_sizes
+from .schedules import block_starts, schedule_sizes
 
 __all__ = ["SCHEDULE_METHODS", "schedule_cost", "optimal_schedule", "optimal_schedule_exhaustive",
            "geometric_schedule", "geometric_rho", "sqrt_schedule", "constant_schedule", "profile_schedule",
@@ -66,7 +66,7 @@ def schedule_cost(curve, schedule) -> float:
     """J = Σ_t k_t·c(s_{t−1}) for a curve c (g or a loss curve) or a profile (then c = g)."""
     c = _curve(curve)
     sizes = check_schedule(schedule, total=c.size)
-    return float(sizes @ c[np.concatenate([[0], np.cumsum(sizes)[:-1]])])
+    return float(sizes @ c[block_starts(sizes)])
 
 
 def schedule_cost_stderr(curve, schedule) -> tuple[float, float]:
@@ -77,8 +77,7 @@ def schedule_cost_stderr(curve, schedule) -> tuple[float, float]:
     if se.shape != c.shape or not np.all(np.isfinite(se)) or np.any(se < 0):
         raise ValueError(f"curve.stderr must be finite, non-negative and of shape {c.shape}; got shape {se.shape}")
     sizes = check_schedule(schedule, total=c.size)
-    prev = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    return float(sizes @ c[prev]), float(np.sqrt((sizes ** 2) @ (se[prev] ** 2)))
+    return schedule_cost(c, sizes), float(np.sqrt((sizes ** 2) @ (se[block_starts(sizes)] ** 2)))
 
 
 @dataclass(frozen=True)

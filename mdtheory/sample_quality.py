@@ -24,7 +24,8 @@ import numpy as np
 import torch
 
 __all__ = ["SAMPLER_CHOICES", "sampler_by_name", "generate", "quality_metrics", "sequence_entropies",
-           "pseudo_log_likelihood", "pairwise_identity", "masked_recovery", "QUALITY_METRIC", "schedule_quality"]
+           "pseudo_log_likelihood", "pairwise_identity", "masked_recovery", "QUALITY_METRIC", "schedule_quality",
+           "order_schedule_rows"]
 
 SAMPLER_CHOICES = ("maskgit", "moment", "umoment", "uniform", "halton", "hybrid")
 #: the lower-is-better quality score of each shipped model's samples
@@ -199,3 +200,14 @@ def schedule_quality(model_name: str, schedule: str, *, n_steps: int, n_samples:
                          schedule=sizes, seed=seed, device=device)
     return {"sizes": sizes, "loss_curve_quantity": q, "loss_curve_quantity_se": q_se,
             **quality_metrics(model_name, x), "samples_per_s": timing["samples_per_s"]}
+
+
+def order_schedule_rows(rows, model_name: str, names=None):
+    """:func:`mdtheory.optimal_schedules.schedule_ordering` of :func:`schedule_quality` rows of one model:
+    their costs Q and quality scores, both with standard errors (``names`` default to the rows' schedules)."""
+    from .optimal_schedules import schedule_ordering
+
+    metric = QUALITY_METRIC[model_name]
+    return schedule_ordering([r["schedule"] for r in rows] if names is None else names,
+                             [r["loss_curve_quantity"] for r in rows], [r["loss_curve_quantity_se"] for r in rows],
+                             [r[metric] for r in rows], [r[f"{metric}_se"] for r in rows])

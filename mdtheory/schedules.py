@@ -25,7 +25,7 @@ import numpy as np
 
 from ._validation import check_method, check_positive_int, check_schedule
 
-__all__ = ["SCHEDULE_NAMES", "masked_fraction", "schedule_sizes", "as_schedule"]
+__all__ = ["SCHEDULE_NAMES", "masked_fraction", "schedule_sizes", "as_schedule", "block_starts"]
 
 SCHEDULE_NAMES = ("cosine", "arccos", "linear", "constant")
 
@@ -85,3 +85,10 @@ def as_schedule(schedule: str | Sequence[int] | np.ndarray, *, seq_len: int, n_s
             raise ValueError(f"n_steps is required with a named schedule ({schedule!r})")
         return schedule_sizes(schedule, seq_len=seq_len, n_steps=n_steps)
     return check_schedule(schedule, total=seq_len)
+
+
+def block_starts(sizes) -> np.ndarray:
+    """s_{t−1} for t = 1..K: the number of tokens revealed before each step (0, k_1, k_1 + k_2, …) of an
+    already validated schedule (§2.4)."""
+    sizes = np.asarray(sizes, dtype=np.int64)
+    return np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)

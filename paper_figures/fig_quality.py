@@ -57,18 +57,15 @@ def plot(data_dir, out_dir) -> Path:
     models = [m for m in ("digits", "text", "antiberty") if any(r["model"] == m for r in rows)]
     digits = [r for r in rows if r["model"] == "digits" and r["steps"] == 8]
     many_steps = len({r["steps"] for r in rows if r["model"] == "digits"}) > 1
-    panels = ["alpha", "entropy"] + [f"alpha:{m}" for m in models if m != "digits"]
+    panels = ["alpha:digits", "entropy"] + [f"alpha:{m}" for m in models if m != "digits"]
     panels += ["steps"] if many_steps else []
     steps_k = sorted({r["steps"] for r in rows if r["model"] == "digits"})
     panels += ["gamma"] if len({r["gamma"] for r in rows if r["sampler"] == "hybrid"}) > 1 else []
     panels += ["caching"] if len({r["cache_r"] for r in rows if r["cache_r"]}) > 1 else []
     fig, axes = new_figure(len(panels), max_cols=4)
     for ax, panel in zip(axes, panels):
-        if panel == "alpha":
-            _alpha_panel(ax, rows, "digits", 8)
-        elif panel.startswith("alpha:"):
-            m = panel.split(":")[1]
-            _alpha_panel(ax, rows, m, 8)
+        if panel.startswith("alpha:"):
+            _alpha_panel(ax, rows, panel.split(":")[1], 8)
         elif panel == "entropy":
             for name, marker in _TEMPERED:
                 sel = sorted((r["alpha"], r["entropy"], r["entropy_se"]) for r in digits

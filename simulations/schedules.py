@@ -5,7 +5,7 @@ For the shipped digits and text models, each task is one :func:`mdtheory.sample_
 row (cosine, constant, geometric (increasing) or data-driven optimal schedule): the loss-curve cost
 Q = Σ_t k_t·CE_θ(s_{t−1}) (= E_learn + E_fact + H(π) for random order) with its standard error, and the
 quality of random-order untempered CTS samples on that schedule (FID analogue for digits, gen-PPL for
-text). ``summary.json`` gives, per model and K, :func:`mdtheory.optimal_schedules.schedule_ordering`:
+text). ``summary.json`` gives, per model and K, :func:`mdtheory.sample_quality.order_schedule_rows`:
 Kendall's τ between the two orders, and every pair of schedules whose Q differ by more than 3 combined
 standard errors: a *violation* when the one with the larger Q has the better quality estimate, an
 *agreement* or a *contradiction* when the quality scores themselves (FID bootstrap se, gen-PPL delta-method
@@ -44,8 +44,7 @@ def run_task(task: dict, device: str = "cpu") -> dict:
 
 
 def summarise(rows: list[dict], out_dir) -> dict:
-    from mdtheory.optimal_schedules import schedule_ordering
-    from mdtheory.sample_quality import QUALITY_METRIC
+    from mdtheory.sample_quality import QUALITY_METRIC, order_schedule_rows
 
     out = []
     for model in sorted({r["model"] for r in rows}):
@@ -53,10 +52,8 @@ def summarise(rows: list[dict], out_dir) -> dict:
         all_k = sorted({r["steps"] for r in rows})
         for K in all_k + (["all"] if len(all_k) > 1 else []):  # "all": schedules pooled over step counts
             sel = [r for r in rows if r["model"] == model and K in (r["steps"], "all")]
-            o = schedule_ordering([f"{r['schedule']}/K={r['steps']}" if K == "all" else r["schedule"] for r in sel],
-                                  [r["loss_curve_quantity"] for r in sel],
-                                  [r["loss_curve_quantity_se"] for r in sel], [r[metric] for r in sel],
-                                  [r[f"{metric}_se"] for r in sel])
+            o = order_schedule_rows(sel, model, [f"{r['schedule']}/K={r['steps']}" if K == "all" else r["schedule"]
+                                                 for r in sel])
             out.append({"model": model, "steps": K, "quality_metric": metric, "kendall_tau": o.kendall_tau,
                         "significant_pairs": o.significant_pairs, "violations": o.violations,
                         "agreements": o.agreements, "contradictions": o.contradictions,

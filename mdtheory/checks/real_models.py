@@ -122,15 +122,12 @@ register("real.kl_chain_rule_bound_full", "§5.1, §5.3",
           "--full only).", expression="0", fast=False)
 def _check_schedule_ordering(*, model: str = "digits", n_steps: int = 4, n_samples: int = 300, n_per_m: int = 200,
                              seed: int = 0, bound: float = 0.0):
-    from ..optimal_schedules import schedule_ordering
-    from ..sample_quality import QUALITY_METRIC, schedule_quality
+    from ..sample_quality import order_schedule_rows, schedule_quality
 
     names = ("cosine", "constant", "geometric", "dp")
     rows = [schedule_quality(model, s, n_steps=n_steps, n_samples=n_samples, n_per_m=n_per_m, seed=seed)
             for s in names]
-    metric = QUALITY_METRIC[model]
-    o = schedule_ordering(names, [r["loss_curve_quantity"] for r in rows], [r["loss_curve_quantity_se"] for r in rows],
-                          [r[metric] for r in rows], [r[f"{metric}_se"] for r in rows])
+    o = order_schedule_rows(rows, model, names)
     value = float(o.contradictions) if o.significant_pairs else float("inf")
     return value, bound, {"significant_pairs": o.significant_pairs, "agreements": o.agreements,
                           "violations_of_point_estimates": o.violations, "by_cost": list(o.by_cost),
