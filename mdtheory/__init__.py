@@ -64,7 +64,7 @@ from .oracle import (
     output_law_bruteforce,
     sample_then_choose_law_bruteforce,
 )
-from .orders import halton_order, hybrid_select, raster_order, van_der_corput_order
+from .sampling.orders import halton_order, hybrid_select, raster_order, van_der_corput_order
 from .plackett_luce import pl_ordered_log_prob, pl_set_log_prob
 from .profiles import (
     InformationProfile,
@@ -129,7 +129,7 @@ from .optimal_schedules import (
     sqrt_schedule,
 )
 from .profile_estimation import CurveEstimate, estimate_loss_curve, estimate_profile
-from .schedules import SCHEDULE_NAMES, block_starts, schedule_sizes
+from .sampling.schedules import SCHEDULE_NAMES, block_starts, schedule_sizes
 from .sweeps import fit_loglog_slope, run_sweep
 from .targets import JointTable, MarkovChain, joint_table
 from .temperature import implicit_temperature_errors, implicit_temperature_prediction, implicit_temperature_tau
@@ -138,30 +138,30 @@ __version__ = "0.1.0"
 
 _LAZY = {
     # torch-based: one-round samplers (§2) and the loop
-    "maskgit_round": "samplers",
-    "moment_round": "samplers",
-    "cts_round": "samplers",
-    "RoundOutput": "samplers",
-    "UniformRule": "samplers",
-    "MomentRule": "samplers",
-    "ConfidenceRule": "samplers",
-    "MarginRule": "samplers",
-    "EntropyRule": "samplers",
-    "FixedOrderRule": "samplers",
-    "HybridRule": "samplers",
-    "Identity": "samplers",
-    "Temperature": "samplers",
-    "sample": "sampling",
-    "SampleResult": "sampling",
-    "MaskGIT": "sampling",
-    "Moment": "sampling",
-    "UMoment": "sampling",
-    "CTS": "sampling",
-    "make_sampler": "sampling",
+    "maskgit_round": "sampling.rounds",
+    "moment_round": "sampling.rounds",
+    "cts_round": "sampling.rounds",
+    "RoundOutput": "sampling.rounds",
+    "UniformRule": "sampling.rounds",
+    "MomentRule": "sampling.rounds",
+    "ConfidenceRule": "sampling.rounds",
+    "MarginRule": "sampling.rounds",
+    "EntropyRule": "sampling.rounds",
+    "FixedOrderRule": "sampling.rounds",
+    "HybridRule": "sampling.rounds",
+    "Identity": "sampling.rounds",
+    "Temperature": "sampling.rounds",
+    "sample": "sampling.loop",
+    "SampleResult": "sampling.loop",
+    "MaskGIT": "sampling.loop",
+    "Moment": "sampling.loop",
+    "UMoment": "sampling.loop",
+    "CTS": "sampling.loop",
+    "make_sampler": "sampling.loop",
     "empirical_round_counts": "montecarlo",
     "chisquare_test": "montecarlo",
     "tv_estimate": "montecarlo",
-    "EB": "sampling",
+    "EB": "sampling.loop",
     # exact output laws of whole samplers (§4, §8): they take the sampler objects above
     "OutputLaw": "output_laws",
     "output_law": "output_laws",
@@ -179,7 +179,7 @@ _LAZY = {
     "entropy_bound_peer_select": "interop",
     "block_refinement_peer_select": "interop",
     "audit_all": "audit",
-    "AdaptiveSampler": "sampling",
+    "AdaptiveSampler": "sampling.loop",
     "hybrid_decomposition_bound": "output_laws",
     "sampler_comparison": "output_laws",
 }
@@ -187,7 +187,7 @@ _LAZY = {
 _LAZY.update({name: module for module, names in {
     "denoiser": ("DenoiserConfig", "MaskedDenoiser", "save_denoiser", "load_denoiser"),
     "training": ("TrainConfig", "TRAIN_PRESETS", "train", "held_out_loss"),
-    "partial_caching": ("PartialCaching", "CachedSampleResult", "sample_partial_caching"),
+    "sampling.partial_caching": ("PartialCaching", "CachedSampleResult", "sample_partial_caching"),
     "datasets": ("Dataset", "load_dataset", "known_law_target"),
     "evaluators": ("frechet_distance", "inception_score", "generative_perplexity", "load_evaluator"),
     "hf_models": ("load_hf_masked_lm", "antiberty_predictor", "HELD_OUT_ANTIBODIES"),

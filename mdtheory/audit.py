@@ -125,7 +125,7 @@ def amused_round(log_probs, *, k: int, alpha: float, generator=None):
         from diffusers import AmusedScheduler
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("the aMUSEd peer needs diffusers: pip install 'mdtheory[peers]'") from exc
-    from .samplers import RoundOutput
+    from .sampling.rounds import RoundOutput
 
     alpha = check_alpha(alpha)
     B, N, V = log_probs.shape
@@ -182,7 +182,7 @@ def entropy_bound_round(log_probs, *, k: int, alpha: float, generator=None, gamm
         from diffusers.schedulers import EntropyBoundScheduler
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("the EB peer needs diffusers: pip install 'mdtheory[peers]'") from exc
-    from .samplers import RoundOutput
+    from .sampling.rounds import RoundOutput
 
     B, N, V = log_probs.shape
     sched = EntropyBoundScheduler(entropy_bound=gamma, t_max=alpha, t_min=alpha, num_inference_steps=1)
@@ -199,7 +199,7 @@ def threshold_round_law(probs, *, m: int, threshold: float, temperature: float =
 
     Candidates x̃_i ~ q_i = p_i^{1/T}/Σ with confidence c_i = q_i(x̃_i). If at least m positions have
     c_i > θ, all of them are committed; otherwise the top-m confidences are (ties split uniformly, the
-    tie-grid convention of :func:`mdtheory.orders.tie_keys`). Closed form: a set K with every member
+    tie-grid convention of :func:`mdtheory.sampling.orders.tie_keys`). Closed form: a set K with every member
     above θ (|K| ≥ m) has P = Π_K q_i(x_i) Π_{j∉K} q_j(c ≤ θ); a set of size m with a member at or below
     θ has the deterministic top-m probability (every j ∉ K then scores below that member, so fewer
     than m are above θ).

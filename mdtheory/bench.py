@@ -101,7 +101,7 @@ def bench_crossover(quick: bool) -> dict:
 
 
 def bench_round_throughput(quick: bool) -> dict:
-    from .samplers import maskgit_round, moment_round
+    from .sampling.rounds import maskgit_round, moment_round
 
     B, N, V = (16, 128, 512) if quick else (64, 256, 1024)
     g = torch.Generator().manual_seed(0)
@@ -123,7 +123,7 @@ def bench_round_throughput(quick: bool) -> dict:
 def bench_markov_profile(quick: bool) -> dict:
     from .closed_form_profiles import markov_profile
     from .profiles import efact
-    from .schedules import schedule_sizes
+    from .sampling.schedules import schedule_sizes
 
     n = 1000 if quick else 10_000
     sched = schedule_sizes("constant", seq_len=n, n_steps=64)
@@ -160,9 +160,9 @@ def bench_enumeration_profile(quick: bool) -> dict:
 
 
 def _grid_samplers(h: int, w: int, *, deterministic_only: bool) -> dict:
-    from .orders import halton_order, raster_order
-    from .sampling import CTS, EB, MaskGIT, Moment, UMoment
-    from .samplers import ConfidenceRule, EntropyRule, FixedOrderRule, HybridRule, UniformRule
+    from .sampling.orders import halton_order, raster_order
+    from .sampling.loop import CTS, EB, MaskGIT, Moment, UMoment
+    from .sampling.rounds import ConfidenceRule, EntropyRule, FixedOrderRule, HybridRule, UniformRule
 
     halton = FixedOrderRule(tuple(int(i) for i in halton_order(h, w)))
     out = {"halton": CTS(halton), "raster": CTS(FixedOrderRule(tuple(int(i) for i in raster_order(h * w)))),
@@ -236,7 +236,7 @@ def _shipped(name: str):
 
 def bench_sample_digits(quick: bool) -> dict:
     """Issue #5: sample 1,000 digits with 8 MaskGIT steps (cosine) from the shipped model on CPU."""
-    from .sampling import MaskGIT, sample
+    from .sampling.loop import MaskGIT, sample
 
     model = _shipped("digits")
     n = 200 if quick else 1000
@@ -279,8 +279,8 @@ def bench_partial_caching(quick: bool) -> dict:
     """Issue #5: a moment-sampler run on the shipped text model (N = 64) with 8 coarse steps of 8 tokens,
     each split into r = 4 sub-steps: cached rows passes against 4 full passes per coarse step (the same
     trajectory length). Reports both medians, the ratio and the NFE in full-pass equivalents."""
-    from .partial_caching import PartialCaching, sample_partial_caching
-    from .sampling import Moment
+    from .sampling.partial_caching import PartialCaching, sample_partial_caching
+    from .sampling.loop import Moment
 
     model = _shipped("text")
     B = 64 if quick else 256

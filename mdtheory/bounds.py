@@ -27,7 +27,7 @@ import numpy as np
 from ._validation import check_schedule
 from .optimal_schedules import geometric_rho
 from .profiles import InformationProfile
-from .schedules import block_starts
+from .sampling.schedules import block_starts
 
 __all__ = ["kmax_bound", "geometric_increasing_bound", "geometric_decreasing_bound", "ccl_expected_kl",
            "stale_expected_kl", "lag_conditioning", "partial_caching_schedule",
@@ -109,7 +109,7 @@ def lag_conditioning(schedule, lag: int) -> np.ndarray:
 def partial_caching_schedule(coarse, sub_steps: int, refresh_every: int) -> tuple[np.ndarray, np.ndarray]:
     """(fine sizes, conditioning) of partial caching: each coarse block split into ``sub_steps`` near-equal
     sub-blocks (larger first), predictions refreshed every ``refresh_every`` sub-steps (module doc)."""
-    from .schedules import schedule_sizes
+    from .sampling.schedules import schedule_sizes
 
     sizes = check_schedule(coarse, total=int(np.sum(coarse)))
     if isinstance(sub_steps, bool) or int(sub_steps) != sub_steps or sub_steps < 1:

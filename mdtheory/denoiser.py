@@ -3,7 +3,7 @@
 Token embeddings over V tokens plus a mask token (id V), learned 1-D positional embeddings or 2-D
 row + column embeddings (images), pre-LayerNorm blocks with full (bidirectional) attention, and
 per-position logits over the V vocabulary tokens — the mask token can never be predicted.
-:meth:`MaskedDenoiser.predictor` plugs it into :func:`mdtheory.sampling.sample` as a prediction
+:meth:`MaskedDenoiser.predictor` plugs it into :func:`mdtheory.sampling.loop.sample` as a prediction
 function (``mask_id = V``).
 
 Per-layer keys and values are exposed for **partial caching** ([H] §4.1, THEORY.md §4.6):
@@ -176,7 +176,7 @@ class MaskedDenoiser(nn.Module):
         return self.full_pass(tokens)[0]
 
     def predictor(self):
-        """A prediction function ``(tokens, masked) -> logits`` for :func:`mdtheory.sampling.sample`
+        """A prediction function ``(tokens, masked) -> logits`` for :func:`mdtheory.sampling.loop.sample`
         (pass ``mask_id = config.vocab_size``). Positions flagged in ``masked`` are fed as the mask token
         whatever their token value (callers such as the loss-curve estimator pass 0 there). Runs under
         ``torch.no_grad`` in eval mode."""

@@ -5,7 +5,7 @@
   written for diffusers' ``AmusedScheduler``: timesteps run from T−1 down to 0 and ``step(model_output,
   timestep, sample)`` returns the next sample with k_t more tokens revealed.
 * :class:`PeerSampler` wraps a peer's one-round function (``round_fn(log_probs, *, k, masked, generator)
-  -> RoundOutput``, e.g. :func:`amused_peer_round`) as an mdtheory :class:`~mdtheory.sampling.Sampler`,
+  -> RoundOutput``, e.g. :func:`amused_peer_round`) as an mdtheory :class:`~mdtheory.sampling.loop.Sampler`,
   so the sampling loop, the Monte-Carlo checks and the contract tests run the peer unchanged.
 * :class:`PeerAdaptiveSampler` does the same for peers that choose their own block sizes
   (``select_fn(log_probs, *, masked, generator) -> (revealed, tokens)``): diffusers'
@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .sampling import AdaptiveSampler, Sampler
-from .samplers import RoundOutput, to_log_probs
-from .schedules import as_schedule
+from .sampling.loop import AdaptiveSampler, Sampler
+from .sampling.rounds import RoundOutput, to_log_probs
+from .sampling.schedules import as_schedule
 
 __all__ = ["MdtheoryScheduler", "SchedulerOutput", "PeerSampler", "amused_peer_round", "PeerAdaptiveSampler",
            "entropy_bound_peer_select", "block_refinement_peer_select"]
@@ -122,7 +122,7 @@ def amused_peer_round(alpha: float):
 @dataclass(frozen=True)
 class PeerAdaptiveSampler(AdaptiveSampler):
     """A peer's adaptive step (``select_fn(log_probs, *, masked, generator) -> (revealed, tokens)``) as an
-    mdtheory :class:`~mdtheory.sampling.AdaptiveSampler`."""
+    mdtheory :class:`~mdtheory.sampling.loop.AdaptiveSampler`."""
 
     select_fn: object = None
     name: str = "peer"

@@ -14,7 +14,7 @@ Routes (``method=``):
 Limits (THEORY.md §2.1): α = ∞ gives uniform positions and untempered tokens for both samplers;
 α = 0 gives MaskGIT's deterministic top-k of the sampled tokens' probabilities and the moment
 sampler's deterministic top-k of max_s p_i(s) with argmax tokens. **Convention:** in both α = 0
-rules ties (equal log-scores on the 2^-36 grid, :func:`mdtheory.orders.tie_keys`) are split
+rules ties (equal log-scores on the 2^-36 grid, :func:`mdtheory.sampling.orders.tie_keys`) are split
 uniformly at random, which is the α → 0 limit of the Gumbel rules.
 """
 
@@ -31,7 +31,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from ._validation import check_alpha, check_k, check_method, check_probs
-from .orders import tie_keys
+from .sampling.orders import tie_keys
 from .plackett_luce import pl_ordered_log_prob, pl_set_log_prob
 from .race import RaceFactors, grid_chunks, race_grid, race_node_factors
 
@@ -199,7 +199,7 @@ def _maskgit_cells_on_grid(p: np.ndarray, log_w: np.ndarray, grid, sets: np.ndar
 
 def _deterministic_choice_cells(probs: np.ndarray, scores: np.ndarray, sets: np.ndarray) -> np.ndarray:
     """Sample-then-choose with no noise: candidates x̃_i ~ probs_i, keep the top-k of scores_i(x̃_i),
-    ties (equal on the tie grid, :func:`mdtheory.orders.tie_keys`) split uniformly (THEORY.md §2.1).
+    ties (equal on the tie grid, :func:`mdtheory.sampling.orders.tie_keys`) split uniformly (THEORY.md §2.1).
 
     For a cell with scores v = s_K(x_K), threshold v_min = min v held by a members of K, every j ∉ K
     must draw a score below v_min or tie with it: P = Π q_K(x_K) · Σ_b [z^b] Π_{j∉K}(L_j + E_j z) / C(a+b, a),

@@ -24,7 +24,7 @@ from scipy.special import xlogy
 
 from ._validation import check_schedule
 from .laws import _token_product
-from .schedules import block_starts
+from .sampling.schedules import block_starts
 from .targets import JointTable
 
 __all__ = ["TemperedConditionals", "LearningCurves", "cross_entropy_curve", "learning_error",

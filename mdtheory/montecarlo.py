@@ -1,7 +1,7 @@
 """Monte-Carlo methodology (THEORY.md §9): empirical one-round laws and tests against exact laws.
 
 * :func:`empirical_round_counts` runs a real sampler round (any callable with the signature of
-  :func:`mdtheory.samplers.maskgit_round`) on a batch of identical copies of ``probs`` and counts the
+  :func:`mdtheory.sampling.rounds.maskgit_round`) on a batch of identical copies of ``probs`` and counts the
   (set, tokens) cells in the layout of :class:`~mdtheory.laws.RoundLaw`.
 * :func:`chisquare_test` — Pearson χ² of counts against an exact law. Cells with expected count < 5 are
   pooled into one bin (scipy's discrete χ² rule); cells outside the law's support must be empty.

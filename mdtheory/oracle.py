@@ -20,7 +20,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from ._validation import check_alpha, check_k, check_probs
-from .orders import tie_keys
+from .sampling.orders import tie_keys
 
 __all__ = ["maskgit_round_law_bruteforce", "moment_round_law_bruteforce", "output_law_bruteforce",
            "sample_then_choose_law_bruteforce",
@@ -164,7 +164,7 @@ def moment_round_law_bruteforce(probs, *, k: int, alpha: float, ordered: bool = 
 # whole samplers (THEORY.md §2, §4.4): every path of (set, tokens) choices, no state merging
 def _rule_set_law_bruteforce(rule, log_probs, masked: np.ndarray, k: int) -> dict:
     """{sorted set: prob} of a CTS position rule, by enumerating reveal orders literally."""
-    from .samplers import HybridRule
+    from .sampling.rounds import HybridRule
 
     if isinstance(rule, HybridRule):
         m = int(np.ceil(rule.gamma * k - 1e-12))
@@ -203,8 +203,8 @@ def _round_bruteforce(rs, probs: np.ndarray, masked: np.ndarray, k: int, final: 
     """[(positions, tokens, prob)] of one round, from the literal definitions."""
     import torch
 
-    from .sampling import CTS, EB, _MaskGITRound
-    from .samplers import Identity
+    from .sampling.loop import CTS, EB, _MaskGITRound
+    from .sampling.rounds import Identity
 
     idx = np.nonzero(masked)[0]
     q = probs.shape[1]
@@ -237,7 +237,7 @@ def output_law_bruteforce(target, sampler, schedule=None, *, model=None) -> tupl
     The path KL is KL(ideal path ‖ algorithm path) summed over complete paths literally: the ideal
     path draws each set from the algorithm's position law and its tokens from π(x_K | x_U) jointly.
     """
-    from .sampling import EB, _AlphaSampler, annealed_alpha
+    from .sampling.loop import EB, _AlphaSampler, annealed_alpha
 
     n, q = target.n, target.q
     if n > 5:

@@ -1,7 +1,7 @@
 """Exact output laws of whole samplers run with a target's conditionals (THEORY.md §2, §3, §4.3–§4.5, §5.1, §8).
 
-The sampler objects are the ones the sampling loop runs (:mod:`mdtheory.sampling`): MaskGIT, Moment,
-UMoment and ``CTS(position_rule, token_transform)`` with any rule of :mod:`mdtheory.samplers` (uniform,
+The sampler objects are the ones the sampling loop runs (:mod:`mdtheory.sampling.loop`): MaskGIT, Moment,
+UMoment and ``CTS(position_rule, token_transform)`` with any rule of :mod:`mdtheory.sampling.rounds` (uniform,
 moment, confidence, margin, entropy, fixed orders such as Halton or raster, hybrid(γ)), plus the
 EB-sampler (:class:`EB`). Their exact laws are propagated over partial states (U, x_U):
 
@@ -23,7 +23,7 @@ Reported quantities, for output law p and target π:
 
 **Conventions.** The step that reveals every remaining position draws untempered tokens (the
 sampling loop's final-step convention). Deterministic rules rank by scores rounded to the 2^-36 grid
-(:func:`mdtheory.samplers.tie_keys`), exactly as the samplers do, so symmetric positions whose scores
+(:func:`mdtheory.sampling.rounds.tie_keys`), exactly as the samplers do, so symmetric positions whose scores
 differ by float rounding tie and are split uniformly. The EB rule sorts masked positions by entropy, ties by
 position index, and takes the largest prefix with Σ H − max H ≤ γ (at least one position).
 """
@@ -40,10 +40,10 @@ from scipy.special import entr
 
 from .distances import kl_arrays
 from .laws import _token_product
-from .orders import tie_keys
+from .sampling.orders import tie_keys
 from .plackett_luce import pl_set_log_prob
-from .sampling import EB
-from .schedules import as_schedule
+from .sampling.loop import EB
+from .sampling.schedules import as_schedule
 
 __all__ = ["OutputLaw", "PredictorModel", "output_law", "position_set_law", "round_cells", "eb_select", "target_predictor",
            "hybrid_decomposition_bound", "sampler_comparison"]
@@ -53,10 +53,10 @@ MAX_STATES = 2_000_000
 
 def eb_select(probs: np.ndarray, masked: np.ndarray, gamma: float) -> tuple[int, ...]:
     """The EB set of one state (sorted positions), by the sampler's own rule
-    (:func:`mdtheory.samplers.eb_selection`)."""
+    (:func:`mdtheory.sampling.rounds.eb_selection`)."""
     import torch
 
-    from .samplers import eb_selection
+    from .sampling.rounds import eb_selection
 
     with np.errstate(divide="ignore"):
         lp = torch.as_tensor(np.log(np.asarray(probs, dtype=np.float64)))[None]
@@ -82,7 +82,7 @@ def position_set_law(rule, log_probs, masked: np.ndarray, k: int) -> list[tuple[
 
     ``log_probs`` is a (1, N, V) float64 tensor; ``masked`` an (N,) bool array.
     """
-    from .samplers import HybridRule
+    from .sampling.rounds import HybridRule
 
     masked = np.asarray(masked, dtype=bool)
     if isinstance(rule, HybridRule):
@@ -116,8 +116,8 @@ def round_cells(round_sampler, probs: np.ndarray, masked: np.ndarray, k: int, *,
     import torch
 
     from .laws import maskgit_round_law
-    from .sampling import CTS, _MaskGITRound
-    from .samplers import Identity
+    from .sampling.loop import CTS, _MaskGITRound
+    from .sampling.rounds import Identity
 
     masked = np.asarray(masked, dtype=bool)
     idx = np.nonzero(masked)[0]
@@ -149,7 +149,7 @@ def _product(rows: np.ndarray) -> np.ndarray:
 
 
 def _resolve(sampler, step: int, n_steps: int):
-    from .sampling import _AlphaSampler, annealed_alpha
+    from .sampling.loop import _AlphaSampler, annealed_alpha
 
     if isinstance(sampler, _AlphaSampler):
         a = annealed_alpha(sampler.alpha, step, n_steps) if sampler.anneal else sampler.alpha
@@ -319,7 +319,7 @@ class PredictorModel:
     def conditionals(self, values, revealed) -> np.ndarray:
         import torch
 
-        from .samplers import to_log_probs
+        from .sampling.rounds import to_log_probs
 
         revealed = np.asarray(revealed, dtype=bool)
         tokens = torch.as_tensor(np.where(revealed, values, self.mask_id), dtype=torch.long)[None]
@@ -355,8 +355,8 @@ def hybrid_decomposition_bound(target, sampler, schedule=None, *, n_steps: int |
     """
     import torch
 
-    from .sampling import CTS
-    from .samplers import HybridRule
+    from .sampling.loop import CTS
+    from .sampling.rounds import HybridRule
 
     if not (isinstance(sampler, CTS) and isinstance(sampler.position_rule, HybridRule)):
         raise TypeError("hybrid_decomposition_bound needs CTS(HybridRule(...))")
@@ -403,7 +403,7 @@ def hybrid_decomposition_bound(target, sampler, schedule=None, *, n_steps: int |
 def sampler_comparison(target, samplers: dict, schedules: dict, *, model=None) -> list[dict]:
     """Rows {"sampler", "schedule", "kl", "path_kl", "tv", "mean_steps"} of exact output laws for every
     sampler × schedule (EB ignores the schedule and is run once, under schedule "adaptive")."""
-    from .sampling import EB
+    from .sampling.loop import EB
 
     rows = []
     for name, s in samplers.items():

@@ -107,7 +107,7 @@ def record_trajectory_predictions(model: PredictionModel, *, sampler, schedule="
                                   n_trajectories: int = 1, seed: int = 0, device="cpu") -> list[RoundPredictions]:
     """Run ``sampler`` for ``n_trajectories`` seeded trajectories and record every round's predictive rows
     (float64, renormalised) at the still-masked positions."""
-    from .sampling import sample
+    from .sampling.loop import sample
 
     records: list[RoundPredictions] = []
     calls = {"t": 0}
@@ -178,7 +178,7 @@ def marginal_tv_mc(probs: np.ndarray, *, k: int, alpha: float, n_draws: int = 20
     Interval: one draw moves the slot-averaged empirical marginal by ≤ 2/n in L1 and each cell has variance
     ≤ p_j/n, so ‖p̂ − p‖₁ ≤ √(c/n) + √(2 log(4/δ)/n) with probability 1 − δ/2 (c cells; Cauchy–Schwarz +
     McDiarmid); the plug-in distance is then within that of the true one for both samplers at once."""
-    from .samplers import maskgit_round, moment_round
+    from .sampling.rounds import maskgit_round, moment_round
 
     p = np.asarray(probs, dtype=np.float64)
     N, V = p.shape

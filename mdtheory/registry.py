@@ -79,6 +79,6 @@ def register(name: str, section: str, statement: str, *, fast: bool = True, expr
 
 def all_checks(*, full: bool = False) -> list[Check]:
     """Every registered check (importing :mod:`mdtheory.checks` registers them); fast ones unless ``full``."""
-    from . import checks  # noqa: F401  (registration side effect)
+    from . import checks# noqa: F401  (registration side effect)
 
     return [c for c in REGISTRY.values() if full or c.fast]

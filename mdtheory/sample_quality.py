@@ -33,7 +33,7 @@ QUALITY_METRIC = {"digits": "fid", "text": "gen_ppl"}
 
 
 def _exploration_order(seq_len: int, grid):
-    from .orders import halton_order, van_der_corput_order
+    from .sampling.orders import halton_order, van_der_corput_order
 
     order = halton_order(*grid) if grid is not None else van_der_corput_order(seq_len)
     return tuple(int(i) for i in order)
@@ -42,7 +42,7 @@ def _exploration_order(seq_len: int, grid):
 def sampler_by_name(name: str, *, alpha: float = 1.0, gamma: float = 0.5, seq_len: int, grid=None):
     """A sampler of :data:`SAMPLER_CHOICES`; Halton (2-D grids) or van der Corput (1-D) orders for the
     fixed-order and hybrid samplers."""
-    from .sampling import make_sampler
+    from .sampling.loop import make_sampler
 
     if name not in SAMPLER_CHOICES:
         raise ValueError(f"unknown sampler {name!r}; allowed: {', '.join(SAMPLER_CHOICES)}")
@@ -54,7 +54,7 @@ def generate(model, sampler, *, n_samples: int, n_steps: int, schedule: str = "c
              device="cpu", caching=None, batch_size: int = 500) -> tuple[np.ndarray, dict]:
     """(samples (n, N), timing) from a :class:`~mdtheory.real_predictions.PredictionModel`; with
     ``caching`` (a PartialCaching) the denoiser runs the cached choose-then-sample loop instead."""
-    from .sampling import sample
+    from .sampling.loop import sample
 
     gen = torch.Generator(device=device).manual_seed(seed)
     out, nfe = [], 0.0
@@ -66,7 +66,7 @@ def generate(model, sampler, *, n_samples: int, n_steps: int, schedule: str = "c
                          batch_size=b, mask_id=model.mask_id, generator=gen, device=device)
             nfe = float(n_steps)
         else:
-            from .partial_caching import sample_partial_caching
+            from .sampling.partial_caching import sample_partial_caching
 
             res = sample_partial_caching(model.module, sampler=sampler, caching=caching, schedule=schedule,
                                          n_steps=n_steps, batch_size=b, generator=gen, device=device)
@@ -148,7 +148,7 @@ def masked_recovery(model, sampler, sequences, *, mask_fraction: float = 0.3, n_
                     device="cpu") -> dict:
     """Mask ``mask_fraction`` of each held-out sequence (seeded; any lengths), regenerate the masked residues
     with ``sampler`` and return the fraction recovered exactly: mean and standard error over sequences."""
-    from .sampling import sample
+    from .sampling.loop import sample
 
     if not 0.0 < mask_fraction < 1.0:
         raise ValueError(f"mask_fraction must be in (0, 1); got {mask_fraction!r}")
@@ -175,12 +175,12 @@ def schedule_quality(model_name: str, schedule: str, *, n_steps: int, n_samples:
     Q = Σ_t k_t·CE_θ(s_{t−1}) (= E_learn + E_fact + H(π) for random order) with standard error, and the
     quality of ``n_samples`` random-order untempered CTS samples (the sampler Q describes) drawn on it.
 
-    ``schedule`` is a name of :func:`mdtheory.schedules.as_schedule`, ``"geometric"`` (increasing, §5.5)
+    ``schedule`` is a name of :func:`mdtheory.sampling.schedules.as_schedule`, ``"geometric"`` (increasing, §5.5)
     or ``"dp"``: the minimiser of Q on an *independent* curve estimate (seed (seed, 1); Q itself uses
     (seed, 0)), so that the DP schedule is not scored on the noise it was fitted to."""
     from .optimal_schedules import data_driven_schedule, geometric_schedule, schedule_cost_stderr
     from .real_predictions import load_prediction_model, model_loss_curve
-    from .schedules import as_schedule
+    from .sampling.schedules import as_schedule
 
     if model_name not in QUALITY_METRIC:
         raise ValueError(f"model_name must be one of {', '.join(QUALITY_METRIC)}; got {model_name!r}")

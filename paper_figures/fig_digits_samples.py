@@ -13,7 +13,7 @@ import torch
 from mdtheory.datasets import load_dataset
 from mdtheory.evaluators import digits_features, frechet_distance, inception_score, load_evaluator
 from mdtheory.plot import finish_figure, new_figure
-from mdtheory.sampling import MaskGIT, Moment, sample
+from mdtheory.sampling.loop import MaskGIT, Moment, sample
 from mdtheory.training import load_trained
 
 NAME = "digits_samples"

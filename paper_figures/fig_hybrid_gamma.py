@@ -12,11 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 
-from mdtheory.orders import halton_order, raster_order
+from mdtheory.sampling.orders import halton_order, raster_order
 from mdtheory.output_laws import output_law
 from mdtheory.plot import finish_figure, new_figure
-from mdtheory.sampling import CTS
-from mdtheory.samplers import ConfidenceRule, FixedOrderRule, HybridRule, UniformRule
+from mdtheory.sampling.loop import CTS
+from mdtheory.sampling.rounds import ConfidenceRule, FixedOrderRule, HybridRule, UniformRule
 from mdtheory.targets import ising_grid
 
 NAME = "hybrid_gamma"

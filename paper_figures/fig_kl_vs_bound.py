@@ -11,12 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 
-from mdtheory.orders import halton_order, raster_order, van_der_corput_order
+from mdtheory.sampling.orders import halton_order, raster_order, van_der_corput_order
 from mdtheory.output_laws import sampler_comparison
 from mdtheory.plot import finish_figure, new_figure
-from mdtheory.sampling import CTS, EB, MaskGIT, Moment, UMoment
-from mdtheory.samplers import ConfidenceRule, EntropyRule, FixedOrderRule, HybridRule, UniformRule
-from mdtheory.schedules import schedule_sizes
+from mdtheory.sampling.loop import CTS, EB, MaskGIT, Moment, UMoment
+from mdtheory.sampling.rounds import ConfidenceRule, EntropyRule, FixedOrderRule, HybridRule, UniformRule
+from mdtheory.sampling.schedules import schedule_sizes
 from mdtheory.targets import ising_grid, potts_chain
 
 NAME = "kl_vs_bound"

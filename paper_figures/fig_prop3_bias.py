@@ -14,8 +14,8 @@ import numpy as np
 
 from mdtheory.output_laws import output_law
 from mdtheory.plot import finish_figure, new_figure
-from mdtheory.sampling import CTS, MaskGIT
-from mdtheory.samplers import ConfidenceRule, UniformRule
+from mdtheory.sampling.loop import CTS, MaskGIT
+from mdtheory.sampling.rounds import ConfidenceRule, UniformRule
 from mdtheory.targets import dirichlet_joint, ising_grid, potts_chain
 
 NAME = "prop3_bias"

@@ -38,7 +38,7 @@ def run_task(task: dict, device: str = "cpu") -> dict:
     from mdtheory.model_kl import kl_bound_check
     from mdtheory.optimal_schedules import data_driven_schedule
     from mdtheory.real_predictions import _shipped_denoiser, model_loss_curve
-    from mdtheory.schedules import as_schedule
+    from mdtheory.sampling.schedules import as_schedule
 
     model = _shipped_denoiser(task["model"], device)
     N = model.config.seq_len

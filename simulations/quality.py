@@ -62,7 +62,7 @@ def tasks(preset: str, seed: int) -> list[dict]:
 
 
 def run_task(task: dict, device: str = "cpu") -> dict:
-    from mdtheory.partial_caching import PartialCaching
+    from mdtheory.sampling.partial_caching import PartialCaching
 
     m = load_prediction_model(task["model"], device)
     # None means "not a parameter of this sampler"; 0 is a real γ (pure exploration order)

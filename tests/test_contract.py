@@ -10,8 +10,8 @@ import torch
 
 from mdtheory.interop import (MdtheoryScheduler, PeerAdaptiveSampler, PeerSampler, amused_peer_round,
                               block_refinement_peer_select, entropy_bound_peer_select)
-from mdtheory.orders import halton_order
-from mdtheory.sampling import SAMPLER_NAMES, AdaptiveSampler, make_sampler, sample
+from mdtheory.sampling.orders import halton_order
+from mdtheory.sampling.loop import SAMPLER_NAMES, AdaptiveSampler, make_sampler, sample
 
 D, V, K = 12, 5, 4
 ORDER = tuple(int(i) for i in halton_order(3, 4))
@@ -93,7 +93,7 @@ def test_scheduler_adapter_needs_timesteps():
 @pytest.mark.parametrize("name", sorted(n for n, s in SAMPLERS.items() if type(s).__name__ == "CTS"))
 def test_positions_use_the_untempered_predictions(name):
     # choose-then-sample rules score positions on the untempered law; tempering only touches the tokens
-    from mdtheory.samplers import Temperature, cts_round
+    from mdtheory.sampling.rounds import Temperature, cts_round
 
     s = SAMPLERS[name]
     lp = torch.log_softmax(LOGITS.to(torch.float64), dim=-1).expand(32, -1, -1)

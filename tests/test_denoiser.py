@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from mdtheory.denoiser import DenoiserConfig, MaskedDenoiser, load_denoiser, save_denoiser
-from mdtheory.partial_caching import PartialCaching, sample_partial_caching, split_sizes
-from mdtheory.samplers import ConfidenceRule, MomentRule
-from mdtheory.sampling import CTS, MaskGIT, Moment, UMoment, sample
+from mdtheory.sampling.partial_caching import PartialCaching, sample_partial_caching, split_sizes
+from mdtheory.sampling.rounds import ConfidenceRule, MomentRule
+from mdtheory.sampling.loop import CTS, MaskGIT, Moment, UMoment, sample
 
 V, N = 7, 20
 

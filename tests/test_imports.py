@@ -17,10 +17,10 @@ def test_all_names_exist():
     ("mdtheory", ["torch", "matplotlib"]),
     ("mdtheory.laws", ["torch", "matplotlib"]),
     ("mdtheory.distances", ["torch", "matplotlib"]),
-    ("mdtheory.schedules", ["torch", "matplotlib"]),
+    ("mdtheory.sampling.schedules", ["torch", "matplotlib"]),
     ("mdtheory.homogeneous", ["torch", "matplotlib"]),
-    ("mdtheory.samplers", ["matplotlib"]),
-    ("mdtheory.sampling", ["matplotlib"]),
+    ("mdtheory.sampling.rounds", ["matplotlib"]),
+    ("mdtheory.sampling.loop", ["matplotlib"]),
 ])
 def test_heavy_imports(module, forbidden):
     code = f"import sys, {module}; print(','.join(m for m in {forbidden!r} if m in sys.modules))"

@@ -12,11 +12,11 @@ import torch
 from mdtheory.learning_error import TemperedConditionals
 from mdtheory.montecarlo import chisquare_test
 from mdtheory.oracle import output_law_bruteforce
-from mdtheory.orders import halton_order
+from mdtheory.sampling.orders import halton_order
 from mdtheory.output_laws import eb_select, hybrid_decomposition_bound, output_law, target_predictor
 from mdtheory.profiles import efact, information_profile
-from mdtheory.sampling import CTS, EB, MaskGIT, Moment, UMoment, sample
-from mdtheory.samplers import (ConfidenceRule, EntropyRule, FixedOrderRule, HybridRule, MarginRule, MomentRule,
+from mdtheory.sampling.loop import CTS, EB, MaskGIT, Moment, UMoment, sample
+from mdtheory.sampling.rounds import (ConfidenceRule, EntropyRule, FixedOrderRule, HybridRule, MarginRule, MomentRule,
                                Temperature, UniformRule)
 from mdtheory.targets import dirichlet_joint, ising_grid, potts_chain
 

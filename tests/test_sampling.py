@@ -7,9 +7,9 @@ import pytest
 import torch
 from scipy.stats import chisquare
 
-from mdtheory.orders import halton_order
-from mdtheory.sampling import CTS, MaskGIT, Moment, UMoment, annealed_alpha, make_sampler, sample
-from mdtheory.samplers import ConfidenceRule, EntropyRule, FixedOrderRule, HybridRule, UniformRule
+from mdtheory.sampling.orders import halton_order
+from mdtheory.sampling.loop import CTS, MaskGIT, Moment, UMoment, annealed_alpha, make_sampler, sample
+from mdtheory.sampling.rounds import ConfidenceRule, EntropyRule, FixedOrderRule, HybridRule, UniformRule
 
 D, V = 8, 3
 P_ROW = torch.tensor([0.6, 0.3, 0.1], dtype=torch.float64)

@@ -65,7 +65,7 @@ def test_train_config_validation():
 
 @pytest.mark.parametrize("name", sorted(TRAIN_PRESETS))
 def test_shipped_checkpoints_load_and_sample(name):
-    from mdtheory.sampling import MaskGIT, sample
+    from mdtheory.sampling.loop import MaskGIT, sample
 
     model, meta = load_trained(CKPT / name)  # checks the SHA-256
     assert meta["command"].startswith(f"mdtheory train --data {name}")

@@ -34,8 +34,8 @@ def _check_shipped(*, names=MODELS, bound: float = 1.0):
           "uncached loop's tokens (mismatches = 0), and a rows pass from a fresh cache equals the full pass "
           "(max |Δ logit| ≤ 1e-4 in float32).", expression="0")
 def _check_caching(*, batch_size: int = 16, tol: float = 1e-4, bound: float = 0.0):
-    from ..partial_caching import PartialCaching, sample_partial_caching
-    from ..sampling import Moment, sample
+    from ..sampling.partial_caching import PartialCaching, sample_partial_caching
+    from ..sampling.loop import Moment, sample
     from ..training import load_trained
 
     model, _ = load_trained(CHECKPOINTS / "text")

@@ -147,7 +147,7 @@ def _check_tv_growth_k(*, n_masked: int = 4000, k_values=(1, 2, 4, 8, 16), alpha
 def _check_montecarlo(*, n_samples: int = 200_000, seed: int = 6, alpha: float = 0.7, k: int = 2,
                       false_alarm: float = 1e-4, probs=None):
     from ..montecarlo import chisquare_test, empirical_round_counts
-    from ..samplers import maskgit_round, moment_round
+    from ..sampling.rounds import maskgit_round, moment_round
 
     P = np.array([[0.5, 0.3, 0.2], [0.9, 0.05, 0.05], [0.2, 0.2, 0.6], [1.0, 0.0, 0.0]]) if probs is None else probs
     ratios = {}

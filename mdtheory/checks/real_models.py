@@ -13,7 +13,7 @@ from ..sweeps import fit_loglog_slope
 
 def _real_rounds(models, seed):
     from ..real_predictions import load_prediction_model, record_trajectory_predictions
-    from ..sampling import MaskGIT
+    from ..sampling.loop import MaskGIT
 
     for name in models:
         yield name, record_trajectory_predictions(load_prediction_model(name), sampler=MaskGIT(1.0), n_steps=8,
@@ -92,7 +92,7 @@ def _check_kl_bound(*, models=("markov", "ising"), n_samples: int = 1000, n_orde
     from ..datasets import known_law_target
     from ..model_kl import kl_bound_check
     from ..real_predictions import _shipped_denoiser
-    from ..schedules import as_schedule
+    from ..sampling.schedules import as_schedule
 
     worst, details = -float("inf"), {}
     for name in models:

@@ -11,7 +11,7 @@ Free parameters (**convention**, exposed in :class:`PartialCaching`): the split 
 (``"equal"``: as equal as possible, larger first; or explicit fractions), and the refresh policy
 ``refresh_every`` = j: a full pass (fresh everything) every j sub-steps; ``None`` refreshes only at each
 coarse step. j = 1 is the uncached baseline at the same trajectory length (r full passes per coarse
-step). With r = 1 the sampler equals the uncached loop :func:`mdtheory.sampling.sample` draw for draw.
+step). With r = 1 the sampler equals the uncached loop :func:`mdtheory.sampling.loop.sample` draw for draw.
 
 **NFE** is counted in full-pass equivalents: a full pass costs 1, a rows pass on q of N rows costs q/N
 (attention and MLP work both scale with the query rows). Wall-clock is measured too.
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .samplers import Identity, sample_categorical, to_log_probs
+from .rounds import Identity, sample_categorical, to_log_probs
 from .schedules import as_schedule
 
 __all__ = ["PartialCaching", "CachedSampleResult", "split_sizes", "sample_partial_caching"]
@@ -82,7 +82,7 @@ class CachedSampleResult:
 
 
 def _cts_round_sampler(sampler, step: int, n_steps: int):
-    from .sampling import CTS, annealed_alpha, _AlphaSampler
+    from .loop import CTS, annealed_alpha, _AlphaSampler
 
     if isinstance(sampler, CTS):
         return sampler
@@ -104,7 +104,7 @@ def sample_partial_caching(model, *, sampler, caching: PartialCaching, schedule=
     if not isinstance(caching, PartialCaching):
         raise TypeError(f"caching must be a PartialCaching; got {type(caching).__name__}")
     N, mask_id = model.config.seq_len, model.config.mask_id
-    from .sampling import initial_state
+    from .loop import initial_state
 
     device = torch.device(device)
     tokens, masked, n_masked = initial_state(batch_size=batch_size, seq_len=N, mask_id=mask_id,

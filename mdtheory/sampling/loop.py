@@ -27,8 +27,8 @@ from typing import Literal
 import numpy as np
 import torch
 
-from ._validation import check_alpha
-from .samplers import (
+from .._validation import check_alpha
+from .rounds import (
     ConfidenceRule,
     EntropyRule,
     FixedOrderRule,
@@ -194,7 +194,7 @@ def sample(predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seq
     Parameters
     ----------
     predict : callable (tokens (B, D) int64, masked (B, D) bool) → (B, D, V) tensor.
-    seq_len : D.  schedule : a name from :data:`mdtheory.schedules.SCHEDULE_NAMES` (with ``n_steps``) or
+    seq_len : D.  schedule : a name from :data:`mdtheory.sampling.schedules.SCHEDULE_NAMES` (with ``n_steps``) or
         an explicit list of sizes summing to the number of masked positions (not used by ``EB``).
     sampler : a :class:`Sampler` (``MaskGIT``, ``Moment``, ``UMoment``, ``CTS``, ``EB``).
     init_tokens, init_masked : optional (B, D) prompt: revealed tokens and the masked pattern; every row
@@ -205,7 +205,7 @@ def sample(predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seq
     SampleResult
     """
     if not isinstance(sampler, Sampler):
-        raise TypeError(f"sampler must be an mdtheory.sampling.Sampler; got {type(sampler).__name__}")
+        raise TypeError(f"sampler must be an mdtheory.sampling.loop.Sampler; got {type(sampler).__name__}")
     device = torch.device(device)
     tokens, masked, n_masked = initial_state(batch_size=batch_size, seq_len=seq_len, mask_id=mask_id,
                                              init_tokens=init_tokens, init_masked=init_masked, device=device)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_positive_int, check_unit_interval
+from .._validation import check_positive_int, check_unit_interval
 
 __all__ = ["radical_inverse", "raster_order", "halton_order", "van_der_corput_order", "hybrid_select", "TIE_SCALE",
            "tie_keys"]

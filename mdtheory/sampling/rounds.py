@@ -10,7 +10,7 @@ Noise (Gumbel and the categorical uniforms) is drawn in ``noise_dtype`` (float64
 ``noise_dtype``; zero-probability tokens are never drawn.
 
 **Tie convention:** deterministic position rules (α = 0, confidence, margin, entropy without noise)
-break ties (equal on the 2^-36 grid, :func:`mdtheory.orders.tie_keys`) uniformly at random, which is
+break ties (equal on the 2^-36 grid, :func:`mdtheory.sampling.orders.tie_keys`) uniformly at random, which is
 the limit of their noisy versions.
 """
 
@@ -23,7 +23,7 @@ from typing import Literal
 import numpy as np
 import torch
 
-from ._validation import check_alpha, check_unit_interval
+from .._validation import check_alpha, check_unit_interval
 from .orders import tie_keys
 
 __all__ = [
@@ -298,7 +298,7 @@ class EntropyRule(_NoisyRule):
 class FixedOrderRule(PositionRule):
     """A fixed reveal order (raster, Halton, van der Corput …): the earliest not-yet-revealed first.
 
-    ``order`` is a permutation of range(N) (see :mod:`mdtheory.orders`).
+    ``order`` is a permutation of range(N) (see :mod:`mdtheory.sampling.orders`).
     """
 
     order: tuple[int, ...] = field(default=())
@@ -321,7 +321,7 @@ class FixedOrderRule(PositionRule):
 
 @dataclass(frozen=True)
 class HybridRule(PositionRule):
-    """Hybrid exploration/exploitation merge ([H] §4.2; see :func:`mdtheory.orders.hybrid_select`).
+    """Hybrid exploration/exploitation merge ([H] §4.2; see :func:`mdtheory.sampling.orders.hybrid_select`).
 
     Take the first ⌈γk⌉ positions of ``exploit``, then fill up to k from ``explore`` skipping
     duplicates. **Convention:** asymmetric, as in [H].

@@ -23,7 +23,7 @@ from typing import Literal
 
 import numpy as np
 
-from ._validation import check_method, check_positive_int, check_schedule
+from .._validation import check_method, check_positive_int, check_schedule
 
 __all__ = ["SCHEDULE_NAMES", "masked_fraction", "schedule_sizes", "as_schedule", "block_starts"]
 
