@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import importlib
 
-from .distances import (
+from .exact.distances import (
     TVResult,
     kl_divergence,
     maskgit_moment_ordered_tv,
@@ -47,8 +47,8 @@ from .distances import (
     token_law_given_position,
     tv_distance,
 )
-from .homogeneous import homogeneous_maskgit_moment_tv, homogeneous_round_laws
-from .laws import (
+from .exact.homogeneous import homogeneous_maskgit_moment_tv, homogeneous_round_laws
+from .exact.round_laws import (
     LawSizeError,
     RoundLaw,
     maskgit_ordered_law,
@@ -58,14 +58,14 @@ from .laws import (
     round_law,
     sample_then_choose_law,
 )
-from .oracle import (
+from .exact.oracle import (
     maskgit_round_law_bruteforce,
     moment_round_law_bruteforce,
     output_law_bruteforce,
     sample_then_choose_law_bruteforce,
 )
 from .sampling.orders import halton_order, hybrid_select, raster_order, van_der_corput_order
-from .plackett_luce import pl_ordered_log_prob, pl_set_log_prob
+from .exact.plackett_luce import pl_ordered_log_prob, pl_set_log_prob
 from .profiles import (
     InformationProfile,
     block_cost,
@@ -99,7 +99,7 @@ from .bounds import (
     partial_caching_schedule,
     stale_expected_kl,
 )
-from .finite_precision_noise import (NoiseTemperatureRow, effective_temperature, gumbel_noise_range,
+from .exact.finite_precision_noise import (NoiseTemperatureRow, effective_temperature, gumbel_noise_range,
                                      noise_temperature_table, truncated_gumbel_max_law, zipf_logits)
 from .gaussian import gaussian_factorized_kl, gaussian_factorized_kl_chain_rule, gaussian_profile
 from .learning_error import (
@@ -132,7 +132,7 @@ from .profile_estimation import CurveEstimate, estimate_loss_curve, estimate_pro
 from .sampling.schedules import SCHEDULE_NAMES, block_starts, schedule_sizes
 from .sweeps import fit_loglog_slope, run_sweep
 from .targets import JointTable, MarkovChain, joint_table
-from .temperature import implicit_temperature_errors, implicit_temperature_prediction, implicit_temperature_tau
+from .exact.temperature import implicit_temperature_errors, implicit_temperature_prediction, implicit_temperature_tau
 
 __version__ = "0.1.0"
 

@@ -144,7 +144,7 @@ def amused_round(log_probs, *, k: int, alpha: float, generator=None):
 
 
 def _amused_law(case: AuditCase, alpha: float):
-    from .laws import maskgit_round_law
+    from .exact.round_laws import maskgit_round_law
 
     return maskgit_round_law(case.probs, k=case.k, alpha=alpha)
 
@@ -160,7 +160,7 @@ def eb_round_law(probs, *, gamma: float, temperature: float = 1.0):
     """Exact one-round law of the EB rule (§8) on tempered predictions q = p^{1/T}/Σ: the set is the
     deterministic EB prefix of q's entropies (ties by position index), tokens ~ q. A RoundLaw whose k is
     the EB set's size."""
-    from .laws import RoundLaw, _all_sets, _token_product
+    from .exact.round_laws import RoundLaw, _all_sets, _token_product
     from .output_laws import eb_select
 
     q = _tempered(np.asarray(probs, dtype=np.float64), temperature)
@@ -206,7 +206,7 @@ def threshold_round_law(probs, *, m: int, threshold: float, temperature: float =
     """
     from itertools import combinations, product
 
-    from .laws import _deterministic_choice_cells
+    from .exact.round_laws import _deterministic_choice_cells
 
     q = _tempered(np.asarray(probs, dtype=np.float64), temperature)
     n, V = q.shape
@@ -313,7 +313,7 @@ def audit_all(out_dir, *, alpha: float = 1.0, n_samples: int = 100_000, seed: in
     from importlib import metadata
     from pathlib import Path
 
-    from .finite_precision_noise import noise_temperature_table
+    from .exact.finite_precision_noise import noise_temperature_table
     from .sweeps import atomic_write_text
 
     try:
@@ -371,8 +371,8 @@ def audit_implicit_temperature(*, n_values=(4, 16, 64), k: int = 1, alpha: float
     TV between the peer's counts and the moment law, its two-sided ``confidence`` half-width ε/2
     (:func:`mdtheory.montecarlo.tv_estimate`), and the exact TV(MaskGIT, moment) from the engine; the peer
     agrees with [H] when |TV̂ − TV_exact| ≤ ε/2, and TV_exact shrinks as N grows."""
-    from .distances import maskgit_moment_tv
-    from .laws import moment_round_law
+    from .exact.distances import maskgit_moment_tv
+    from .exact.round_laws import moment_round_law
     from .montecarlo import empirical_round_counts, tv_estimate
 
     rows = []

@@ -45,7 +45,7 @@ def reference_maskgit_round(logits: torch.Tensor, k: int, alpha: float, generato
 
 
 def bench_tv_k2(quick: bool) -> dict:
-    from .distances import maskgit_moment_tv
+    from .exact.distances import maskgit_moment_tv
 
     n = 256 if quick else 1024
     P = np.random.default_rng(0).dirichlet(np.ones(4), size=n)
@@ -56,7 +56,7 @@ def bench_tv_k2(quick: bool) -> dict:
 
 
 def bench_tv_k3(quick: bool) -> dict:
-    from .distances import maskgit_moment_tv
+    from .exact.distances import maskgit_moment_tv
 
     n = 64 if quick else 256
     P = np.random.default_rng(0).dirichlet(np.ones(4), size=n)
@@ -66,7 +66,7 @@ def bench_tv_k3(quick: bool) -> dict:
 
 
 def bench_homogeneous(quick: bool) -> dict:
-    from .homogeneous import homogeneous_maskgit_moment_tv
+    from .exact.homogeneous import homogeneous_maskgit_moment_tv
 
     n, k = (1000, 16) if quick else (10_000, 64)
     p = [0.4, 0.3, 0.2, 0.1]
@@ -79,8 +79,8 @@ def bench_homogeneous(quick: bool) -> dict:
 def bench_crossover(quick: bool) -> dict:
     """Time of brute force vs quadrature for one law (V = 3, k = 2) as N grows; brute force is
     extrapolated (×V·N/(N−k) per extra position) past the largest N measured."""
-    from .laws import maskgit_round_law
-    from .oracle import maskgit_round_law_bruteforce
+    from .exact.round_laws import maskgit_round_law
+    from .exact.oracle import maskgit_round_law_bruteforce
 
     rows = []
     n_max = 5 if quick else 7
@@ -211,7 +211,7 @@ def bench_path_formula_4x4(quick: bool) -> dict:
 
 def bench_gumbel_law_large_vocab(quick: bool) -> dict:
     """Exact Gumbel-max law under float32 noise (issue #7): the O(V) common-node route at GPT-2's V."""
-    from .finite_precision_noise import gumbel_noise_range, truncated_gumbel_max_law, zipf_logits
+    from .exact.finite_precision_noise import gumbel_noise_range, truncated_gumbel_max_law, zipf_logits
 
     V = 10_000 if quick else 50_257
     lo, hi = gumbel_noise_range("float32")

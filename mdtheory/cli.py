@@ -49,7 +49,7 @@ def _load_probs(path: str) -> np.ndarray:
 
 
 def _cmd_tv(args) -> int:
-    from .distances import maskgit_moment_tv
+    from .exact.distances import maskgit_moment_tv
 
     r = maskgit_moment_tv(_load_probs(args.probs), k=args.k, alpha=args.alpha)
     d = r.to_dict()
@@ -63,7 +63,7 @@ def _cmd_tv(args) -> int:
 
 
 def _cmd_law(args) -> int:
-    from .laws import maskgit_ordered_law, moment_ordered_law, round_law
+    from .exact.round_laws import maskgit_ordered_law, moment_ordered_law, round_law
 
     P = _load_probs(args.probs)
     if args.ordered:
@@ -214,7 +214,7 @@ def _cmd_audit(args) -> int:
 
 
 def _cmd_noise(args) -> int:
-    from .finite_precision_noise import noise_temperature_table
+    from .exact.finite_precision_noise import noise_temperature_table
 
     rows = noise_temperature_table(vocab_sizes=args.vocab, exponents=args.exponent, temperatures=args.temperature,
                                    dtypes=args.dtype)

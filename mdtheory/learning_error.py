@@ -23,7 +23,7 @@ import numpy as np
 from scipy.special import xlogy
 
 from ._validation import check_schedule
-from .laws import _token_product
+from .exact.round_laws import _token_product
 from .sampling.schedules import block_starts
 from .targets import JointTable
 

@@ -2,7 +2,7 @@
 
 * :func:`empirical_round_counts` runs a real sampler round (any callable with the signature of
   :func:`mdtheory.sampling.rounds.maskgit_round`) on a batch of identical copies of ``probs`` and counts the
-  (set, tokens) cells in the layout of :class:`~mdtheory.laws.RoundLaw`.
+  (set, tokens) cells in the layout of :class:`~mdtheory.exact.round_laws.RoundLaw`.
 * :func:`chisquare_test` — Pearson χ² of counts against an exact law. Cells with expected count < 5 are
   pooled into one bin (scipy's discrete χ² rule); cells outside the law's support must be empty.
   Pass/fail at a stated false-alarm rate.
@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from scipy.stats import chi2
 
-from .laws import _all_sets
+from .exact.round_laws import _all_sets
 
 __all__ = ["empirical_round_counts", "ChiSquareResult", "chisquare_test", "tv_estimate"]
 

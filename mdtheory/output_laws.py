@@ -7,7 +7,7 @@ EB-sampler (:class:`EB`). Their exact laws are propagated over partial states (U
 
 * predictions p_i = model(x_i; x_U) (``model`` defaults to the target: the "ideal model");
 * one round: MaskGIT by the exact §3.2 law; a CTS rule by its exact set law — Plackett–Luce on
-  exp(base score / noise) for noisy rules (:func:`mdtheory.plackett_luce.pl_set_log_prob`), top-k with
+  exp(base score / noise) for noisy rules (:func:`mdtheory.exact.plackett_luce.pl_set_log_prob`), top-k with
   uniformly split exact ties for deterministic rules — times the product of the transformed token rows;
 * states that coincide are merged, so the cost is the number of reachable partial states.
 
@@ -38,10 +38,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import entr
 
-from .distances import kl_arrays
-from .laws import _token_product
+from .exact.distances import kl_arrays
+from .exact.round_laws import _token_product
 from .sampling.orders import tie_keys
-from .plackett_luce import pl_set_log_prob
+from .exact.plackett_luce import pl_set_log_prob
 from .sampling.loop import EB
 from .sampling.schedules import as_schedule
 
@@ -115,7 +115,7 @@ def round_cells(round_sampler, probs: np.ndarray, masked: np.ndarray, k: int, *,
     position probability folded into the vector (entries sum to 1 over all cells)."""
     import torch
 
-    from .laws import maskgit_round_law
+    from .exact.round_laws import maskgit_round_law
     from .sampling.loop import CTS, _MaskGITRound
     from .sampling.rounds import Identity
 

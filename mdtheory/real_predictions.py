@@ -129,8 +129,8 @@ def record_trajectory_predictions(model: PredictionModel, *, sampler, schedule="
 
 def round_tv_record(probs: np.ndarray, *, k: int, alpha: float) -> dict:
     """Exact TV(MaskGIT, moment) of one round on real rows, with M_rest and TV·M_rest/k² (module doc)."""
-    from .distances import maskgit_moment_tv
-    from .laws import moment_log_m
+    from .exact.distances import maskgit_moment_tv
+    from .exact.round_laws import moment_log_m
 
     r = maskgit_moment_tv(probs, k=k, alpha=alpha)
     m = np.sort(np.exp(moment_log_m(probs, alpha)))
@@ -141,7 +141,7 @@ def round_tv_record(probs: np.ndarray, *, k: int, alpha: float) -> dict:
 
 def round_temperature_record(probs: np.ndarray, *, alpha: float) -> dict:
     """Exact errors of the implicit-temperature prediction (k = 1) on real rows (module doc)."""
-    from .temperature import implicit_temperature_errors
+    from .exact.temperature import implicit_temperature_errors
 
     e = implicit_temperature_errors(probs, alpha=alpha)
     return {"n_masked": int(probs.shape[0]), **{f: float(v) for f, v in e.__dict__.items()
@@ -163,7 +163,7 @@ def marginal_tv_exact(probs: np.ndarray, *, k: int, alpha: float) -> dict:
     """Exact TV between MaskGIT and moment of the law of a uniformly chosen revealed position ("inclusion")
     and of a uniformly chosen revealed (position, token) pair ("pair"), from the materialised round laws
     (small N·V^k only). Both lower-bound the full TV(MaskGIT, moment) (a Markov kernel of (K, x_K))."""
-    from .laws import maskgit_round_law, moment_round_law
+    from .exact.round_laws import maskgit_round_law, moment_round_law
 
     a = _pair_marginal(maskgit_round_law(probs, k=k, alpha=alpha))
     b = _pair_marginal(moment_round_law(probs, k=k, alpha=alpha))

@@ -154,9 +154,9 @@ def rows_for(task: dict) -> np.ndarray:
 
 def tv_sweep_task(task: dict) -> dict:
     """Exact TV(MaskGIT, moment) and Σ_j m_j for one task."""
-    from .distances import maskgit_moment_tv
-    from .homogeneous import homogeneous_maskgit_moment_tv
-    from .laws import moment_log_m
+    from .exact.distances import maskgit_moment_tv
+    from .exact.homogeneous import homogeneous_maskgit_moment_tv
+    from .exact.round_laws import moment_log_m
 
     rows = rows_for(task)
     if task["family"] == "homogeneous":

@@ -266,7 +266,7 @@ def dirichlet_joint(n: int, q: int, *, concentration: float = 1.0, rng=0) -> Joi
 
 def product_target(marginals) -> JointTable:
     """Independent coordinates with the given (N, q) marginals (TC = DTC = 0)."""
-    from .laws import _token_product
+    from .exact.round_laws import _token_product
 
     m = np.asarray(marginals, dtype=np.float64)
     if m.ndim != 2:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from scipy.special import softmax
 
-from mdtheory.finite_precision_noise import (gumbel_noise_range, noise_temperature_table, truncated_gumbel_max_law,
+from mdtheory.exact.finite_precision_noise import (gumbel_noise_range, noise_temperature_table, truncated_gumbel_max_law,
                                              zipf_logits)
 from mdtheory.plot import finish_figure, new_figure
 

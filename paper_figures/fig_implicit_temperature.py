@@ -11,7 +11,7 @@ from pathlib import Path
 
 from mdtheory.plot import finish_figure, loglog_curves, new_figure
 from mdtheory.sweeps import run_sweep
-from mdtheory.temperature import implicit_temperature_task
+from mdtheory.exact.temperature import implicit_temperature_task
 
 NAME = "implicit_temperature"
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mdtheory.audit import amused_round, audit_cases, audit_round
-from mdtheory.laws import maskgit_round_law, moment_round_law
+from mdtheory.exact.round_laws import maskgit_round_law, moment_round_law
 
 pytest.importorskip("diffusers")
 

@@ -20,8 +20,8 @@ from mdtheory import (
     token_law_given_position,
     tv_distance,
 )
-from mdtheory.plackett_luce import pl_log_complement, pl_ordered_log_prob
-from mdtheory.race import GK_NODES, GK_WEIGHTS_GAUSS, GK_WEIGHTS_KRONROD, order_statistic_cdf
+from mdtheory.exact.plackett_luce import pl_log_complement, pl_ordered_log_prob
+from mdtheory.exact.race import GK_NODES, GK_WEIGHTS_GAUSS, GK_WEIGHTS_KRONROD, order_statistic_cdf
 
 from .cases import random_rows
 
@@ -144,7 +144,7 @@ def test_pl_complement_keeps_precision_with_dominant_weights():
 
 
 def test_pl_integral_route_matches_orders():
-    from mdtheory.plackett_luce import _pl_set_log_prob_integral
+    from mdtheory.exact.plackett_luce import _pl_set_log_prob_integral
 
     lw = np.log(random_rows(9, 1, 9)[0])
     sets = np.array(list(itertools.combinations(range(9), 5)))[:20]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.special import softmax
 
-from mdtheory.finite_precision_noise import (effective_temperature, gumbel_noise_range, noise_temperature_table,
+from mdtheory.exact.finite_precision_noise import (effective_temperature, gumbel_noise_range, noise_temperature_table,
                                              truncated_gumbel_max_law, zipf_logits)
 from mdtheory.montecarlo import chisquare_test
 

@@ -15,10 +15,10 @@ def test_all_names_exist():
 
 @pytest.mark.parametrize("module,forbidden", [
     ("mdtheory", ["torch", "matplotlib"]),
-    ("mdtheory.laws", ["torch", "matplotlib"]),
-    ("mdtheory.distances", ["torch", "matplotlib"]),
+    ("mdtheory.exact.round_laws", ["torch", "matplotlib"]),
+    ("mdtheory.exact.distances", ["torch", "matplotlib"]),
     ("mdtheory.sampling.schedules", ["torch", "matplotlib"]),
-    ("mdtheory.homogeneous", ["torch", "matplotlib"]),
+    ("mdtheory.exact.homogeneous", ["torch", "matplotlib"]),
     ("mdtheory.sampling.rounds", ["matplotlib"]),
     ("mdtheory.sampling.loop", ["matplotlib"]),
 ])

@@ -14,7 +14,7 @@ from mdtheory import (
     moment_round_law_bruteforce,
     tv_distance,
 )
-from mdtheory.laws import LawSizeError
+from mdtheory.exact.round_laws import LawSizeError
 
 from .cases import INVALID, TIES, VALID, random_rows
 
@@ -180,8 +180,8 @@ def _peer_cases(seed):
 
 
 def test_sample_then_choose_law_equals_bruteforce():
-    from mdtheory.laws import sample_then_choose_law
-    from mdtheory.oracle import sample_then_choose_law_bruteforce
+    from mdtheory.exact.round_laws import sample_then_choose_law
+    from mdtheory.exact.oracle import sample_then_choose_law_bruteforce
 
     for probs, scores, k, noise in _peer_cases(31):
         a = sample_then_choose_law(probs, scores, k=k, noise=noise)
@@ -191,7 +191,7 @@ def test_sample_then_choose_law_equals_bruteforce():
 
 
 def test_sample_then_choose_law_contains_maskgit_and_rejects_bad_scores():
-    from mdtheory.laws import sample_then_choose_law
+    from mdtheory.exact.round_laws import sample_then_choose_law
 
     P = np.random.default_rng(32).dirichlet(np.ones(3), size=4)
     for alpha in (0.0, 0.4, 2.0, np.inf):

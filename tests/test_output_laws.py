@@ -11,7 +11,7 @@ import torch
 
 from mdtheory.learning_error import TemperedConditionals
 from mdtheory.montecarlo import chisquare_test
-from mdtheory.oracle import output_law_bruteforce
+from mdtheory.exact.oracle import output_law_bruteforce
 from mdtheory.sampling.orders import halton_order
 from mdtheory.output_laws import eb_select, hybrid_decomposition_bound, output_law, target_predictor
 from mdtheory.profiles import efact, information_profile

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from mdtheory import maskgit_round_law, moment_round_law
-from mdtheory.laws import RoundLaw, _all_sets, _token_product
+from mdtheory.exact.round_laws import RoundLaw, _all_sets, _token_product
 from mdtheory.montecarlo import chisquare_test, empirical_round_counts, tv_estimate
 from mdtheory.sampling.orders import halton_order
 from mdtheory.sampling.rounds import (

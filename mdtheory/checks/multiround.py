@@ -13,7 +13,7 @@ import numpy as np
 
 from ..bounds import lag_conditioning, partial_caching_schedule, stale_expected_kl
 from ..learning_error import TemperedConditionals, path_kl_bruteforce
-from ..oracle import output_law_bruteforce
+from ..exact.oracle import output_law_bruteforce
 from ..output_laws import hybrid_decomposition_bound, output_law
 from ..profiles import efact, information_profile
 from ..registry import register
@@ -201,8 +201,8 @@ def _check_caching(*, seed: int = 7, tol: float = 1e-10, reverse: bool = False):
           "bound holds a fortiori) stays below its regression value 0.06 (measured 0.0489; value = fitted C).",
           expression="C*k**2/M_rest + exp(-3*M_rest/28)")
 def _check_theorem2_constant(*, seed: int = 8, regression: float = 0.06, n_values=(16, 32, 64)):
-    from ..distances import maskgit_moment_tv
-    from ..laws import moment_log_m
+    from ..exact.distances import maskgit_moment_tv
+    from ..exact.round_laws import moment_log_m
 
     rng = np.random.default_rng(seed)
     fits, with_exp = [], []

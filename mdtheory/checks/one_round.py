@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..distances import maskgit_moment_tv, tv_distance
-from ..homogeneous import homogeneous_maskgit_moment_tv
-from ..laws import maskgit_round_law, moment_round_law
-from ..oracle import maskgit_round_law_bruteforce, moment_round_law_bruteforce
+from ..exact.distances import maskgit_moment_tv, tv_distance
+from ..exact.homogeneous import homogeneous_maskgit_moment_tv
+from ..exact.round_laws import maskgit_round_law, moment_round_law
+from ..exact.oracle import maskgit_round_law_bruteforce, moment_round_law_bruteforce
 from ..registry import register
 from ..sweeps import fit_loglog_slope
-from ..temperature import implicit_temperature_task
+from ..exact.temperature import implicit_temperature_task
 
 
 def random_cases(n_cases: int, *, seed: int = 0, max_n: int = 5, max_k: int = 3):

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_alpha, check_probs
-from .laws import _moment_position_and_token_logs, maskgit_round_law
+from .._validation import check_alpha, check_probs
+from .round_laws import _moment_position_and_token_logs, maskgit_round_law
 
 __all__ = ["implicit_temperature_prediction", "ImplicitTemperatureErrors", "implicit_temperature_errors",
            "implicit_temperature_task",

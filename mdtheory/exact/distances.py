@@ -1,6 +1,6 @@
 """Distances between one-round laws and their marginals (THEORY.md §3.6).
 
-* :func:`tv_distance`, :func:`kl_divergence` between two materialised :class:`~mdtheory.laws.RoundLaw`.
+* :func:`tv_distance`, :func:`kl_divergence` between two materialised :class:`~mdtheory.exact.round_laws.RoundLaw`.
 * :func:`position_inclusion` (P(i ∈ K)) and :func:`token_law_given_position` (P(x_i = s | i ∈ K)).
 * :func:`maskgit_moment_tv` – TV(MaskGIT, moment) on (set, tokens) without materialising the law:
   k = 1 elementwise, k = 2 and k = 3 as BLAS contractions over the quadrature nodes, larger k by chunks.
@@ -14,8 +14,8 @@ from math import comb, inf
 
 import numpy as np
 
-from ._validation import check_alpha, check_k, check_probs
-from .laws import (
+from .._validation import check_alpha, check_k, check_probs
+from .round_laws import (
     LawSizeError,
     RoundLaw,
     _all_sets,

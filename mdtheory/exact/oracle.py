@@ -19,8 +19,8 @@ from math import inf
 import numpy as np
 from scipy.special import logsumexp
 
-from ._validation import check_alpha, check_k, check_probs
-from .sampling.orders import tie_keys
+from .._validation import check_alpha, check_k, check_probs
+from ..sampling.orders import tie_keys
 
 __all__ = ["maskgit_round_law_bruteforce", "moment_round_law_bruteforce", "output_law_bruteforce",
            "sample_then_choose_law_bruteforce",
@@ -48,7 +48,7 @@ def _ordered_pl_log_prob(log_weights: list[float], order: tuple[int, ...]) -> fl
 
 
 def _law_from_dict(table: dict, n: int, k: int, vocab: int, sampler: str, alpha: float, *, ordered: bool):
-    from .laws import RoundLaw
+    from .round_laws import RoundLaw
 
     keys = list(itertools.permutations(range(n), k)) if ordered else list(itertools.combinations(range(n), k))
     sets = np.array(keys, dtype=np.int64).reshape(-1, k)
@@ -164,7 +164,7 @@ def moment_round_law_bruteforce(probs, *, k: int, alpha: float, ordered: bool = 
 # whole samplers (THEORY.md §2, §4.4): every path of (set, tokens) choices, no state merging
 def _rule_set_law_bruteforce(rule, log_probs, masked: np.ndarray, k: int) -> dict:
     """{sorted set: prob} of a CTS position rule, by enumerating reveal orders literally."""
-    from .sampling.rounds import HybridRule
+    from ..sampling.rounds import HybridRule
 
     if isinstance(rule, HybridRule):
         m = int(np.ceil(rule.gamma * k - 1e-12))
@@ -203,8 +203,8 @@ def _round_bruteforce(rs, probs: np.ndarray, masked: np.ndarray, k: int, final: 
     """[(positions, tokens, prob)] of one round, from the literal definitions."""
     import torch
 
-    from .sampling.loop import CTS, EB, _MaskGITRound
-    from .sampling.rounds import Identity
+    from ..sampling.loop import CTS, EB, _MaskGITRound
+    from ..sampling.rounds import Identity
 
     idx = np.nonzero(masked)[0]
     q = probs.shape[1]
@@ -237,7 +237,7 @@ def output_law_bruteforce(target, sampler, schedule=None, *, model=None) -> tupl
     The path KL is KL(ideal path ‖ algorithm path) summed over complete paths literally: the ideal
     path draws each set from the algorithm's position law and its tokens from π(x_K | x_U) jointly.
     """
-    from .sampling.loop import EB, _AlphaSampler, annealed_alpha
+    from ..sampling.loop import EB, _AlphaSampler, annealed_alpha
 
     n, q = target.n, target.q
     if n > 5:

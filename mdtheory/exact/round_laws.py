@@ -7,9 +7,9 @@ the set) is j. Both samplers put mass only on cells with p_i(x_i) > 0 for all i 
 
 Routes (``method=``):
 
-* ``"quadrature"`` (default): MaskGIT by the race integral of §3.2 (module :mod:`mdtheory.race`);
+* ``"quadrature"`` (default): MaskGIT by the race integral of §3.2 (module :mod:`mdtheory.exact.race`);
   the moment law of §3.3 in closed form.
-* ``"bruteforce"``: the literal enumeration oracle of §3.4 (:mod:`mdtheory.oracle`), tiny cases only.
+* ``"bruteforce"``: the literal enumeration oracle of §3.4 (:mod:`mdtheory.exact.oracle`), tiny cases only.
 
 Limits (THEORY.md §2.1): α = ∞ gives uniform positions and untempered tokens for both samplers;
 α = 0 gives MaskGIT's deterministic top-k of the sampled tokens' probabilities and the moment
@@ -30,8 +30,8 @@ from typing import Literal
 import numpy as np
 from scipy.special import logsumexp
 
-from ._validation import check_alpha, check_k, check_method, check_probs
-from .sampling.orders import tie_keys
+from .._validation import check_alpha, check_k, check_method, check_probs
+from ..sampling.orders import tie_keys
 from .plackett_luce import pl_ordered_log_prob, pl_set_log_prob
 from .race import RaceFactors, grid_chunks, race_grid, race_node_factors
 
@@ -130,7 +130,7 @@ def _check_size(n: int, k: int, vocab: int, *, ordered: bool = False) -> None:
     if n_cells > MAX_CELLS:
         raise LawSizeError(
             f"the law has {n_cells:.3g} cells (n_masked={n}, k={k}, vocab_size={vocab}), more than "
-            f"MAX_CELLS={MAX_CELLS:.3g}; use mdtheory.distances.maskgit_moment_tv for streaming TV"
+            f"MAX_CELLS={MAX_CELLS:.3g}; use mdtheory.exact.distances.maskgit_moment_tv for streaming TV"
         )
 
 

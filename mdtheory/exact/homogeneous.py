@@ -8,7 +8,7 @@ composition n is C(N, k) · k! / Π_s n_s!. For a single cell with composition n
 * moment:   (1 / C(N, k)) · Π_s (p_s^β / m)^{n_s}.
 
 Everything is in log-space, and the k-th arrival time of the race has the binomial law, so the grid of
-:mod:`mdtheory.race` is built from a closed form. This makes exact TV feasible at N ~ 10⁴, k ~ 64.
+:mod:`mdtheory.exact.race` is built from a closed form. This makes exact TV feasible at N ~ 10⁴, k ~ 64.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from math import comb, inf
 import numpy as np
 from scipy.special import gammaln, logsumexp
 
-from ._validation import check_alpha, check_k, check_positive_int, check_probs
+from .._validation import check_alpha, check_k, check_positive_int, check_probs
 from .distances import TVResult
 from .race import fast_logsumexp as _lse
 from .race import race_grid, race_node_factors
