@@ -131,7 +131,7 @@ from .optimal_schedules import (
 from .profile_estimation import CurveEstimate, estimate_loss_curve, estimate_profile
 from .sampling.schedules import SCHEDULE_NAMES, block_starts, schedule_sizes
 from .sweeps import fit_loglog_slope, run_sweep
-from .targets import JointTable, MarkovChain, joint_table
+from .multiround.targets import JointTable, MarkovChain, joint_table
 from .exact.temperature import implicit_temperature_errors, implicit_temperature_prediction, implicit_temperature_tau
 
 __version__ = "0.1.0"
@@ -163,10 +163,10 @@ _LAZY = {
     "tv_estimate": "montecarlo",
     "EB": "sampling.loop",
     # exact output laws of whole samplers (§4, §8): they take the sampler objects above
-    "OutputLaw": "output_laws",
-    "output_law": "output_laws",
-    "target_predictor": "output_laws",
-    "PredictorModel": "output_laws",
+    "OutputLaw": "multiround.output_laws",
+    "output_law": "multiround.output_laws",
+    "target_predictor": "multiround.output_laws",
+    "PredictorModel": "multiround.output_laws",
     # peer harness (issue #7 groundwork)
     "audit_round": "audit",
     "audit_cases": "audit",
@@ -180,8 +180,8 @@ _LAZY = {
     "block_refinement_peer_select": "interop",
     "audit_all": "audit",
     "AdaptiveSampler": "sampling.loop",
-    "hybrid_decomposition_bound": "output_laws",
-    "sampler_comparison": "output_laws",
+    "hybrid_decomposition_bound": "multiround.output_laws",
+    "sampler_comparison": "multiround.output_laws",
 }
 # real models (issues #5, #6): denoisers, training, data, evaluators, predictions and quality on them
 _LAZY.update({name: module for module, names in {

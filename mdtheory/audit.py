@@ -161,7 +161,7 @@ def eb_round_law(probs, *, gamma: float, temperature: float = 1.0):
     deterministic EB prefix of q's entropies (ties by position index), tokens ~ q. A RoundLaw whose k is
     the EB set's size."""
     from .exact.round_laws import RoundLaw, _all_sets, _token_product
-    from .output_laws import eb_select
+    from .multiround.output_laws import eb_select
 
     q = _tempered(np.asarray(probs, dtype=np.float64), temperature)
     K = eb_select(q, np.ones(q.shape[0], dtype=bool), gamma)

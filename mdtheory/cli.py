@@ -111,7 +111,7 @@ def _target_profile(args):
         raise ValueError("give exactly one of --joint J.npy and --target FAMILY")
     if args.joint is not None:
         from .profiles import information_profile
-        from .targets import joint_table
+        from .multiround.targets import joint_table
 
         path = Path(args.joint)
         if not path.exists():

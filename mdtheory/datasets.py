@@ -7,7 +7,7 @@
   newline plus printable ASCII 32..126 (V = 96); anything else becomes a space. Sequences are
   consecutive non-overlapping windows of ``seq_len`` characters (64 by default, 64..128 allowed).
 * ``markov`` — a symmetric 3-state Markov chain (stay probability 0.8) of length 32, sampled exactly
-  from :class:`mdtheory.targets.MarkovChain`; π and its conditionals are known exactly.
+  from :class:`mdtheory.multiround.targets.MarkovChain`; π and its conditionals are known exactly.
 * ``ising`` — a 4×4 Ising grid (coupling 0.4, field 0.1) sampled from its exact table.
 
 Splits are deterministic: the last ``held_out`` fraction (10%) of the sequences (digits, text) or an
@@ -68,7 +68,7 @@ def decode_text(ids) -> str:
 
 def known_law_target(name: str):
     """The exact law behind the ``markov`` and ``ising`` data sets."""
-    from .targets import MarkovChain, ising_grid
+    from .multiround.targets import MarkovChain, ising_grid
 
     if name == "markov":
         q, stay = 3, 0.8

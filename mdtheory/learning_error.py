@@ -2,7 +2,7 @@
 
 A *set-keyed model* gives p_θ(x_j; x_S) for a masked position j from the revealed values on the set S,
 whatever order revealed them: any object with ``conditionals(values, revealed) -> (N, q)`` (the target
-interface of :mod:`mdtheory.targets`). Under the random-order planner the step revealing z_t after
+interface of :mod:`mdtheory.multiround.targets`). Under the random-order planner the step revealing z_t after
 s_{t−1} tokens sees a uniform s_{t−1}-subset, so with
 
   CE_θ(m) = E_{|S|=m} E_{j∉S} E_π[−log p_θ(x_j; x_S)],  L(m) = CE_θ(m) − g(m) = E KL(π(x_j|x_S) ‖ p_θ(x_j; x_S)),
@@ -25,7 +25,7 @@ from scipy.special import xlogy
 from ._validation import check_schedule
 from .exact.round_laws import _token_product
 from .sampling.schedules import block_starts
-from .targets import JointTable
+from .multiround.targets import JointTable
 
 __all__ = ["TemperedConditionals", "LearningCurves", "cross_entropy_curve", "learning_error",
            "path_kl_bruteforce"]

@@ -26,7 +26,7 @@ import numpy as np
 from scipy.special import entr
 
 from ._validation import check_schedule
-from .targets import JointTable
+from .multiround.targets import JointTable
 
 __all__ = ["InformationProfile", "subset_entropies", "entropy_profile", "profile_from_g", "profile_from_entropy",
            "information_profile", "efact_weights", "efact", "efact_bruteforce", "block_cost"]
@@ -143,7 +143,7 @@ def efact(profile: InformationProfile, schedule) -> float:
 
     Examples
     --------
-    >>> from mdtheory.targets import repeated_bit
+    >>> from mdtheory.multiround.targets import repeated_bit
     >>> round(efact(information_profile(repeated_bit(4)), [3, 1]) / float(np.log(2)), 12)  # (k_1 − 1) log 2
     2.0
     """

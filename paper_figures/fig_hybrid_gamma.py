@@ -13,11 +13,11 @@ from pathlib import Path
 
 
 from mdtheory.sampling.orders import halton_order, raster_order
-from mdtheory.output_laws import output_law
+from mdtheory.multiround.output_laws import output_law
 from mdtheory.plot import finish_figure, new_figure
 from mdtheory.sampling.loop import CTS
 from mdtheory.sampling.rounds import ConfidenceRule, FixedOrderRule, HybridRule, UniformRule
-from mdtheory.targets import ising_grid
+from mdtheory.multiround.targets import ising_grid
 
 NAME = "hybrid_gamma"
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 
 from mdtheory.sampling.orders import halton_order, raster_order, van_der_corput_order
-from mdtheory.output_laws import sampler_comparison
+from mdtheory.multiround.output_laws import sampler_comparison
 from mdtheory.plot import finish_figure, new_figure
 from mdtheory.sampling.loop import CTS, EB, MaskGIT, Moment, UMoment
 from mdtheory.sampling.rounds import ConfidenceRule, EntropyRule, FixedOrderRule, HybridRule, UniformRule
 from mdtheory.sampling.schedules import schedule_sizes
-from mdtheory.targets import ising_grid, potts_chain
+from mdtheory.multiround.targets import ising_grid, potts_chain
 
 NAME = "kl_vs_bound"
 FLOOR = 1e-3  # values below are drawn on the axis floor (KL = 0 for one-token EB steps, say)

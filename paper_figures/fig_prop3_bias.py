@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
-from mdtheory.output_laws import output_law
+from mdtheory.multiround.output_laws import output_law
 from mdtheory.plot import finish_figure, new_figure
 from mdtheory.sampling.loop import CTS, MaskGIT
 from mdtheory.sampling.rounds import ConfidenceRule, UniformRule
-from mdtheory.targets import dirichlet_joint, ising_grid, potts_chain
+from mdtheory.multiround.targets import dirichlet_joint, ising_grid, potts_chain
 
 NAME = "prop3_bias"
 

@@ -117,9 +117,9 @@ def test_amused_peer_inside_the_sampling_loop_follows_the_exact_maskgit_output_l
 
     from mdtheory.interop import PeerSampler, amused_peer_round
     from mdtheory.montecarlo import chisquare_test
-    from mdtheory.output_laws import output_law, target_predictor
+    from mdtheory.multiround.output_laws import output_law, target_predictor
     from mdtheory.sampling.loop import MaskGIT, sample
-    from mdtheory.targets import dirichlet_joint
+    from mdtheory.multiround.targets import dirichlet_joint
 
     t = dirichlet_joint(4, 2, concentration=0.7, rng=7)
     law = output_law(t, MaskGIT(1.0), [1, 2, 1])
@@ -161,9 +161,9 @@ def test_entropy_bound_peer_inside_the_sampling_loop_follows_the_exact_eb_output
 
     from mdtheory.interop import PeerAdaptiveSampler, entropy_bound_peer_select
     from mdtheory.montecarlo import chisquare_test
-    from mdtheory.output_laws import output_law, target_predictor
+    from mdtheory.multiround.output_laws import output_law, target_predictor
     from mdtheory.sampling.loop import EB, sample
-    from mdtheory.targets import dirichlet_joint
+    from mdtheory.multiround.targets import dirichlet_joint
 
     t = dirichlet_joint(4, 2, concentration=0.7, rng=7)
     law = output_law(t, EB(0.4), None)

@@ -10,7 +10,7 @@ import pytest
 
 from mdtheory.cli import main
 from mdtheory.profiles import information_profile
-from mdtheory.targets import beta_bernoulli, binary_markov_chain, dirichlet_joint
+from mdtheory.multiround.targets import beta_bernoulli, binary_markov_chain, dirichlet_joint
 
 LOG2 = np.log(2.0)
 

@@ -10,7 +10,7 @@ from mdtheory.closed_form_profiles import (beta_bernoulli_profile, family_profil
                                            noisy_repeated_bit_profile, parity_profile, repeated_bit_profile)
 from mdtheory.gaussian import gaussian_factorized_kl, gaussian_factorized_kl_chain_rule, gaussian_profile
 from mdtheory.profiles import efact, information_profile
-from mdtheory.targets import (MarkovChain, batch_conditionals, beta_bernoulli, binary_markov_chain, global_parity,
+from mdtheory.multiround.targets import (MarkovChain, batch_conditionals, beta_bernoulli, binary_markov_chain, global_parity,
                               hidden_subset_parity, markov_chain, noisy_repeated_bit, repeated_bit)
 
 TOL = 1e-10

@@ -12,7 +12,7 @@ from mdtheory.learning_error import TemperedConditionals, cross_entropy_curve, l
 from mdtheory.optimal_schedules import schedule_cost
 from mdtheory.profile_estimation import estimate_loss_curve, estimate_profile
 from mdtheory.profiles import efact, efact_bruteforce, information_profile
-from mdtheory.targets import MarkovChain, dirichlet_joint
+from mdtheory.multiround.targets import MarkovChain, dirichlet_joint
 
 FALSE_ALARM = 1e-6
 

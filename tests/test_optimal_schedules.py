@@ -14,7 +14,7 @@ from mdtheory.optimal_schedules import (SCHEDULE_METHODS, continuum_limits, data
                                         optimal_schedule_exhaustive, profile_schedule, schedule_comparison,
                                         schedule_cost, sqrt_schedule)
 from mdtheory.profiles import efact, efact_weights, information_profile, profile_from_g
-from mdtheory.targets import dirichlet_joint
+from mdtheory.multiround.targets import dirichlet_joint
 
 LOG2 = np.log(2.0)
 

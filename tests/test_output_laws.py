@@ -13,12 +13,12 @@ from mdtheory.learning_error import TemperedConditionals
 from mdtheory.montecarlo import chisquare_test
 from mdtheory.exact.oracle import output_law_bruteforce
 from mdtheory.sampling.orders import halton_order
-from mdtheory.output_laws import eb_select, hybrid_decomposition_bound, output_law, target_predictor
+from mdtheory.multiround.output_laws import eb_select, hybrid_decomposition_bound, output_law, target_predictor
 from mdtheory.profiles import efact, information_profile
 from mdtheory.sampling.loop import CTS, EB, MaskGIT, Moment, UMoment, sample
 from mdtheory.sampling.rounds import (ConfidenceRule, EntropyRule, FixedOrderRule, HybridRule, MarginRule, MomentRule,
                                Temperature, UniformRule)
-from mdtheory.targets import dirichlet_joint, ising_grid, potts_chain
+from mdtheory.multiround.targets import dirichlet_joint, ising_grid, potts_chain
 
 SAMPLERS = {
     "uniform": CTS(UniformRule()),
@@ -187,7 +187,7 @@ def test_sampling_loop_matches_exact_law_with_ties(rule):
 
 def test_prediction_functions_plug_in_as_models():
     # a trained model enters through the loop's prediction-function interface; round trip via the target
-    from mdtheory.output_laws import PredictorModel
+    from mdtheory.multiround.output_laws import PredictorModel
 
     t = dirichlet_joint(4, 2, concentration=0.7, rng=24)
     model = PredictorModel(target_predictor(t), n=4, output="log_probs")

@@ -14,10 +14,10 @@ import numpy as np
 from ..bounds import lag_conditioning, partial_caching_schedule, stale_expected_kl
 from ..learning_error import TemperedConditionals, path_kl_bruteforce
 from ..exact.oracle import output_law_bruteforce
-from ..output_laws import hybrid_decomposition_bound, output_law
+from ..multiround.output_laws import hybrid_decomposition_bound, output_law
 from ..profiles import efact, information_profile
 from ..registry import register
-from ..targets import dirichlet_joint, ising_grid
+from ..multiround.targets import dirichlet_joint, ising_grid
 
 
 def cts_samplers(n: int, *, untempered_only: bool = False):

@@ -21,7 +21,7 @@ from ..optimal_schedules import (constant_schedule, continuum_limits, geometric_
 from ..profile_estimation import estimate_profile
 from ..profiles import efact, efact_bruteforce, information_profile, subset_entropies
 from ..registry import register
-from ..targets import (MarkovChain, beta_bernoulli, binary_markov_chain, dirichlet_joint, global_parity,
+from ..multiround.targets import (MarkovChain, beta_bernoulli, binary_markov_chain, dirichlet_joint, global_parity,
                        hidden_subset_parity, noisy_repeated_bit, repeated_bit)
 
 
@@ -77,7 +77,7 @@ def _check_efact_bruteforce(*, n_cases: int = 6, seed: int = 2, tol: float = 1e-
           "Closed-form profiles (binary/ternary Markov, Beta–Bernoulli, noisy repeated bit, repeated bit, parity, "
           "hidden-subset parity) equal enumeration at N = 7 to 1e-10.", expression="1e-10")
 def _check_closed_forms(*, n: int = 7, tol: float = 1e-10, eps: float = 0.15):
-    from ..targets import markov_chain
+    from ..multiround.targets import markov_chain
 
     P3 = (1 - eps) * np.eye(3) + eps / 2 * (np.ones((3, 3)) - np.eye(3))
     pairs = [(markov_profile(n, eps), binary_markov_chain(n, eps)),

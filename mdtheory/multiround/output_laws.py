@@ -38,12 +38,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import entr
 
-from .exact.distances import kl_arrays
-from .exact.round_laws import _token_product
-from .sampling.orders import tie_keys
-from .exact.plackett_luce import pl_set_log_prob
-from .sampling.loop import EB
-from .sampling.schedules import as_schedule
+from ..exact.distances import kl_arrays
+from ..exact.round_laws import _token_product
+from ..sampling.orders import tie_keys
+from ..exact.plackett_luce import pl_set_log_prob
+from ..sampling.loop import EB
+from ..sampling.schedules import as_schedule
 
 __all__ = ["OutputLaw", "PredictorModel", "output_law", "position_set_law", "round_cells", "eb_select", "target_predictor",
            "hybrid_decomposition_bound", "sampler_comparison"]
@@ -56,7 +56,7 @@ def eb_select(probs: np.ndarray, masked: np.ndarray, gamma: float) -> tuple[int,
     (:func:`mdtheory.sampling.rounds.eb_selection`)."""
     import torch
 
-    from .sampling.rounds import eb_selection
+    from ..sampling.rounds import eb_selection
 
     with np.errstate(divide="ignore"):
         lp = torch.as_tensor(np.log(np.asarray(probs, dtype=np.float64)))[None]
@@ -82,7 +82,7 @@ def position_set_law(rule, log_probs, masked: np.ndarray, k: int) -> list[tuple[
 
     ``log_probs`` is a (1, N, V) float64 tensor; ``masked`` an (N,) bool array.
     """
-    from .sampling.rounds import HybridRule
+    from ..sampling.rounds import HybridRule
 
     masked = np.asarray(masked, dtype=bool)
     if isinstance(rule, HybridRule):
@@ -115,9 +115,9 @@ def round_cells(round_sampler, probs: np.ndarray, masked: np.ndarray, k: int, *,
     position probability folded into the vector (entries sum to 1 over all cells)."""
     import torch
 
-    from .exact.round_laws import maskgit_round_law
-    from .sampling.loop import CTS, _MaskGITRound
-    from .sampling.rounds import Identity
+    from ..exact.round_laws import maskgit_round_law
+    from ..sampling.loop import CTS, _MaskGITRound
+    from ..sampling.rounds import Identity
 
     masked = np.asarray(masked, dtype=bool)
     idx = np.nonzero(masked)[0]
@@ -149,7 +149,7 @@ def _product(rows: np.ndarray) -> np.ndarray:
 
 
 def _resolve(sampler, step: int, n_steps: int):
-    from .sampling.loop import _AlphaSampler, annealed_alpha
+    from ..sampling.loop import _AlphaSampler, annealed_alpha
 
     if isinstance(sampler, _AlphaSampler):
         a = annealed_alpha(sampler.alpha, step, n_steps) if sampler.anneal else sampler.alpha
@@ -228,7 +228,7 @@ class OutputLaw:
 
 
 def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, model=None) -> OutputLaw:
-    """Exact output law of ``sampler`` on ``target`` (a :class:`~mdtheory.targets.JointTable`).
+    """Exact output law of ``sampler`` on ``target`` (a :class:`~mdtheory.multiround.targets.JointTable`).
 
     ``schedule``: a name (with ``n_steps``) or sizes; ignored (and may be None) for :class:`EB`, whose
     sizes are adaptive. ``model``: the predictions p_i(·; x_U) (anything with ``conditionals``); default:
@@ -319,7 +319,7 @@ class PredictorModel:
     def conditionals(self, values, revealed) -> np.ndarray:
         import torch
 
-        from .sampling.rounds import to_log_probs
+        from ..sampling.rounds import to_log_probs
 
         revealed = np.asarray(revealed, dtype=bool)
         tokens = torch.as_tensor(np.where(revealed, values, self.mask_id), dtype=torch.long)[None]
@@ -355,8 +355,8 @@ def hybrid_decomposition_bound(target, sampler, schedule=None, *, n_steps: int |
     """
     import torch
 
-    from .sampling.loop import CTS
-    from .sampling.rounds import HybridRule
+    from ..sampling.loop import CTS
+    from ..sampling.rounds import HybridRule
 
     if not (isinstance(sampler, CTS) and isinstance(sampler.position_rule, HybridRule)):
         raise TypeError("hybrid_decomposition_bound needs CTS(HybridRule(...))")
@@ -403,7 +403,7 @@ def hybrid_decomposition_bound(target, sampler, schedule=None, *, n_steps: int |
 def sampler_comparison(target, samplers: dict, schedules: dict, *, model=None) -> list[dict]:
     """Rows {"sampler", "schedule", "kl", "path_kl", "tv", "mean_steps"} of exact output laws for every
     sampler × schedule (EB ignores the schedule and is run once, under schedule "adaptive")."""
-    from .sampling.loop import EB
+    from ..sampling.loop import EB
 
     rows = []
     for name, s in samplers.items():

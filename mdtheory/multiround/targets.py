@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_positive_int
+from .._validation import check_positive_int
 
 __all__ = [
     "JointTable", "MarkovChain", "batch_conditionals", "joint_table", "dirichlet_joint", "product_target", "repeated_bit", "global_parity",
@@ -138,7 +138,7 @@ class MarkovChain:
     n: int
 
     def __post_init__(self):
-        from .closed_form_profiles import stationary_law
+        from ..closed_form_profiles import stationary_law
 
         P = np.asarray(self.transition, dtype=np.float64)
         object.__setattr__(self, "transition", P)
@@ -266,7 +266,7 @@ def dirichlet_joint(n: int, q: int, *, concentration: float = 1.0, rng=0) -> Joi
 
 def product_target(marginals) -> JointTable:
     """Independent coordinates with the given (N, q) marginals (TC = DTC = 0)."""
-    from .exact.round_laws import _token_product
+    from ..exact.round_laws import _token_product
 
     m = np.asarray(marginals, dtype=np.float64)
     if m.ndim != 2:
