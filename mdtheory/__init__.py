@@ -66,7 +66,7 @@ from .exact.oracle import (
 )
 from .sampling.orders import halton_order, hybrid_select, raster_order, van_der_corput_order
 from .exact.plackett_luce import pl_ordered_log_prob, pl_set_log_prob
-from .profiles import (
+from .profiles.enumeration import (
     InformationProfile,
     block_cost,
     efact,
@@ -76,7 +76,7 @@ from .profiles import (
     profile_from_entropy,
     profile_from_g,
 )
-from .closed_form_profiles import (
+from .profiles.closed_forms import (
     FAMILIES,
     beta_bernoulli_profile,
     family_profile,
@@ -88,7 +88,7 @@ from .closed_form_profiles import (
     parity_profile,
     repeated_bit_profile,
 )
-from .bounds import (
+from .profiles.bounds import (
     BOUND_EXPRESSIONS,
     bound_expression,
     ccl_expected_kl,
@@ -101,15 +101,15 @@ from .bounds import (
 )
 from .exact.finite_precision_noise import (NoiseTemperatureRow, effective_temperature, gumbel_noise_range,
                                      noise_temperature_table, truncated_gumbel_max_law, zipf_logits)
-from .gaussian import gaussian_factorized_kl, gaussian_factorized_kl_chain_rule, gaussian_profile
-from .learning_error import (
+from .profiles.gaussian import gaussian_factorized_kl, gaussian_factorized_kl_chain_rule, gaussian_profile
+from .profiles.learning_error import (
     LearningCurves,
     TemperedConditionals,
     cross_entropy_curve,
     learning_error,
     path_kl_bruteforce,
 )
-from .optimal_schedules import (
+from .profiles.optimal_schedules import (
     SCHEDULE_METHODS,
     ContinuumLimits,
     constant_schedule,
@@ -128,7 +128,7 @@ from .optimal_schedules import (
     schedule_ordering,
     sqrt_schedule,
 )
-from .profile_estimation import CurveEstimate, estimate_loss_curve, estimate_profile
+from .profiles.estimation import CurveEstimate, estimate_loss_curve, estimate_profile
 from .sampling.schedules import SCHEDULE_NAMES, block_starts, schedule_sizes
 from .sweeps import fit_loglog_slope, run_sweep
 from .multiround.targets import JointTable, MarkovChain, joint_table

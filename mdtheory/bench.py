@@ -121,8 +121,8 @@ def bench_round_throughput(quick: bool) -> dict:
 
 
 def bench_markov_profile(quick: bool) -> dict:
-    from .closed_form_profiles import markov_profile
-    from .profiles import efact
+    from .profiles.closed_forms import markov_profile
+    from .profiles.enumeration import efact
     from .sampling.schedules import schedule_sizes
 
     n = 1000 if quick else 10_000
@@ -136,8 +136,8 @@ def bench_markov_profile(quick: bool) -> dict:
 
 
 def bench_optimal_schedule(quick: bool) -> dict:
-    from .closed_form_profiles import markov_profile
-    from .optimal_schedules import optimal_schedule
+    from .profiles.closed_forms import markov_profile
+    from .profiles.optimal_schedules import optimal_schedule
 
     n, K = (1024, 32) if quick else (4096, 64)
     pr = markov_profile(n, 0.05)
@@ -148,7 +148,7 @@ def bench_optimal_schedule(quick: bool) -> dict:
 
 
 def bench_enumeration_profile(quick: bool) -> dict:
-    from .profiles import information_profile
+    from .profiles.enumeration import information_profile
     from .multiround.targets import dirichlet_joint
 
     rows = []

@@ -110,7 +110,7 @@ def _target_profile(args):
     if (args.joint is None) == (args.target is None):
         raise ValueError("give exactly one of --joint J.npy and --target FAMILY")
     if args.joint is not None:
-        from .profiles import information_profile
+        from .profiles.enumeration import information_profile
         from .multiround.targets import joint_table
 
         path = Path(args.joint)
@@ -120,7 +120,7 @@ def _target_profile(args):
         if arr.ndim > 1 and args.q is not None and arr.shape[0] != args.q:
             raise ValueError(f"--q {args.q} does not match the joint's shape {arr.shape}")
         return information_profile(joint_table(arr, q=args.q, name="--joint"))
-    from .closed_form_profiles import family_profile
+    from .profiles.closed_forms import family_profile
 
     return family_profile(args.target, n=args.n, eps=args.eps, q=args.q, a=args.a, b=args.b, eta=args.eta,
                           m=args.m, rho=args.rho)
@@ -144,8 +144,8 @@ def _cmd_profile(args) -> int:
 
 
 def _cmd_efact(args) -> int:
-    from .bounds import kmax_bound
-    from .profiles import efact
+    from .profiles.bounds import kmax_bound
+    from .profiles.enumeration import efact
 
     pr = _target_profile(args)
     out = {"efact": efact(pr, args.schedule), "bound_kmax": kmax_bound(pr, args.schedule)}
@@ -154,8 +154,8 @@ def _cmd_efact(args) -> int:
 
 
 def _cmd_schedule(args) -> int:
-    from .optimal_schedules import geometric_schedule, profile_schedule
-    from .profiles import efact
+    from .profiles.optimal_schedules import geometric_schedule, profile_schedule
+    from .profiles.enumeration import efact
 
     pr = _target_profile(args)
     if args.rho is not None and args.method.startswith("geometric"):
@@ -173,7 +173,7 @@ def _cmd_schedule(args) -> int:
 
 
 def _add_target_options(p: argparse.ArgumentParser) -> None:
-    from .closed_form_profiles import FAMILIES
+    from .profiles.closed_forms import FAMILIES
 
     g = p.add_argument_group("target (one of --joint or --target)")
     g.add_argument("--joint", help=".npy joint law: a flat C-order vector of length q**N (needs --q) or an "

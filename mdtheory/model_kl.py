@@ -9,7 +9,7 @@ computed exactly for any x with one model pass per step (:func:`order_log_likeli
 (exact samples, exact log π):
 
 * the data-driven bound (§5.3) B = Σ_t k_t·CE_θ(s_{t−1}) − H(π) equals E_learn + E_fact for random order;
-  CE_θ comes from :func:`mdtheory.profile_estimation.estimate_loss_curve` on exact samples of π (so B is
+  CE_θ comes from :func:`mdtheory.profiles.estimation.estimate_loss_curve` on exact samples of π (so B is
   unbiased, with a CLT interval) and H(π) is exact;
 * the sampler's KL(π ‖ p_mix), p_mix = E_σ p(·|σ), is estimated from above by
   KL_M = E_x[log π(x) − log((1/M) Σ_m p(x | σ_m))] (M independent orders per x; Jensen gives
@@ -56,7 +56,7 @@ def exact_entropy(target) -> float:
 
     if hasattr(target, "table"):
         return float(entr(target.table).sum())
-    from .closed_form_profiles import stationary_law
+    from .profiles.closed_forms import stationary_law
 
     P = np.asarray(target.transition, dtype=np.float64)
     pi0 = stationary_law(P)
@@ -66,7 +66,7 @@ def exact_entropy(target) -> float:
 def kl_bound_check(target, predict, *, mask_id: int, sizes, n_samples: int = 2000, n_orders: int = 8,
                    n_per_m: int = 1000, seed: int = 0, level: float = 0.99) -> dict:
     """Random-order CTS with ``predict``'s conditionals on the known law ``target`` (module doc)."""
-    from .profile_estimation import CurveEstimate, estimate_loss_curve
+    from .profiles.estimation import CurveEstimate, estimate_loss_curve
 
     rng = np.random.default_rng(seed)
     sizes = np.asarray([int(s) for s in sizes])

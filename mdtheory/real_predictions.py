@@ -62,13 +62,13 @@ def _shipped_denoiser(name: str, device: str = "cpu"):
 @lru_cache(maxsize=16)
 def model_loss_curve(name: str, *, n_per_m: int, seed: tuple[int, ...], device: str = "cpu"):
     """ĈE_θ(m), m = 0..N−1, of a shipped denoiser (§5.3; a
-    :class:`~mdtheory.profile_estimation.CurveEstimate` with CLT standard errors), from one generator seeded
+    :class:`~mdtheory.profiles.estimation.CurveEstimate` with CLT standard errors), from one generator seeded
     by ``seed``: digits and text score their held-out split; the known-law models (markov, ising) score 5,000
     exact draws of their law, taken first from the same generator. Deterministic in its arguments, hence
     cached per process (drivers that need one curve for many tasks estimate it once). Pass different
     ``seed`` tuples for curves that must be independent (a schedule chosen on one curve, scored on another)."""
     from .datasets import known_law_target, load_dataset
-    from .profile_estimation import estimate_loss_curve
+    from .profiles.estimation import estimate_loss_curve
 
     rng = np.random.default_rng(list(seed))
     predict = _shipped_denoiser(name, device).predictor()

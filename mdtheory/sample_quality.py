@@ -178,7 +178,7 @@ def schedule_quality(model_name: str, schedule: str, *, n_steps: int, n_samples:
     ``schedule`` is a name of :func:`mdtheory.sampling.schedules.as_schedule`, ``"geometric"`` (increasing, §5.5)
     or ``"dp"``: the minimiser of Q on an *independent* curve estimate (seed (seed, 1); Q itself uses
     (seed, 0)), so that the DP schedule is not scored on the noise it was fitted to."""
-    from .optimal_schedules import data_driven_schedule, geometric_schedule, schedule_cost_stderr
+    from .profiles.optimal_schedules import data_driven_schedule, geometric_schedule, schedule_cost_stderr
     from .real_predictions import load_prediction_model, model_loss_curve
     from .sampling.schedules import as_schedule
 
@@ -203,9 +203,9 @@ def schedule_quality(model_name: str, schedule: str, *, n_steps: int, n_samples:
 
 
 def order_schedule_rows(rows, model_name: str, names=None):
-    """:func:`mdtheory.optimal_schedules.schedule_ordering` of :func:`schedule_quality` rows of one model:
+    """:func:`mdtheory.profiles.optimal_schedules.schedule_ordering` of :func:`schedule_quality` rows of one model:
     their costs Q and quality scores, both with standard errors (``names`` default to the rows' schedules)."""
-    from .optimal_schedules import schedule_ordering
+    from .profiles.optimal_schedules import schedule_ordering
 
     metric = QUALITY_METRIC[model_name]
     return schedule_ordering([r["schedule"] for r in rows] if names is None else names,

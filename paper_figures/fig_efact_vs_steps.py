@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 
-from mdtheory.bounds import kmax_bound
-from mdtheory.closed_form_profiles import beta_bernoulli_profile, markov_profile
-from mdtheory.optimal_schedules import SCHEDULE_METHODS, constant_schedule, schedule_comparison
+from mdtheory.profiles.bounds import kmax_bound
+from mdtheory.profiles.closed_forms import beta_bernoulli_profile, markov_profile
+from mdtheory.profiles.optimal_schedules import SCHEDULE_METHODS, constant_schedule, schedule_comparison
 from mdtheory.plot import finish_figure, new_figure
 
 NAME = "efact_vs_steps"

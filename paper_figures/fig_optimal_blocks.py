@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mdtheory.closed_form_profiles import beta_bernoulli_profile, markov_profile, noisy_repeated_bit_profile
-from mdtheory.optimal_schedules import optimal_schedule, sqrt_schedule
+from mdtheory.profiles.closed_forms import beta_bernoulli_profile, markov_profile, noisy_repeated_bit_profile
+from mdtheory.profiles.optimal_schedules import optimal_schedule, sqrt_schedule
 from mdtheory.plot import finish_figure, new_figure
 
 NAME = "optimal_blocks"

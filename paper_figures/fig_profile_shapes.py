@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mdtheory.closed_form_profiles import (beta_bernoulli_profile, hidden_subset_parity_profile, markov_profile,
+from mdtheory.profiles.closed_forms import (beta_bernoulli_profile, hidden_subset_parity_profile, markov_profile,
                                            noisy_repeated_bit_profile)
-from mdtheory.optimal_schedules import markov_scaling_function
+from mdtheory.profiles.optimal_schedules import markov_scaling_function
 from mdtheory.plot import finish_figure, new_figure
 
 NAME = "profile_shapes"

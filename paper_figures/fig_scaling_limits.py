@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mdtheory.closed_form_profiles import markov_profile
-from mdtheory.optimal_schedules import constant_schedule, continuum_limits, markov_scaling_function, optimal_schedule
-from mdtheory.profiles import efact
+from mdtheory.profiles.closed_forms import markov_profile
+from mdtheory.profiles.optimal_schedules import constant_schedule, continuum_limits, markov_scaling_function, optimal_schedule
+from mdtheory.profiles.enumeration import efact
 from mdtheory.plot import finish_figure, new_figure
 
 NAME = "scaling_limits"

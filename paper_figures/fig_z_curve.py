@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mdtheory.bounds import ccl_expected_kl
-from mdtheory.closed_form_profiles import markov_profile
-from mdtheory.optimal_schedules import constant_schedule, optimal_schedule
+from mdtheory.profiles.bounds import ccl_expected_kl
+from mdtheory.profiles.closed_forms import markov_profile
+from mdtheory.profiles.optimal_schedules import constant_schedule, optimal_schedule
 from mdtheory.plot import finish_figure, new_figure
 
 NAME = "z_curve"

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mdtheory.cli import main
-from mdtheory.profiles import information_profile
+from mdtheory.profiles.enumeration import information_profile
 from mdtheory.multiround.targets import beta_bernoulli, binary_markov_chain, dirichlet_joint
 
 LOG2 = np.log(2.0)

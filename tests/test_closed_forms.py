@@ -5,11 +5,11 @@ import itertools
 import numpy as np
 import pytest
 
-from mdtheory.closed_form_profiles import (beta_bernoulli_profile, family_profile, gaussian_ar1_profile,
+from mdtheory.profiles.closed_forms import (beta_bernoulli_profile, family_profile, gaussian_ar1_profile,
                                            hidden_subset_parity_profile, markov_profile, markov_transition_profile,
                                            noisy_repeated_bit_profile, parity_profile, repeated_bit_profile)
-from mdtheory.gaussian import gaussian_factorized_kl, gaussian_factorized_kl_chain_rule, gaussian_profile
-from mdtheory.profiles import efact, information_profile
+from mdtheory.profiles.gaussian import gaussian_factorized_kl, gaussian_factorized_kl_chain_rule, gaussian_profile
+from mdtheory.profiles.enumeration import efact, information_profile
 from mdtheory.multiround.targets import (MarkovChain, batch_conditionals, beta_bernoulli, binary_markov_chain, global_parity,
                               hidden_subset_parity, markov_chain, noisy_repeated_bit, repeated_bit)
 

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from mdtheory.closed_form_profiles import markov_profile
-from mdtheory.learning_error import TemperedConditionals, cross_entropy_curve, learning_error, path_kl_bruteforce
-from mdtheory.optimal_schedules import schedule_cost
-from mdtheory.profile_estimation import estimate_loss_curve, estimate_profile
-from mdtheory.profiles import efact, efact_bruteforce, information_profile
+from mdtheory.profiles.closed_forms import markov_profile
+from mdtheory.profiles.learning_error import TemperedConditionals, cross_entropy_curve, learning_error, path_kl_bruteforce
+from mdtheory.profiles.optimal_schedules import schedule_cost
+from mdtheory.profiles.estimation import estimate_loss_curve, estimate_profile
+from mdtheory.profiles.enumeration import efact, efact_bruteforce, information_profile
 from mdtheory.multiround.targets import MarkovChain, dirichlet_joint
 
 FALSE_ALARM = 1e-6

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from mdtheory.learning_error import TemperedConditionals
+from mdtheory.profiles.learning_error import TemperedConditionals
 from mdtheory.montecarlo import chisquare_test
 from mdtheory.exact.oracle import output_law_bruteforce
 from mdtheory.sampling.orders import halton_order
 from mdtheory.multiround.output_laws import eb_select, hybrid_decomposition_bound, output_law, target_predictor
-from mdtheory.profiles import efact, information_profile
+from mdtheory.profiles.enumeration import efact, information_profile
 from mdtheory.sampling.loop import CTS, EB, MaskGIT, Moment, UMoment, sample
 from mdtheory.sampling.rounds import (ConfidenceRule, EntropyRule, FixedOrderRule, HybridRule, MarginRule, MomentRule,
                                Temperature, UniformRule)

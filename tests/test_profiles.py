@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mdtheory.closed_form_profiles import markov_profile
-from mdtheory.profiles import efact, efact_bruteforce, entropy_profile, information_profile, profile_from_entropy
+from mdtheory.profiles.closed_forms import markov_profile
+from mdtheory.profiles.enumeration import efact, efact_bruteforce, entropy_profile, information_profile, profile_from_entropy
 from mdtheory.multiround.targets import (beta_bernoulli, binary_markov_chain, dirichlet_joint, global_parity,
                               hidden_subset_parity, ising_grid, joint_table, markov_chain, noisy_repeated_bit,
                               potts_chain, product_target, repeated_bit)

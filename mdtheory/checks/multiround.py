@@ -11,11 +11,11 @@ import math
 
 import numpy as np
 
-from ..bounds import lag_conditioning, partial_caching_schedule, stale_expected_kl
-from ..learning_error import TemperedConditionals, path_kl_bruteforce
+from ..profiles.bounds import lag_conditioning, partial_caching_schedule, stale_expected_kl
+from ..profiles.learning_error import TemperedConditionals, path_kl_bruteforce
 from ..exact.oracle import output_law_bruteforce
 from ..multiround.output_laws import hybrid_decomposition_bound, output_law
-from ..profiles import efact, information_profile
+from ..profiles.enumeration import efact, information_profile
 from ..registry import register
 from ..multiround.targets import dirichlet_joint, ising_grid
 
@@ -125,7 +125,7 @@ def _check_eq4_equality(*, n_cases: int = 2, seed: int = 4, tol: float = 1e-10, 
           "sampler's KL ≤ its path KL ≤ E Σ_r [Σ_{A_r} H + TC(X_{B_r})] for γ ∈ {¼, ½, 1} (value = max "
           "violation).")
 def _check_prop4(*, seed: int = 5, identity_shift: float = 0.0):
-    from ..profiles import subset_entropies
+    from ..profiles.enumeration import subset_entropies
     from ..sampling.loop import CTS
     from ..sampling.rounds import ConfidenceRule, FixedOrderRule, HybridRule
 

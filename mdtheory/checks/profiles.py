@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..bounds import ccl_expected_kl, geometric_decreasing_bound, geometric_increasing_bound, kmax_bound
-from ..closed_form_profiles import (beta_bernoulli_profile, hidden_subset_parity_profile, markov_profile,
+from ..profiles.bounds import ccl_expected_kl, geometric_decreasing_bound, geometric_increasing_bound, kmax_bound
+from ..profiles.closed_forms import (beta_bernoulli_profile, hidden_subset_parity_profile, markov_profile,
                                     noisy_repeated_bit_profile,
                                     parity_profile, repeated_bit_profile)
-from ..gaussian import gaussian_factorized_kl, gaussian_factorized_kl_chain_rule, gaussian_profile
-from ..learning_error import TemperedConditionals, cross_entropy_curve, learning_error, path_kl_bruteforce
-from ..optimal_schedules import (constant_schedule, continuum_limits, geometric_rho, geometric_schedule,
+from ..profiles.gaussian import gaussian_factorized_kl, gaussian_factorized_kl_chain_rule, gaussian_profile
+from ..profiles.learning_error import TemperedConditionals, cross_entropy_curve, learning_error, path_kl_bruteforce
+from ..profiles.optimal_schedules import (constant_schedule, continuum_limits, geometric_rho, geometric_schedule,
                                  markov_scaling_function, optimal_schedule, optimal_schedule_exhaustive, schedule_cost)
-from ..profile_estimation import estimate_profile
-from ..profiles import efact, efact_bruteforce, information_profile, subset_entropies
+from ..profiles.estimation import estimate_profile
+from ..profiles.enumeration import efact, efact_bruteforce, information_profile, subset_entropies
 from ..registry import register
 from ..multiround.targets import (MarkovChain, beta_bernoulli, binary_markov_chain, dirichlet_joint, global_parity,
                        hidden_subset_parity, noisy_repeated_bit, repeated_bit)

@@ -5,7 +5,7 @@ conditionals π(x_i | x_A) for any revealed set A, exact joint probabilities and
 Constructors cover the §6 families at enumerable sizes: random Dirichlet joints, product laws, the
 repeated bit, global and hidden-subset parity, stationary Markov chains (binary and q-ary), Ising/Potts
 chains and grids, Beta–Bernoulli and the noisy repeated bit. Closed forms at large N live in
-:mod:`mdtheory.profiles`.
+:mod:`mdtheory.profiles.enumeration`.
 
 **Convention (zero-probability conditioning):** conditioning on revealed values of probability 0
 raises ``ValueError`` (the conditional is undefined; no sampler started from π can reach it).
@@ -131,14 +131,14 @@ class MarkovChain:
 
     π(x_i = s | x_A) ∝ P^{d_l}(x_l, s)·P^{d_r}(s, x_r) with x_l, x_r the nearest revealed neighbours at
     distances d_l, d_r (μ_s replaces the left factor when there is none). Use
-    :func:`mdtheory.closed_form_profiles.markov_transition_profile` for its exact profile.
+    :func:`mdtheory.profiles.closed_forms.markov_transition_profile` for its exact profile.
     """
 
     transition: np.ndarray
     n: int
 
     def __post_init__(self):
-        from ..closed_form_profiles import stationary_law
+        from ..profiles.closed_forms import stationary_law
 
         P = np.asarray(self.transition, dtype=np.float64)
         object.__setattr__(self, "transition", P)

@@ -4,7 +4,7 @@
   block k_max, not on the average N/K**: for uneven schedules no bound in N/K alone can hold (global
   parity with blocks (1, …, 1, 2) has E_fact = log 2 at average size ≈ 1).
 * geometric bounds (§5.5): with ρ the smallest constant the schedule satisfies
-  (:func:`mdtheory.optimal_schedules.geometric_rho`), increasing (DTC-type) E_fact ≤ ρ Σ_i (i−1) f(i) ≤ ρ·DTC
+  (:func:`mdtheory.profiles.optimal_schedules.geometric_rho`), increasing (DTC-type) E_fact ≤ ρ Σ_i (i−1) f(i) ≤ ρ·DTC
   and decreasing (TC-type) E_fact ≤ ρ Σ_i (N−i−1) f(i) ≤ ρ·TC.
 * [CCL] (§7): E_σ KL(π ‖ ν_σ) = Σ_j Z_j − Σ_t k_t Z_{s_{t−1}+1}, with Σ_j Z_j = TC, Σ_j (Z_N − Z_j) = DTC,
   N·Z_N = TC + DTC and E·KL ≤ (k_max − 1)·Z_N.
@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_schedule
+from .._validation import check_schedule
 from .optimal_schedules import geometric_rho
-from .profiles import InformationProfile
-from .sampling.schedules import block_starts
+from .enumeration import InformationProfile
+from ..sampling.schedules import block_starts
 
 __all__ = ["kmax_bound", "geometric_increasing_bound", "geometric_decreasing_bound", "ccl_expected_kl",
            "stale_expected_kl", "lag_conditioning", "partial_caching_schedule",
@@ -109,7 +109,7 @@ def lag_conditioning(schedule, lag: int) -> np.ndarray:
 def partial_caching_schedule(coarse, sub_steps: int, refresh_every: int) -> tuple[np.ndarray, np.ndarray]:
     """(fine sizes, conditioning) of partial caching: each coarse block split into ``sub_steps`` near-equal
     sub-blocks (larger first), predictions refreshed every ``refresh_every`` sub-steps (module doc)."""
-    from .sampling.schedules import schedule_sizes
+    from ..sampling.schedules import schedule_sizes
 
     sizes = check_schedule(coarse, total=int(np.sum(coarse)))
     if isinstance(sub_steps, bool) or int(sub_steps) != sub_steps or sub_steps < 1:

@@ -25,8 +25,8 @@ from math import comb, factorial
 import numpy as np
 from scipy.special import entr
 
-from ._validation import check_schedule
-from .multiround.targets import JointTable
+from .._validation import check_schedule
+from ..multiround.targets import JointTable
 
 __all__ = ["InformationProfile", "subset_entropies", "entropy_profile", "profile_from_g", "profile_from_entropy",
            "information_profile", "efact_weights", "efact", "efact_bruteforce", "block_cost"]

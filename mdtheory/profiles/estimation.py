@@ -22,8 +22,8 @@ import numpy as np
 from scipy.special import entr
 from scipy.stats import norm
 
-from ._validation import check_positive_int, check_unit_interval
-from .multiround.targets import batch_conditionals
+from .._validation import check_positive_int, check_unit_interval
+from ..multiround.targets import batch_conditionals
 
 __all__ = ["CurveEstimate", "estimate_profile", "estimate_loss_curve", "model_probs"]
 

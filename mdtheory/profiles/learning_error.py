@@ -22,10 +22,10 @@ from math import comb, factorial
 import numpy as np
 from scipy.special import xlogy
 
-from ._validation import check_schedule
-from .exact.round_laws import _token_product
-from .sampling.schedules import block_starts
-from .multiround.targets import JointTable
+from .._validation import check_schedule
+from ..exact.round_laws import _token_product
+from ..sampling.schedules import block_starts
+from ..multiround.targets import JointTable
 
 __all__ = ["TemperedConditionals", "LearningCurves", "cross_entropy_curve", "learning_error",
            "path_kl_bruteforce"]

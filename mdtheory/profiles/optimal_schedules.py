@@ -35,9 +35,9 @@ from typing import Literal
 import numpy as np
 from scipy import integrate
 
-from ._validation import check_method, check_positive_int, check_schedule
-from .profiles import InformationProfile, efact
-from .sampling.schedules import block_starts, schedule_sizes
+from .._validation import check_method, check_positive_int, check_schedule
+from .enumeration import InformationProfile, efact
+from ..sampling.schedules import block_starts, schedule_sizes
 
 __all__ = ["SCHEDULE_METHODS", "schedule_cost", "optimal_schedule", "optimal_schedule_exhaustive",
            "geometric_schedule", "geometric_rho", "sqrt_schedule", "constant_schedule", "profile_schedule",
@@ -70,7 +70,7 @@ def schedule_cost(curve, schedule) -> float:
 
 
 def schedule_cost_stderr(curve, schedule) -> tuple[float, float]:
-    """(J, se(J)) for a Monte-Carlo curve estimate (a :class:`~mdtheory.profile_estimation.CurveEstimate`):
+    """(J, se(J)) for a Monte-Carlo curve estimate (a :class:`~mdtheory.profiles.estimation.CurveEstimate`):
     the points c(m) are estimated from independent draws, so se(J)² = Σ_t k_t²·se(c(s_{t−1}))² (§5.3, §9)."""
     c = _curve(curve.values)
     se = np.asarray(curve.stderr, dtype=np.float64)
@@ -180,8 +180,8 @@ def optimal_schedule(curve, n_steps: int, *, method: Literal["auto", "monotone",
 
     Examples
     --------
-    >>> from mdtheory.closed_form_profiles import parity_profile
-    >>> from mdtheory.profiles import efact
+    >>> from mdtheory.profiles.closed_forms import parity_profile
+    >>> from mdtheory.profiles.enumeration import efact
     >>> pr = parity_profile(6)  # all dependence in the last pair: reveal it one token at a time
     >>> sizes = optimal_schedule(pr, 3)
     >>> int(sizes[-1]), efact(pr, sizes) == 0.0
@@ -360,7 +360,7 @@ def markov_scaling_function(eps: float, *, q: int = 2, max_terms: int = 200_000)
     Geometric(t) distances D₁, D₂, and H(x_0 | x_{−D₁}, x_{D₂}) = h(D₁) + h(D₂) − h(D₁ + D₂) − H(μ). So
     g(tN) → G(t) = log q + 2 Σ_d t(1−t)^{d−1} h̃(d) − Σ_s (s−1) t²(1−t)^{s−2} h̃(s) and φ = −G'.
     """
-    from .closed_form_profiles import _symmetric_h_tilde
+    from .closed_forms import _symmetric_h_tilde
 
     ht_all = _symmetric_h_tilde(max_terms + 1, float(eps), check_positive_int(q, name="q", minimum=2))
     keep = np.nonzero(np.abs(ht_all) > 1e-300)[0]

@@ -1,6 +1,6 @@
 """Closed-form information profiles of the §6 families, exact at N up to 10⁴ (THEORY.md §5.2, §6, §7).
 
-Every function returns an :class:`~mdtheory.profiles.InformationProfile` built from the conditional
+Every function returns an :class:`~mdtheory.profiles.enumeration.InformationProfile` built from the conditional
 entropy curve g(m) = E H(x_j | x_S), |S| = m, computed without differencing large entropies.
 
 * **Stationary Markov chains** (binary, symmetric q-ary, any transition matrix; Gaussian AR(1)). For a
@@ -25,8 +25,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import entr, gammaln, rel_entr
 
-from ._validation import check_positive_int
-from .profiles import InformationProfile, profile_from_g
+from .._validation import check_positive_int
+from .enumeration import InformationProfile, profile_from_g
 
 __all__ = ["markov_gap_profile", "markov_profile", "markov_transition_profile", "gaussian_ar1_profile",
            "exchangeable_binary_profile", "beta_bernoulli_profile", "noisy_repeated_bit_profile",

@@ -14,8 +14,8 @@ import itertools
 
 import numpy as np
 
-from ._validation import check_schedule
-from .profiles import InformationProfile, profile_from_entropy
+from .._validation import check_schedule
+from .enumeration import InformationProfile, profile_from_entropy
 
 __all__ = ["check_covariance", "gaussian_profile", "gaussian_factorized_kl", "gaussian_factorized_kl_chain_rule"]
 
