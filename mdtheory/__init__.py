@@ -185,12 +185,12 @@ _LAZY = {
 }
 # real models (issues #5, #6): denoisers, training, data, evaluators, predictions and quality on them
 _LAZY.update({name: module for module, names in {
-    "denoiser": ("DenoiserConfig", "MaskedDenoiser", "save_denoiser", "load_denoiser"),
-    "training": ("TrainConfig", "TRAIN_PRESETS", "train", "held_out_loss"),
+    "models.denoiser": ("DenoiserConfig", "MaskedDenoiser", "save_denoiser", "load_denoiser"),
+    "models.training": ("TrainConfig", "TRAIN_PRESETS", "train", "held_out_loss"),
     "sampling.partial_caching": ("PartialCaching", "CachedSampleResult", "sample_partial_caching"),
-    "datasets": ("Dataset", "load_dataset", "known_law_target"),
-    "evaluators": ("frechet_distance", "inception_score", "generative_perplexity", "load_evaluator"),
-    "hf_models": ("load_hf_masked_lm", "antiberty_predictor", "HELD_OUT_ANTIBODIES"),
+    "models.datasets": ("Dataset", "load_dataset", "known_law_target"),
+    "models.evaluators": ("frechet_distance", "inception_score", "generative_perplexity", "load_evaluator"),
+    "models.hf": ("load_hf_masked_lm", "antiberty_predictor", "HELD_OUT_ANTIBODIES"),
     "real_predictions": ("PredictionModel", "load_prediction_model", "record_trajectory_predictions",
                          "round_tv_record", "round_temperature_record", "marginal_tv_exact", "marginal_tv_mc",
                          "model_loss_curve"),

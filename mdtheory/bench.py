@@ -229,7 +229,7 @@ def bench_gumbel_law_large_vocab(quick: bool) -> dict:
 def _shipped(name: str):
     from pathlib import Path
 
-    from .training import load_trained
+    from .models.training import load_trained
 
     return load_trained(Path(__file__).parent / "checkpoints" / name)[0]
 
@@ -304,7 +304,7 @@ def bench_train_digits(quick: bool) -> dict:
     import tempfile
     from dataclasses import replace
 
-    from .training import TRAIN_PRESETS, train
+    from .models.training import TRAIN_PRESETS, train
 
     cfg = TRAIN_PRESETS["digits"]
     if quick:

@@ -233,7 +233,7 @@ def _cmd_noise(args) -> int:
 def _cmd_train(args) -> int:
     from dataclasses import replace
 
-    from .training import TRAIN_PRESETS, train
+    from .models.training import TRAIN_PRESETS, train
 
     cfg = TRAIN_PRESETS[args.data]
     overrides = {f: getattr(args, f) for f in ("steps", "batch_size", "lr", "seed", "checkpoint_every", "seq_len",
@@ -247,7 +247,7 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_train_evaluator(args) -> int:
-    from .evaluators import save_evaluator, train_char_lm, train_digits_classifier
+    from .models.evaluators import save_evaluator, train_char_lm, train_digits_classifier
 
     model = (train_digits_classifier if args.name == "digits_classifier" else train_char_lm)(
         progress=not args.no_progress)
@@ -389,7 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--no-progress", action="store_true")
     for name, typ in (("steps", int), ("batch-size", int), ("lr", float), ("seed", int), ("checkpoint-every", int),
                       ("seq-len", int), ("d-model", int), ("n-layers", int), ("n-heads", int), ("d-ff", int)):
-        tr.add_argument(f"--{name}", type=typ, help="override the preset (see mdtheory.training.TRAIN_PRESETS)")
+        tr.add_argument(f"--{name}", type=typ, help="override the preset (see mdtheory.models.training.TRAIN_PRESETS)")
     tr.set_defaults(fn=_cmd_train)
 
     te = sub.add_parser("train-evaluator", help="train a sample-quality evaluator (digits classifier, char LM)")

@@ -54,7 +54,7 @@ class PredictionModel:
 @lru_cache(maxsize=8)
 def _shipped_denoiser(name: str, device: str = "cpu"):
     """A shipped denoiser (hash-checked), cached per process."""
-    from .training import load_trained
+    from .models.training import load_trained
 
     return load_trained(Path(__file__).parent / "checkpoints" / name, device=device)[0]
 
@@ -67,7 +67,7 @@ def model_loss_curve(name: str, *, n_per_m: int, seed: tuple[int, ...], device: 
     exact draws of their law, taken first from the same generator. Deterministic in its arguments, hence
     cached per process (drivers that need one curve for many tasks estimate it once). Pass different
     ``seed`` tuples for curves that must be independent (a schedule chosen on one curve, scored on another)."""
-    from .datasets import known_law_target, load_dataset
+    from .models.datasets import known_law_target, load_dataset
     from .profiles.estimation import estimate_loss_curve
 
     rng = np.random.default_rng(list(seed))
@@ -87,7 +87,7 @@ def load_prediction_model(name: str, device: str = "cpu") -> PredictionModel:
         return PredictionModel(name, model.predictor(), model.config.seq_len, model.config.vocab_size,
                                model.config.mask_id, model.config.grid, model)
     if name == "antiberty":
-        from .hf_models import antiberty_predictor
+        from .models.hf import antiberty_predictor
 
         p = antiberty_predictor(device=device)
         return PredictionModel(name, p, 120, p.vocab_size, p.mask_id)

@@ -89,13 +89,13 @@ def sequence_entropies(x: np.ndarray) -> np.ndarray:
 def quality_metrics(model_name: str, x: np.ndarray, *, pll_positions: int = 24) -> dict:
     """Evaluator scores of samples ``x`` from the model ``model_name`` (module doc); AntiBERTy's
     pseudo-log-likelihood averages over ``pll_positions`` seeded positions per sequence."""
-    from .evaluators import (digits_features, frechet_distance, frechet_distance_stderr, generative_perplexity,
+    from .models.evaluators import (digits_features, frechet_distance, frechet_distance_stderr, generative_perplexity,
                              inception_score, load_evaluator)
 
     h = sequence_entropies(x)
     out = {"entropy": float(h.mean()), "entropy_se": float(h.std(ddof=1) / np.sqrt(len(h)))}
     if model_name == "digits":
-        from .datasets import load_dataset
+        from .models.datasets import load_dataset
 
         clf = load_evaluator("digits_classifier")
         fa, fb = digits_features(clf, x), digits_features(clf, load_dataset("digits").train)

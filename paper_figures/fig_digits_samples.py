@@ -10,11 +10,11 @@ from pathlib import Path
 
 import torch
 
-from mdtheory.datasets import load_dataset
-from mdtheory.evaluators import digits_features, frechet_distance, inception_score, load_evaluator
+from mdtheory.models.datasets import load_dataset
+from mdtheory.models.evaluators import digits_features, frechet_distance, inception_score, load_evaluator
 from mdtheory.plot import finish_figure, new_figure
 from mdtheory.sampling.loop import MaskGIT, Moment, sample
-from mdtheory.training import load_trained
+from mdtheory.models.training import load_trained
 
 NAME = "digits_samples"
 CKPT = Path(__file__).resolve().parents[1] / "mdtheory" / "checkpoints"

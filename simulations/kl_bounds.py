@@ -34,7 +34,7 @@ def tasks(preset: str, seed: int) -> list[dict]:
 
 
 def run_task(task: dict, device: str = "cpu") -> dict:
-    from mdtheory.datasets import known_law_target
+    from mdtheory.models.datasets import known_law_target
     from mdtheory.model_kl import kl_bound_check
     from mdtheory.profiles.optimal_schedules import data_driven_schedule
     from mdtheory.real_predictions import _shipped_denoiser, model_loss_curve

@@ -70,7 +70,7 @@ def run_task(task: dict, device: str = "cpu") -> dict:
                           gamma=0.5 if task["gamma"] is None else task["gamma"],
                           seq_len=m.seq_len, grid=m.grid)
     if task.get("recovery"):
-        from mdtheory.hf_models import HELD_OUT_ANTIBODIES
+        from mdtheory.models.hf import HELD_OUT_ANTIBODIES
         from mdtheory.sample_quality import masked_recovery
 
         seqs = [m.predict.encode(s) for s in HELD_OUT_ANTIBODIES.values()]

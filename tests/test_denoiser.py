@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from mdtheory.denoiser import DenoiserConfig, MaskedDenoiser, load_denoiser, save_denoiser
+from mdtheory.models.denoiser import DenoiserConfig, MaskedDenoiser, load_denoiser, save_denoiser
 from mdtheory.sampling.partial_caching import PartialCaching, sample_partial_caching, split_sizes
 from mdtheory.sampling.rounds import ConfidenceRule, MomentRule
 from mdtheory.sampling.loop import CTS, MaskGIT, Moment, UMoment, sample

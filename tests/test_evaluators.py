@@ -5,8 +5,8 @@ separations asserted are many times the sampling spread (stated per test)."""
 import numpy as np
 import pytest
 
-from mdtheory.datasets import load_dataset
-from mdtheory.evaluators import (exact_log_prob, frechet_distance, generative_perplexity, inception_score,
+from mdtheory.models.datasets import load_dataset
+from mdtheory.models.evaluators import (exact_log_prob, frechet_distance, generative_perplexity, inception_score,
                                  load_evaluator, digits_features, reconstruction_accuracy, unigram_entropy)
 
 
@@ -95,7 +95,7 @@ def test_frechet_distance_stderr_matches_the_delta_method():
     """1-D features: FID = (μ_a − μ_b)² + (σ_a − σ_b)². With a ~ N(1, 1) (n = 2,000) against a fixed N(0, 1)
     reference the mean term dominates, and the delta method gives se ≈ 2|Δμ|·σ_a/√n = 2/√2000 = 0.0447;
     200 bootstrap replicates estimate an se to about ±5% (sd of a sample sd ≈ 1/√(2·200)), so ±20% is ≥ 4σ."""
-    from mdtheory.evaluators import frechet_distance_stderr
+    from mdtheory.models.evaluators import frechet_distance_stderr
 
     rng = np.random.default_rng(1)
     a, b = rng.normal(1.0, 1.0, (2000, 1)), rng.normal(0.0, 1.0, (50_000, 1))

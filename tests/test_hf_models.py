@@ -9,7 +9,7 @@ import torch
 
 transformers = pytest.importorskip("transformers")
 
-from mdtheory.hf_models import load_hf_masked_lm  # noqa: E402
+from mdtheory.models.hf import load_hf_masked_lm  # noqa: E402
 
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "b", "c", "d"]
 
@@ -81,8 +81,8 @@ def test_antiberty_reconstructs_held_out_antibodies():
     """Estimator: top-1 accuracy on ~15% seeded masked residues of 12 held-out therapeutic variable domains
     (≈ 200 positions); pass if the 99% Wilson lower bound exceeds 0.5 (chance is 0.05)."""
     pytest.importorskip("antiberty")
-    from mdtheory.evaluators import reconstruction_accuracy
-    from mdtheory.hf_models import HELD_OUT_ANTIBODIES, antiberty_predictor
+    from mdtheory.models.evaluators import reconstruction_accuracy
+    from mdtheory.models.hf import HELD_OUT_ANTIBODIES, antiberty_predictor
 
     p = antiberty_predictor()
     assert p.vocab_size == 20 and p.mask_token_id == 4

@@ -116,7 +116,7 @@ def test_antiberty_quality_metrics():
     pytest.importorskip("antiberty")
     import numpy as np
 
-    from mdtheory.hf_models import HELD_OUT_ANTIBODIES
+    from mdtheory.models.hf import HELD_OUT_ANTIBODIES
     from mdtheory.real_predictions import load_prediction_model
     from mdtheory.sample_quality import generate, masked_recovery, quality_metrics, sampler_by_name
 
@@ -134,7 +134,7 @@ def test_pseudo_log_likelihood_against_a_known_law():
     # the subset estimator over all positions must equal the full mean
     import numpy as np
 
-    from mdtheory.datasets import known_law_target
+    from mdtheory.models.datasets import known_law_target
     from mdtheory.multiround.output_laws import target_predictor
     from mdtheory.sample_quality import pairwise_identity, pseudo_log_likelihood
 

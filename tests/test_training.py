@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from mdtheory.datasets import DATASETS, decode_text, encode_text, known_law_target, load_dataset
-from mdtheory.training import TRAIN_PRESETS, TrainConfig, load_trained, random_mask, train
+from mdtheory.models.datasets import DATASETS, decode_text, encode_text, known_law_target, load_dataset
+from mdtheory.models.training import TRAIN_PRESETS, TrainConfig, load_trained, random_mask, train
 
 CKPT = Path(__file__).resolve().parents[1] / "mdtheory" / "checkpoints"
 TINY = TrainConfig("markov", steps=12, batch_size=16, checkpoint_every=4, d_model=16, n_layers=1, n_heads=2, d_ff=32,

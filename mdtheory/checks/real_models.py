@@ -89,7 +89,7 @@ def _check_temperature_entropy(*, n_samples: int = 400, alphas=(0.5, 4.0), seed:
           "matches that bound (value = max over models of (KL_8 − B)/se_margin ≤ 2.576).", expression="2.576")
 def _check_kl_bound(*, models=("markov", "ising"), n_samples: int = 1000, n_orders: int = 8, steps=(8,),
                     bound: float = 2.576):
-    from ..datasets import known_law_target
+    from ..models.datasets import known_law_target
     from ..model_kl import kl_bound_check
     from ..real_predictions import _shipped_denoiser
     from ..sampling.schedules import as_schedule

@@ -3,7 +3,7 @@
 A CTS step fixes its set K (size k) before sampling, so it can be split into r sub-steps
 K = K¹ ∪ … ∪ K^r (in the order the position rule ranked them). Sub-step 1 samples x_{K¹} from the full
 pass that chose K; that pass also caches every layer's keys and values. Each later sub-step runs the
-network only on the k query rows of K (:meth:`mdtheory.denoiser.MaskedDenoiser.rows_pass`): fresh K/V
+network only on the k query rows of K (:meth:`mdtheory.models.denoiser.MaskedDenoiser.rows_pass`): fresh K/V
 inside K — whose tokens have just been revealed — and the cached, stale K/V elsewhere. Tokens of K^s
 are drawn from those rows.
 
@@ -99,7 +99,7 @@ def sample_partial_caching(model, *, sampler, caching: PartialCaching, schedule=
                            batch_size: int = 1, generator: torch.Generator | None = None, device="cpu",
                            init_tokens: torch.Tensor | None = None, init_masked: torch.Tensor | None = None,
                            noise_dtype=torch.float64) -> CachedSampleResult:
-    """Run a CTS sampler with partial caching on a :class:`~mdtheory.denoiser.MaskedDenoiser` (module doc).
+    """Run a CTS sampler with partial caching on a :class:`~mdtheory.models.denoiser.MaskedDenoiser` (module doc).
     ``schedule`` gives the coarse steps (a name with ``n_steps``, or sizes)."""
     if not isinstance(caching, PartialCaching):
         raise TypeError(f"caching must be a PartialCaching; got {type(caching).__name__}")

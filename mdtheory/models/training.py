@@ -11,7 +11,7 @@ has lower variance at small t. Optimiser: AdamW, linear warm-up then cosine deca
 and the masks from a torch generator seeded with (seed, s), so a run interrupted after any checkpoint
 and resumed reproduces the uninterrupted run exactly (same weights bit for bit on the same machine).
 Checkpoints (every ``checkpoint_every`` steps, written atomically) hold the weights, the AdamW moments
-and the step. The final model is written in the project format (:func:`mdtheory.denoiser.save_denoiser`)
+and the step. The final model is written in the project format (:func:`mdtheory.models.denoiser.save_denoiser`)
 with the training config, the reproducing command, held-out loss and the SHA-256 of the weights.
 """
 
@@ -28,10 +28,10 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from ._validation import check_positive_int
+from .._validation import check_positive_int
 from .datasets import DATASETS, load_dataset
 from .denoiser import DenoiserConfig, MaskedDenoiser, load_denoiser, save_denoiser
-from .sweeps import atomic_write_text
+from ..sweeps import atomic_write_text
 
 __all__ = ["TrainConfig", "TRAIN_PRESETS", "masked_ce_loss", "random_mask", "train", "weights_sha256",
            "held_out_loss"]

@@ -44,7 +44,7 @@ class DenoiserConfig:
     dropout: float = 0.0
 
     def __post_init__(self):
-        from ._validation import check_positive_int
+        from .._validation import check_positive_int
 
         for name in ("vocab_size", "seq_len", "d_model", "n_layers", "n_heads", "d_ff"):
             check_positive_int(getattr(self, name), name=name)
@@ -196,7 +196,7 @@ def save_denoiser(model: MaskedDenoiser, directory, *, metadata: dict | None = N
     """Write ``model.safetensors`` + ``config.json`` (project format) atomically; returns the directory."""
     from safetensors.torch import save_file
 
-    from .sweeps import atomic_write_text
+    from ..sweeps import atomic_write_text
 
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)

@@ -68,7 +68,7 @@ def decode_text(ids) -> str:
 
 def known_law_target(name: str):
     """The exact law behind the ``markov`` and ``ising`` data sets."""
-    from .multiround.targets import MarkovChain, ising_grid
+    from ..multiround.targets import MarkovChain, ising_grid
 
     if name == "markov":
         q, stay = 3, 0.8

@@ -103,7 +103,7 @@ def _fit(model, batch_fn, cfg: _EvalTrain, loss_fn, progress: bool):
 
 
 def train_digits_classifier(*, progress: bool = False) -> DigitsClassifier:
-    """Train the digits classifier on the training split of :func:`mdtheory.datasets.load_dataset` (the
+    """Train the digits classifier on the training split of :func:`mdtheory.models.datasets.load_dataset` (the
     labels come from scikit-learn's ``load_digits``, in the same order)."""
     from sklearn.datasets import load_digits
 
@@ -137,7 +137,7 @@ def train_char_lm(*, progress: bool = False) -> CharLM:
 def save_evaluator(model: nn.Module, name: str, directory) -> Path:
     from safetensors.torch import save_file
 
-    from .sweeps import atomic_write_text
+    from ..sweeps import atomic_write_text
     from .training import weights_sha256
 
     out = Path(directory)
@@ -202,7 +202,7 @@ def frechet_distance_stderr(feats_a: np.ndarray, feats_b: np.ndarray, *, n_boot:
     """Bootstrap standard error of :func:`frechet_distance` over the rows of ``feats_a`` (the samples), with
     the reference ``feats_b`` held fixed: the sampling noise of one set of samples, which is what separates
     two samplers scored against the same reference."""
-    from ._validation import check_positive_int
+    from .._validation import check_positive_int
 
     n_boot = check_positive_int(n_boot, name="n_boot", minimum=2)
     a = np.asarray(feats_a, dtype=np.float64)
