@@ -130,7 +130,7 @@ from .profiles.optimal_schedules import (
 )
 from .profiles.estimation import CurveEstimate, estimate_loss_curve, estimate_profile
 from .sampling.schedules import SCHEDULE_NAMES, block_starts, schedule_sizes
-from .sweeps import fit_loglog_slope, run_sweep
+from .montecarlo.sweeps import fit_loglog_slope, run_sweep
 from .multiround.targets import JointTable, MarkovChain, joint_table
 from .exact.temperature import implicit_temperature_errors, implicit_temperature_prediction, implicit_temperature_tau
 
@@ -158,9 +158,9 @@ _LAZY = {
     "UMoment": "sampling.loop",
     "CTS": "sampling.loop",
     "make_sampler": "sampling.loop",
-    "empirical_round_counts": "montecarlo",
-    "chisquare_test": "montecarlo",
-    "tv_estimate": "montecarlo",
+    "empirical_round_counts": "montecarlo.statistics",
+    "chisquare_test": "montecarlo.statistics",
+    "tv_estimate": "montecarlo.statistics",
     "EB": "sampling.loop",
     # exact output laws of whole samplers (§4, §8): they take the sampler objects above
     "OutputLaw": "multiround.output_laws",
@@ -191,12 +191,12 @@ _LAZY.update({name: module for module, names in {
     "models.datasets": ("Dataset", "load_dataset", "known_law_target"),
     "models.evaluators": ("frechet_distance", "inception_score", "generative_perplexity", "load_evaluator"),
     "models.hf": ("load_hf_masked_lm", "antiberty_predictor", "HELD_OUT_ANTIBODIES"),
-    "real_predictions": ("PredictionModel", "load_prediction_model", "record_trajectory_predictions",
+    "montecarlo.real_predictions": ("PredictionModel", "load_prediction_model", "record_trajectory_predictions",
                          "round_tv_record", "round_temperature_record", "marginal_tv_exact", "marginal_tv_mc",
                          "model_loss_curve"),
-    "sample_quality": ("sampler_by_name", "generate", "quality_metrics", "schedule_quality", "order_schedule_rows",
+    "montecarlo.sample_quality": ("sampler_by_name", "generate", "quality_metrics", "schedule_quality", "order_schedule_rows",
                        "pseudo_log_likelihood", "pairwise_identity", "masked_recovery"),
-    "model_kl": ("order_log_likelihood", "exact_entropy", "kl_bound_check"),
+    "montecarlo.model_kl": ("order_log_likelihood", "exact_entropy", "kl_bound_check"),
 }.items() for name in names})
 
 

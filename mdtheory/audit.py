@@ -8,7 +8,7 @@ probability table on a batch of identical rows, counts the (set, tokens) cells, 
 mdtheory's exact law of the documented algorithm:
 
 * Pearson χ² at a stated false-alarm rate (cells with expected count < 5 pooled);
-* the plug-in TV with its upper confidence bound (:func:`mdtheory.montecarlo.tv_estimate`);
+* the plug-in TV with its upper confidence bound (:func:`mdtheory.montecarlo.statistics.tv_estimate`);
 * the cells with the largest standardised residuals (obs − exp)/√exp.
 
 :func:`audit_cases` is the seeded set of small tables: peaked, flat, with zeros and with ties.
@@ -96,7 +96,7 @@ def audit_round(round_fn, case: AuditCase, exact_law, *, peer: str = "peer", n_s
                 seed: int = 0, false_alarm: float = 1e-6, confidence: float = 0.99, batch: int = 50_000,
                 n_worst: int = 3) -> AuditResult:
     """Empirical one-round law of ``round_fn`` on ``case`` against ``exact_law`` (a RoundLaw)."""
-    from .montecarlo import chisquare_test, empirical_round_counts, tv_estimate
+    from .montecarlo.statistics import chisquare_test, empirical_round_counts, tv_estimate
 
     counts = empirical_round_counts(round_fn, case.probs, k=case.k, n_samples=n_samples, seed=seed, batch=batch)
     chi = chisquare_test(counts, exact_law, false_alarm=false_alarm)
@@ -261,7 +261,7 @@ def audit_variable_round(round_fn, probs, law: dict, *, peer: str = "peer", n_sa
     and the counts dict."""
     import torch
 
-    from .montecarlo import chisquare_test
+    from .montecarlo.statistics import chisquare_test
 
     probs = np.asarray(probs, dtype=np.float64)
     with np.errstate(divide="ignore"):
@@ -288,7 +288,7 @@ def audit_block_refinement(*, alpha: float = 1.0, n_samples: int = 40_000, seed:
                            threshold: float = 0.6, m: int = 2) -> list[dict]:
     """The threshold/top-m audit of ``BlockRefinementScheduler`` on :func:`audit_cases` (rows as in
     :meth:`AuditResult.to_dict`, without worst cells)."""
-    from .montecarlo import tv_estimate
+    from .montecarlo.statistics import tv_estimate
 
     rows = []
     for case in audit_cases(seed=seed):
@@ -314,7 +314,7 @@ def audit_all(out_dir, *, alpha: float = 1.0, n_samples: int = 100_000, seed: in
     from pathlib import Path
 
     from .exact.finite_precision_noise import noise_temperature_table
-    from .sweeps import atomic_write_text
+    from .montecarlo.sweeps import atomic_write_text
 
     try:
         version = metadata.version("diffusers")
@@ -369,11 +369,11 @@ def audit_implicit_temperature(*, n_values=(4, 16, 64), k: int = 1, alpha: float
     """The aMUSEd peer against [H]'s implicit-temperature prediction (THEORY.md §4.1–§4.2): the moment law
     (positions ∝ m_i, tokens ∝ p^β) on Dirichlet(1) tables with N = ``n_values``. For each N, the plug-in
     TV between the peer's counts and the moment law, its two-sided ``confidence`` half-width ε/2
-    (:func:`mdtheory.montecarlo.tv_estimate`), and the exact TV(MaskGIT, moment) from the engine; the peer
+    (:func:`mdtheory.montecarlo.statistics.tv_estimate`), and the exact TV(MaskGIT, moment) from the engine; the peer
     agrees with [H] when |TV̂ − TV_exact| ≤ ε/2, and TV_exact shrinks as N grows."""
     from .exact.distances import maskgit_moment_tv
     from .exact.round_laws import moment_round_law
-    from .montecarlo import empirical_round_counts, tv_estimate
+    from .montecarlo.statistics import empirical_round_counts, tv_estimate
 
     rows = []
     rng = np.random.default_rng(seed)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from .sweeps import atomic_write_text
+from .montecarlo.sweeps import atomic_write_text
 
 __all__ = ["run_benchmarks", "reference_maskgit_round", "BENCHMARKS"]
 
@@ -254,8 +254,8 @@ def bench_real_throughput(quick: bool) -> dict:
     """Issue #6: sampling throughput (samples/s, rounds/s) of MaskGIT(α = 1), 8 cosine steps, on the real
     models: the shipped digits and text denoisers (1,000 samples in one batch) and AntiBERTy (64 sequences of
     120 residues, when its wheel is installed), on CUDA when present, else CPU. Median of 3 runs each."""
-    from .real_predictions import load_prediction_model
-    from .sample_quality import generate, sampler_by_name
+    from .montecarlo.real_predictions import load_prediction_model
+    from .montecarlo.sample_quality import generate, sampler_by_name
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     out = {"name": "real_throughput", "device": device, "n_steps": 8}

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from .registry import CheckResult, all_checks
-from .sweeps import atomic_write_text
+from .montecarlo.sweeps import atomic_write_text
 
 __all__ = ["run_checks", "write_report", "run_figures", "verify"]
 

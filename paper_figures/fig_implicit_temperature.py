@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mdtheory.plot import finish_figure, loglog_curves, new_figure
-from mdtheory.sweeps import run_sweep
+from mdtheory.montecarlo.sweeps import run_sweep
 from mdtheory.exact.temperature import implicit_temperature_task
 
 NAME = "implicit_temperature"

@@ -24,7 +24,7 @@ def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
 
 def plot(data_dir, out_dir) -> Path:
     """Draw the figure from a driver output directory (any preset)."""
-    from mdtheory.sample_quality import QUALITY_METRIC
+    from mdtheory.montecarlo.sample_quality import QUALITY_METRIC
 
     rows = json.loads((Path(data_dir) / "results.json").read_text())
     models = sorted({r["model"] for r in rows})

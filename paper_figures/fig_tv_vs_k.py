@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mdtheory.plot import finish_figure, loglog_curves, new_figure
-from mdtheory.sweeps import run_sweep, tv_sweep_task, tv_sweep_tasks
+from mdtheory.montecarlo.sweeps import run_sweep, tv_sweep_task, tv_sweep_tasks
 
 NAME = "tv_vs_k"
 

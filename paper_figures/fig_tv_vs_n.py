@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from mdtheory.plot import finish_figure, loglog_curves, new_figure
-from mdtheory.sweeps import atomic_write_text, run_sweep, tv_sweep_slopes, tv_sweep_task, tv_sweep_tasks
+from mdtheory.montecarlo.sweeps import atomic_write_text, run_sweep, tv_sweep_slopes, tv_sweep_task, tv_sweep_tasks
 
 NAME = "tv_vs_n"
 

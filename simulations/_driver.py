@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from mdtheory.sweeps import run_sweep
+from mdtheory.montecarlo.sweeps import run_sweep
 
 
 def run_driver(module, out_dir, *, preset: str, seed: int, device: str, progress: bool) -> dict:

@@ -3,7 +3,7 @@
 For the shipped Markov-chain and Ising models: random-order choose-then-sample with the model's own
 conditionals, for cosine, arccos, constant (the linear γ(r) = 1 − r gives the same balanced sizes) and
 data-driven optimal (DP on an independently estimated loss curve, :func:`mdtheory.model_loss_curve`)
-schedules. Each task estimates (:func:`mdtheory.model_kl.kl_bound_check`) the data-driven bound
+schedules. Each task estimates (:func:`mdtheory.montecarlo.model_kl.kl_bound_check`) the data-driven bound
 B = Σ k_t·CE_θ(s_{t−1}) − H(π) = E_learn + E_fact, the path KL (which must match B), and an upper
 estimate KL_M of the sampler's KL(π ‖ p) (which must not exceed B), all with 99% CLT intervals.
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mdtheory.sweeps import atomic_write_text
+from mdtheory.montecarlo.sweeps import atomic_write_text
 
 NAME = "kl_bounds"
 PRESETS = {
@@ -35,9 +35,9 @@ def tasks(preset: str, seed: int) -> list[dict]:
 
 def run_task(task: dict, device: str = "cpu") -> dict:
     from mdtheory.models.datasets import known_law_target
-    from mdtheory.model_kl import kl_bound_check
+    from mdtheory.montecarlo.model_kl import kl_bound_check
     from mdtheory.profiles.optimal_schedules import data_driven_schedule
-    from mdtheory.real_predictions import _shipped_denoiser, model_loss_curve
+    from mdtheory.montecarlo.real_predictions import _shipped_denoiser, model_loss_curve
     from mdtheory.sampling.schedules import as_schedule
 
     model = _shipped_denoiser(task["model"], device)

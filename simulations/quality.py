@@ -2,7 +2,7 @@
 analogue of [H]'s image and text tables).
 
 One task = (model, sampler, α, γ, steps, caching r): generate ``n`` samples with a seeded generator, score
-them (:func:`mdtheory.sample_quality.quality_metrics`) and record throughput (samples/s, rounds/s) and NFE.
+them (:func:`mdtheory.montecarlo.sample_quality.quality_metrics`) and record throughput (samples/s, rounds/s) and NFE.
 Results are appended one fsync'ed JSON line per task (resume after interruption).
 
 Presets: ``smoke`` (digits; MaskGIT, moment and U-moment at α ∈ {0.5, 4}, uniform, Halton, hybrid γ = 0.5;
@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mdtheory.real_predictions import load_prediction_model
-from mdtheory.sample_quality import generate, quality_metrics, sampler_by_name
-from mdtheory.sweeps import atomic_write_text
+from mdtheory.montecarlo.real_predictions import load_prediction_model
+from mdtheory.montecarlo.sample_quality import generate, quality_metrics, sampler_by_name
+from mdtheory.montecarlo.sweeps import atomic_write_text
 
 NAME = "quality"
 PRESETS = {
@@ -71,7 +71,7 @@ def run_task(task: dict, device: str = "cpu") -> dict:
                           seq_len=m.seq_len, grid=m.grid)
     if task.get("recovery"):
         from mdtheory.models.hf import HELD_OUT_ANTIBODIES
-        from mdtheory.sample_quality import masked_recovery
+        from mdtheory.montecarlo.sample_quality import masked_recovery
 
         seqs = [m.predict.encode(s) for s in HELD_OUT_ANTIBODIES.values()]
         return masked_recovery(m, smp, seqs, n_steps=task["steps"], seed=task["seed"], device=device)

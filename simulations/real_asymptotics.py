@@ -8,7 +8,7 @@ fsync'ed JSON line per task, so an interrupted run resumes where it stopped.
 
 For larger k (4 and 8) the exact route is out of reach; Monte-Carlo tasks estimate the TV between the
 samplers' position-inclusion laws and (position, token) laws instead (lower bounds on the full TV, with
-rigorous half-widths; :func:`mdtheory.real_predictions.marginal_tv_mc`), checked against the exact values
+rigorous half-widths; :func:`mdtheory.montecarlo.real_predictions.marginal_tv_mc`), checked against the exact values
 of the same statistics in the tests.
 
 Presets: ``smoke`` (digits and text, 1 trajectory, k ∈ {1, 2}, α = 1; ~1 min on 2 cores) and ``paper``
@@ -21,9 +21,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mdtheory.real_predictions import (load_prediction_model, record_trajectory_predictions, round_temperature_record,
+from mdtheory.montecarlo.real_predictions import (load_prediction_model, record_trajectory_predictions, round_temperature_record,
                                        round_tv_record)
-from mdtheory.sweeps import atomic_write_text, fit_loglog_slope
+from mdtheory.montecarlo.sweeps import atomic_write_text, fit_loglog_slope
 
 NAME = "real_asymptotics"
 PRESETS = {
@@ -70,7 +70,7 @@ def run_task(task: dict, device: str = "cpu") -> dict:
     probs = recs[0].probs
     n, V = probs.shape
     if task.get("mc_draws"):
-        from mdtheory.real_predictions import marginal_tv_mc
+        from mdtheory.montecarlo.real_predictions import marginal_tv_mc
 
         return {"vocab_size": V, "skipped": False, "mc": True, "n_masked": n,
                 **marginal_tv_mc(probs, k=task["k"], alpha=task["alpha"], n_draws=task["mc_draws"], seed=task["seed"],

@@ -1,11 +1,11 @@
 """Does the data-driven loss-curve quantity order schedules by sample quality? (issue #6;
 THEORY.md §5.3, §5.6)
 
-For the shipped digits and text models, each task is one :func:`mdtheory.sample_quality.schedule_quality`
+For the shipped digits and text models, each task is one :func:`mdtheory.montecarlo.sample_quality.schedule_quality`
 row (cosine, constant, geometric (increasing) or data-driven optimal schedule): the loss-curve cost
 Q = Σ_t k_t·CE_θ(s_{t−1}) (= E_learn + E_fact + H(π) for random order) with its standard error, and the
 quality of random-order untempered CTS samples on that schedule (FID analogue for digits, gen-PPL for
-text). ``summary.json`` gives, per model and K, :func:`mdtheory.sample_quality.order_schedule_rows`:
+text). ``summary.json`` gives, per model and K, :func:`mdtheory.montecarlo.sample_quality.order_schedule_rows`:
 Kendall's τ between the two orders, and every pair of schedules whose Q differ by more than 3 combined
 standard errors: a *violation* when the one with the larger Q has the better quality estimate, an
 *agreement* or a *contradiction* when the quality scores themselves (FID bootstrap se, gen-PPL delta-method
@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mdtheory.sweeps import atomic_write_text
+from mdtheory.montecarlo.sweeps import atomic_write_text
 
 NAME = "schedules"
 SCHEDULES = ("cosine", "constant", "geometric", "dp")
@@ -37,14 +37,14 @@ def tasks(preset: str, seed: int) -> list[dict]:
 
 
 def run_task(task: dict, device: str = "cpu") -> dict:
-    from mdtheory.sample_quality import schedule_quality
+    from mdtheory.montecarlo.sample_quality import schedule_quality
 
     return schedule_quality(task["model"], task["schedule"], n_steps=task["steps"], n_samples=task["n"],
                             n_per_m=task["n_per_m"], seed=task["seed"], device=device)
 
 
 def summarise(rows: list[dict], out_dir) -> dict:
-    from mdtheory.sample_quality import QUALITY_METRIC, order_schedule_rows
+    from mdtheory.montecarlo.sample_quality import QUALITY_METRIC, order_schedule_rows
 
     out = []
     for model in sorted({r["model"] for r in rows}):

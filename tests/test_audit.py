@@ -116,7 +116,7 @@ def test_amused_peer_inside_the_sampling_loop_follows_the_exact_maskgit_output_l
     import torch
 
     from mdtheory.interop import PeerSampler, amused_peer_round
-    from mdtheory.montecarlo import chisquare_test
+    from mdtheory.montecarlo.statistics import chisquare_test
     from mdtheory.multiround.output_laws import output_law, target_predictor
     from mdtheory.sampling.loop import MaskGIT, sample
     from mdtheory.multiround.targets import dirichlet_joint
@@ -160,7 +160,7 @@ def test_entropy_bound_peer_inside_the_sampling_loop_follows_the_exact_eb_output
     import torch
 
     from mdtheory.interop import PeerAdaptiveSampler, entropy_bound_peer_select
-    from mdtheory.montecarlo import chisquare_test
+    from mdtheory.montecarlo.statistics import chisquare_test
     from mdtheory.multiround.output_laws import output_law, target_predictor
     from mdtheory.sampling.loop import EB, sample
     from mdtheory.multiround.targets import dirichlet_joint

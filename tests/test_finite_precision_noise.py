@@ -11,7 +11,7 @@ from scipy.special import softmax
 
 from mdtheory.exact.finite_precision_noise import (effective_temperature, gumbel_noise_range, noise_temperature_table,
                                              truncated_gumbel_max_law, zipf_logits)
-from mdtheory.montecarlo import chisquare_test
+from mdtheory.montecarlo.statistics import chisquare_test
 
 
 def test_noise_ranges():

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from mdtheory.profiles.learning_error import TemperedConditionals
-from mdtheory.montecarlo import chisquare_test
+from mdtheory.montecarlo.statistics import chisquare_test
 from mdtheory.exact.oracle import output_law_bruteforce
 from mdtheory.sampling.orders import halton_order
 from mdtheory.multiround.output_laws import eb_select, hybrid_decomposition_bound, output_law, target_predictor

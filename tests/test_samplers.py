@@ -14,7 +14,7 @@ import torch
 
 from mdtheory import maskgit_round_law, moment_round_law
 from mdtheory.exact.round_laws import RoundLaw, _all_sets, _token_product
-from mdtheory.montecarlo import chisquare_test, empirical_round_counts, tv_estimate
+from mdtheory.montecarlo.statistics import chisquare_test, empirical_round_counts, tv_estimate
 from mdtheory.sampling.orders import halton_order
 from mdtheory.sampling.rounds import (
     ConfidenceRule,

@@ -117,8 +117,8 @@ def test_antiberty_quality_metrics():
     import numpy as np
 
     from mdtheory.models.hf import HELD_OUT_ANTIBODIES
-    from mdtheory.real_predictions import load_prediction_model
-    from mdtheory.sample_quality import generate, masked_recovery, quality_metrics, sampler_by_name
+    from mdtheory.montecarlo.real_predictions import load_prediction_model
+    from mdtheory.montecarlo.sample_quality import generate, masked_recovery, quality_metrics, sampler_by_name
 
     m = load_prediction_model("antiberty")
     smp = sampler_by_name("moment", alpha=1.0, seq_len=m.seq_len)
@@ -136,7 +136,7 @@ def test_pseudo_log_likelihood_against_a_known_law():
 
     from mdtheory.models.datasets import known_law_target
     from mdtheory.multiround.output_laws import target_predictor
-    from mdtheory.sample_quality import pairwise_identity, pseudo_log_likelihood
+    from mdtheory.montecarlo.sample_quality import pairwise_identity, pseudo_log_likelihood
 
     t = known_law_target("markov")
     x = np.asarray(t.sample(5, rng=0))
@@ -170,7 +170,7 @@ def test_monte_carlo_marginal_tv_matches_the_exact_statistics():
     exact values from the materialised laws, for k = 1, 2, 3; at k = 1 the pair TV is the full TV."""
     import numpy as np
 
-    from mdtheory.real_predictions import (load_prediction_model, marginal_tv_exact, marginal_tv_mc,
+    from mdtheory.montecarlo.real_predictions import (load_prediction_model, marginal_tv_exact, marginal_tv_mc,
                                            record_trajectory_predictions, round_tv_record)
     from mdtheory.sampling.loop import MaskGIT
 

@@ -14,7 +14,7 @@ from ..exact.homogeneous import homogeneous_maskgit_moment_tv
 from ..exact.round_laws import maskgit_round_law, moment_round_law
 from ..exact.oracle import maskgit_round_law_bruteforce, moment_round_law_bruteforce
 from ..registry import register
-from ..sweeps import fit_loglog_slope
+from ..montecarlo.sweeps import fit_loglog_slope
 from ..exact.temperature import implicit_temperature_task
 
 
@@ -146,7 +146,7 @@ def _check_tv_growth_k(*, n_masked: int = 4000, k_values=(1, 2, 4, 8, 16), alpha
           expression="1")
 def _check_montecarlo(*, n_samples: int = 200_000, seed: int = 6, alpha: float = 0.7, k: int = 2,
                       false_alarm: float = 1e-4, probs=None):
-    from ..montecarlo import chisquare_test, empirical_round_counts
+    from ..montecarlo.statistics import chisquare_test, empirical_round_counts
     from ..sampling.rounds import maskgit_round, moment_round
 
     P = np.array([[0.5, 0.3, 0.2], [0.9, 0.05, 0.05], [0.2, 0.2, 0.6], [1.0, 0.0, 0.0]]) if probs is None else probs

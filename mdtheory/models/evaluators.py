@@ -137,7 +137,7 @@ def train_char_lm(*, progress: bool = False) -> CharLM:
 def save_evaluator(model: nn.Module, name: str, directory) -> Path:
     from safetensors.torch import save_file
 
-    from ..sweeps import atomic_write_text
+    from ..montecarlo.sweeps import atomic_write_text
     from .training import weights_sha256
 
     out = Path(directory)

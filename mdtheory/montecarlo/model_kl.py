@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from scipy.special import logsumexp
 
-from .sampling.schedules import block_starts
+from ..sampling.schedules import block_starts
 
 __all__ = ["order_log_likelihood", "exact_entropy", "kl_bound_check"]
 
@@ -56,7 +56,7 @@ def exact_entropy(target) -> float:
 
     if hasattr(target, "table"):
         return float(entr(target.table).sum())
-    from .profiles.closed_forms import stationary_law
+    from ..profiles.closed_forms import stationary_law
 
     P = np.asarray(target.transition, dtype=np.float64)
     pi0 = stationary_law(P)
@@ -66,7 +66,7 @@ def exact_entropy(target) -> float:
 def kl_bound_check(target, predict, *, mask_id: int, sizes, n_samples: int = 2000, n_orders: int = 8,
                    n_per_m: int = 1000, seed: int = 0, level: float = 0.99) -> dict:
     """Random-order CTS with ``predict``'s conditionals on the known law ``target`` (module doc)."""
-    from .profiles.estimation import CurveEstimate, estimate_loss_curve
+    from ..profiles.estimation import CurveEstimate, estimate_loss_curve
 
     rng = np.random.default_rng(seed)
     sizes = np.asarray([int(s) for s in sizes])

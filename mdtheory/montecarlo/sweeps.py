@@ -124,7 +124,7 @@ def fit_loglog_slope(x, y) -> SlopeFit:
 def tv_sweep_tasks(*, family: str, n_values, k_values, alpha_values, vocab_values, reps: int = 1,
                    concentration: float = 1.0, seed: int = 0) -> list[dict]:
     """Grid of one-round TV tasks; combinations with k > N are skipped."""
-    from ._validation import check_method
+    from .._validation import check_method
 
     check_method(family, allowed=("dirichlet", "homogeneous"), name="family")
     tasks = []
@@ -154,9 +154,9 @@ def rows_for(task: dict) -> np.ndarray:
 
 def tv_sweep_task(task: dict) -> dict:
     """Exact TV(MaskGIT, moment) and Σ_j m_j for one task."""
-    from .exact.distances import maskgit_moment_tv
-    from .exact.homogeneous import homogeneous_maskgit_moment_tv
-    from .exact.round_laws import moment_log_m
+    from ..exact.distances import maskgit_moment_tv
+    from ..exact.homogeneous import homogeneous_maskgit_moment_tv
+    from ..exact.round_laws import moment_log_m
 
     rows = rows_for(task)
     if task["family"] == "homogeneous":

@@ -54,7 +54,7 @@ class PredictionModel:
 @lru_cache(maxsize=8)
 def _shipped_denoiser(name: str, device: str = "cpu"):
     """A shipped denoiser (hash-checked), cached per process."""
-    from .models.training import load_trained
+    from ..models.training import load_trained
 
     return load_trained(Path(__file__).parent / "checkpoints" / name, device=device)[0]
 
@@ -67,8 +67,8 @@ def model_loss_curve(name: str, *, n_per_m: int, seed: tuple[int, ...], device: 
     exact draws of their law, taken first from the same generator. Deterministic in its arguments, hence
     cached per process (drivers that need one curve for many tasks estimate it once). Pass different
     ``seed`` tuples for curves that must be independent (a schedule chosen on one curve, scored on another)."""
-    from .models.datasets import known_law_target, load_dataset
-    from .profiles.estimation import estimate_loss_curve
+    from ..models.datasets import known_law_target, load_dataset
+    from ..profiles.estimation import estimate_loss_curve
 
     rng = np.random.default_rng(list(seed))
     predict = _shipped_denoiser(name, device).predictor()
@@ -87,7 +87,7 @@ def load_prediction_model(name: str, device: str = "cpu") -> PredictionModel:
         return PredictionModel(name, model.predictor(), model.config.seq_len, model.config.vocab_size,
                                model.config.mask_id, model.config.grid, model)
     if name == "antiberty":
-        from .models.hf import antiberty_predictor
+        from ..models.hf import antiberty_predictor
 
         p = antiberty_predictor(device=device)
         return PredictionModel(name, p, 120, p.vocab_size, p.mask_id)
@@ -107,7 +107,7 @@ def record_trajectory_predictions(model: PredictionModel, *, sampler, schedule="
                                   n_trajectories: int = 1, seed: int = 0, device="cpu") -> list[RoundPredictions]:
     """Run ``sampler`` for ``n_trajectories`` seeded trajectories and record every round's predictive rows
     (float64, renormalised) at the still-masked positions."""
-    from .sampling.loop import sample
+    from ..sampling.loop import sample
 
     records: list[RoundPredictions] = []
     calls = {"t": 0}
@@ -129,8 +129,8 @@ def record_trajectory_predictions(model: PredictionModel, *, sampler, schedule="
 
 def round_tv_record(probs: np.ndarray, *, k: int, alpha: float) -> dict:
     """Exact TV(MaskGIT, moment) of one round on real rows, with M_rest and TV·M_rest/k² (module doc)."""
-    from .exact.distances import maskgit_moment_tv
-    from .exact.round_laws import moment_log_m
+    from ..exact.distances import maskgit_moment_tv
+    from ..exact.round_laws import moment_log_m
 
     r = maskgit_moment_tv(probs, k=k, alpha=alpha)
     m = np.sort(np.exp(moment_log_m(probs, alpha)))
@@ -141,7 +141,7 @@ def round_tv_record(probs: np.ndarray, *, k: int, alpha: float) -> dict:
 
 def round_temperature_record(probs: np.ndarray, *, alpha: float) -> dict:
     """Exact errors of the implicit-temperature prediction (k = 1) on real rows (module doc)."""
-    from .exact.temperature import implicit_temperature_errors
+    from ..exact.temperature import implicit_temperature_errors
 
     e = implicit_temperature_errors(probs, alpha=alpha)
     return {"n_masked": int(probs.shape[0]), **{f: float(v) for f, v in e.__dict__.items()
@@ -163,7 +163,7 @@ def marginal_tv_exact(probs: np.ndarray, *, k: int, alpha: float) -> dict:
     """Exact TV between MaskGIT and moment of the law of a uniformly chosen revealed position ("inclusion")
     and of a uniformly chosen revealed (position, token) pair ("pair"), from the materialised round laws
     (small N·V^k only). Both lower-bound the full TV(MaskGIT, moment) (a Markov kernel of (K, x_K))."""
-    from .exact.round_laws import maskgit_round_law, moment_round_law
+    from ..exact.round_laws import maskgit_round_law, moment_round_law
 
     a = _pair_marginal(maskgit_round_law(probs, k=k, alpha=alpha))
     b = _pair_marginal(moment_round_law(probs, k=k, alpha=alpha))
@@ -178,7 +178,7 @@ def marginal_tv_mc(probs: np.ndarray, *, k: int, alpha: float, n_draws: int = 20
     Interval: one draw moves the slot-averaged empirical marginal by ≤ 2/n in L1 and each cell has variance
     ≤ p_j/n, so ‖p̂ − p‖₁ ≤ √(c/n) + √(2 log(4/δ)/n) with probability 1 − δ/2 (c cells; Cauchy–Schwarz +
     McDiarmid); the plug-in distance is then within that of the true one for both samplers at once."""
-    from .sampling.rounds import maskgit_round, moment_round
+    from ..sampling.rounds import maskgit_round, moment_round
 
     p = np.asarray(probs, dtype=np.float64)
     N, V = p.shape

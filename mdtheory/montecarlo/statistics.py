@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from scipy.stats import chi2
 
-from .exact.round_laws import _all_sets
+from ..exact.round_laws import _all_sets
 
 __all__ = ["empirical_round_counts", "ChiSquareResult", "chisquare_test", "tv_estimate"]
 

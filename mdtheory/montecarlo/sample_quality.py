@@ -33,7 +33,7 @@ QUALITY_METRIC = {"digits": "fid", "text": "gen_ppl"}
 
 
 def _exploration_order(seq_len: int, grid):
-    from .sampling.orders import halton_order, van_der_corput_order
+    from ..sampling.orders import halton_order, van_der_corput_order
 
     order = halton_order(*grid) if grid is not None else van_der_corput_order(seq_len)
     return tuple(int(i) for i in order)
@@ -42,7 +42,7 @@ def _exploration_order(seq_len: int, grid):
 def sampler_by_name(name: str, *, alpha: float = 1.0, gamma: float = 0.5, seq_len: int, grid=None):
     """A sampler of :data:`SAMPLER_CHOICES`; Halton (2-D grids) or van der Corput (1-D) orders for the
     fixed-order and hybrid samplers."""
-    from .sampling.loop import make_sampler
+    from ..sampling.loop import make_sampler
 
     if name not in SAMPLER_CHOICES:
         raise ValueError(f"unknown sampler {name!r}; allowed: {', '.join(SAMPLER_CHOICES)}")
@@ -52,9 +52,9 @@ def sampler_by_name(name: str, *, alpha: float = 1.0, gamma: float = 0.5, seq_le
 
 def generate(model, sampler, *, n_samples: int, n_steps: int, schedule: str = "cosine", seed: int = 0,
              device="cpu", caching=None, batch_size: int = 500) -> tuple[np.ndarray, dict]:
-    """(samples (n, N), timing) from a :class:`~mdtheory.real_predictions.PredictionModel`; with
+    """(samples (n, N), timing) from a :class:`~mdtheory.montecarlo.real_predictions.PredictionModel`; with
     ``caching`` (a PartialCaching) the denoiser runs the cached choose-then-sample loop instead."""
-    from .sampling.loop import sample
+    from ..sampling.loop import sample
 
     gen = torch.Generator(device=device).manual_seed(seed)
     out, nfe = [], 0.0
@@ -66,7 +66,7 @@ def generate(model, sampler, *, n_samples: int, n_steps: int, schedule: str = "c
                          batch_size=b, mask_id=model.mask_id, generator=gen, device=device)
             nfe = float(n_steps)
         else:
-            from .sampling.partial_caching import sample_partial_caching
+            from ..sampling.partial_caching import sample_partial_caching
 
             res = sample_partial_caching(model.module, sampler=sampler, caching=caching, schedule=schedule,
                                          n_steps=n_steps, batch_size=b, generator=gen, device=device)
@@ -89,13 +89,13 @@ def sequence_entropies(x: np.ndarray) -> np.ndarray:
 def quality_metrics(model_name: str, x: np.ndarray, *, pll_positions: int = 24) -> dict:
     """Evaluator scores of samples ``x`` from the model ``model_name`` (module doc); AntiBERTy's
     pseudo-log-likelihood averages over ``pll_positions`` seeded positions per sequence."""
-    from .models.evaluators import (digits_features, frechet_distance, frechet_distance_stderr, generative_perplexity,
+    from ..models.evaluators import (digits_features, frechet_distance, frechet_distance_stderr, generative_perplexity,
                              inception_score, load_evaluator)
 
     h = sequence_entropies(x)
     out = {"entropy": float(h.mean()), "entropy_se": float(h.std(ddof=1) / np.sqrt(len(h)))}
     if model_name == "digits":
-        from .models.datasets import load_dataset
+        from ..models.datasets import load_dataset
 
         clf = load_evaluator("digits_classifier")
         fa, fb = digits_features(clf, x), digits_features(clf, load_dataset("digits").train)
@@ -148,7 +148,7 @@ def masked_recovery(model, sampler, sequences, *, mask_fraction: float = 0.3, n_
                     device="cpu") -> dict:
     """Mask ``mask_fraction`` of each held-out sequence (seeded; any lengths), regenerate the masked residues
     with ``sampler`` and return the fraction recovered exactly: mean and standard error over sequences."""
-    from .sampling.loop import sample
+    from ..sampling.loop import sample
 
     if not 0.0 < mask_fraction < 1.0:
         raise ValueError(f"mask_fraction must be in (0, 1); got {mask_fraction!r}")
@@ -178,9 +178,9 @@ def schedule_quality(model_name: str, schedule: str, *, n_steps: int, n_samples:
     ``schedule`` is a name of :func:`mdtheory.sampling.schedules.as_schedule`, ``"geometric"`` (increasing, §5.5)
     or ``"dp"``: the minimiser of Q on an *independent* curve estimate (seed (seed, 1); Q itself uses
     (seed, 0)), so that the DP schedule is not scored on the noise it was fitted to."""
-    from .profiles.optimal_schedules import data_driven_schedule, geometric_schedule, schedule_cost_stderr
+    from ..profiles.optimal_schedules import data_driven_schedule, geometric_schedule, schedule_cost_stderr
     from .real_predictions import load_prediction_model, model_loss_curve
-    from .sampling.schedules import as_schedule
+    from ..sampling.schedules import as_schedule
 
     if model_name not in QUALITY_METRIC:
         raise ValueError(f"model_name must be one of {', '.join(QUALITY_METRIC)}; got {model_name!r}")
@@ -205,7 +205,7 @@ def schedule_quality(model_name: str, schedule: str, *, n_steps: int, n_samples:
 def order_schedule_rows(rows, model_name: str, names=None):
     """:func:`mdtheory.profiles.optimal_schedules.schedule_ordering` of :func:`schedule_quality` rows of one model:
     their costs Q and quality scores, both with standard errors (``names`` default to the rows' schedules)."""
-    from .profiles.optimal_schedules import schedule_ordering
+    from ..profiles.optimal_schedules import schedule_ordering
 
     metric = QUALITY_METRIC[model_name]
     return schedule_ordering([r["schedule"] for r in rows] if names is None else names,
