@@ -190,7 +190,7 @@ def _add_target_options(p: argparse.ArgumentParser) -> None:
 
 
 def _cmd_audit(args) -> int:
-    from .audit import PEERS, audit_all, audit_peer
+    from .peers.audit import PEERS, audit_all, audit_peer
 
     if args.all or args.peer is None:
         rows, path = audit_all(args.out, alpha=args.alpha, n_samples=args.n_samples, seed=args.seed,

@@ -96,7 +96,7 @@ def verify(out_dir: str | Path = "mdtheory-report", *, full: bool = False, figur
 def _append_peer_audit(out: Path, report: Path) -> None:
     """``--full``: the peer audit table (verdicts on the peers, not on mdtheory; they do not change the exit
     status), when the ``peers`` extra is installed."""
-    from .audit import audit_all
+    from .peers.audit import audit_all
 
     try:
         _, md = audit_all(out / "audit")

@@ -6,7 +6,7 @@ Monte Carlo: 100 000 seeded rounds of the peer's public ``step`` per case; Pears
 import numpy as np
 import pytest
 
-from mdtheory.audit import amused_round, audit_cases, audit_round
+from mdtheory.peers.audit import amused_round, audit_cases, audit_round
 from mdtheory.exact.round_laws import maskgit_round_law, moment_round_law
 
 pytest.importorskip("diffusers")
@@ -53,7 +53,7 @@ def test_cli_audit(capsys):
 def test_entropy_bound_scheduler_draws_the_eb_law(temperature, gamma):
     import dataclasses
 
-    from mdtheory.audit import eb_round_law, entropy_bound_round
+    from mdtheory.peers.audit import eb_round_law, entropy_bound_round
 
     for case in audit_cases(seed=4):
         law = eb_round_law(case.probs, gamma=gamma, temperature=temperature)
@@ -72,7 +72,7 @@ def test_cli_audit_entropy_bound(capsys):
 
 @pytest.mark.parametrize("temperature,threshold,m", [(1.0, 0.7, 1), (0.8, 0.6, 2), (1.0, 0.99, 2)])
 def test_block_refinement_scheduler_draws_the_threshold_law(temperature, threshold, m):
-    from mdtheory.audit import audit_variable_round, block_refinement_round, threshold_round_law
+    from mdtheory.peers.audit import audit_variable_round, block_refinement_round, threshold_round_law
 
     P = np.random.default_rng(0).dirichlet(np.full(3, 0.5), size=4)  # tie-free; no q value near θ
     law = threshold_round_law(P, m=m, threshold=threshold, temperature=temperature)
@@ -88,7 +88,7 @@ def test_threshold_law_against_enumeration():
     # independent check of the closed form: enumerate every candidate vector and apply the rule literally
     import itertools
 
-    from mdtheory.audit import threshold_round_law
+    from mdtheory.peers.audit import threshold_round_law
 
     P = np.random.default_rng(1).dirichlet(np.ones(3), size=3)
     m, theta = 2, 0.5
@@ -115,7 +115,7 @@ def test_amused_peer_inside_the_sampling_loop_follows_the_exact_maskgit_output_l
     # Pearson χ² at false-alarm 1e-6 against the exact MaskGIT (α = 1) output law, 60 000 draws
     import torch
 
-    from mdtheory.interop import PeerSampler, amused_peer_round
+    from mdtheory.peers.interop import PeerSampler, amused_peer_round
     from mdtheory.montecarlo.statistics import chisquare_test
     from mdtheory.multiround.output_laws import output_law, target_predictor
     from mdtheory.sampling.loop import MaskGIT, sample
@@ -137,7 +137,7 @@ def test_amused_peer_inside_the_sampling_loop_follows_the_exact_maskgit_output_l
 def test_audit_all_writes_the_report(tmp_path):
     import json
 
-    from mdtheory.audit import audit_all
+    from mdtheory.peers.audit import audit_all
 
     rows, md = audit_all(tmp_path, n_samples=20_000, seed=9)
     assert md.exists() and (tmp_path / "audit.json").exists()
@@ -159,7 +159,7 @@ def test_entropy_bound_peer_inside_the_sampling_loop_follows_the_exact_eb_output
     # 1e-6 against the exact output law of mdtheory's EB sampler with the same γ, 6 000 draws
     import torch
 
-    from mdtheory.interop import PeerAdaptiveSampler, entropy_bound_peer_select
+    from mdtheory.peers.interop import PeerAdaptiveSampler, entropy_bound_peer_select
     from mdtheory.montecarlo.statistics import chisquare_test
     from mdtheory.multiround.output_laws import output_law, target_predictor
     from mdtheory.sampling.loop import EB, sample
@@ -182,7 +182,7 @@ def test_entropy_bound_peer_inside_the_sampling_loop_follows_the_exact_eb_output
 def test_amused_against_the_implicit_temperature_prediction():
     # estimator: plug-in TV between 60 000 seeded peer draws and the moment law, two-sided 99% half-width
     # from the L1 concentration bound; reference: the exact TV(MaskGIT, moment) of the engine
-    from mdtheory.audit import audit_implicit_temperature
+    from mdtheory.peers.audit import audit_implicit_temperature
 
     rows = audit_implicit_temperature(n_values=(4, 16), n_samples=60_000, seed=3)
     assert all(r["consistent"] for r in rows)

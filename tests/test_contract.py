@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from mdtheory.interop import (MdtheoryScheduler, PeerAdaptiveSampler, PeerSampler, amused_peer_round,
+from mdtheory.peers.interop import (MdtheoryScheduler, PeerAdaptiveSampler, PeerSampler, amused_peer_round,
                               block_refinement_peer_select, entropy_bound_peer_select)
 from mdtheory.sampling.orders import halton_order
 from mdtheory.sampling.loop import SAMPLER_NAMES, AdaptiveSampler, make_sampler, sample

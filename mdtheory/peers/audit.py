@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import check_alpha
+from .._validation import check_alpha
 
 __all__ = ["AuditCase", "AuditResult", "audit_cases", "audit_round", "amused_round", "entropy_bound_round",
            "eb_round_law", "audit_peer", "threshold_round_law", "block_refinement_round", "audit_variable_round",
@@ -96,7 +96,7 @@ def audit_round(round_fn, case: AuditCase, exact_law, *, peer: str = "peer", n_s
                 seed: int = 0, false_alarm: float = 1e-6, confidence: float = 0.99, batch: int = 50_000,
                 n_worst: int = 3) -> AuditResult:
     """Empirical one-round law of ``round_fn`` on ``case`` against ``exact_law`` (a RoundLaw)."""
-    from .montecarlo.statistics import chisquare_test, empirical_round_counts, tv_estimate
+    from ..montecarlo.statistics import chisquare_test, empirical_round_counts, tv_estimate
 
     counts = empirical_round_counts(round_fn, case.probs, k=case.k, n_samples=n_samples, seed=seed, batch=batch)
     chi = chisquare_test(counts, exact_law, false_alarm=false_alarm)
@@ -125,7 +125,7 @@ def amused_round(log_probs, *, k: int, alpha: float, generator=None):
         from diffusers import AmusedScheduler
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("the aMUSEd peer needs diffusers: pip install 'mdtheory[peers]'") from exc
-    from .sampling.rounds import RoundOutput
+    from ..sampling.rounds import RoundOutput
 
     alpha = check_alpha(alpha)
     B, N, V = log_probs.shape
@@ -144,7 +144,7 @@ def amused_round(log_probs, *, k: int, alpha: float, generator=None):
 
 
 def _amused_law(case: AuditCase, alpha: float):
-    from .exact.round_laws import maskgit_round_law
+    from ..exact.round_laws import maskgit_round_law
 
     return maskgit_round_law(case.probs, k=case.k, alpha=alpha)
 
@@ -160,8 +160,8 @@ def eb_round_law(probs, *, gamma: float, temperature: float = 1.0):
     """Exact one-round law of the EB rule (§8) on tempered predictions q = p^{1/T}/Σ: the set is the
     deterministic EB prefix of q's entropies (ties by position index), tokens ~ q. A RoundLaw whose k is
     the EB set's size."""
-    from .exact.round_laws import RoundLaw, _all_sets, _token_product
-    from .multiround.output_laws import eb_select
+    from ..exact.round_laws import RoundLaw, _all_sets, _token_product
+    from ..multiround.output_laws import eb_select
 
     q = _tempered(np.asarray(probs, dtype=np.float64), temperature)
     K = eb_select(q, np.ones(q.shape[0], dtype=bool), gamma)
@@ -182,7 +182,7 @@ def entropy_bound_round(log_probs, *, k: int, alpha: float, generator=None, gamm
         from diffusers.schedulers import EntropyBoundScheduler
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("the EB peer needs diffusers: pip install 'mdtheory[peers]'") from exc
-    from .sampling.rounds import RoundOutput
+    from ..sampling.rounds import RoundOutput
 
     B, N, V = log_probs.shape
     sched = EntropyBoundScheduler(entropy_bound=gamma, t_max=alpha, t_min=alpha, num_inference_steps=1)
@@ -206,7 +206,7 @@ def threshold_round_law(probs, *, m: int, threshold: float, temperature: float =
     """
     from itertools import combinations, product
 
-    from .exact.round_laws import _deterministic_choice_cells
+    from ..exact.round_laws import _deterministic_choice_cells
 
     q = _tempered(np.asarray(probs, dtype=np.float64), temperature)
     n, V = q.shape
@@ -261,7 +261,7 @@ def audit_variable_round(round_fn, probs, law: dict, *, peer: str = "peer", n_sa
     and the counts dict."""
     import torch
 
-    from .montecarlo.statistics import chisquare_test
+    from ..montecarlo.statistics import chisquare_test
 
     probs = np.asarray(probs, dtype=np.float64)
     with np.errstate(divide="ignore"):
@@ -288,7 +288,7 @@ def audit_block_refinement(*, alpha: float = 1.0, n_samples: int = 40_000, seed:
                            threshold: float = 0.6, m: int = 2) -> list[dict]:
     """The threshold/top-m audit of ``BlockRefinementScheduler`` on :func:`audit_cases` (rows as in
     :meth:`AuditResult.to_dict`, without worst cells)."""
-    from .montecarlo.statistics import tv_estimate
+    from ..montecarlo.statistics import tv_estimate
 
     rows = []
     for case in audit_cases(seed=seed):
@@ -313,8 +313,8 @@ def audit_all(out_dir, *, alpha: float = 1.0, n_samples: int = 100_000, seed: in
     from importlib import metadata
     from pathlib import Path
 
-    from .exact.finite_precision_noise import noise_temperature_table
-    from .montecarlo.sweeps import atomic_write_text
+    from ..exact.finite_precision_noise import noise_temperature_table
+    from ..montecarlo.sweeps import atomic_write_text
 
     try:
         version = metadata.version("diffusers")
@@ -371,9 +371,9 @@ def audit_implicit_temperature(*, n_values=(4, 16, 64), k: int = 1, alpha: float
     TV between the peer's counts and the moment law, its two-sided ``confidence`` half-width ε/2
     (:func:`mdtheory.montecarlo.statistics.tv_estimate`), and the exact TV(MaskGIT, moment) from the engine; the peer
     agrees with [H] when |TV̂ − TV_exact| ≤ ε/2, and TV_exact shrinks as N grows."""
-    from .exact.distances import maskgit_moment_tv
-    from .exact.round_laws import moment_round_law
-    from .montecarlo.statistics import empirical_round_counts, tv_estimate
+    from ..exact.distances import maskgit_moment_tv
+    from ..exact.round_laws import moment_round_law
+    from ..montecarlo.statistics import empirical_round_counts, tv_estimate
 
     rows = []
     rng = np.random.default_rng(seed)

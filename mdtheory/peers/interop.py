@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .sampling.loop import AdaptiveSampler, Sampler
-from .sampling.rounds import RoundOutput, to_log_probs
-from .sampling.schedules import as_schedule
+from ..sampling.loop import AdaptiveSampler, Sampler
+from ..sampling.rounds import RoundOutput, to_log_probs
+from ..sampling.schedules import as_schedule
 
 __all__ = ["MdtheoryScheduler", "SchedulerOutput", "PeerSampler", "amused_peer_round", "PeerAdaptiveSampler",
            "entropy_bound_peer_select", "block_refinement_peer_select"]
