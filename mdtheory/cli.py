@@ -272,7 +272,7 @@ def _cmd_simulate(args) -> int:
 
 
 def _cmd_figures(args) -> int:
-    from .verify import run_figures
+    from .verification.report import run_figures
 
     paths = run_figures(Path(args.out), quick=args.quick, only=args.only, rng=args.seed)
     for p in paths:
@@ -281,7 +281,7 @@ def _cmd_figures(args) -> int:
 
 
 def _cmd_verify(args) -> int:
-    from .verify import format_table, verify
+    from .verification.report import format_table, verify
 
     results, path = verify(args.out, full=args.full, figures=not args.no_figures, progress=not args.no_progress)
     print(format_table(results))

@@ -88,8 +88,8 @@ def summarise(rows: list[dict], out_dir) -> dict:
     """Per (model, k, α): log-log slope of TV in n_masked, the largest TV·M_rest/k²; per model and α: the
     slope in k at the first round and the slopes in n_masked of the exact implicit-temperature errors
     (position law vs m_i/Σm, token law vs p^β/m; k = 1); written to ``summary.json``."""
-    from mdtheory.registry import REGISTRY
-    import mdtheory.checks  # noqa: F401  (registers the synthetic constant)
+    from mdtheory.verification.registry import REGISTRY
+    import mdtheory.verification.checks  # noqa: F401  (registers the synthetic constant)
 
     summary_mc = [{k: r[k] for k in ("model", "trajectory", "round", "k", "n_masked", "inclusion_tv", "inclusion_half",
                                      "pair_tv", "pair_half")} for r in rows if r.get("mc")]

@@ -8,12 +8,12 @@ from __future__ import annotations
 import functools
 
 from ..registry import register
-from ..montecarlo.sweeps import fit_loglog_slope
+from ...montecarlo.sweeps import fit_loglog_slope
 
 
 def _real_rounds(models, seed):
-    from ..montecarlo.real_predictions import load_prediction_model, record_trajectory_predictions
-    from ..sampling.loop import MaskGIT
+    from ...montecarlo.real_predictions import load_prediction_model, record_trajectory_predictions
+    from ...sampling.loop import MaskGIT
 
     for name in models:
         yield name, record_trajectory_predictions(load_prediction_model(name), sampler=MaskGIT(1.0), n_steps=8,
@@ -26,7 +26,7 @@ def _real_rounds(models, seed):
           "synthetic regression value (value = the largest TV·M_rest/k²).", expression="C*k**2/M_rest")
 def _check_real_constant(*, models=("digits", "text"), k_values=(1, 2), alpha: float = 1.0, seed: int = 0,
                          bound: float = 0.06):
-    from ..montecarlo.real_predictions import round_tv_record
+    from ...montecarlo.real_predictions import round_tv_record
 
     worst, per = 0.0, {}
     for name, recs in _real_rounds(models, seed):
@@ -48,7 +48,7 @@ register("real.theorem2_constant_full", "§4.2",
           "(k = 1, α = 1) shrinks as the number of masked positions N grows along a digits trajectory — fitted "
           "log-log slope in N ≤ −0.5 (≈ −1).", expression="-1")
 def _check_real_temperature(*, model: str = "digits", alpha: float = 1.0, seed: int = 0, bound: float = -0.5):
-    from ..montecarlo.real_predictions import round_temperature_record
+    from ...montecarlo.real_predictions import round_temperature_record
 
     (_, recs), = list(_real_rounds((model,), seed))
     rows = [round_temperature_record(r.probs, alpha=alpha) for r in recs if r.probs.shape[0] > 1]
@@ -67,8 +67,8 @@ def _check_real_temperature(*, model: str = "digits", alpha: float = 1.0, seed: 
 def _check_temperature_entropy(*, n_samples: int = 400, alphas=(0.5, 4.0), seed: int = 0, bound: float = -1.0):
     import math
 
-    from ..montecarlo.real_predictions import load_prediction_model
-    from ..montecarlo.sample_quality import generate, sampler_by_name, sequence_entropies
+    from ...montecarlo.real_predictions import load_prediction_model
+    from ...montecarlo.sample_quality import generate, sampler_by_name, sequence_entropies
 
     m = load_prediction_model("digits")
     stats = []
@@ -89,10 +89,10 @@ def _check_temperature_entropy(*, n_samples: int = 400, alphas=(0.5, 4.0), seed:
           "matches that bound (value = max over models of (KL_8 − B)/se_margin ≤ 2.576).", expression="2.576")
 def _check_kl_bound(*, models=("markov", "ising"), n_samples: int = 1000, n_orders: int = 8, steps=(8,),
                     bound: float = 2.576):
-    from ..models.datasets import known_law_target
-    from ..montecarlo.model_kl import kl_bound_check
-    from ..montecarlo.real_predictions import _shipped_denoiser
-    from ..sampling.schedules import as_schedule
+    from ...models.datasets import known_law_target
+    from ...montecarlo.model_kl import kl_bound_check
+    from ...montecarlo.real_predictions import _shipped_denoiser
+    from ...sampling.schedules import as_schedule
 
     worst, details = -float("inf"), {}
     for name in models:
@@ -122,7 +122,7 @@ register("real.kl_chain_rule_bound_full", "§5.1, §5.3",
           "--full only).", expression="0", fast=False)
 def _check_schedule_ordering(*, model: str = "digits", n_steps: int = 4, n_samples: int = 300, n_per_m: int = 200,
                              seed: int = 0, bound: float = 0.0):
-    from ..montecarlo.sample_quality import order_schedule_rows, schedule_quality
+    from ...montecarlo.sample_quality import order_schedule_rows, schedule_quality
 
     names = ("cosine", "constant", "geometric", "dp")
     rows = [schedule_quality(model, s, n_steps=n_steps, n_samples=n_samples, n_per_m=n_per_m, seed=seed)

@@ -20,7 +20,7 @@ MODELS = ("digits", "text", "markov", "ising")
           "cross-entropy is below log V (the uniform predictor): value = max_model loss / log V < 1.",
           expression="1")
 def _check_shipped(*, names=MODELS, bound: float = 1.0):
-    from ..models.training import load_trained
+    from ...models.training import load_trained
 
     ratios = {}
     for name in names:
@@ -34,9 +34,9 @@ def _check_shipped(*, names=MODELS, bound: float = 1.0):
           "uncached loop's tokens (mismatches = 0), and a rows pass from a fresh cache equals the full pass "
           "(max |Δ logit| ≤ 1e-4 in float32).", expression="0")
 def _check_caching(*, batch_size: int = 16, tol: float = 1e-4, bound: float = 0.0):
-    from ..sampling.partial_caching import PartialCaching, sample_partial_caching
-    from ..sampling.loop import Moment, sample
-    from ..models.training import load_trained
+    from ...sampling.partial_caching import PartialCaching, sample_partial_caching
+    from ...sampling.loop import Moment, sample
+    from ...models.training import load_trained
 
     model, _ = load_trained(CHECKPOINTS / "text")
     ref = sample(model.predictor(), seq_len=model.config.seq_len, schedule=[8] * 8, sampler=Moment(1.0),

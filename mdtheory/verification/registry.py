@@ -3,7 +3,7 @@
 Each statement is a :class:`Check`: a name, its spec section, the statement as text, optionally a
 sympy form of its bound, and a ``run(**params)`` that returns (value, bound, details). A check passes
 when ``value <= bound``; ``slack = bound − value``. Checks are registered with :func:`register` in the
-modules of :mod:`mdtheory.checks`; ``fast=False`` checks run only with ``verify --full``.
+modules of :mod:`mdtheory.verification.checks`; ``fast=False`` checks run only with ``verify --full``.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def register(name: str, section: str, statement: str, *, fast: bool = True, expr
 
 
 def all_checks(*, full: bool = False) -> list[Check]:
-    """Every registered check (importing :mod:`mdtheory.checks` registers them); fast ones unless ``full``."""
+    """Every registered check (importing :mod:`mdtheory.verification.checks` registers them); fast ones unless ``full``."""
     from . import checks# noqa: F401  (registration side effect)
 
     return [c for c in REGISTRY.values() if full or c.fast]

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..exact.distances import maskgit_moment_tv, tv_distance
-from ..exact.homogeneous import homogeneous_maskgit_moment_tv
-from ..exact.round_laws import maskgit_round_law, moment_round_law
-from ..exact.oracle import maskgit_round_law_bruteforce, moment_round_law_bruteforce
+from ...exact.distances import maskgit_moment_tv, tv_distance
+from ...exact.homogeneous import homogeneous_maskgit_moment_tv
+from ...exact.round_laws import maskgit_round_law, moment_round_law
+from ...exact.oracle import maskgit_round_law_bruteforce, moment_round_law_bruteforce
 from ..registry import register
-from ..montecarlo.sweeps import fit_loglog_slope
-from ..exact.temperature import implicit_temperature_task
+from ...montecarlo.sweeps import fit_loglog_slope
+from ...exact.temperature import implicit_temperature_task
 
 
 def random_cases(n_cases: int, *, seed: int = 0, max_n: int = 5, max_k: int = 3):
@@ -146,8 +146,8 @@ def _check_tv_growth_k(*, n_masked: int = 4000, k_values=(1, 2, 4, 8, 16), alpha
           expression="1")
 def _check_montecarlo(*, n_samples: int = 200_000, seed: int = 6, alpha: float = 0.7, k: int = 2,
                       false_alarm: float = 1e-4, probs=None):
-    from ..montecarlo.statistics import chisquare_test, empirical_round_counts
-    from ..sampling.rounds import maskgit_round, moment_round
+    from ...montecarlo.statistics import chisquare_test, empirical_round_counts
+    from ...sampling.rounds import maskgit_round, moment_round
 
     P = np.array([[0.5, 0.3, 0.2], [0.9, 0.05, 0.05], [0.2, 0.2, 0.6], [1.0, 0.0, 0.0]]) if probs is None else probs
     ratios = {}

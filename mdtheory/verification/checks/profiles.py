@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..profiles.bounds import ccl_expected_kl, geometric_decreasing_bound, geometric_increasing_bound, kmax_bound
-from ..profiles.closed_forms import (beta_bernoulli_profile, hidden_subset_parity_profile, markov_profile,
+from ...profiles.bounds import ccl_expected_kl, geometric_decreasing_bound, geometric_increasing_bound, kmax_bound
+from ...profiles.closed_forms import (beta_bernoulli_profile, hidden_subset_parity_profile, markov_profile,
                                     noisy_repeated_bit_profile,
                                     parity_profile, repeated_bit_profile)
-from ..profiles.gaussian import gaussian_factorized_kl, gaussian_factorized_kl_chain_rule, gaussian_profile
-from ..profiles.learning_error import TemperedConditionals, cross_entropy_curve, learning_error, path_kl_bruteforce
-from ..profiles.optimal_schedules import (constant_schedule, continuum_limits, geometric_rho, geometric_schedule,
+from ...profiles.gaussian import gaussian_factorized_kl, gaussian_factorized_kl_chain_rule, gaussian_profile
+from ...profiles.learning_error import TemperedConditionals, cross_entropy_curve, learning_error, path_kl_bruteforce
+from ...profiles.optimal_schedules import (constant_schedule, continuum_limits, geometric_rho, geometric_schedule,
                                  markov_scaling_function, optimal_schedule, optimal_schedule_exhaustive, schedule_cost)
-from ..profiles.estimation import estimate_profile
-from ..profiles.enumeration import efact, efact_bruteforce, information_profile, subset_entropies
+from ...profiles.estimation import estimate_profile
+from ...profiles.enumeration import efact, efact_bruteforce, information_profile, subset_entropies
 from ..registry import register
-from ..multiround.targets import (MarkovChain, beta_bernoulli, binary_markov_chain, dirichlet_joint, global_parity,
+from ...multiround.targets import (MarkovChain, beta_bernoulli, binary_markov_chain, dirichlet_joint, global_parity,
                        hidden_subset_parity, noisy_repeated_bit, repeated_bit)
 
 
@@ -77,7 +77,7 @@ def _check_efact_bruteforce(*, n_cases: int = 6, seed: int = 2, tol: float = 1e-
           "Closed-form profiles (binary/ternary Markov, Beta–Bernoulli, noisy repeated bit, repeated bit, parity, "
           "hidden-subset parity) equal enumeration at N = 7 to 1e-10.", expression="1e-10")
 def _check_closed_forms(*, n: int = 7, tol: float = 1e-10, eps: float = 0.15):
-    from ..multiround.targets import markov_chain
+    from ...multiround.targets import markov_chain
 
     P3 = (1 - eps) * np.eye(3) + eps / 2 * (np.ones((3, 3)) - np.eye(3))
     pairs = [(markov_profile(n, eps), binary_markov_chain(n, eps)),

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from .registry import CheckResult, all_checks
-from .montecarlo.sweeps import atomic_write_text
+from ..montecarlo.sweeps import atomic_write_text
 
 __all__ = ["run_checks", "write_report", "run_figures", "verify"]
 
@@ -96,7 +96,7 @@ def verify(out_dir: str | Path = "mdtheory-report", *, full: bool = False, figur
 def _append_peer_audit(out: Path, report: Path) -> None:
     """``--full``: the peer audit table (verdicts on the peers, not on mdtheory; they do not change the exit
     status), when the ``peers`` extra is installed."""
-    from .peers.audit import audit_all
+    from ..peers.audit import audit_all
 
     try:
         _, md = audit_all(out / "audit")
