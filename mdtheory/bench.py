@@ -227,11 +227,11 @@ def bench_gumbel_law_large_vocab(quick: bool) -> dict:
 
 
 def _shipped(name: str):
-    from pathlib import Path
 
+    from .models import SHIPPED_CHECKPOINTS
     from .models.training import load_trained
 
-    return load_trained(Path(__file__).parent / "checkpoints" / name)[0]
+    return load_trained(SHIPPED_CHECKPOINTS / name)[0]
 
 
 def bench_sample_digits(quick: bool) -> dict:

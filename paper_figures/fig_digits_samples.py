@@ -15,9 +15,10 @@ from mdtheory.models.evaluators import digits_features, frechet_distance, incept
 from mdtheory.plot import finish_figure, new_figure
 from mdtheory.sampling.loop import MaskGIT, Moment, sample
 from mdtheory.models.training import load_trained
+from mdtheory.models import SHIPPED_CHECKPOINTS
 
 NAME = "digits_samples"
-CKPT = Path(__file__).resolve().parents[1] / "mdtheory" / "checkpoints"
+CKPT = SHIPPED_CHECKPOINTS
 
 
 def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:

@@ -2,7 +2,6 @@
 
 import json
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,8 +9,9 @@ import torch
 
 from mdtheory.models.datasets import DATASETS, decode_text, encode_text, known_law_target, load_dataset
 from mdtheory.models.training import TRAIN_PRESETS, TrainConfig, load_trained, random_mask, train
+from mdtheory.models import SHIPPED_CHECKPOINTS
 
-CKPT = Path(__file__).resolve().parents[1] / "mdtheory" / "checkpoints"
+CKPT = SHIPPED_CHECKPOINTS
 TINY = TrainConfig("markov", steps=12, batch_size=16, checkpoint_every=4, d_model=16, n_layers=1, n_heads=2, d_ff=32,
                    warmup=2)
 

@@ -25,6 +25,7 @@ import torch
 from scipy import linalg
 from torch import nn
 from torch.nn import functional as F
+from . import SHIPPED_CHECKPOINTS
 
 __all__ = ["DigitsClassifier", "CharLM", "train_digits_classifier", "train_char_lm", "frechet_distance",
            "frechet_distance_stderr", "inception_score", "generative_perplexity", "unigram_entropy", "exact_log_prob",
@@ -157,7 +158,7 @@ def load_evaluator(name: str, directory=None):
 
     if name not in EVALUATORS:
         raise ValueError(f"unknown evaluator {name!r}; allowed: {', '.join(EVALUATORS)}")
-    d = Path(directory) if directory is not None else Path(__file__).parent / "checkpoints" / name
+    d = Path(directory) if directory is not None else SHIPPED_CHECKPOINTS / name
     for f in ("config.json", "model.safetensors"):
         if not (d / f).is_file():
             raise FileNotFoundError(f"evaluator directory {d} has no {f}; run `mdtheory train-evaluator {name}`")

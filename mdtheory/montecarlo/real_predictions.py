@@ -26,10 +26,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import torch
+from ..models import SHIPPED_CHECKPOINTS
 
 __all__ = ["PREDICTION_MODELS", "PredictionModel", "load_prediction_model", "RoundPredictions",
            "record_trajectory_predictions", "round_tv_record", "round_temperature_record", "marginal_tv_exact",
@@ -56,7 +56,7 @@ def _shipped_denoiser(name: str, device: str = "cpu"):
     """A shipped denoiser (hash-checked), cached per process."""
     from ..models.training import load_trained
 
-    return load_trained(Path(__file__).parent / "checkpoints" / name, device=device)[0]
+    return load_trained(SHIPPED_CHECKPOINTS / name, device=device)[0]
 
 
 @lru_cache(maxsize=16)

@@ -4,14 +4,14 @@ and the uncached sampling loop (for r = 1 and for the cached rows pass)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from ..registry import register
+from ...models import SHIPPED_CHECKPOINTS
 
-CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
+CHECKPOINTS = SHIPPED_CHECKPOINTS
 MODELS = ("digits", "text", "markov", "ising")
 
 
