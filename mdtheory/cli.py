@@ -259,13 +259,15 @@ def _cmd_train_evaluator(args) -> int:
 def _cmd_simulate(args) -> int:
     import importlib
 
-    from simulations import DRIVERS
+    from .figures import driver_figure
+    from .montecarlo.drivers import DRIVERS
 
     if args.name not in DRIVERS:
         raise ValueError(f"unknown driver {args.name!r}; allowed: {', '.join(DRIVERS)}")
-    mod = importlib.import_module(f"simulations.{args.name}")
+    mod = importlib.import_module(f".montecarlo.drivers.{args.name}", __package__)
     out = args.out or f"mdtheory-out/simulations/{args.name}-{args.preset}-seed{args.seed}"
     summary = mod.main(out, preset=args.preset, seed=args.seed, device=args.device, progress=not args.no_progress)
+    summary["figure"] = str(driver_figure(args.name, out, out))
     print(json.dumps(summary, indent=1, default=float))
     print(f"results: {Path(out).resolve()}")
     return 0
@@ -398,9 +400,9 @@ def build_parser() -> argparse.ArgumentParser:
     te.add_argument("--no-progress", action="store_true")
     te.set_defaults(fn=_cmd_train_evaluator)
 
-    from simulations import DRIVERS
+    from .montecarlo.drivers import DRIVERS
 
-    sm = sub.add_parser("simulate", help="Monte-Carlo / real-model drivers (simulations/): " + ", ".join(DRIVERS))
+    sm = sub.add_parser("simulate", help="Monte-Carlo / real-model drivers: " + ", ".join(DRIVERS))
     sm.add_argument("name", choices=DRIVERS, help="real_asymptotics: Theorems 1-2 on real predictions; "
                     "quality: sample quality vs alpha, steps, gamma and caching; kl_bounds: KL chain-rule bounds "
                     "with trained known-law models; schedules: loss-curve quantity vs sample quality")
@@ -411,7 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
     sm.add_argument("--no-progress", action="store_true")
     sm.set_defaults(fn=_cmd_simulate)
 
-    f = sub.add_parser("figures", help="regenerate the paper figures (paper_figures/)")
+    f = sub.add_parser("figures", help="regenerate the figures")
     f.add_argument("--out", default="mdtheory-out/figures")
     f.add_argument("--quick", action="store_true", help="small grids (seconds)")
     f.add_argument("--only", nargs="*", help="figure names to run (e.g. tv_vs_n)")

@@ -1,45 +1,12 @@
-"""Samples from the shipped digits denoiser (issue #5): MaskGIT and the moment sampler, 8 cosine steps.
+"""Samples from the shipped digits denoiser: MaskGIT and the moment sampler, 8 cosine steps.
 
-Message: the trained model generates recognisable digits with both samplers; the FID and IS analogues
-from the in-project classifier are printed in the titles (held-out real digits for reference).
+Entry script: draws the figure with :mod:`mdtheory.figures.fig_digits_samples`, the same as
+``mdtheory figures --only digits_samples``. Usage: ``python paper_figures/fig_digits_samples.py [--quick] [--out DIR]``.
 """
 
-from __future__ import annotations
+import sys
 
-from pathlib import Path
-
-import torch
-
-from mdtheory.models.datasets import load_dataset
-from mdtheory.models.evaluators import digits_features, frechet_distance, inception_score, load_evaluator
-from mdtheory.plot import finish_figure, new_figure
-from mdtheory.sampling.loop import MaskGIT, Moment, sample
-from mdtheory.models.training import load_trained
-from mdtheory.models import SHIPPED_CHECKPOINTS
-
-NAME = "digits_samples"
-CKPT = SHIPPED_CHECKPOINTS
-
-
-def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
-    model, _ = load_trained(CKPT / "digits")
-    clf = load_evaluator("digits_classifier")
-    data = load_dataset("digits")
-    ref = digits_features(clf, data.train)
-    n = 180 if quick else 1000
-    fig, axes = new_figure(3)
-    panels = [("held-out real", data.held_out)]
-    for name, smp in (("MaskGIT α=1", MaskGIT(1.0)), ("moment α=1", Moment(1.0))):
-        x = sample(model.predictor(), seq_len=64, schedule="cosine", n_steps=8, sampler=smp, batch_size=n,
-                   mask_id=model.config.mask_id, generator=torch.Generator().manual_seed(rng)).tokens.numpy()
-        panels.append((name, x))
-    for ax, (name, x) in zip(axes, panels):
-        tiles = x[:36].reshape(6, 6, 8, 8).transpose(0, 2, 1, 3).reshape(48, 48)
-        ax.imshow(tiles, cmap="gray_r", vmin=0, vmax=16)
-        fid = frechet_distance(digits_features(clf, x), ref)
-        ax.set(title=f"{name}\nFID* {fid:.1f}, IS* {inception_score(clf, x):.2f}", xticks=[], yticks=[])
-    return finish_figure(fig, out_dir, NAME)
-
+from mdtheory.cli import main
 
 if __name__ == "__main__":
-    print(main(Path("figures")))
+    sys.exit(main(["figures", "--only", "digits_samples", *sys.argv[1:]]))

@@ -1,47 +1,12 @@
-"""KL chain rule with trained known-law models (issue #6 groundwork; THEORY.md §5.1, §5.3).
+"""KL chain rule with trained known-law models.
 
-Message: for the shipped Markov-chain and Ising models under random-order CTS, the upper estimate KL_M
-of the sampler's KL(π ‖ p) stays below the data-driven bound Σ k_t·CE_θ(s_{t−1}) − H(π) = E_learn + E_fact,
-and the path KL matches the bound, for every schedule (99% intervals). Data: ``mdtheory simulate kl_bounds``.
+Entry script: draws the figure with :mod:`mdtheory.figures.fig_kl_bounds`, the same as
+``mdtheory figures --only kl_bounds``. Usage: ``python paper_figures/fig_kl_bounds.py [--quick] [--out DIR]``.
 """
 
-from __future__ import annotations
+import sys
 
-import json
-from pathlib import Path
-
-import numpy as np
-
-from mdtheory.plot import finish_figure, new_figure
-
-NAME = "kl_bounds"
-
-
-def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
-    from ._smoke import smoke_data
-
-    return plot(smoke_data(NAME, rng), out_dir)
-
-
-def plot(data_dir, out_dir) -> Path:
-    """Draw the figure from a driver output directory (any preset)."""
-    rows = json.loads((Path(data_dir) / "results.json").read_text())
-    fig, axes = new_figure(2)
-    for ax, model in zip(axes, ("markov", "ising")):
-        sel = [r for r in rows if r["model"] == model]
-        x = np.arange(len(sel))
-        z = 2.576
-        ax.errorbar(x - 0.15, [r["bound"] for r in sel], yerr=[z * r["bound_se"] for r in sel], fmt="o",
-                    label="bound Σ k_t CE(s_{t−1}) − H(π)")
-        ax.errorbar(x, [r["path_kl"] for r in sel], yerr=[z * r["path_kl_se"] for r in sel], fmt="s", label="path KL")
-        key = f"kl_{sel[0]['orders']}" if sel else "kl"
-        ax.errorbar(x + 0.15, [r[key] for r in sel], yerr=[z * r[f"{key}_se"] for r in sel], fmt="^",
-                    label=f"KL_M (M = {sel[0]['orders'] if sel else ''}) ≥ KL(π‖p)")
-        ax.set_xticks(x, [f"{r['schedule']}\nK={r['steps']}" for r in sel], fontsize=7)
-        ax.set(ylabel="nats", title=f"{model}: trained model, random-order CTS (99% CI)")
-        ax.legend(fontsize=7)
-    return finish_figure(fig, out_dir, NAME)
-
+from mdtheory.cli import main
 
 if __name__ == "__main__":
-    print(main(Path("figures")))
+    sys.exit(main(["figures", "--only", "kl_bounds", *sys.argv[1:]]))

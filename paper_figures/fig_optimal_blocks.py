@@ -1,38 +1,12 @@
 """Optimal block sizes: the DP optimum against the square-root rule k(i) ∝ f(i)^{−1/2}.
 
-Message: the exact optimal schedule reveals few tokens where the information profile is large and many
-where it is small, as the continuum square-root rule predicts (THEORY.md §5.6).
+Entry script: draws the figure with :mod:`mdtheory.figures.fig_optimal_blocks`, the same as
+``mdtheory figures --only optimal_blocks``. Usage: ``python paper_figures/fig_optimal_blocks.py [--quick] [--out DIR]``.
 """
 
-from __future__ import annotations
+import sys
 
-from pathlib import Path
-
-import numpy as np
-
-from mdtheory.profiles.closed_forms import beta_bernoulli_profile, markov_profile, noisy_repeated_bit_profile
-from mdtheory.profiles.optimal_schedules import optimal_schedule, sqrt_schedule
-from mdtheory.plot import finish_figure, new_figure
-
-NAME = "optimal_blocks"
-
-
-def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
-    out = Path(out_dir)
-    n, K = 400, 20
-    fig, axes = new_figure(3, width=4.0)
-    for ax, (label, pr) in zip(axes, {"Markov ε = 0.05": markov_profile(n, 0.05),
-                                      "Beta–Bernoulli(½, ½)": beta_bernoulli_profile(n, 0.5, 0.5),
-                                      "noisy repeated bit η = 0.2": noisy_repeated_bit_profile(n, 0.2)}.items()):
-        for method, sizes, style in (("DP optimum", optimal_schedule(pr, K), "o-"),
-                                     ("√f rule", sqrt_schedule(pr, K), "s--")):
-            starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-            ax.plot(starts / n, sizes, style, ms=3, label=method)
-        ax.set(xlabel="revealed fraction s_{t−1}/N", ylabel="block size k_t", title=f"{label}, N={n}, K={K}")
-        ax.set_yscale("log")
-        ax.legend(fontsize=7)
-    return finish_figure(fig, out, NAME)
-
+from mdtheory.cli import main
 
 if __name__ == "__main__":
-    print(main(Path("figures")))
+    sys.exit(main(["figures", "--only", "optimal_blocks", *sys.argv[1:]]))

@@ -1,115 +1,12 @@
-"""Sample quality against α, steps, hybrid γ and partial caching on the shipped models (issue #6; the
-analogue of [H]'s image and text results).
+"""Sample quality against α, steps, hybrid γ and partial caching on the shipped models.
 
-Message: MaskGIT, the moment sampler and U-moment sample at the implicit token temperature
-τ = α/(1+α): at small α the digits are colder (lower per-sequence entropy) and, for this small model,
-worse (higher FID analogue); as α grows all three approach the untempered uniform sampler. Data:
-``mdtheory simulate quality`` (smoke preset, run into ``out_dir/quality`` unless results exist there).
+Entry script: draws the figure with :mod:`mdtheory.figures.fig_quality`, the same as
+``mdtheory figures --only quality``. Usage: ``python paper_figures/fig_quality.py [--quick] [--out DIR]``.
 """
 
-from __future__ import annotations
+import sys
 
-import json
-from pathlib import Path
-
-from mdtheory.plot import finish_figure, new_figure
-
-NAME = "quality"
-
-
-def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
-    from ._smoke import smoke_data
-
-    return plot(smoke_data(NAME, rng), out_dir)
-
-
-_TEMPERED = (("maskgit", "o-"), ("moment", "s-"), ("umoment", "^-"))
-_SCORE = {"digits": ("fid", "Fréchet distance (classifier features)"), "text": ("gen_ppl", "generative perplexity"),
-          "antiberty": ("pll", "pseudo-log-likelihood / residue")}
-
-
-def _alpha_panel(ax, rows, model, steps):
-    key, label = _SCORE[model]
-    sel = [r for r in rows if r["model"] == model and r["steps"] == steps and r["cache_r"] is None]
-    for name, marker in _TEMPERED:
-        pts = sorted((r["alpha"], r[key]) for r in sel if r["sampler"] == name)
-        if pts:
-            ax.plot(*zip(*pts), marker, label=name)
-    for name, style in (("uniform", "--"), ("halton", ":")):
-        for r in (r for r in sel if r["sampler"] == name):
-            ax.axhline(r[key], ls=style, color="grey", label=f"{name} (untempered)")
-    ax.set(xscale="log", xlabel="α", ylabel=label, title=f"{model}, {steps} cosine steps")
-    _alpha_ticks(ax, sel)
-
-
-def _alpha_ticks(ax, rows):
-    alphas = sorted({r["alpha"] for r in rows if r["sampler"] in ("maskgit", "moment", "umoment")})
-    ax.set_xticks(alphas, [f"{a:g}" for a in alphas])
-    ax.minorticks_off()
-
-
-def plot(data_dir, out_dir) -> Path:
-    """Draw the figure from a driver output directory (any preset): quality and entropy against α on
-    digits; with the paper preset also text and AntiBERTy against α, quality against steps, the hybrid γ
-    sweep and partial caching (quality against NFE and wall-clock)."""
-    data_dir = Path(data_dir)
-    rows = [r for r in json.loads((data_dir / "results.json").read_text()) if not r.get("recovery")]
-    models = [m for m in ("digits", "text", "antiberty") if any(r["model"] == m for r in rows)]
-    digits = [r for r in rows if r["model"] == "digits" and r["steps"] == 8]
-    many_steps = len({r["steps"] for r in rows if r["model"] == "digits"}) > 1
-    panels = ["alpha:digits", "entropy"] + [f"alpha:{m}" for m in models if m != "digits"]
-    panels += ["steps"] if many_steps else []
-    steps_k = sorted({r["steps"] for r in rows if r["model"] == "digits"})
-    panels += ["gamma"] if len({r["gamma"] for r in rows if r["sampler"] == "hybrid"}) > 1 else []
-    panels += ["caching"] if len({r["cache_r"] for r in rows if r["cache_r"]}) > 1 else []
-    fig, axes = new_figure(len(panels), max_cols=4)
-    for ax, panel in zip(axes, panels):
-        if panel.startswith("alpha:"):
-            _alpha_panel(ax, rows, panel.split(":")[1], 8)
-        elif panel == "entropy":
-            for name, marker in _TEMPERED:
-                sel = sorted((r["alpha"], r["entropy"], r["entropy_se"]) for r in digits
-                             if r["sampler"] == name and r["cache_r"] is None)
-                a, h, se = zip(*sel)
-                ax.errorbar(a, h, yerr=[3 * x for x in se], fmt=marker, capsize=3, label=name)
-            for r in (r for r in digits if r["sampler"] == "uniform"):
-                ax.axhline(r["entropy"], ls="--", color="grey", label="uniform (untempered)")
-            ax.set(xscale="log", xlabel="α", ylabel="per-sequence entropy (nats, ± 3 se)",
-                   title="digits: implicit temperature τ = α/(1+α)")
-            _alpha_ticks(ax, digits)
-        elif panel == "steps":
-            for (name, marker), a in zip(_TEMPERED + (("uniform", "k--"),), (1.0, 1.0, 1.0, None)):
-                pts = sorted((r["steps"], r["fid"]) for r in rows if r["model"] == "digits" and r["sampler"] == name
-                             and r["alpha"] == a and r["cache_r"] is None)
-                ax.plot(*zip(*pts), marker, label=name + (" α = 1" if a else ""))
-            ax.set(xscale="log", xlabel="steps K", ylabel="Fréchet distance", title="digits: quality vs steps")
-            ax.set_xticks(steps_k, [str(k) for k in steps_k])
-            ax.minorticks_off()
-        elif panel == "gamma":
-            for m, marker in zip(("digits", "text"), ("o-", "s-")):
-                key, _ = _SCORE[m]
-                pts = sorted((r["gamma"], r[key]) for r in rows if r["model"] == m and r["sampler"] == "hybrid")
-                ref = pts[0][1] if pts and pts[0][1] else 1.0
-                ax.plot([g for g, _ in pts], [v / ref for _, v in pts], marker, label=f"{m} ({key} / value at γ = 0)")
-            ax.set(xlabel="hybrid γ (0 = exploration order, 1 = moment)", ylabel="relative score",
-                   title="hybrid exploration / exploitation")
-        else:  # partial caching: quality against NFE, wall-clock per sample on the twin axis
-            sel = sorted((r["nfe"], r["fid"], 1e3 / r["samples_per_s"], r["cache_r"]) for r in rows
-                         if r["model"] == "digits" and r["cache_r"])
-            nfe, fid, ms, rr = zip(*sel)
-            ax.plot(nfe, fid, "o-", label="Fréchet distance")
-            for x, y, r in zip(nfe, fid, rr):
-                ax.annotate(f"r = {r}", (x, y), fontsize=7)
-            tw = ax.twinx()
-            tw.plot(nfe, ms, "s:", color="tab:red", label="ms per sample")
-            tw.set_ylabel("wall-clock ms / sample", color="tab:red")
-            tw.legend(fontsize=7, loc="lower right")
-            ax.set(xlabel="NFE (full-pass equivalents)", ylabel="Fréchet distance",
-                   title="digits: partial caching (moment, α = 1)")
-    for ax in axes:
-        ax.legend(fontsize=7)
-    return finish_figure(fig, out_dir, NAME)
-
+from mdtheory.cli import main
 
 if __name__ == "__main__":
-    print(main(Path("figures")))
+    sys.exit(main(["figures", "--only", "quality", *sys.argv[1:]]))

@@ -1,36 +1,12 @@
 """TV(MaskGIT, moment) vs the number of masked positions N, for several k and α.
 
-Message: the exact total variation between one MaskGIT round and one moment-sampler round decays like
-1/N at fixed k (slope ≈ −1 in log-log), as [H] Theorem 2 predicts for N ≫ k². Rows are Dirichlet(1)
-predictions over V = 4 tokens; each point is the exact TV by quadrature (THEORY.md §3.2, §4.2).
+Entry script: draws the figure with :mod:`mdtheory.figures.fig_tv_vs_n`, the same as
+``mdtheory figures --only tv_vs_n``. Usage: ``python paper_figures/fig_tv_vs_n.py [--quick] [--out DIR]``.
 """
 
-from __future__ import annotations
+import sys
 
-import json
-from pathlib import Path
-
-from mdtheory.plot import finish_figure, loglog_curves, new_figure
-from mdtheory.montecarlo.sweeps import atomic_write_text, run_sweep, tv_sweep_slopes, tv_sweep_task, tv_sweep_tasks
-
-NAME = "tv_vs_n"
-
-
-def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
-    out = Path(out_dir)
-    n_values = [8, 16, 32, 64] if quick else [8, 16, 32, 64, 128, 256, 512]
-    k_values = [1, 2] if quick else [1, 2, 3]
-    alphas = [0.5, 2.0]
-    tasks = tv_sweep_tasks(family="dirichlet", n_values=n_values, k_values=k_values, alpha_values=alphas,
-                           vocab_values=[4], seed=rng)
-    rows = run_sweep(tasks, tv_sweep_task, out / f"{NAME}_data", progress=False)
-    atomic_write_text(out / f"{NAME}_data" / "slopes.json", json.dumps(tv_sweep_slopes(rows), indent=1))
-    fig, axes = new_figure(len(alphas))
-    for ax, a in zip(axes, alphas):
-        loglog_curves(ax, rows, x="n_masked", y="tv", group="k", where={"alpha": a}, label="k={}",
-                      xlabel="N (masked positions)", ylabel="exact TV(MaskGIT, moment)", title=f"α = {a}")
-    return finish_figure(fig, out, NAME)
-
+from mdtheory.cli import main
 
 if __name__ == "__main__":
-    print(main(Path("figures")))
+    sys.exit(main(["figures", "--only", "tv_vs_n", *sys.argv[1:]]))

@@ -73,7 +73,7 @@ def test_simulate_rejects_unknown_names():
 
 @pytest.fixture(scope="module")
 def quality_smoke(tmp_path_factory):
-    from simulations.quality import main
+    from mdtheory.montecarlo.drivers.quality import main
 
     out = tmp_path_factory.mktemp("quality")
     return out, main(out, preset="smoke", progress=False)
@@ -99,7 +99,7 @@ def test_quality_smoke_follows_the_implicit_temperature(quality_smoke):
 def test_kl_bounds_smoke(tmp_path):
     """Every (model, schedule) row: the bound B = Σ k_t CE_θ(s_{t−1}) − H(π) is not exceeded by the upper KL
     estimate beyond 2.576 combined standard errors, and the path KL matches B within its 99% interval."""
-    from simulations.kl_bounds import main
+    from mdtheory.montecarlo.drivers.kl_bounds import main
 
     s = main(tmp_path, preset="smoke", progress=False)
     assert s["all_hold"] and s["all_path_match"] and s["min_margin_in_se"] > -2.576
@@ -156,7 +156,7 @@ def test_schedule_ordering_smoke(tmp_path):
     """Digits, K = 4: every pair of schedules whose loss-curve quantities differ by more than 3 combined
     standard errors is ordered the same way by the FID analogue (no violations), and at least one such pair
     exists (the geometric schedule's quantity is far above the others')."""
-    from simulations.schedules import main
+    from mdtheory.montecarlo.drivers.schedules import main
 
     s = main(tmp_path, preset="smoke", progress=False)
     (o,) = s["orderings"]
@@ -189,8 +189,8 @@ def test_quality_paper_grid_and_figure_panels(quality_smoke, tmp_path):
     """The paper grid: every (sampler, α) at every step count for digits and text, AntiBERTy's thinner grid
     with its PLL positions in the task key; the figure grows a panel per paper axis (text, AntiBERTy,
     steps, γ, caching) when those rows exist (here: the smoke rows relabelled, since only layout is tested)."""
-    from paper_figures.fig_quality import plot
-    from simulations.quality import tasks
+    from mdtheory.figures.fig_quality import plot
+    from mdtheory.montecarlo.drivers.quality import tasks
 
     t = tasks("paper", 0)
     assert sum(r["model"] == "digits" for r in t) == sum(r["model"] == "text" for r in t) == 60
@@ -215,7 +215,7 @@ def test_quality_paper_grid_and_figure_panels(quality_smoke, tmp_path):
 
 def test_quality_task_honours_gamma_zero(monkeypatch):
     """γ = 0 (pure exploration order) is a real hybrid parameter, not "unset": it must reach the sampler."""
-    import simulations.quality as q
+    import mdtheory.montecarlo.drivers.quality as q
 
     seen = {}
 

@@ -30,13 +30,13 @@ def run_checks(*, full: bool = False, progress: bool = True) -> list[CheckResult
 
 
 def run_figures(out_dir: Path, *, quick: bool, only: list[str] | None = None, rng: int = 0) -> list[Path]:
-    from paper_figures import FIGURES
+    from ..figures import FIGURES
 
     paths = []
     for name in FIGURES:
         if only and name not in only and name.removeprefix("fig_") not in only:
             continue
-        mod = importlib.import_module(f"paper_figures.{name}")
+        mod = importlib.import_module(f"mdtheory.figures.{name}")
         paths.append(mod.main(out_dir, quick=quick, rng=rng))
     return paths
 

@@ -1,0 +1,16 @@
+"""The part every driver shares: run its tasks resumably and summarise them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..sweeps import run_sweep
+
+
+def run_driver(module, out_dir, *, preset: str, seed: int, device: str, progress: bool) -> dict:
+    """Run ``module`` (a driver exposing NAME, PRESETS, tasks, run_task, summarise) into ``out_dir``."""
+    if preset not in module.PRESETS:
+        raise ValueError(f"preset must be one of {', '.join(module.PRESETS)}; got {preset!r}")
+    rows = run_sweep(module.tasks(preset, seed), lambda t: module.run_task(t, device), Path(out_dir),
+                     progress=progress, desc=module.NAME)
+    return module.summarise(rows, out_dir)
