@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from .montecarlo.sweeps import atomic_write_text
+from ._io import atomic_write_text
 
 __all__ = ["run_benchmarks", "reference_maskgit_round", "BENCHMARKS"]
 

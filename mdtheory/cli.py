@@ -89,7 +89,7 @@ def _cmd_law(args) -> int:
 
 def _cmd_sweep_tv(args) -> int:
     from .montecarlo.sweeps import run_sweep, tv_sweep_slopes, tv_sweep_task, tv_sweep_tasks
-    from .montecarlo.sweeps import atomic_write_text
+    from ._io import atomic_write_text
 
     tasks = tv_sweep_tasks(family=args.family, n_values=args.n, k_values=args.k, alpha_values=args.alpha,
                            vocab_values=args.vocab, reps=args.reps, concentration=args.concentration, seed=args.seed)

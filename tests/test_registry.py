@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 import mdtheory.verification.checks  # noqa: F401  (registers every check, also when a single test runs)
-from mdtheory.verification.registry import REGISTRY, all_checks
+from mdtheory.verification.checks import all_checks
+from mdtheory.verification.registry import REGISTRY
 
 FAILING_PARAMS = {
     "real.kl_chain_rule_bound_full": dict(models=("markov",), n_samples=200, n_orders=2, steps=(4,), bound=-5.0),

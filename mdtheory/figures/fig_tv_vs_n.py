@@ -11,7 +11,8 @@ import json
 from pathlib import Path
 
 from .plot import finish_figure, loglog_curves, new_figure
-from ..montecarlo.sweeps import atomic_write_text, run_sweep, tv_sweep_slopes, tv_sweep_task, tv_sweep_tasks
+from ..montecarlo.sweeps import run_sweep, tv_sweep_slopes, tv_sweep_task, tv_sweep_tasks
+from .._io import atomic_write_text
 
 NAME = "tv_vs_n"
 

@@ -196,7 +196,7 @@ def save_denoiser(model: MaskedDenoiser, directory, *, metadata: dict | None = N
     """Write ``model.safetensors`` + ``config.json`` (project format) atomically; returns the directory."""
     from safetensors.torch import save_file
 
-    from ..montecarlo.sweeps import atomic_write_text
+    from .._io import atomic_write_text
 
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)

@@ -138,7 +138,7 @@ def train_char_lm(*, progress: bool = False) -> CharLM:
 def save_evaluator(model: nn.Module, name: str, directory) -> Path:
     from safetensors.torch import save_file
 
-    from ..montecarlo.sweeps import atomic_write_text
+    from .._io import atomic_write_text
     from .training import weights_sha256
 
     out = Path(directory)

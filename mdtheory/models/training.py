@@ -31,7 +31,7 @@ from torch.nn import functional as F
 from .._validation import check_positive_int
 from .datasets import DATASETS, load_dataset
 from .denoiser import DenoiserConfig, MaskedDenoiser, load_denoiser, save_denoiser
-from ..montecarlo.sweeps import atomic_write_text
+from .._io import atomic_write_text
 
 __all__ = ["TrainConfig", "TRAIN_PRESETS", "masked_ce_loss", "random_mask", "train", "weights_sha256",
            "held_out_loss"]

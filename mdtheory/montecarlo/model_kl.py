@@ -56,7 +56,7 @@ def exact_entropy(target) -> float:
 
     if hasattr(target, "table"):
         return float(entr(target.table).sum())
-    from ..profiles.closed_forms import stationary_law
+    from ..multiround.targets import stationary_law
 
     P = np.asarray(target.transition, dtype=np.float64)
     pi0 = stationary_law(P)

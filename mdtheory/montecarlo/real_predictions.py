@@ -129,14 +129,10 @@ def record_trajectory_predictions(model: PredictionModel, *, sampler, schedule="
 
 def round_tv_record(probs: np.ndarray, *, k: int, alpha: float) -> dict:
     """Exact TV(MaskGIT, moment) of one round on real rows, with M_rest and TV·M_rest/k² (module doc)."""
-    from ..exact.distances import maskgit_moment_tv
-    from ..exact.round_laws import moment_log_m
+    from ..exact.moment_equivalence import theorem2_ratio
 
-    r = maskgit_moment_tv(probs, k=k, alpha=alpha)
-    m = np.sort(np.exp(moment_log_m(probs, alpha)))
-    m_rest = float(m[:-k].sum())
-    return {"n_masked": int(probs.shape[0]), "tv": r.tv, "quad_error": r.quad_error, "m_rest": m_rest,
-            "c_ratio": r.tv * m_rest / k ** 2}
+    r = theorem2_ratio(probs, k=k, alpha=alpha)
+    return {"n_masked": r.n_masked, "tv": r.tv, "quad_error": r.quad_error, "m_rest": r.m_rest, "c_ratio": r.c_ratio}
 
 
 def round_temperature_record(probs: np.ndarray, *, alpha: float) -> dict:

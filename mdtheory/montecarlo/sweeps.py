@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -19,32 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["atomic_write_text", "run_sweep", "SlopeFit", "fit_loglog_slope", "tv_sweep_tasks", "tv_sweep_task",
+from .._io import append_jsonl, atomic_write_text, json_default, read_jsonl
+
+__all__ = ["run_sweep", "SlopeFit", "fit_loglog_slope", "tv_sweep_tasks", "tv_sweep_task",
            "tv_sweep_slopes", "rows_for"]
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (temporary file in the same folder, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def _task_key(task: dict) -> str:
     return json.dumps(task, sort_keys=True, default=str)
-
-
-def _json_default(x):
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, (np.floating,)):
-        return float(x)
-    return str(x)
 
 
 def run_sweep(tasks: Iterable[dict], fn: Callable[[dict], dict], out_dir: str | Path, *,
@@ -57,11 +38,7 @@ def run_sweep(tasks: Iterable[dict], fn: Callable[[dict], dict], out_dir: str | 
     log = out / "results.jsonl"
     done: dict[str, dict] = {}
     if log.exists():
-        for line in log.read_text().splitlines():
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line cut by an interruption is simply redone
+        for row in read_jsonl(log):
             done[row["_key"]] = row
     tasks = list(tasks)
     todo = [t for t in tasks if _task_key(t) not in done]
@@ -70,13 +47,11 @@ def run_sweep(tasks: Iterable[dict], fn: Callable[[dict], dict], out_dir: str | 
             t0 = time.perf_counter()
             result = fn(task)
             row = {**task, **result, "seconds": time.perf_counter() - t0, "_key": _task_key(task)}
-            fh.write(json.dumps(row, default=_json_default) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+            append_jsonl(fh, row)
             done[row["_key"]] = row
     rows = [done[_task_key(t)] for t in tasks]
     clean = [{k: v for k, v in r.items() if k != "_key"} for r in rows]
-    atomic_write_text(out / "results.json", json.dumps(clean, indent=1, default=_json_default))
+    atomic_write_text(out / "results.json", json.dumps(clean, indent=1, default=json_default))
     if clean:
         fields = list(dict.fromkeys(k for r in clean for k in r))  # rows of different task kinds: union of fields
         import io

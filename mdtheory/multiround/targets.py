@@ -23,7 +23,7 @@ from .._validation import check_positive_int
 __all__ = [
     "JointTable", "MarkovChain", "batch_conditionals", "joint_table", "dirichlet_joint", "product_target", "repeated_bit", "global_parity",
     "hidden_subset_parity", "markov_chain", "binary_markov_chain", "potts_chain", "ising_grid", "potts_grid",
-    "beta_bernoulli", "noisy_repeated_bit",
+    "beta_bernoulli", "noisy_repeated_bit", "stationary_law",
 ]
 
 MAX_TABLE_SIZE = 2 ** 22
@@ -125,6 +125,21 @@ class JointTable:
         return np.array(np.unravel_index(flat, self.table.shape)).T
 
 
+def stationary_law(transition) -> np.ndarray:
+    """The unique stationary law μ of a row-stochastic matrix (raises if it is not unique)."""
+    P = np.asarray(transition, dtype=np.float64)
+    q = P.shape[0] if P.ndim == 2 else 0
+    if P.shape != (q, q) or q < 2 or not np.all(np.isfinite(P)) or np.any(P < 0) \
+            or np.any(np.abs(P.sum(axis=1) - 1) > 1e-12):
+        raise ValueError("transition must be a (q, q) row-stochastic matrix with q >= 2 (rows sum to 1, atol 1e-12)")
+    A = np.vstack([P.T - np.eye(q), np.ones(q)])
+    mu, *_ = np.linalg.lstsq(A, np.concatenate([np.zeros(q), [1.0]]), rcond=None)
+    if np.linalg.matrix_rank(P.T - np.eye(q)) != q - 1 or np.any(mu < -1e-12):
+        raise ValueError("transition must have a unique stationary law")
+    mu = np.maximum(mu, 0.0)
+    return mu / mu.sum()
+
+
 @dataclass(frozen=True)
 class MarkovChain:
     """A stationary Markov chain on X^N with closed-form conditionals at any N (no table; §6).
@@ -138,7 +153,6 @@ class MarkovChain:
     n: int
 
     def __post_init__(self):
-        from ..profiles.closed_forms import stationary_law
 
         P = np.asarray(self.transition, dtype=np.float64)
         object.__setattr__(self, "transition", P)

@@ -314,7 +314,7 @@ def audit_all(out_dir, *, alpha: float = 1.0, n_samples: int = 100_000, seed: in
     from pathlib import Path
 
     from ..exact.finite_precision_noise import noise_temperature_table
-    from ..montecarlo.sweeps import atomic_write_text
+    from .._io import atomic_write_text
 
     try:
         version = metadata.version("diffusers")

@@ -26,11 +26,12 @@ import numpy as np
 from scipy.special import entr, gammaln, rel_entr
 
 from .._validation import check_positive_int
+from ..multiround.targets import stationary_law
 from .enumeration import InformationProfile, profile_from_g
 
 __all__ = ["markov_gap_profile", "markov_profile", "markov_transition_profile", "gaussian_ar1_profile",
            "exchangeable_binary_profile", "beta_bernoulli_profile", "noisy_repeated_bit_profile",
-           "repeated_bit_profile", "hidden_subset_parity_profile", "parity_profile", "stationary_law",
+           "repeated_bit_profile", "hidden_subset_parity_profile", "parity_profile",
            "FAMILIES", "family_profile"]
 
 _TRUNC = 1e-19  # gaps with N·|h̃(d)| below this (relative to H(μ)) are dropped
@@ -99,21 +100,6 @@ def markov_profile(n: int, eps: float, *, q: int = 2) -> InformationProfile:
     q = check_positive_int(q, name="q", minimum=2)
     eps = _check_prob(eps, "eps")
     return markov_gap_profile(n, np.log(q), _symmetric_h_tilde(n, eps, q), alphabet_size=q)
-
-
-def stationary_law(transition) -> np.ndarray:
-    """The unique stationary law μ of a row-stochastic matrix (raises if it is not unique)."""
-    P = np.asarray(transition, dtype=np.float64)
-    q = P.shape[0] if P.ndim == 2 else 0
-    if P.shape != (q, q) or q < 2 or not np.all(np.isfinite(P)) or np.any(P < 0) \
-            or np.any(np.abs(P.sum(axis=1) - 1) > 1e-12):
-        raise ValueError("transition must be a (q, q) row-stochastic matrix with q >= 2 (rows sum to 1, atol 1e-12)")
-    A = np.vstack([P.T - np.eye(q), np.ones(q)])
-    mu, *_ = np.linalg.lstsq(A, np.concatenate([np.zeros(q), [1.0]]), rcond=None)
-    if np.linalg.matrix_rank(P.T - np.eye(q)) != q - 1 or np.any(mu < -1e-12):
-        raise ValueError("transition must have a unique stationary law")
-    mu = np.maximum(mu, 0.0)
-    return mu / mu.sum()
 
 
 def markov_transition_profile(n: int, transition) -> InformationProfile:

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-__all__ = ["Check", "CheckResult", "REGISTRY", "register", "all_checks"]
+__all__ = ["Check", "CheckResult", "REGISTRY", "register"]
 
 
 @dataclass(frozen=True)
@@ -75,10 +75,3 @@ def register(name: str, section: str, statement: str, *, fast: bool = True, expr
         return fn
 
     return deco
-
-
-def all_checks(*, full: bool = False) -> list[Check]:
-    """Every registered check (importing :mod:`mdtheory.verification.checks` registers them); fast ones unless ``full``."""
-    from . import checks# noqa: F401  (registration side effect)
-
-    return [c for c in REGISTRY.values() if full or c.fast]

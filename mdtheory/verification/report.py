@@ -8,8 +8,9 @@ import platform
 import time
 from pathlib import Path
 
-from .registry import CheckResult, all_checks
-from ..montecarlo.sweeps import atomic_write_text
+from .checks import all_checks
+from .registry import CheckResult
+from .._io import atomic_write_text
 
 __all__ = ["run_checks", "write_report", "run_figures", "verify"]
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from ...montecarlo.real_predictions import load_prediction_model
 from ...montecarlo.sample_quality import generate, quality_metrics, sampler_by_name
-from ...montecarlo.sweeps import atomic_write_text
+from ..._io import atomic_write_text
 
 NAME = "quality"
 PRESETS = {

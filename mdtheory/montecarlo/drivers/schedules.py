@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ...montecarlo.sweeps import atomic_write_text
+from ..._io import atomic_write_text
 
 NAME = "schedules"
 SCHEDULES = ("cosine", "constant", "geometric", "dp")
