@@ -1,32 +1,58 @@
-"""Brute-force oracles (THEORY.md §3.4). Reference, slow by design.
+"""Brute-force oracles (THEORY.md §3.4, §2, §8). Reference, slow by design.
 
-Literal transcriptions of the definitions, used only to test the fast routes:
+Literal transcriptions of the definitions, used only to test the fast routes. They share no code with
+what they check: scores, tie rules, Plackett–Luce probabilities, token laws and the annealing of α are
+written out here again, from the spec.
 
-* MaskGIT: enumerate every candidate vector x̃ ∈ S^N (probability Π p_i(x̃_i)); given x̃, the ordered
-  top-k of log W_i + g_i is Plackett–Luce with W_i = p_i(x̃_i)^{1/α}; sum over all k! orders of every
-  k-set. α = 0: deterministic top-k of p_i(x̃_i) with ties split uniformly; α = ∞: uniform positions.
-* Moment: ordered Plackett–Luce with weights m_i over all k-tuples, tokens from p_i^β/m_i.
+* MaskGIT round: enumerate every candidate vector x̃ ∈ S^N (probability Π p_i(x̃_i)); given x̃, the
+  ordered top-k of log W_i + g_i is Plackett–Luce with W_i = p_i(x̃_i)^{1/α}; sum over all k! orders of
+  every k-set. α = 0: deterministic top-k of p_i(x̃_i) with ties split uniformly; α = ∞: uniform positions.
+* Moment round: ordered Plackett–Luce with weights m_i over all k-tuples, tokens from p_i^β/m_i.
+* Whole samplers: every path of (set, tokens) choices on a target, without merging states.
 
-Everything is kept in log-space so that small α does not underflow. A size guard raises beyond
-``MAX_BRUTEFORCE_CANDIDATES`` candidate vectors.
+Everything is kept in log-space so that small α does not underflow. Size guards raise beyond
+``MAX_BRUTEFORCE_CANDIDATES`` candidate vectors, or beyond N = 5 for whole samplers.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
+from dataclasses import dataclass
 from math import inf
 
 import numpy as np
-from scipy.special import logsumexp
 
 from .._validation import check_alpha, check_k, check_probs
-from ..sampling.orders import tie_keys
 
-__all__ = ["maskgit_round_law_bruteforce", "moment_round_law_bruteforce", "output_law_bruteforce",
-           "sample_then_choose_law_bruteforce",
-           "MAX_BRUTEFORCE_CANDIDATES"]
+__all__ = ["BruteForceLaw", "maskgit_round_law_bruteforce", "moment_round_law_bruteforce", "output_law_bruteforce",
+           "sample_then_choose_law_bruteforce", "MAX_BRUTEFORCE_CANDIDATES"]
 
 MAX_BRUTEFORCE_CANDIDATES = 300_000
+MAX_BRUTEFORCE_POSITIONS = 5
+TIE_GRID = 2.0 ** 36  # deterministic rules compare scores rounded to the 2^-36 grid (the spec's tie convention)
+
+
+@dataclass(frozen=True)
+class BruteForceLaw:
+    """A one-round law from enumeration: ``probs[c, j]`` is the probability of set (or ordered tuple)
+    ``sets[c]`` with token tuple j (C-order flat index over (V,)*k), as in :class:`RoundLaw`."""
+
+    sets: np.ndarray
+    probs: np.ndarray
+    vocab_size: int
+    k: int
+    n_masked: int
+    sampler: str
+    alpha: float
+    ordered: bool = False
+
+    def cells(self):
+        """Yield (positions, tokens, probability) for every cell."""
+        for c, positions in enumerate(self.sets):
+            for j in range(self.vocab_size ** self.k):
+                tokens = np.unravel_index(j, (self.vocab_size,) * self.k)
+                yield tuple(int(i) for i in positions), tuple(int(t) for t in tokens), float(self.probs[c, j])
 
 
 def _guard(n: int, vocab: int) -> None:
@@ -37,35 +63,68 @@ def _guard(n: int, vocab: int) -> None:
         )
 
 
+def _log_sum(values) -> float:
+    """log Σ exp(v), literally (−inf terms contribute nothing)."""
+    finite = [v for v in values if v != -inf]
+    if not finite:
+        return -inf
+    top = max(finite)
+    return top + math.log(sum(math.exp(v - top) for v in finite))
+
+
+def _log(x: float) -> float:
+    return math.log(x) if x > 0 else -inf
+
+
+def _tie_key(score: float) -> float:
+    return score if abs(score) == inf else round(score * TIE_GRID)
+
+
 def _ordered_pl_log_prob(log_weights: list[float], order: tuple[int, ...]) -> float:
     """log Π_l w_{r_l} / (Σ of the weights not yet chosen), literally."""
     remaining = list(range(len(log_weights)))
     total = 0.0
     for r in order:
-        total += log_weights[r] - logsumexp([log_weights[j] for j in remaining])
+        total += log_weights[r] - _log_sum([log_weights[j] for j in remaining])
         remaining.remove(r)
     return total
 
 
-def _law_from_dict(table: dict, n: int, k: int, vocab: int, sampler: str, alpha: float, *, ordered: bool):
-    from .round_laws import RoundLaw
+def _sorted_order_log_prob(scores: list[float], order: tuple[int, ...]) -> float:
+    """log P(order) for sorting ``scores`` descending on the tie grid, a uniform permutation breaking ties."""
+    keys = [_tie_key(s) for s in scores]
+    remaining = list(range(len(keys)))
+    total = 0.0
+    for r in order:
+        best = max(keys[j] for j in remaining)
+        if keys[r] != best:
+            return -inf
+        total -= math.log(sum(1 for j in remaining if keys[j] == best))
+        remaining.remove(r)
+    return total
 
+
+def _law_from_table(table: dict, n: int, k: int, vocab: int, sampler: str, alpha: float, *,
+                    ordered: bool) -> BruteForceLaw:
     keys = list(itertools.permutations(range(n), k)) if ordered else list(itertools.combinations(range(n), k))
-    sets = np.array(keys, dtype=np.int64).reshape(-1, k)
     probs = np.zeros((len(keys), vocab ** k))
     index = {key: c for c, key in enumerate(keys)}
     for (positions, tokens), pr in table.items():
-        probs[index[positions], np.ravel_multi_index(tokens, (vocab,) * k)] += pr
-    return RoundLaw(sets=sets, probs=probs, vocab_size=vocab, k=k, n_masked=n, sampler=sampler, alpha=alpha,
-                    ordered=ordered, method="bruteforce")
+        flat = 0
+        for t in tokens:
+            flat = flat * vocab + t
+        probs[index[positions], flat] += pr
+    return BruteForceLaw(sets=np.array(keys, dtype=np.int64).reshape(-1, k), probs=probs, vocab_size=vocab, k=k,
+                         n_masked=n, sampler=sampler, alpha=alpha, ordered=ordered)
 
 
 def sample_then_choose_law_bruteforce(probs, scores, *, k: int, noise: float, ordered: bool = False,
-                                      sampler: str = "sample-then-choose"):
+                                      sampler: str = "sample-then-choose") -> BruteForceLaw:
     """Sample-then-choose law by enumeration of all candidate vectors and orders (reference).
 
     Candidates x̃_i ~ probs_i; the ordered top-k of s_i(x̃_i) + noise·g_i is Plackett–Luce with weights
-    exp(s_i(x̃_i)/noise); noise = 0 sorts the tie-grid keys with uniform tie-breaking; noise = ∞ is uniform.
+    exp(s_i(x̃_i)/noise); noise = 0 sorts the scores on the tie grid with uniform tie-breaking; noise = ∞ is
+    uniform.
     """
     p = check_probs(probs)
     n, V = p.shape
@@ -74,160 +133,190 @@ def sample_then_choose_law_bruteforce(probs, scores, *, k: int, noise: float, or
     s = np.asarray(scores, dtype=np.float64)
     _guard(n, V)
     table: dict = {}
-    with np.errstate(divide="ignore"):
-        log_p = np.log(p)
     for cand in itertools.product(range(V), repeat=n):
-        log_pc = sum(log_p[i, cand[i]] for i in range(n))
+        log_pc = sum(_log(p[i, cand[i]]) for i in range(n))
         if log_pc == -inf:
             continue
-        sc = s[np.arange(n), cand]
+        sc = [float(s[i, cand[i]]) for i in range(n)]
         for order in itertools.permutations(range(n), k):
             if noise == 0.0:
-                # deterministic top-k with uniform tie-breaking, as a law over orders: a uniformly
-                # random permutation breaks ties, so each valid order gets 1 / (number of valid orders)
-                lp = _alpha0_order_log_prob(list(tie_keys(sc)), order)
+                lp = _sorted_order_log_prob(sc, order)
             else:
-                lp = _ordered_pl_log_prob([0.0] * n if noise == inf else list(sc / noise), order)
+                lp = _ordered_pl_log_prob([0.0] * n if noise == inf else [v / noise for v in sc], order)
             if lp == -inf:
                 continue
             key_pos = order if ordered else tuple(sorted(order))
             key_tok = tuple(cand[i] for i in key_pos)
-            table[(key_pos, key_tok)] = table.get((key_pos, key_tok), 0.0) + float(np.exp(log_pc + lp))
-    return _law_from_dict(table, n, k, V, sampler, noise, ordered=ordered)
+            table[(key_pos, key_tok)] = table.get((key_pos, key_tok), 0.0) + math.exp(log_pc + lp)
+    return _law_from_table(table, n, k, V, sampler, noise, ordered=ordered)
 
 
-def maskgit_round_law_bruteforce(probs, *, k: int, alpha: float, ordered: bool = False):
+def maskgit_round_law_bruteforce(probs, *, k: int, alpha: float, ordered: bool = False) -> BruteForceLaw:
     """MaskGIT law by enumeration of all candidate vectors and orders (reference, slow by design).
 
     With ``ordered=True`` the cells are ordered tuples (reveal order = decreasing confidence).
     """
     p = check_probs(probs)
-    with np.errstate(divide="ignore"):
-        scores = np.where(p > 0, np.log(p), 0.0)
+    scores = [[_log(x) if x > 0 else 0.0 for x in row] for row in p]  # confidence = log p_i(x̃_i)
     return sample_then_choose_law_bruteforce(p, scores, k=k, noise=check_alpha(alpha), ordered=ordered,
                                              sampler="maskgit")
 
 
-def _alpha0_order_log_prob(conf: list[float], order: tuple[int, ...]) -> float:
-    """log P(order) for sorting ``conf`` (tie-grid keys) descending, a uniform permutation breaking ties."""
-    n = len(conf)
-    remaining = list(range(n))
-    total = 0.0
-    for r in order:
-        best = max(conf[j] for j in remaining)
-        if conf[r] != best:
-            return -inf
-        total -= np.log(sum(1 for j in remaining if conf[j] == best))
-        remaining.remove(r)
-    return total
+def _moment_factors(p: np.ndarray, alpha: float) -> tuple[list[float] | None, list[list[float]]]:
+    """(log m_i, or None for the α = 0 ranking by max p; log token law p_i^β/m_i), from §2.2."""
+    n, V = p.shape
+    if alpha == inf:
+        return [0.0] * n, [[_log(x) for x in row] for row in p]
+    if alpha == 0.0:
+        tok = []
+        for row in p:
+            top = [x == max(row) for x in row]
+            tok.append([-math.log(sum(top)) if t else -inf for t in top])
+        return None, tok
+    beta = 1.0 + 1.0 / alpha
+    log_m = [_log_sum([beta * _log(x) for x in row]) for row in p]
+    return log_m, [[beta * _log(x) - log_m[i] for x in row] for i, row in enumerate(p)]
 
 
-def moment_round_law_bruteforce(probs, *, k: int, alpha: float, ordered: bool = False):
+def moment_round_law_bruteforce(probs, *, k: int, alpha: float, ordered: bool = False) -> BruteForceLaw:
     """Moment-sampler law by enumeration of ordered k-tuples (reference, slow by design)."""
     p = check_probs(probs)
     n, V = p.shape
     k = check_k(k, n_masked=n)
     alpha = check_alpha(alpha)
     _guard(n, V)
-    with np.errstate(divide="ignore"):
-        log_p = np.log(p)
-    if alpha == inf:
-        log_pos = [0.0] * n
-        log_tok = log_p
-    elif alpha == 0.0:
-        log_pos = None
-        top = p == p.max(axis=1, keepdims=True)
-        with np.errstate(divide="ignore"):
-            log_tok = np.log(top / top.sum(axis=1, keepdims=True))
-    else:
-        beta = 1.0 + 1.0 / alpha
-        log_pos = [logsumexp(beta * log_p[i]) for i in range(n)]
-        log_tok = np.array([beta * log_p[i] - log_pos[i] for i in range(n)])
+    log_pos, log_tok = _moment_factors(p, alpha)
     table: dict = {}
     for order in itertools.permutations(range(n), k):
         if log_pos is None:
-            lp = _alpha0_order_log_prob(list(tie_keys(log_p.max(axis=1))), order)
+            lp = _sorted_order_log_prob([_log(max(row)) for row in p], order)
         else:
             lp = _ordered_pl_log_prob(log_pos, order)
         if lp == -inf:
             continue
         key_pos = order if ordered else tuple(sorted(order))
         for toks in itertools.product(range(V), repeat=k):
-            lt = sum(log_tok[key_pos[m], toks[m]] for m in range(k))
+            lt = sum(log_tok[key_pos[m]][toks[m]] for m in range(k))
             if lt == -inf:
                 continue
-            table[(key_pos, toks)] = table.get((key_pos, toks), 0.0) + float(np.exp(lp + lt))
-    return _law_from_dict(table, n, k, V, "moment", alpha, ordered=ordered)
+            table[(key_pos, toks)] = table.get((key_pos, toks), 0.0) + math.exp(lp + lt)
+    return _law_from_table(table, n, k, V, "moment", alpha, ordered=ordered)
 
 
 # ----------------------------------------------------------------------------------------------
-# whole samplers (THEORY.md §2, §4.4): every path of (set, tokens) choices, no state merging
-def _rule_set_law_bruteforce(rule, log_probs, masked: np.ndarray, k: int) -> dict:
+# whole samplers (THEORY.md §2, §4.4, §8): every path of (set, tokens) choices, no state merging
+def _shannon(row) -> float:
+    return -sum(x * math.log(x) for x in row if x > 0)
+
+
+def _rule_scores(rule, p: np.ndarray) -> tuple[list[float], float]:
+    """(scores of every position, Gumbel noise scale) of a position rule, from the spec (§2.3)."""
+    from ..sampling import rounds as r
+
+    n = p.shape[0]
+    if type(rule) is r.UniformRule:
+        return [0.0] * n, 1.0
+    if type(rule) is r.MomentRule:
+        if rule.alpha == inf:
+            return [0.0] * n, 1.0
+        if rule.alpha == 0.0:
+            return [_log(max(row)) for row in p], 0.0
+        beta = 1.0 + 1.0 / rule.alpha
+        return [_log_sum([beta * _log(x) for x in row]) for row in p], 0.0 if rule.deterministic_order else 1.0
+    if type(rule) is r.ConfidenceRule:
+        return [_log(max(row)) for row in p], float(rule.noise)
+    if type(rule) is r.MarginRule:
+        return [sorted(row)[-1] - sorted(row)[-2] for row in p], float(rule.noise)
+    if type(rule) is r.EntropyRule:
+        if rule.order == 1.0:
+            return [-_shannon(row) for row in p], float(rule.noise)
+        return [-_log_sum([rule.order * _log(x) for x in row]) / (1.0 - rule.order) for row in p], float(rule.noise)
+    if type(rule) is r.FixedOrderRule:
+        return [-float(rule.order.index(i)) for i in range(n)], 0.0
+    raise TypeError(f"the oracle has no definition of position rule {type(rule).__name__}")
+
+
+def _rule_set_law(rule, p: np.ndarray, masked: list[int], k: int) -> dict:
     """{sorted set: prob} of a CTS position rule, by enumerating reveal orders literally."""
     from ..sampling.rounds import HybridRule
 
-    if isinstance(rule, HybridRule):
-        m = int(np.ceil(rule.gamma * k - 1e-12))
+    if type(rule) is HybridRule:  # the first ⌈γk⌉ from the exploitation order, the rest from exploration
+        m = math.ceil(rule.gamma * k - 1e-12)
         out: dict = {}
-        for A, pa in (_rule_set_law_bruteforce(rule.exploit, log_probs, masked, m) if m else {(): 1.0}).items():
-            avail = masked.copy()
-            avail[list(A)] = False
-            rest = _rule_set_law_bruteforce(rule.explore, log_probs, avail, k - m) if k > m else {(): 1.0}
+        firsts = _rule_set_law(rule.exploit, p, masked, m) if m else {(): 1.0}
+        for A, pa in firsts.items():
+            avail = [i for i in masked if i not in A]
+            rest = _rule_set_law(rule.explore, p, avail, k - m) if k > m else {(): 1.0}
             for B, pb in rest.items():
                 key = tuple(sorted(A + B))
                 out[key] = out.get(key, 0.0) + pa * pb
         return out
-    idx = [int(i) for i in np.nonzero(masked)[0]]
-    s = rule.base_scores(log_probs)[0].detach().cpu().numpy().astype(np.float64)
-    sigma = float(rule.noise_scale)
+    scores, sigma = _rule_scores(rule, p)
     out = {}
-    if sigma == 0.0:  # every order sorted by decreasing score (on the tie grid) is equally likely
-        s = tie_keys(s)
-        orders = [o for o in itertools.permutations(idx) if all(s[o[j]] >= s[o[j + 1]] for j in range(len(o) - 1))]
-        for o in orders:
-            key = tuple(sorted(o[:k]))
-            out[key] = out.get(key, 0.0) + 1.0 / len(orders)
-        return out
-    lw = {i: s[i] / sigma for i in idx}
-    for o in itertools.permutations(idx, k):  # Gumbel-top-k: ordered Plackett–Luce, literally
-        rest, lp = list(idx), 0.0
-        for i in o:
-            lp += lw[i] - logsumexp([lw[j] for j in rest])
-            rest.remove(i)
+    for o in itertools.permutations(masked, k):
+        if sigma == 0.0:
+            lp = _sorted_order_log_prob([scores[i] for i in masked], tuple(masked.index(i) for i in o))
+        else:  # Gumbel-top-k: ordered Plackett–Luce on exp(score/σ)
+            lp = _ordered_pl_log_prob([scores[i] / sigma for i in masked], tuple(masked.index(i) for i in o))
+        if lp == -inf:
+            continue
         key = tuple(sorted(o))
-        out[key] = out.get(key, 0.0) + float(np.exp(lp))
+        out[key] = out.get(key, 0.0) + math.exp(lp)
     return out
 
 
-def _round_bruteforce(rs, probs: np.ndarray, masked: np.ndarray, k: int, final: bool) -> list:
+def _token_law(row, tau: float) -> list[float]:
+    """p^{1/τ}/Σ (τ = 0: uniform over the argmax; τ = 1: p)."""
+    if tau == 0.0:
+        top = [x == max(row) for x in row]
+        return [t / sum(top) for t in top]
+    logs = [_log(x) / tau for x in row]
+    z = _log_sum(logs)
+    return [math.exp(v - z) for v in logs]
+
+
+def _round_definition(sampler, t: int, n_steps: int):
+    """('maskgit', α) or ('cts', position rule, token temperature τ) or ('eb', γ) for step t, from §2."""
+    from ..sampling import loop as s
+    from ..sampling import rounds as r
+
+    if type(sampler) is s.EB:
+        return ("eb", sampler.gamma)
+    if type(sampler) in (s.MaskGIT, s.Moment, s.UMoment):
+        alpha = sampler.alpha * (1.0 - t / n_steps) if sampler.anneal else sampler.alpha  # α_t = α_0 (1 − t/K)
+        if type(sampler) is s.MaskGIT:
+            return ("maskgit", alpha)
+        tau = 1.0 if alpha == inf else alpha / (1.0 + alpha)  # p^β/m: τ = 1/β
+        rule = r.MomentRule(alpha=alpha) if type(sampler) is s.Moment else r.UniformRule()
+        return ("cts", rule, tau)
+    if type(sampler) is s.CTS:
+        tr = sampler.token_transform
+        if type(tr) is r.Identity:
+            return ("cts", sampler.position_rule, 1.0)
+        if type(tr) is r.Temperature:
+            return ("cts", sampler.position_rule, tr.tau)
+        raise TypeError(f"the oracle has no definition of token transform {type(tr).__name__}")
+    raise TypeError(f"the oracle has no definition of sampler {type(sampler).__name__}")
+
+
+def _round_cells(definition, p: np.ndarray, masked: list[int], k: int, final: bool) -> list:
     """[(positions, tokens, prob)] of one round, from the literal definitions."""
-    import torch
-
-    from ..sampling.loop import CTS, EB, _MaskGITRound
-    from ..sampling.rounds import Identity
-
-    idx = np.nonzero(masked)[0]
-    q = probs.shape[1]
-    if isinstance(rs, EB):
-        h = [float(-(probs[i][probs[i] > 0] * np.log(probs[i][probs[i] > 0])).sum()) for i in idx]
-        order = [int(i) for _, i in sorted(zip(h, idx))]
-        hs = sorted(h)
-        take = max(j + 1 for j in range(len(hs)) if sum(hs[: j + 1]) - hs[j] <= rs.gamma + 1e-12)
+    V = p.shape[1]
+    if definition[0] == "eb":  # by increasing entropy (ties by index); the largest prefix with Σ H − max H ≤ γ
+        order = sorted(masked, key=lambda i: (_shannon(p[i]), i))
+        hs = [_shannon(p[i]) for i in order]
+        take = max(j + 1 for j in range(len(hs)) if sum(hs[: j + 1]) - hs[j] <= definition[1] + 1e-12)
         K = tuple(sorted(order[:take]))
-        return [(K, x, float(np.prod([probs[i, v] for i, v in zip(K, x)]))) for x in itertools.product(range(q), repeat=len(K))]
-    if isinstance(rs, _MaskGITRound):
-        law = maskgit_round_law_bruteforce(probs[idx], k=k, alpha=rs.alpha)
-        return [(tuple(int(idx[i]) for i in pos), toks, pr) for pos, toks, pr in law.cells()]
-    assert isinstance(rs, CTS)
-    with np.errstate(divide="ignore"):
-        lp = torch.as_tensor(np.log(probs), dtype=torch.float64)[None]
-    transform = Identity() if final else rs.token_transform
-    rows = transform(lp[0]).detach().cpu().numpy()
-    tok = np.exp(rows - logsumexp(rows, axis=1, keepdims=True))
+        return [(K, x, float(np.prod([p[i, v] for i, v in zip(K, x)]))) for x in itertools.product(range(V), repeat=take)]
+    if definition[0] == "maskgit":
+        law = maskgit_round_law_bruteforce(p[masked], k=k, alpha=definition[1])
+        return [(tuple(masked[i] for i in pos), toks, pr) for pos, toks, pr in law.cells()]
+    _, rule, tau = definition
+    tok = {i: _token_law(p[i], 1.0 if final else tau) for i in masked}  # the final step is untempered (§2.2)
     out = []
-    for K, pK in _rule_set_law_bruteforce(rs.position_rule, lp, masked, k).items():
-        for x in itertools.product(range(q), repeat=k):
-            out.append((K, x, pK * float(np.prod([tok[i, v] for i, v in zip(K, x)]))))
+    for K, pK in _rule_set_law(rule, p, masked, k).items():
+        for x in itertools.product(range(V), repeat=k):
+            out.append((K, x, pK * float(np.prod([tok[i][v] for i, v in zip(K, x)]))))
     return out
 
 
@@ -237,13 +326,14 @@ def output_law_bruteforce(target, sampler, schedule=None, *, model=None) -> tupl
     The path KL is KL(ideal path ‖ algorithm path) summed over complete paths literally: the ideal
     path draws each set from the algorithm's position law and its tokens from π(x_K | x_U) jointly.
     """
-    from ..sampling.loop import EB, _AlphaSampler, annealed_alpha
+    from ..sampling.loop import EB
 
     n, q = target.n, target.q
-    if n > 5:
-        raise ValueError(f"output_law_bruteforce enumerates every path; N must be <= 5, got N={n}")
+    if n > MAX_BRUTEFORCE_POSITIONS:
+        raise ValueError(f"output_law_bruteforce enumerates every path; N must be <= {MAX_BRUTEFORCE_POSITIONS}, "
+                         f"got N={n}")
     model = target if model is None else model
-    sizes = None if isinstance(sampler, EB) else list(schedule)
+    sizes = None if type(sampler) is EB else [int(x) for x in schedule]
     steps = n if sizes is None else len(sizes)
     table = np.zeros((q,) * n)
     path_kl = [0.0]
@@ -253,15 +343,13 @@ def output_law_bruteforce(target, sampler, schedule=None, *, model=None) -> tupl
         if revealed.all():
             table[tuple(values)] += p_alg
             if p_ideal > 0:
-                path_kl[0] += p_ideal * np.log(p_ideal / p_alg)
+                path_kl[0] += p_ideal * math.log(p_ideal / p_alg)
             return
-        rs = sampler
-        if isinstance(sampler, _AlphaSampler):
-            rs = sampler._round_at(annealed_alpha(sampler.alpha, t, steps) if sampler.anneal else sampler.alpha)
-        x = np.maximum(values, 0)
-        probs = model.conditionals(x, revealed)
+        probs = model.conditionals(np.maximum(values, 0), revealed)
+        masked = [i for i in range(n) if not revealed[i]]
         k = 1 if sizes is None else sizes[t]
-        cells = _round_bruteforce(rs, probs, ~revealed, k, final=sizes is not None and t == steps - 1)
+        final = sizes is not None and t == steps - 1
+        cells = _round_cells(_round_definition(sampler, t, steps), probs, masked, k, final)
         pos_law: dict = {}
         for K, _, pr in cells:
             pos_law[K] = pos_law.get(K, 0.0) + pr
@@ -269,8 +357,7 @@ def output_law_bruteforce(target, sampler, schedule=None, *, model=None) -> tupl
             # π(x_K | x_U) straight from the joint table
             index = tuple(int(values[i]) if revealed[i] else slice(None) for i in range(n))
             sub = target.table[index]
-            free = [i for i in range(n) if not revealed[i]]
-            block = sub.sum(axis=tuple(a for a, i in enumerate(free) if i not in K)) / sub.sum()
+            block = sub.sum(axis=tuple(a for a, i in enumerate(masked) if i not in K)) / sub.sum()
             ideal = pos_law[K] * float(block[toks])
             if pr <= 0 and ideal <= 0:
                 continue

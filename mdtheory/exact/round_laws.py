@@ -147,7 +147,9 @@ def _round_law_inputs(probs, k, alpha, method, allowed, sampler):
     if method == "bruteforce":
         from . import oracle
 
-        return p, k, alpha, getattr(oracle, f"{sampler}_round_law_bruteforce")(p, k=k, alpha=alpha)
+        b = getattr(oracle, f"{sampler}_round_law_bruteforce")(p, k=k, alpha=alpha)
+        return p, k, alpha, RoundLaw(sets=b.sets, probs=b.probs, vocab_size=b.vocab_size, k=b.k, n_masked=b.n_masked,
+                                     sampler=b.sampler, alpha=b.alpha, ordered=b.ordered, method="bruteforce")
     _check_size(n, k, V)
     return p, k, alpha, None
 
