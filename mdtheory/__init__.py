@@ -99,7 +99,7 @@ from .profiles.bounds import (
     partial_caching_schedule,
     stale_expected_kl,
 )
-from .exact.finite_precision_noise import (NoiseTemperatureRow, effective_temperature, gumbel_noise_range,
+from .exact.finite_precision_noise import (NoiseTemperatureRow, effective_temperature,
                                      noise_temperature_table, truncated_gumbel_max_law, zipf_logits)
 from .profiles.gaussian import gaussian_factorized_kl, gaussian_factorized_kl_chain_rule, gaussian_profile
 from .profiles.learning_error import (
@@ -139,6 +139,7 @@ __version__ = "0.1.0"
 _LAZY = {
     # torch-based: one-round samplers (§2) and the loop
     "maskgit_round": "sampling.rounds",
+    "gumbel_noise_range": "sampling.rounds",
     "moment_round": "sampling.rounds",
     "cts_round": "sampling.rounds",
     "RoundOutput": "sampling.rounds",
@@ -165,8 +166,8 @@ _LAZY = {
     # exact output laws of whole samplers (§4, §8): they take the sampler objects above
     "OutputLaw": "multiround.output_laws",
     "output_law": "multiround.output_laws",
-    "target_predictor": "multiround.output_laws",
-    "PredictorModel": "multiround.output_laws",
+    "target_predictor": "models.predictors",
+    "PredictorModel": "models.predictors",
     # peer harness (issue #7 groundwork)
     "audit_round": "peers.audit",
     "audit_cases": "peers.audit",
@@ -227,7 +228,7 @@ __all__ = [
     "schedule_comparison", "schedule_cost", "schedule_cost_stderr", "ScheduleOrdering", "schedule_ordering",
     "sqrt_schedule", "CurveEstimate", "estimate_loss_curve",
     "estimate_profile", "lag_conditioning", "partial_caching_schedule", "stale_expected_kl", "output_law_bruteforce",
-    "sample_then_choose_law", "sample_then_choose_law_bruteforce", "effective_temperature", "gumbel_noise_range",
+    "sample_then_choose_law", "sample_then_choose_law_bruteforce", "effective_temperature",
     "NoiseTemperatureRow", "noise_temperature_table", "zipf_logits",
     "truncated_gumbel_max_law",
     *_LAZY,

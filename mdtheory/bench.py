@@ -211,7 +211,8 @@ def bench_path_formula_4x4(quick: bool) -> dict:
 
 def bench_gumbel_law_large_vocab(quick: bool) -> dict:
     """Exact Gumbel-max law under float32 noise (issue #7): the O(V) common-node route at GPT-2's V."""
-    from .exact.finite_precision_noise import gumbel_noise_range, truncated_gumbel_max_law, zipf_logits
+    from .exact.finite_precision_noise import truncated_gumbel_max_law, zipf_logits
+    from .sampling.rounds import gumbel_noise_range
 
     V = 10_000 if quick else 50_257
     lo, hi = gumbel_noise_range("float32")

@@ -117,7 +117,8 @@ def test_amused_peer_inside_the_sampling_loop_follows_the_exact_maskgit_output_l
 
     from mdtheory.peers.interop import PeerSampler, amused_peer_round
     from mdtheory.montecarlo.statistics import chisquare_test
-    from mdtheory.multiround.output_laws import output_law, target_predictor
+    from mdtheory.models.predictors import target_predictor
+    from mdtheory.multiround.output_laws import output_law
     from mdtheory.sampling.loop import MaskGIT, sample
     from mdtheory.multiround.targets import dirichlet_joint
 
@@ -161,7 +162,8 @@ def test_entropy_bound_peer_inside_the_sampling_loop_follows_the_exact_eb_output
 
     from mdtheory.peers.interop import PeerAdaptiveSampler, entropy_bound_peer_select
     from mdtheory.montecarlo.statistics import chisquare_test
-    from mdtheory.multiround.output_laws import output_law, target_predictor
+    from mdtheory.models.predictors import target_predictor
+    from mdtheory.multiround.output_laws import output_law
     from mdtheory.sampling.loop import EB, sample
     from mdtheory.multiround.targets import dirichlet_joint
 

@@ -71,7 +71,7 @@ def test_reconstruction_accuracy_on_a_known_law():
     # the exact conditionals of the Markov chain as the predictor: accuracy far above chance
     import torch
 
-    from mdtheory.multiround.output_laws import target_predictor
+    from mdtheory.models.predictors import target_predictor
 
     d = load_dataset("markov", n_samples=200)
     pred = target_predictor(d.target)

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from scipy.special import softmax
 
-from mdtheory.exact.finite_precision_noise import (effective_temperature, gumbel_noise_range, noise_temperature_table,
+from mdtheory.exact.finite_precision_noise import (effective_temperature, noise_temperature_table,
                                              truncated_gumbel_max_law, zipf_logits)
+from mdtheory.sampling.rounds import gumbel_noise_range
 from mdtheory.montecarlo.statistics import chisquare_test
 
 

@@ -79,7 +79,9 @@ def test_loss_curve_estimator_with_a_torch_prediction_function():
         return torch.log(torch.as_tensor(np.array(out)))
 
     exact = cross_entropy_curve(t, t).ce
-    est = estimate_loss_curve(predict, t.sample(20_000, rng=9), n_per_m=3000, rng=10)
+    from mdtheory.models.predictors import PredictorModel
+
+    est = estimate_loss_curve(PredictorModel(predict, n=4), t.sample(20_000, rng=9), n_per_m=3000, rng=10)
     assert np.all(np.abs(est.ce - exact) <= _z(4) * est.stderr)
 
 

@@ -13,7 +13,9 @@ from mdtheory.profiles.learning_error import TemperedConditionals
 from mdtheory.montecarlo.statistics import chisquare_test
 from mdtheory.exact.oracle import output_law_bruteforce
 from mdtheory.sampling.orders import halton_order
-from mdtheory.multiround.output_laws import eb_select, hybrid_decomposition_bound, output_law, target_predictor
+from mdtheory.models.predictors import target_predictor
+from mdtheory.multiround.output_laws import hybrid_decomposition_bound, output_law
+from mdtheory.sampling.rounds import eb_set
 from mdtheory.profiles.enumeration import efact, information_profile
 from mdtheory.sampling.loop import CTS, EB, MaskGIT, Moment, UMoment, sample
 from mdtheory.sampling.rounds import (ConfidenceRule, EntropyRule, FixedOrderRule, HybridRule, MarginRule, MomentRule,
@@ -135,9 +137,9 @@ def test_hybrid_decomposition_bound():
 
 def test_eb_rule_and_bound():
     p = np.array([[0.5, 0.5], [0.99, 0.01], [0.9, 0.1], [0.99, 0.01]])
-    assert eb_select(p, np.ones(4, bool), 0.0) == (1,)  # ties by position index
-    assert eb_select(p, np.ones(4, bool), 0.06) == (1, 3)
-    assert eb_select(p, np.ones(4, bool), 0.2) == (1, 2, 3)
+    assert eb_set(p, np.ones(4, bool), 0.0) == (1,)  # ties by position index
+    assert eb_set(p, np.ones(4, bool), 0.06) == (1, 3)
+    assert eb_set(p, np.ones(4, bool), 0.2) == (1, 2, 3)
     t = dirichlet_joint(5, 2, concentration=0.8, rng=20)
     for gamma in (0.1, 0.4, 1.0):
         law = output_law(t, EB(gamma))
@@ -187,7 +189,7 @@ def test_sampling_loop_matches_exact_law_with_ties(rule):
 
 def test_prediction_functions_plug_in_as_models():
     # a trained model enters through the loop's prediction-function interface; round trip via the target
-    from mdtheory.multiround.output_laws import PredictorModel
+    from mdtheory.models.predictors import PredictorModel
 
     t = dirichlet_joint(4, 2, concentration=0.7, rng=24)
     model = PredictorModel(target_predictor(t), n=4, output="log_probs")

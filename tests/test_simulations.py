@@ -135,7 +135,7 @@ def test_pseudo_log_likelihood_against_a_known_law():
     import numpy as np
 
     from mdtheory.models.datasets import known_law_target
-    from mdtheory.multiround.output_laws import target_predictor
+    from mdtheory.models.predictors import target_predictor
     from mdtheory.montecarlo.sample_quality import pairwise_identity, pseudo_log_likelihood
 
     t = known_law_target("markov")

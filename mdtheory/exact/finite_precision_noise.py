@@ -38,25 +38,11 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax
 
-__all__ = ["gumbel_noise_range", "truncated_gumbel_max_law", "effective_temperature", "MAX_EXACT_VOCAB",
+__all__ = ["truncated_gumbel_max_law", "effective_temperature", "MAX_EXACT_VOCAB",
            "zipf_logits", "noise_temperature_table", "NoiseTemperatureRow"]
 
 MAX_EXACT_VOCAB = 64
 PANEL = 0.25  # longest Gauss panel on [−6, 50] (where the Gumbel density lives); wider outside
-
-
-def gumbel_noise_range(dtype: str = "float32", *, clamp: float = 1e-20) -> tuple[float, float]:
-    """(g_min, g_max) of −log(max(−log(max(U, clamp)), clamp)) for U from ``torch.rand`` in ``dtype``
-    (the largest draw is 1 − 2^-24 in float32 and 1 − 2^-53 in float64; the smallest is 0)."""
-    import torch
-
-    dt = {"float32": torch.float32, "float64": torch.float64}.get(dtype)
-    if dt is None:
-        raise ValueError(f"dtype must be 'float32' or 'float64'; got {dtype!r}")
-    bits = 24 if dtype == "float32" else 53
-    u = torch.tensor([0.0, 1.0 - 2.0 ** -bits], dtype=dt)
-    g = -torch.log((-torch.log(u.clamp(clamp))).clamp(clamp))
-    return float(g[0]), float(g[1])
 
 
 def _cdf(y):
@@ -257,6 +243,8 @@ def noise_temperature_table(vocab_sizes=(1000, 10_000, 50_257), exponents=(1.1,)
 
     rows = []
     for dtype in dtypes:
+        from ..sampling.rounds import gumbel_noise_range
+
         lo, hi = gumbel_noise_range(dtype)
         for V in vocab_sizes:
             for s in exponents:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
 
 from ..models.datasets import load_dataset
 from ..models.evaluators import digits_features, frechet_distance, inception_score, load_evaluator
@@ -31,7 +30,7 @@ def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
     panels = [("held-out real", data.held_out)]
     for name, smp in (("MaskGIT α=1", MaskGIT(1.0)), ("moment α=1", Moment(1.0))):
         x = sample(model.predictor(), seq_len=64, schedule="cosine", n_steps=8, sampler=smp, batch_size=n,
-                   mask_id=model.config.mask_id, generator=torch.Generator().manual_seed(rng)).tokens.numpy()
+                   mask_id=model.config.mask_id, generator=rng).tokens.numpy()
         panels.append((name, x))
     for ax, (name, x) in zip(axes, panels):
         tiles = x[:36].reshape(6, 6, 8, 8).transpose(0, 2, 1, 3).reshape(48, 48)

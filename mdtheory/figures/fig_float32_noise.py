@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 from scipy.special import softmax
 
-from ..exact.finite_precision_noise import (gumbel_noise_range, noise_temperature_table, truncated_gumbel_max_law,
+from ..exact.finite_precision_noise import (noise_temperature_table, truncated_gumbel_max_law,
                                              zipf_logits)
+from ..sampling.rounds import gumbel_noise_range
 from .plot import finish_figure, new_figure
 
 NAME = "float32_noise"

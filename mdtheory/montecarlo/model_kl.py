@@ -66,13 +66,15 @@ def exact_entropy(target) -> float:
 def kl_bound_check(target, predict, *, mask_id: int, sizes, n_samples: int = 2000, n_orders: int = 8,
                    n_per_m: int = 1000, seed: int = 0, level: float = 0.99) -> dict:
     """Random-order CTS with ``predict``'s conditionals on the known law ``target`` (module doc)."""
+    from ..models.predictors import PredictorModel
     from ..profiles.estimation import CurveEstimate, estimate_loss_curve
 
     rng = np.random.default_rng(seed)
     sizes = np.asarray([int(s) for s in sizes])
     N = int(sizes.sum())
     s_prev = block_starts(sizes)
-    curve = estimate_loss_curve(predict, np.asarray(target.sample(20_000, rng=rng)), n_per_m=n_per_m, rng=rng)
+    curve = estimate_loss_curve(PredictorModel(predict, n=target.n), np.asarray(target.sample(20_000, rng=rng)),
+                                n_per_m=n_per_m, rng=rng)
     H = exact_entropy(target)
     bound = float(sizes @ curve.values[s_prev] - H)
     bound_se = float(np.sqrt((sizes ** 2) @ (curve.stderr[s_prev] ** 2)))

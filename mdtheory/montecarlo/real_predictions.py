@@ -68,6 +68,7 @@ def model_loss_curve(name: str, *, n_per_m: int, seed: tuple[int, ...], device: 
     cached per process (drivers that need one curve for many tasks estimate it once). Pass different
     ``seed`` tuples for curves that must be independent (a schedule chosen on one curve, scored on another)."""
     from ..models.datasets import known_law_target, load_dataset
+    from ..models.predictors import PredictorModel
     from ..profiles.estimation import estimate_loss_curve
 
     rng = np.random.default_rng(list(seed))
@@ -76,7 +77,7 @@ def model_loss_curve(name: str, *, n_per_m: int, seed: tuple[int, ...], device: 
         data = np.asarray(known_law_target(name).sample(5000, rng=rng))
     else:
         data = load_dataset(name).held_out
-    return estimate_loss_curve(predict, data, n_per_m=n_per_m, rng=rng)
+    return estimate_loss_curve(PredictorModel(predict, n=data.shape[1]), data, n_per_m=n_per_m, rng=rng)
 
 
 @lru_cache(maxsize=8)

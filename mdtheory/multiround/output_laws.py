@@ -42,26 +42,12 @@ from ..exact.distances import kl_arrays
 from ..exact.round_laws import _token_product
 from ..sampling.orders import tie_keys
 from ..exact.plackett_luce import pl_set_log_prob
-from ..sampling.loop import EB
 from ..sampling.schedules import as_schedule
 
-__all__ = ["OutputLaw", "PredictorModel", "output_law", "position_set_law", "round_cells", "eb_select", "target_predictor",
+__all__ = ["OutputLaw", "output_law", "position_set_law", "round_cells",
            "hybrid_decomposition_bound", "sampler_comparison"]
 
 MAX_STATES = 2_000_000
-
-
-def eb_select(probs: np.ndarray, masked: np.ndarray, gamma: float) -> tuple[int, ...]:
-    """The EB set of one state (sorted positions), by the sampler's own rule
-    (:func:`mdtheory.sampling.rounds.eb_selection`)."""
-    import torch
-
-    from ..sampling.rounds import eb_selection
-
-    with np.errstate(divide="ignore"):
-        lp = torch.as_tensor(np.log(np.asarray(probs, dtype=np.float64)))[None]
-    sel = eb_selection(lp, gamma=gamma, masked=torch.as_tensor(np.asarray(masked, dtype=bool))[None])[0]
-    return tuple(int(i) for i in torch.nonzero(sel)[:, 0])
 
 
 def _topk_with_ties(scores: np.ndarray, idx: np.ndarray, k: int) -> list[tuple[tuple[int, ...], float]]:
@@ -77,52 +63,50 @@ def _topk_with_ties(scores: np.ndarray, idx: np.ndarray, k: int) -> list[tuple[t
     return out
 
 
-def position_set_law(rule, log_probs, masked: np.ndarray, k: int) -> list[tuple[tuple[int, ...], float]]:
+def position_set_law(rule, probs: np.ndarray, masked: np.ndarray, k: int) -> list[tuple[tuple[int, ...], float]]:
     """Exact law of the set a CTS position rule selects: [(sorted positions, probability), ...].
 
-    ``log_probs`` is a (1, N, V) float64 tensor; ``masked`` an (N,) bool array.
+    ``probs`` is one state's (N, V) predictions; ``masked`` an (N,) bool array.
     """
-    from ..sampling.rounds import HybridRule
+    from ..sampling.rounds import HybridRule, position_scores
 
     masked = np.asarray(masked, dtype=bool)
     if isinstance(rule, HybridRule):
         m = int(math.ceil(rule.gamma * k - 1e-12))
-        firsts = position_set_law(rule.exploit, log_probs, masked, m) if m > 0 else [((), 1.0)]
+        firsts = position_set_law(rule.exploit, probs, masked, m) if m > 0 else [((), 1.0)]
         out: dict = defaultdict(float)
         for A, pa in firsts:
             avail = masked.copy()
             avail[list(A)] = False
-            rest = position_set_law(rule.explore, log_probs, avail, k - m) if k > m else [((), 1.0)]
+            rest = position_set_law(rule.explore, probs, avail, k - m) if k > m else [((), 1.0)]
             for B, pb in rest:
                 out[tuple(sorted(A + B))] += pa * pb
         return list(out.items())
     idx = np.nonzero(masked)[0]
     if not 1 <= k <= idx.size:
         raise ValueError(f"k must satisfy 1 <= k <= n_masked={idx.size}; got k={k}")
-    scores = rule.base_scores(log_probs)[0].detach().cpu().numpy().astype(np.float64)
+    scores = position_scores(rule, probs)
     sigma = float(rule.noise_scale)
     if sigma == 0.0:
         return _topk_with_ties(scores, idx, k)
     sets = np.array(list(itertools.combinations(range(idx.size), k)), dtype=np.int64)
     if np.ptp(scores[idx]) == 0.0:  # equal weights (the uniform rule): every k-set equally likely
         return [(tuple(int(i) for i in idx[row]), 1.0 / len(sets)) for row in sets]
-    probs = np.exp(pl_set_log_prob(scores[idx] / sigma, sets))
-    return [(tuple(int(i) for i in idx[row]), float(p)) for row, p in zip(sets, probs)]
+    set_probs = np.exp(pl_set_log_prob(scores[idx] / sigma, sets))
+    return [(tuple(int(i) for i in idx[row]), float(p)) for row, p in zip(sets, set_probs)]
 
 
 def round_cells(round_sampler, probs: np.ndarray, masked: np.ndarray, k: int, *, final: bool):
     """Exact law of one round at a state: [(positions, token-law vector over (V,)*k), ...] with the
     position probability folded into the vector (entries sum to 1 over all cells)."""
-    import torch
-
     from ..exact.round_laws import maskgit_round_law
-    from ..sampling.loop import CTS, _MaskGITRound
-    from ..sampling.rounds import Identity
+    from ..sampling.loop import CTS, EB, _MaskGITRound
+    from ..sampling.rounds import Identity, eb_set, token_law
 
     masked = np.asarray(masked, dtype=bool)
     idx = np.nonzero(masked)[0]
     if isinstance(round_sampler, EB):
-        K = eb_select(probs, masked, round_sampler.gamma)
+        K = eb_set(probs, masked, round_sampler.gamma)
         return [(K, _product(probs[list(K)]))]
     if k == idx.size and (final or isinstance(round_sampler, _MaskGITRound)):
         # revealing everything: MaskGIT keeps every untempered candidate (§4.1); CTS's final step is untempered
@@ -131,15 +115,9 @@ def round_cells(round_sampler, probs: np.ndarray, masked: np.ndarray, k: int, *,
         law = maskgit_round_law(probs[idx], k=k, alpha=round_sampler.alpha)
         return [(tuple(int(i) for i in idx[row]), law.probs[c]) for c, row in enumerate(law.sets)]
     if isinstance(round_sampler, CTS):
-        with np.errstate(divide="ignore"):
-            lp = torch.as_tensor(np.log(probs), dtype=torch.float64)[None]
-        transform = Identity() if final else round_sampler.token_transform
-        rows = transform(lp[0]).detach().cpu().numpy().astype(np.float64)  # transforms act row by row
-        with np.errstate(invalid="ignore"):
-            w = np.exp(rows - rows.max(axis=1, keepdims=True))
-        w /= w.sum(axis=1, keepdims=True)
+        w = token_law(Identity() if final else round_sampler.token_transform, probs)  # transforms act row by row
         return [(K, pk * _product(w[list(K)]))
-                for K, pk in position_set_law(round_sampler.position_rule, lp, masked, k) if pk > 0]
+                for K, pk in position_set_law(round_sampler.position_rule, probs, masked, k) if pk > 0]
     raise TypeError(f"no exact law for sampler {type(round_sampler).__name__}")
 
 
@@ -234,6 +212,8 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
     sizes are adaptive. ``model``: the predictions p_i(·; x_U) (anything with ``conditionals``); default:
     the target's exact conditionals. States are coded in base q+1 (digit 0 = masked) and merged per step.
     """
+    from ..sampling.loop import EB
+
     n, q = target.n, target.q
     if (q + 1) ** n >= 2 ** 62:
         raise ValueError(f"(q+1)**N = {q + 1}**{n} partial states cannot be coded in int64")
@@ -305,56 +285,12 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
                      mean_steps=mean_steps, max_block_kl=max_block_kl)
 
 
-@dataclass(frozen=True)
-class PredictorModel:
-    """A prediction function of the sampling loop (a trained model, say) as a set-keyed ``model`` for
-    :func:`output_law`: ``conditionals(values, revealed)`` calls ``predict`` on one row and normalises
-    (``output`` says what ``predict`` returns: logits, probs or log_probs)."""
-
-    predict: object
-    n: int
-    output: str = "logits"
-    mask_id: int = 0
-
-    def conditionals(self, values, revealed) -> np.ndarray:
-        import torch
-
-        from ..sampling.rounds import to_log_probs
-
-        revealed = np.asarray(revealed, dtype=bool)
-        tokens = torch.as_tensor(np.where(revealed, values, self.mask_id), dtype=torch.long)[None]
-        with torch.no_grad():
-            out = self.predict(tokens, torch.as_tensor(~revealed)[None])
-        lp = to_log_probs(out.to(torch.float64), kind=self.output)
-        return torch.softmax(lp, dim=-1)[0].cpu().numpy()
-
-
-def target_predictor(target):
-    """A prediction function for :func:`mdtheory.sample` backed by a target's exact conditionals
-    (the "ideal model"): ``predict(tokens, masked)`` → (B, N, q) float64 log-probabilities."""
-    import torch
-
-    from .targets import batch_conditionals
-
-    def predict(tokens, masked):
-        values = tokens.detach().cpu().numpy().copy()
-        rev = ~masked.detach().cpu().numpy()
-        values[~rev] = 0
-        with np.errstate(divide="ignore"):
-            lp = np.log(batch_conditionals(target, values, rev))
-        return torch.as_tensor(lp, dtype=torch.float64, device=tokens.device)
-
-    return predict
-
-
 def hybrid_decomposition_bound(target, sampler, schedule=None, *, n_steps: int | None = None) -> float:
     """[H] Proposition 4 bound E_ideal Σ_r [Σ_{i∈A_r} H(X_i | ctx) + TC(X_{B_r} | ctx)] for a hybrid CTS
     sampler (A from the exploitation rule, B from the exploration rule), exact conditionals (§4.5).
 
     By §4.4 and TC(X_{A∪B}) ≤ Σ_A H_i + TC(X_B), it bounds the sampler's KL(π ‖ p).
     """
-    import torch
-
     from ..sampling.loop import CTS
     from ..sampling.rounds import HybridRule
 
@@ -375,13 +311,11 @@ def hybrid_decomposition_bound(target, sampler, schedule=None, *, n_steps: int |
             x = np.maximum(values, 0)
             probs = target.conditionals(x, revealed)
             h = entr(probs).sum(axis=1)
-            with np.errstate(divide="ignore"):
-                lp = torch.as_tensor(np.log(probs), dtype=torch.float64)[None]
-            firsts = position_set_law(rule.exploit, lp, ~revealed, m) if m > 0 else [((), 1.0)]
+            firsts = position_set_law(rule.exploit, probs, ~revealed, m) if m > 0 else [((), 1.0)]
             for A, pa in firsts:
                 avail = ~revealed
                 avail[list(A)] = False
-                rest = position_set_law(rule.explore, lp, avail, k - m) if k > m else [((), 1.0)]
+                rest = position_set_law(rule.explore, probs, avail, k - m) if k > m else [((), 1.0)]
                 for B, pb in rest:
                     if B:
                         jb = _block_conditional(target, x, revealed, tuple(sorted(B)))

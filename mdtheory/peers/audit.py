@@ -161,10 +161,10 @@ def eb_round_law(probs, *, gamma: float, temperature: float = 1.0):
     deterministic EB prefix of q's entropies (ties by position index), tokens ~ q. A RoundLaw whose k is
     the EB set's size."""
     from ..exact.round_laws import RoundLaw, _all_sets, _token_product
-    from ..multiround.output_laws import eb_select
+    from ..sampling.rounds import eb_set
 
     q = _tempered(np.asarray(probs, dtype=np.float64), temperature)
-    K = eb_select(q, np.ones(q.shape[0], dtype=bool), gamma)
+    K = eb_set(q, np.ones(q.shape[0], dtype=bool), gamma)
     sets = _all_sets(q.shape[0], len(K))
     table = np.zeros((len(sets), q.shape[1] ** len(K)))
     row = [tuple(s) for s in sets.tolist()].index(K)

@@ -8,8 +8,9 @@ se(f̂(i))² = se(ĝ(i−1))² + se(ĝ(i))², se(TĈ)² = (N−1)² se(ĝ(0))² 
 
 **Loss-curve estimator** (§5.3, the data-driven schedule): the same design with held-out data rows
 in place of exact samples and Y = mean_{j∉S} −log p_θ(x_j; x_S): an unbiased estimate of CE_θ(m).
-``model`` is a target/set-keyed model (``conditionals``/``conditionals_batch``) or a prediction function
-``predict(tokens, masked) -> logits`` of the sampling loop (torch; masked tokens are passed as 0).
+``model`` is a target or set-keyed model (``conditionals``/``conditionals_batch``); a prediction function
+``predict(tokens, masked) -> logits`` of the sampling loop goes through
+:class:`~mdtheory.models.predictors.PredictorModel`.
 
 Intervals are normal (CLT) intervals ĝ ± z·se at the requested level.
 """
@@ -89,16 +90,12 @@ def _random_subsets(rng: np.random.Generator, batch: int, n: int, m: int) -> np.
 
 
 def model_probs(model, values: np.ndarray, revealed: np.ndarray) -> np.ndarray:
-    """p_θ(· ; x_S) for a batch, (B, N) → (B, N, q), from a set-keyed model or a torch prediction function."""
-    if hasattr(model, "conditionals") or hasattr(model, "conditionals_batch"):
-        return batch_conditionals(model, values, revealed)
-    import torch
-
-    tokens = torch.as_tensor(np.where(revealed, values, 0), dtype=torch.long)
-    masked = torch.as_tensor(~revealed)
-    with torch.no_grad():
-        out = model(tokens, masked)
-    return torch.softmax(out.to(torch.float64), dim=-1).cpu().numpy()
+    """p_θ(· ; x_S) for a batch, (B, N) → (B, N, q), from a set-keyed model (a prediction function of the
+    sampling loop goes through :class:`mdtheory.models.predictors.PredictorModel`)."""
+    if not (hasattr(model, "conditionals") or hasattr(model, "conditionals_batch")):
+        raise TypeError("model must be set-keyed (conditionals(values, revealed)); wrap a prediction function "
+                        f"in mdtheory.PredictorModel; got {type(model).__name__}")
+    return batch_conditionals(model, values, revealed)
 
 
 def _curve(draw, n: int, n_samples: int, per_row) -> CurveEstimate:

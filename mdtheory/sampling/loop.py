@@ -39,6 +39,7 @@ from .rounds import (
     RoundOutput,
     TokenTransform,
     UniformRule,
+    as_generator,
     cts_round,
     eb_round,
     maskgit_round,
@@ -187,7 +188,7 @@ def sample(predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seq
            schedule: str | Sequence[int] | np.ndarray | None = None, sampler: Sampler, n_steps: int | None = None,
            batch_size: int = 1, output: Literal["logits", "probs", "log_probs"] = "logits", mask_id: int = 0,
            init_tokens: torch.Tensor | None = None, init_masked: torch.Tensor | None = None,
-           generator: torch.Generator | None = None, device: str | torch.device = "cpu",
+           generator: torch.Generator | int | None = None, device: str | torch.device = "cpu",
            noise_dtype=torch.float64) -> SampleResult:
     """Run a sampler for a whole schedule (THEORY.md §2).
 
@@ -207,6 +208,7 @@ def sample(predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seq
     if not isinstance(sampler, Sampler):
         raise TypeError(f"sampler must be an mdtheory.sampling.loop.Sampler; got {type(sampler).__name__}")
     device = torch.device(device)
+    generator = as_generator(generator, device)
     tokens, masked, n_masked = initial_state(batch_size=batch_size, seq_len=seq_len, mask_id=mask_id,
                                              init_tokens=init_tokens, init_masked=init_masked, device=device)
     reveal_step = torch.full(tokens.shape, -1, dtype=torch.long, device=device)

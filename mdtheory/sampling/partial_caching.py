@@ -25,10 +25,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .rounds import Identity, sample_categorical, to_log_probs
+from .rounds import Identity, as_generator, sample_categorical, to_log_probs
 from .schedules import as_schedule
 
-__all__ = ["PartialCaching", "CachedSampleResult", "split_sizes", "sample_partial_caching"]
+__all__ = ["PartialCaching", "CachedSampleResult", "split_sizes", "sample_partial_caching", "cache_consistency_error"]
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def _cts_round_sampler(sampler, step: int, n_steps: int):
 
 
 def sample_partial_caching(model, *, sampler, caching: PartialCaching, schedule="cosine", n_steps: int | None = None,
-                           batch_size: int = 1, generator: torch.Generator | None = None, device="cpu",
+                           batch_size: int = 1, generator: torch.Generator | int | None = None, device="cpu",
                            init_tokens: torch.Tensor | None = None, init_masked: torch.Tensor | None = None,
                            noise_dtype=torch.float64) -> CachedSampleResult:
     """Run a CTS sampler with partial caching on a :class:`~mdtheory.models.denoiser.MaskedDenoiser` (module doc).
@@ -107,6 +107,7 @@ def sample_partial_caching(model, *, sampler, caching: PartialCaching, schedule=
     from .loop import initial_state
 
     device = torch.device(device)
+    generator = as_generator(generator, device)
     tokens, masked, n_masked = initial_state(batch_size=batch_size, seq_len=N, mask_id=mask_id,
                                              init_tokens=init_tokens, init_masked=init_masked, device=device)
     sizes = as_schedule(schedule, seq_len=n_masked, n_steps=n_steps)
@@ -146,3 +147,13 @@ def sample_partial_caching(model, *, sampler, caching: PartialCaching, schedule=
     return CachedSampleResult(tokens=tokens, reveal_step=reveal, nfe=nfe, full_passes=n_full, rows_passes=n_rows,
                               seconds=time.perf_counter() - t0)
 
+
+
+def cache_consistency_error(model, tokens: torch.Tensor, *, stride: int = 5) -> float:
+    """max |rows pass − full pass| over the logits of every ``stride``-th position, the rows pass reading a
+    cache the full pass has just written (0 up to float rounding when the K/V cache is right)."""
+    with torch.no_grad():
+        logits, cache = model.full_pass(tokens)
+        rows = torch.arange(0, tokens.shape[1], stride, device=tokens.device).expand(tokens.shape[0], -1)
+        fresh = logits.gather(1, rows[..., None].expand(-1, -1, logits.shape[-1]))
+        return float((model.rows_pass(tokens, rows, cache) - fresh).abs().max())

@@ -29,7 +29,9 @@ from .orders import tie_keys
 __all__ = [
     "RoundOutput",
     "to_log_probs",
+    "as_generator",
     "gumbel_noise",
+    "gumbel_noise_range",
     "sample_categorical",
     "topk_positions",
     "maskgit_round",
@@ -47,6 +49,11 @@ __all__ = [
     "Identity",
     "Temperature",
     "moment_token_transform",
+    "eb_selection",
+    "eb_round",
+    "position_scores",
+    "token_law",
+    "eb_set",
 ]
 
 
@@ -88,10 +95,32 @@ def _check_round_inputs(log_probs: torch.Tensor, masked: torch.Tensor | None, k:
     return masked
 
 
+def as_generator(generator: torch.Generator | int | None, device="cpu") -> torch.Generator | None:
+    """A torch generator: ``None`` stays ``None`` (torch's global generator), an int seeds a new generator
+    on ``device``, a generator is returned as it is."""
+    if generator is None or isinstance(generator, torch.Generator):
+        return generator
+    if isinstance(generator, bool) or not isinstance(generator, (int, np.integer)):
+        raise TypeError(f"generator must be a torch.Generator, an int seed or None; got {type(generator).__name__}")
+    return torch.Generator(device=torch.device(device)).manual_seed(int(generator))
+
+
 def gumbel_noise(shape, *, generator: torch.Generator | None, device, dtype=torch.float64) -> torch.Tensor:
     """Standard Gumbel noise −log(−log U), U ~ U[0, 1) clamped at the smallest normal (finite always)."""
     u = torch.rand(shape, generator=generator, device=device, dtype=dtype)
     return -torch.log(-torch.log(u.clamp_min(torch.finfo(dtype).tiny)))
+
+
+def gumbel_noise_range(dtype: str = "float32", *, clamp: float = 1e-20) -> tuple[float, float]:
+    """The range of Gumbel noise as peers commonly draw it: (g_min, g_max) of −log(max(−log(max(U, clamp)), clamp)) for U from ``torch.rand`` in ``dtype``
+    (the largest draw is 1 − 2^-24 in float32 and 1 − 2^-53 in float64; the smallest is 0)."""
+    dt = {"float32": torch.float32, "float64": torch.float64}.get(dtype)
+    if dt is None:
+        raise ValueError(f"dtype must be 'float32' or 'float64'; got {dtype!r}")
+    bits = 24 if dtype == "float32" else 53
+    u = torch.tensor([0.0, 1.0 - 2.0 ** -bits], dtype=dt)
+    g = -torch.log((-torch.log(u.clamp(clamp))).clamp(clamp))
+    return float(g[0]), float(g[1])
 
 
 def sample_categorical(log_weights: torch.Tensor, *, generator: torch.Generator | None,
@@ -450,3 +479,30 @@ def eb_round(log_probs: torch.Tensor, *, gamma: float, masked: torch.Tensor | No
     selected = eb_selection(log_probs, gamma=gamma, masked=masked)
     lp = log_probs.to(torch.float64) - torch.logsumexp(log_probs.to(torch.float64), dim=-1, keepdim=True)
     return selected, sample_categorical(lp, generator=generator, dtype=noise_dtype)
+
+
+# ---------------------------------------------------------------------------------------------
+# the rules on one state's predictions as numpy arrays (for the exact laws, which never import torch)
+def _state_log_probs(probs: np.ndarray) -> torch.Tensor:
+    with np.errstate(divide="ignore"):
+        return torch.as_tensor(np.log(np.asarray(probs, dtype=np.float64)), dtype=torch.float64)[None]
+
+
+def position_scores(rule: PositionRule, probs: np.ndarray) -> np.ndarray:
+    """A position rule's noise-free scores (N,) on one state's predictions ``probs`` (N, V), in float64."""
+    return rule.base_scores(_state_log_probs(probs))[0].detach().cpu().numpy().astype(np.float64)
+
+
+def token_law(transform: TokenTransform, probs: np.ndarray) -> np.ndarray:
+    """The token law (N, V) that ``transform`` makes of the rows ``probs`` (N, V), normalised in float64."""
+    rows = transform(_state_log_probs(probs)[0]).detach().cpu().numpy().astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        w = np.exp(rows - rows.max(axis=1, keepdims=True))
+    return w / w.sum(axis=1, keepdims=True)
+
+
+def eb_set(probs: np.ndarray, masked: np.ndarray, gamma: float) -> tuple[int, ...]:
+    """The EB set of one state (sorted positions), by :func:`eb_selection`."""
+    mask = torch.as_tensor(np.asarray(masked, dtype=bool))[None]
+    sel = eb_selection(_state_log_probs(probs), gamma=gamma, masked=mask)[0]
+    return tuple(int(i) for i in torch.nonzero(sel)[:, 0])

@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import softmax
 
-from ...exact.finite_precision_noise import gumbel_noise_range, truncated_gumbel_max_law, zipf_logits
+from ...exact.finite_precision_noise import truncated_gumbel_max_law, zipf_logits
+from ...sampling.rounds import gumbel_noise_range
 from ..registry import register
 
 
