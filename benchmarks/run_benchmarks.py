@@ -1,20 +1,12 @@
-"""Run the issue-#2 benchmarks (seeded, warmed, medians) and write benchmarks/results/<host>.json.
+"""Run the benchmarks (seeded, warmed, medians): the same as ``mdtheory bench``.
 
-Usage: python benchmarks/run_benchmarks.py [--quick] [--only NAME ...]
-(the same code is behind ``mdtheory bench``; kept out of pytest on purpose).
+Usage: ``python benchmarks/run_benchmarks.py [--quick] [--only NAME ...] [--device cpu|cuda] [--out DIR]``.
+Results: one ``NAME.json`` per benchmark, named after what it measures (kept out of pytest on purpose).
 """
 
-import argparse
-import platform
-from pathlib import Path
+import sys
 
-from mdtheory.bench import BENCHMARKS, run_benchmarks
+from mdtheory.cli import main
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", nargs="*", choices=sorted(BENCHMARKS))
-    args = ap.parse_args()
-    out = Path(__file__).parent / "results" / f"{platform.node() or 'host'}{'-quick' if args.quick else ''}.json"
-    run_benchmarks(quick=args.quick, out=str(out), only=args.only)
-    print(f"written to {out}")
+    sys.exit(main(["bench", *sys.argv[1:]]))

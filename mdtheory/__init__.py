@@ -1,8 +1,8 @@
 """mdtheory — exact laws, bounds and Monte-Carlo verification for masked-diffusion samplers.
 
-The mathematics is in THEORY.md (the "spec"); every public function cites its section.
+The mathematics is in docs/theory.md; every "§" in the code cites one of its sections.
 
-Glossary (one vocabulary, fixed; THEORY.md §1)
+Glossary (one vocabulary, fixed; §1)
 -----------------------------------------------
 probs, log_probs   per-position predictions p_i(·), shape (n_masked, vocab_size) or (B, N, V)
 n_masked           N, the number of masked positions in a round
@@ -27,7 +27,7 @@ output_laws (exact output laws of whole samplers, §4.3–§4.6, §8; torch) · 
 interop (diffusers-style scheduler adapter and peer samplers) · finite_precision_noise (float32 Gumbel) ·
 samplers (§2.1–2.3, torch) ·
 orders (§2.3) · schedules (§2.4) · sampling (the loop, torch) · montecarlo (§9, torch) ·
-denoiser · training · datasets · evaluators · hf_models (real models, issue #5) ·
+denoiser · training · datasets · evaluators · hf_models (real models) ·
 real_predictions (§4 on real predictions) · sample_quality · model_kl (§5.1, §5.3 with trained models) ·
 partial_caching (§4.6) · sweeps · registry/checks (``mdtheory verify``) · plot (matplotlib; not imported here) · cli.
 
@@ -168,7 +168,7 @@ _LAZY = {
     "output_law": "multiround.output_laws",
     "target_predictor": "models.predictors",
     "PredictorModel": "models.predictors",
-    # peer harness (issue #7 groundwork)
+    # peer harness
     "audit_round": "peers.audit",
     "audit_cases": "peers.audit",
     "amused_round": "peers.audit",

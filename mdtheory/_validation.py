@@ -62,7 +62,7 @@ def check_k(k: Any, *, n_masked: int, name: str = "k") -> int:
 
 
 def check_alpha(alpha: Any, *, name: str = "alpha") -> float:
-    """Validate a Gumbel scale alpha in [0, inf]; 0 and inf are the documented limits (THEORY.md §2.1)."""
+    """Validate a Gumbel scale alpha in [0, inf]; 0 and inf are the documented limits (§2.1)."""
     if isinstance(alpha, bool):
         raise TypeError(f"{name} must be a real number; got {alpha!r}")
     try:

@@ -1,6 +1,12 @@
-"""Performance benchmarks behind ``mdtheory bench`` and ``benchmarks/`` (medians of repeated, warmed runs).
+"""Performance benchmarks behind ``mdtheory bench`` (medians of repeated, warmed runs).
 
-Targets (issue #2): exact TV N = 1024, k = 2, V = 4 ≤ 30 s; k = 3 at N = 256; homogeneous N = 10⁴,
+Each benchmark is a function ``fn(quick, device) -> dict`` registered in :data:`BENCHMARKS`; its result
+records what it measured, the median seconds, the target where there is one, and the environment (machine,
+device, versions, threads). ``run_benchmarks(out_dir=D)`` writes one file per benchmark, ``D/NAME.json``,
+named after what it measures. The torch benchmarks run on the given device; the exact-law ones are numpy
+and ignore it.
+
+Targets: exact TV N = 1024, k = 2, V = 4 ≤ 30 s; k = 3 at N = 256; homogeneous N = 10⁴,
 k = 64 ≤ 10 s; brute force vs quadrature crossover; sampler round throughput B = 64, N = 256,
 V = 1024 against a plain multi-pass reference round (target ≥ 1.5×).
 """
@@ -8,16 +14,19 @@ V = 1024 against a plain multi-pass reference round (target ≥ 1.5×).
 from __future__ import annotations
 
 import json
+import os
+import platform
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from ._io import atomic_write_text
 
-__all__ = ["run_benchmarks", "reference_maskgit_round", "BENCHMARKS"]
+__all__ = ["run_benchmarks", "reference_maskgit_round", "BENCHMARKS", "environment"]
 
 
 def _median_time(fn: Callable[[], object], *, repeats: int, warmup: int = 1) -> tuple[float, list[float]]:
@@ -38,7 +47,7 @@ def reference_maskgit_round(logits: torch.Tensor, k: int, alpha: float, generato
     probs = torch.softmax(logits, dim=-1)
     cand = torch.multinomial(probs.reshape(-1, V), 1, generator=generator).reshape(B, N)
     conf = torch.log(probs.gather(-1, cand.unsqueeze(-1)).squeeze(-1))
-    u = torch.rand(B, N, generator=generator, dtype=logits.dtype)
+    u = torch.rand(B, N, generator=generator, dtype=logits.dtype, device=logits.device)
     conf = conf + alpha * -torch.log(-torch.log(u.clamp_min(1e-20)))
     pos = torch.topk(conf, k, dim=-1).indices
     return pos, cand.gather(1, pos)
@@ -100,20 +109,29 @@ def bench_crossover(quick: bool) -> dict:
             "bruteforce_infeasible_at_n": n, "note": "first N where brute force exceeds one hour (extrapolated)"}
 
 
-def bench_round_throughput(quick: bool) -> dict:
+def _sync(device: str) -> None:
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def bench_round_throughput(quick: bool, device: str = "cpu") -> dict:
     from .sampling.rounds import maskgit_round, moment_round
 
     B, N, V = (16, 128, 512) if quick else (64, 256, 1024)
-    g = torch.Generator().manual_seed(0)
-    logits = torch.randn(B, N, V, generator=g) * 3.0
+    g = torch.Generator(device=device).manual_seed(0)
+    logits = torch.randn(B, N, V, generator=g, device=device) * 3.0
     k, alpha = 16, 1.0
     reps = 3 if quick else 15
-    t_ref, _ = _median_time(lambda: reference_maskgit_round(logits, k, alpha, g), repeats=reps, warmup=2)
-    t_mg, _ = _median_time(lambda: maskgit_round(logits, k=k, alpha=alpha, generator=g), repeats=reps, warmup=2)
-    t_mg32, _ = _median_time(lambda: maskgit_round(logits, k=k, alpha=alpha, generator=g, noise_dtype=torch.float32),
-                             repeats=reps, warmup=2)
-    t_mo, _ = _median_time(lambda: moment_round(logits, k=k, alpha=alpha, generator=g), repeats=reps, warmup=2)
-    return {"name": "round_throughput", "batch": B, "n_masked": N, "vocab_size": V, "k": k, "threads": torch.get_num_threads(),
+
+    def timed(fn):
+        return _median_time(lambda: (fn(), _sync(device)), repeats=reps, warmup=2)[0]
+
+    t_ref = timed(lambda: reference_maskgit_round(logits, k, alpha, g))
+    t_mg = timed(lambda: maskgit_round(logits, k=k, alpha=alpha, generator=g))
+    t_mg32 = timed(lambda: maskgit_round(logits, k=k, alpha=alpha, generator=g, noise_dtype=torch.float32))
+    t_mo = timed(lambda: moment_round(logits, k=k, alpha=alpha, generator=g))
+    return {"name": "round_throughput", "device": device, "batch": B, "n_masked": N, "vocab_size": V, "k": k,
+            "threads": torch.get_num_threads(),
             "reference_samples_per_s": B / t_ref, "maskgit_samples_per_s": B / t_mg,
             "maskgit_float32_noise_samples_per_s": B / t_mg32, "moment_samples_per_s": B / t_mo,
             "speedup_maskgit_vs_reference": t_ref / t_mg, "speedup_moment_vs_reference": t_ref / t_mo,
@@ -210,7 +228,7 @@ def bench_path_formula_4x4(quick: bool) -> dict:
 
 
 def bench_gumbel_law_large_vocab(quick: bool) -> dict:
-    """Exact Gumbel-max law under float32 noise (issue #7): the O(V) common-node route at GPT-2's V."""
+    """Exact Gumbel-max law under float32 noise: the O(V) common-node route at GPT-2's V."""
     from .exact.finite_precision_noise import truncated_gumbel_max_law, zipf_logits
     from .sampling.rounds import gumbel_noise_range
 
@@ -235,63 +253,83 @@ def _shipped(name: str):
     return load_trained(SHIPPED_CHECKPOINTS / name)[0]
 
 
-def bench_sample_digits(quick: bool) -> dict:
-    """Issue #5: sample 1,000 digits with 8 MaskGIT steps (cosine) from the shipped model on CPU."""
+def bench_sample_digits(quick: bool, device: str = "cpu") -> dict:
+    """sample 1,000 digits with 8 MaskGIT steps (cosine) from the shipped model."""
     from .sampling.loop import MaskGIT, sample
 
-    model = _shipped("digits")
+    model = _shipped("digits").to(device)
     n = 200 if quick else 1000
 
     def run():
-        return sample(model.predictor(), seq_len=64, schedule="cosine", n_steps=8, sampler=MaskGIT(1.0),
-                      batch_size=n, mask_id=model.config.mask_id, generator=torch.Generator().manual_seed(0))
+        sample(model.predictor(), seq_len=64, schedule="cosine", n_steps=8, sampler=MaskGIT(1.0), batch_size=n,
+               mask_id=model.config.mask_id, generator=0, device=device)
+        _sync(device)
 
     med, times = _median_time(run, repeats=3)
-    return {"name": "sample_digits", "n_samples": n, "n_steps": 8, "median_s": med, "times_s": times,
-            "target_s": 30.0}
+    return {"name": "sample_digits", "device": device, "n_samples": n, "n_steps": 8, "median_s": med,
+            "times_s": times, "target_s": 30.0}
 
 
-def bench_real_throughput(quick: bool) -> dict:
-    """Issue #6: sampling throughput (samples/s, rounds/s) of MaskGIT(α = 1), 8 cosine steps, on the real
-    models: the shipped digits and text denoisers (1,000 samples in one batch) and AntiBERTy (64 sequences of
-    120 residues, when its wheel is installed), on CUDA when present, else CPU. Median of 3 runs each."""
+def bench_real_throughput(quick: bool, device: str = "cpu") -> dict:
+    """sampling throughput (samples/s, rounds/s) of MaskGIT(α = 1), 8 cosine steps, on the real models: the
+    shipped digits and text denoisers and AntiBERTy (120 residues, when its wheel is installed). On the CPU one
+    batch each (1,000 sequences; AntiBERTy 64); on CUDA a sweep of batch sizes up to the memory limit (a batch
+    that runs out of memory ends the sweep). Median of 3 runs each."""
     from .montecarlo.real_predictions import load_prediction_model
     from .montecarlo.sample_quality import generate, sampler_by_name
 
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    out = {"name": "real_throughput", "device": device, "n_steps": 8}
-    sizes = {"digits": 200 if quick else 1000, "text": 200 if quick else 1000, "antiberty": 8 if quick else 64}
-    for name, n in sizes.items():
+    cuda = torch.device(device).type == "cuda"
+    out = {"name": "real_throughput", "device": device, "n_steps": 8, "rows": []}
+    if cuda:
+        batches = {"digits": (1000, 4000, 16000, 64000, 256000), "text": (1000, 4000, 16000, 64000, 256000),
+                   "antiberty": (64, 256, 1024, 4096)}
+    else:
+        batches = {"digits": (1000,), "text": (1000,), "antiberty": (64,)}
+    if quick:
+        batches = {name: (b[0] // 5 if name != "antiberty" else 8,) for name, b in batches.items()}
+    for name, sizes in batches.items():
         try:
             m = load_prediction_model(name, device)
         except ImportError:  # AntiBERTy's wheel is optional
             continue
         smp = sampler_by_name("maskgit", alpha=1.0, seq_len=m.seq_len, grid=m.grid)
-        med, _ = _median_time(lambda: generate(m, smp, n_samples=n, n_steps=8, seed=0, device=device,
-                                               batch_size=n), repeats=3)
-        out[f"{name}_n_samples"] = n
-        out[f"{name}_samples_per_s"] = n / med
-        out[f"{name}_rounds_per_s"] = 8 / med
-    out["median_s"] = sizes["digits"] / out["digits_samples_per_s"]  # the digits run
+        for n in sizes:
+            try:
+                med, _ = _median_time(lambda: (generate(m, smp, n_samples=n, n_steps=8, seed=0, device=device,
+                                                        batch_size=n), _sync(device)), repeats=3)
+            except torch.cuda.OutOfMemoryError:
+                torch.cuda.empty_cache()
+                out["rows"].append({"model": name, "batch": n, "out_of_memory": True})
+                break
+            out["rows"].append({"model": name, "batch": n, "samples_per_s": n / med, "rounds_per_s": 8 / med,
+                                "median_s": med})
+    for name in batches:
+        rows = [r for r in out["rows"] if r["model"] == name and "samples_per_s" in r]
+        if rows:
+            best = max(rows, key=lambda r: r["samples_per_s"])
+            out[f"{name}_samples_per_s"] = best["samples_per_s"]
+            out[f"{name}_best_batch"] = best["batch"]
+    out["median_s"] = next(r["median_s"] for r in out["rows"] if r["model"] == "digits")
     return out
 
 
-def bench_partial_caching(quick: bool) -> dict:
-    """Issue #5: a moment-sampler run on the shipped text model (N = 64) with 8 coarse steps of 8 tokens,
+def bench_partial_caching(quick: bool, device: str = "cpu") -> dict:
+    """a moment-sampler run on the shipped text model (N = 64) with 8 coarse steps of 8 tokens,
     each split into r = 4 sub-steps: cached rows passes against 4 full passes per coarse step (the same
     trajectory length). Reports both medians, the ratio and the NFE in full-pass equivalents."""
     from .sampling.partial_caching import PartialCaching, sample_partial_caching
     from .sampling.loop import Moment
 
-    model = _shipped("text")
+    model = _shipped("text").to(device)
     B = 64 if quick else 256
-    out = {"name": "partial_caching", "batch_size": B, "seq_len": 64, "coarse_steps": 8, "r": 4, "target_ratio": 2.0}
+    out = {"name": "partial_caching", "device": device, "batch_size": B, "seq_len": 64, "coarse_steps": 8, "r": 4, "target_ratio": 2.0}
     for label, caching in (("cached", PartialCaching(r=4)), ("uncached", PartialCaching(r=4, refresh_every=1))):
         res = {}
 
         def run():
             res["r"] = sample_partial_caching(model, sampler=Moment(1.0), caching=caching, schedule=[8] * 8,
-                                              batch_size=B, generator=torch.Generator().manual_seed(0))
+                                              batch_size=B, generator=0, device=device)
+            _sync(device)
 
         out[f"median_s_{label}"], _ = _median_time(run, repeats=3)
         out[f"nfe_{label}"] = res["r"].nfe
@@ -301,7 +339,7 @@ def bench_partial_caching(quick: bool) -> dict:
 
 
 def bench_train_digits(quick: bool) -> dict:
-    """Issue #5: train the digits preset from scratch on this machine (target ≤ 5 min on 2 cores)."""
+    """train the digits preset from scratch on this machine (target ≤ 5 min on 2 cores)."""
     import tempfile
     from dataclasses import replace
 
@@ -337,14 +375,40 @@ BENCHMARKS = {
 }
 
 
-def run_benchmarks(*, quick: bool = False, out: str | None = None, only: list[str] | None = None) -> list[dict]:
+#: benchmarks that run on the requested device (the others are numpy and CPU-only)
+DEVICE_BENCHMARKS = ("round_throughput", "sample_digits", "partial_caching", "real_throughput")
+
+
+def environment(device: str = "cpu") -> dict:
+    """Where a benchmark ran: machine, CPU count, device name, library versions, torch threads, date."""
+    import numpy
+    import scipy
+
+    env = {"machine": platform.node() or "host", "platform": platform.platform(), "cpus": os.cpu_count(),
+           "python": platform.python_version(), "numpy": numpy.__version__, "scipy": scipy.__version__,
+           "torch": torch.__version__, "torch_threads": torch.get_num_threads(), "device": device,
+           "date": time.strftime("%Y-%m-%d")}
+    if torch.device(device).type == "cuda":
+        env["device_name"] = torch.cuda.get_device_name(device)
+        env["cuda"] = torch.version.cuda
+    return env
+
+
+def run_benchmarks(*, quick: bool = False, out_dir: str | Path | None = None, only: list[str] | None = None,
+                   device: str = "cpu") -> list[dict]:
+    """Run the benchmarks named in ``only`` (all by default); write ``out_dir/NAME.json`` for each."""
+    unknown = sorted(set(only or ()) - set(BENCHMARKS))
+    if unknown:
+        raise ValueError(f"unknown benchmark {unknown[0]!r}; allowed: {', '.join(BENCHMARKS)}")
+    env = environment(device)
     results = []
     for name, fn in BENCHMARKS.items():
         if only and name not in only:
             continue
-        r = fn(quick)
+        r = fn(quick, device) if name in DEVICE_BENCHMARKS else fn(quick)
+        r = {**r, "quick": quick, "environment": env}
         results.append(r)
-        print(json.dumps(r, default=float))
-    if out:
-        atomic_write_text(out, json.dumps(results, indent=1, default=float))
+        print(json.dumps({k: v for k, v in r.items() if k not in ("environment", "rows", "times_s")}, default=float))
+        if out_dir is not None:
+            atomic_write_text(Path(out_dir) / f"{name}.json", json.dumps(r, indent=1, default=float))
     return results

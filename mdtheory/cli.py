@@ -178,7 +178,7 @@ def _add_target_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("target (one of --joint or --target)")
     g.add_argument("--joint", help=".npy joint law: a flat C-order vector of length q**N (needs --q) or an "
                    "array of shape (q,)*N")
-    g.add_argument("--target", choices=tuple(FAMILIES), help="closed-form family (THEORY.md §6)")
+    g.add_argument("--target", choices=tuple(FAMILIES), help="closed-form family (§6)")
     g.add_argument("--q", type=int, help="alphabet size (flat --joint; markov / repeated-bit states, default 2)")
     g.add_argument("--n", type=int, help="number of positions N")
     g.add_argument("--eps", type=float, help="markov: flip probability in [0, 1]")
@@ -296,13 +296,17 @@ def _cmd_verify(args) -> int:
 def _cmd_bench(args) -> int:
     from .bench import run_benchmarks
 
-    run_benchmarks(quick=args.quick, out=args.out, only=args.only)
+    from .sampling.rounds import check_device
+
+    out = Path(args.out)
+    run_benchmarks(quick=args.quick, out_dir=out, only=args.only, device=check_device(args.device, name="--device"))
+    print(f"results: {out.resolve()} (one NAME.json per benchmark)")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="mdtheory", description="Exact laws, bounds and Monte-Carlo verification "
-                                 "for masked-diffusion samplers (spec: THEORY.md).")
+                                 "for masked-diffusion samplers (theory: docs/theory.md).")
     sub = ap.add_subparsers(dest="command", required=True)
 
     v = sub.add_parser("verify", help="run the registered theorem checks and write a report")
@@ -312,14 +316,14 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--no-progress", action="store_true", help="no progress bar")
     v.set_defaults(fn=_cmd_verify)
 
-    t = sub.add_parser("tv", help="exact TV(MaskGIT, moment) of one round (THEORY.md §3.6, §4.2)")
+    t = sub.add_parser("tv", help="exact TV(MaskGIT, moment) of one round (§3.6, §4.2)")
     t.add_argument("--probs", required=True, help="(N, V) float64 .npy file whose rows are distributions")
     t.add_argument("--k", type=int, required=True, help="positions revealed, 1 <= k <= N")
     t.add_argument("--alpha", type=_alpha, required=True, help="Gumbel scale alpha >= 0 ('inf' allowed)")
     t.add_argument("--json", action="store_true", help="print one JSON object")
     t.set_defaults(fn=_cmd_tv)
 
-    law = sub.add_parser("law", help="exact one-round law on (set, tokens) cells (THEORY.md §3)")
+    law = sub.add_parser("law", help="exact one-round law on (set, tokens) cells (§3)")
     law.add_argument("--sampler", choices=("maskgit", "moment"), required=True)
     law.add_argument("--probs", required=True, help="(N, V) float64 .npy file")
     law.add_argument("--k", type=int, required=True)
@@ -343,18 +347,18 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--no-progress", action="store_true")
     st.set_defaults(fn=_cmd_sweep_tv)
 
-    pp = sub.add_parser("profile", help="entropy/information profile, Z curve, TC, DTC (THEORY.md §5.2, §7)")
+    pp = sub.add_parser("profile", help="entropy/information profile, Z curve, TC, DTC (§5.2, §7)")
     _add_target_options(pp)
     pp.add_argument("--json", action="store_true", help='print {"H", "f", "Z", "tc", "dtc"}; f[0] is f(1)')
     pp.set_defaults(fn=_cmd_profile)
 
-    pe = sub.add_parser("efact", help="exact factorization error of a schedule (THEORY.md §5.3, §5.4)")
+    pe = sub.add_parser("efact", help="exact factorization error of a schedule (§5.3, §5.4)")
     _add_target_options(pe)
     pe.add_argument("--schedule", type=_schedule_arg, required=True, help="comma-separated sizes summing to N")
     pe.add_argument("--json", action="store_true", help='print {"efact", "bound_kmax"}')
     pe.set_defaults(fn=_cmd_efact)
 
-    ps = sub.add_parser("schedule", help="profile-driven schedules (THEORY.md §2.4, §5.5, §5.6)")
+    ps = sub.add_parser("schedule", help="profile-driven schedules (§2.4, §5.5, §5.6)")
     _add_target_options(ps)
     ps.add_argument("--steps", type=int, help="number of steps K (1 <= K <= N)")
     ps.add_argument("--method", choices=("dp", "sqrt", "constant", "geometric-inc", "geometric-dec"), required=True,
@@ -376,7 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     au.add_argument("--json", action="store_true")
     au.set_defaults(fn=_cmd_audit)
 
-    nz = sub.add_parser("noise", help="effective temperature of Gumbel-max under float32/float64 noise (THEORY.md §9)")
+    nz = sub.add_parser("noise", help="effective temperature of Gumbel-max under float32/float64 noise (§9)")
     nz.add_argument("--vocab", type=int, nargs="+", default=[1000, 10_000, 50_257], help="vocabulary sizes V")
     nz.add_argument("--exponent", type=float, nargs="+", default=[1.1], help="Zipf exponents of the logits")
     nz.add_argument("--temperature", type=float, nargs="+", default=[0.5, 1.0], help="nominal temperatures")
@@ -423,7 +427,8 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="performance benchmarks (medians; see benchmarks/)")
     b.add_argument("--quick", action="store_true", help="smaller sizes")
     b.add_argument("--only", nargs="*", help="benchmark names")
-    b.add_argument("--out", default=None, help="write results JSON here")
+    b.add_argument("--device", default="cpu", help="device of the torch benchmarks (cpu, cuda, cuda:N)")
+    b.add_argument("--out", default="mdtheory-out/bench", help="directory; one NAME.json per benchmark")
     b.set_defaults(fn=_cmd_bench)
     return ap
 

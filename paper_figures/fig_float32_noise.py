@@ -1,4 +1,4 @@
-"""Floating-point Gumbel noise as an implicit temperature (THEORY.md §9; issue #7).
+"""Floating-point Gumbel noise as an implicit temperature (§9).
 
 Entry script: draws the figure with :mod:`mdtheory.figures.fig_float32_noise`, the same as
 ``mdtheory figures --only float32_noise``. Usage: ``python paper_figures/fig_float32_noise.py [--quick] [--out DIR]``.

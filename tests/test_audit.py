@@ -1,4 +1,4 @@
-"""Peer harness (issue #7 groundwork): diffusers' AmusedScheduler against the exact MaskGIT law.
+"""Peer harness: diffusers' AmusedScheduler against the exact MaskGIT law.
 
 Monte Carlo: 100 000 seeded rounds of the peer's public ``step`` per case; Pearson χ² against the exact
 §3.2 law at false-alarm 1e-6 (cells with expected count < 5 pooled). Skips when diffusers is absent."""

@@ -1,4 +1,4 @@
-"""CLI contract (tv, law, sweep tv with resume, figures, verify) — issue #2."""
+"""CLI contract (tv, law, sweep tv with resume, figures, verify)."""
 
 import json
 import os

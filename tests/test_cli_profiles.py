@@ -1,4 +1,4 @@
-"""CLI contract of ``profile``, ``efact`` and ``schedule`` (issue #4), checked against enumeration and
+"""CLI contract of ``profile``, ``efact`` and ``schedule``, checked against enumeration and
 closed-form values computed independently of the CLI."""
 
 import json

@@ -1,4 +1,4 @@
-"""The transformer denoiser and partial caching (issue #5): shapes and errors, the cached rows pass
+"""The transformer denoiser and partial caching: shapes and errors, the cached rows pass
 against the full pass, r = 1 against the uncached loop draw for draw, NFE accounting, checkpoints."""
 
 import numpy as np

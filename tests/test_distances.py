@@ -1,4 +1,4 @@
-"""Distances, streaming TV routes, homogeneous reduction, Plackett–Luce and the race grid (issue #2)."""
+"""Distances, streaming TV routes, homogeneous reduction, Plackett–Luce and the race grid."""
 
 import itertools
 

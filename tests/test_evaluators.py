@@ -1,4 +1,4 @@
-"""Evaluators (issue #5): each must score held-out real data better than shuffled or noised data.
+"""Evaluators: each must score held-out real data better than shuffled or noised data.
 Sample sizes are the full held-out splits (180 digits, 726 text windows, 2,000 known-law draws); the
 separations asserted are many times the sampling spread (stated per test)."""
 

@@ -1,4 +1,4 @@
-"""Finite-precision Gumbel noise (issue #7 groundwork): the truncated-Gumbel law against softmax, an
+"""Finite-precision Gumbel noise: the truncated-Gumbel law against softmax, an
 independent inverse-CDF Monte Carlo and torch's float32 Gumbel-max.
 
 Monte Carlo: Pearson χ² at false-alarm 1e-6 (cells with expected count < 5 pooled); fixed seeds."""

@@ -1,4 +1,4 @@
-"""Hugging Face masked-LM loader (issue #5): a tiny randomly initialised BERT saved to disk (no hub
+"""Hugging Face masked-LM loader: a tiny randomly initialised BERT saved to disk (no hub
 access), its errors, and AntiBERTy (marked ``antiberty``; CI installs it)."""
 
 import json

@@ -1,4 +1,4 @@
-"""Exact one-round laws vs the brute-force oracle, limits and extreme parameters (issue #2)."""
+"""Exact one-round laws vs the brute-force oracle, limits and extreme parameters."""
 
 import math
 
@@ -164,7 +164,7 @@ def test_size_guards():
 
 
 # ---------------------------------------------------------------------------------------------
-# generic sample-then-choose rounds (groundwork for the peer rules: LLaDA/Fast-dLLM, Dream alg_temp)
+# generic sample-then-choose rounds (the peer rules: LLaDA/Fast-dLLM, Dream alg_temp)
 def _peer_cases(seed):
     rng = np.random.default_rng(seed)
     for c in range(12):

@@ -1,4 +1,4 @@
-"""Targets (§6) and profile identities (§5.2, §5.3, §7) — groundwork for issues #3 and #4."""
+"""Targets (§6) and profile identities (§5.2, §5.3, §7)."""
 
 import numpy as np
 import pytest
@@ -12,7 +12,7 @@ from mdtheory.multiround.targets import (beta_bernoulli, binary_markov_chain, di
                               potts_chain, product_target, repeated_bit)
 
 LOG2 = np.log(2.0)
-TOL = 1e-10  # issue #4: identities to 1e-10
+TOL = 1e-10  # identities to 1e-10
 
 
 @pytest.mark.parametrize("n,q,seed", [(4, 2, 0), (5, 2, 1), (3, 3, 2), (6, 2, 3), (4, 3, 4)])

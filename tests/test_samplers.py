@@ -1,4 +1,4 @@
-"""Monte Carlo of the project's own round functions against exact laws (issue #2, spec §9).
+"""Monte Carlo of the project's own round functions against exact laws (§9).
 
 Estimator: cell counts of n seeded rounds; test: Pearson χ² (cells with expected count < 5 pooled) at
 false-alarm rate 1e-6 per test, so the suite's false-failure rate is negligible. Each failure message

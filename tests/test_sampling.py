@@ -1,4 +1,4 @@
-"""The full sampling loop: contract, schedules, final-step convention (issue #2)."""
+"""The full sampling loop: contract, schedules, final-step convention."""
 
 import math
 
@@ -55,7 +55,7 @@ def test_prompt_positions_are_kept():
 @pytest.mark.parametrize("sampler,tempered", [(Moment(alpha=1.0), False), (MaskGIT(alpha=1.0), False),
                                               (UMoment(alpha=1.0), False)])
 def test_final_step_is_untempered(sampler, tempered):
-    # one step revealing everything: tokens ~ p exactly (THEORY.md §2.2 final-step convention).
+    # one step revealing everything: tokens ~ p exactly (§2.2 final-step convention).
     # Estimator: token histogram of 20 000 × 8 draws; χ² against p at false-alarm 1e-6.
     res = sample(product_predict, seq_len=D, schedule=[D], sampler=sampler, batch_size=20_000, output="log_probs",
                  generator=torch.Generator().manual_seed(1))

@@ -1,4 +1,4 @@
-"""Drivers of ``mdtheory simulate`` (issue #6 groundwork): the smoke preset's data, checked against the
+"""Drivers of ``mdtheory simulate``: the smoke preset's data, checked against the
 theory with margins from the fitted intervals, and resume after a kill equals one uninterrupted run."""
 
 import json

@@ -1,4 +1,4 @@
-"""Training (issue #5): data sets, the masking objective, deterministic resume, the shipped checkpoints."""
+"""Training: data sets, the masking objective, deterministic resume, the shipped checkpoints."""
 
 import json
 from dataclasses import replace

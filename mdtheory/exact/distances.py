@@ -1,4 +1,4 @@
-"""Distances between one-round laws and their marginals (THEORY.md §3.6).
+"""Distances between one-round laws and their marginals (§3.6).
 
 * :func:`tv_distance`, :func:`kl_divergence` between two materialised :class:`~mdtheory.exact.round_laws.RoundLaw`.
 * :func:`position_inclusion` (P(i ∈ K)) and :func:`token_law_given_position` (P(x_i = s | i ∈ K)).
@@ -122,7 +122,7 @@ class TVResult:
 def maskgit_moment_tv(probs, *, k: int, alpha: float) -> TVResult:
     """Exact TV between the MaskGIT and moment laws of one round on (set, tokens).
 
-    Spec: THEORY.md §3.6 and §4.2 (the observable of [H] Theorem 2).
+    Spec: §3.6 and §4.2 (the observable of [H] Theorem 2).
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""Finite-precision Gumbel noise as an implicit temperature (THEORY.md §9; issue #7 groundwork).
+"""Finite-precision Gumbel noise as an implicit temperature (§9).
 
 Gumbel-max sampling draws x = argmax_s (a_s + G_s) with a = logits and G = −log(−log U). A float32
 U ∈ {0, 2^-24, …, 1 − 2^-24} with the usual clamp (U ≥ 1e-20, −log U ≥ 1e-20) bounds the noise to
@@ -51,7 +51,7 @@ def _cdf(y):
 
 def truncated_gumbel_max_law(logits, g_min: float, g_max: float, *, method: str = "auto",
                              panel: float = 0.1) -> tuple[np.ndarray, float]:
-    """(law, error estimate) of argmax(logits + G), G iid Gumbel truncated to [g_min, g_max] (THEORY.md §9;
+    """(law, error estimate) of argmax(logits + G), G iid Gumbel truncated to [g_min, g_max] (§9;
     module doc). ``method``: ``"pairwise"`` (V ≤ 64, kinks resolved exactly), ``"common"`` (any V; ``panel``
     is its panel width) or ``"auto"`` (pairwise when V ≤ 64). Logits of −inf get probability 0."""
     a = np.asarray(logits, dtype=np.float64).ravel()
@@ -203,7 +203,7 @@ def _common_node_law(a, g_min, g_max, panel):
 
 
 def zipf_logits(vocab_size: int, exponent: float = 1.1) -> np.ndarray:
-    """Logits −s·log r of a Zipf law over ranks r = 1..V: a long-tailed vocabulary (THEORY.md §9)."""
+    """Logits −s·log r of a Zipf law over ranks r = 1..V: a long-tailed vocabulary (§9)."""
     if isinstance(vocab_size, bool) or int(vocab_size) != vocab_size or vocab_size < 1:
         raise ValueError(f"vocab_size must be an integer >= 1; got {vocab_size!r}")
     if not (np.isfinite(exponent) and exponent > 0):
@@ -237,7 +237,7 @@ def noise_temperature_table(vocab_sizes=(1000, 10_000, 50_257), exponents=(1.1,)
                             temperatures=(0.25, 0.5, 0.75, 1.0), dtypes=("float32", "float64"),
                             *, panel: float = 0.1) -> list[NoiseTemperatureRow]:
     """Effective against nominal temperature of Gumbel-max sampling with finite-precision noise
-    (THEORY.md §9): for each (V, exponent, τ, dtype), the exact law of argmax(a/τ + G) with G truncated
+    (§9): for each (V, exponent, τ, dtype), the exact law of argmax(a/τ + G) with G truncated
     to :func:`gumbel_noise_range` (dtype), compared with softmax(a/τ)."""
     from scipy.special import entr, softmax
 

@@ -1,4 +1,4 @@
-"""Homogeneous reduction of the one-round laws (THEORY.md §3.5).
+"""Homogeneous reduction of the one-round laws (§3.5).
 
 When every masked position has the same prediction p, positions are exchangeable and a cell's
 probability depends only on the token composition n ∈ ℕ^V (|n| = k) of x_K. The number of cells with

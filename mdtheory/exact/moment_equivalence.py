@@ -1,4 +1,4 @@
-"""[H] Theorem 2, the moment sampler ≈ MaskGIT when N ≫ k²: the constant C of TV ≤ C·k²/M_rest (THEORY.md §4.2).
+"""[H] Theorem 2, the moment sampler ≈ MaskGIT when N ≫ k²: the constant C of TV ≤ C·k²/M_rest (§4.2).
 
 The exact TV comes from :func:`mdtheory.exact.distances.maskgit_moment_tv`. M_rest = Σ_{j∉K} m_j depends on
 the revealed set K; the ratio TV·M_rest/k² uses the smallest M_rest over all sets of size k, so the fitted

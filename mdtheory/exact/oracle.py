@@ -1,4 +1,4 @@
-"""Brute-force oracles (THEORY.md §3.4, §2, §8). Reference, slow by design.
+"""Brute-force oracles (§3.4, §2, §8). Reference, slow by design.
 
 Literal transcriptions of the definitions, used only to test the fast routes. They share no code with
 what they check: scores, tie rules, Plackett–Luce probabilities, token laws and the annealing of α are
@@ -204,7 +204,7 @@ def moment_round_law_bruteforce(probs, *, k: int, alpha: float, ordered: bool = 
 
 
 # ----------------------------------------------------------------------------------------------
-# whole samplers (THEORY.md §2, §4.4, §8): every path of (set, tokens) choices, no state merging
+# whole samplers (§2, §4.4, §8): every path of (set, tokens) choices, no state merging
 def _shannon(row) -> float:
     return -sum(x * math.log(x) for x in row if x > 0)
 

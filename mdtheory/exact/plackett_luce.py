@@ -1,4 +1,4 @@
-"""Plackett–Luce (Gumbel-top-k) probabilities in log-space (THEORY.md §3.1).
+"""Plackett–Luce (Gumbel-top-k) probabilities in log-space (§3.1).
 
 * Ordered top-k of (log w_i + g_i): Π_l w_{r_l} / (Σ_i w_i − Σ_{t<l} w_{r_t}).
 * Unordered set K: the sum of the ordered form over the k! orders (k ≤ ``MAX_K_ORDERS``), otherwise the

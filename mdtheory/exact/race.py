@@ -1,4 +1,4 @@
-"""Exponential-race quadrature for Gumbel-top-k laws (THEORY.md §3.1–§3.2).
+"""Exponential-race quadrature for Gumbel-top-k laws (§3.1–§3.2).
 
 Gumbel-top-k with log-weights ``log w_i`` is an exponential race: E_i ~ Exp(w_i) and the chosen set is
 the k earliest arrivals. When the weight of position j is itself random (MaskGIT: W_j = p_j(X_j)^{1/α}

@@ -1,4 +1,4 @@
-"""Exact laws of one sampling round (THEORY.md §3).
+"""Exact laws of one sampling round (§3).
 
 The law of a round is a table over cells (K, x_K): K a k-subset of the masked positions (sorted
 ascending) and x_K the tokens revealed there. ``RoundLaw.probs[c, j]`` is the probability of the set
@@ -11,7 +11,7 @@ Routes (``method=``):
   the moment law of §3.3 in closed form.
 * ``"bruteforce"``: the literal enumeration oracle of §3.4 (:mod:`mdtheory.exact.oracle`), tiny cases only.
 
-Limits (THEORY.md §2.1): α = ∞ gives uniform positions and untempered tokens for both samplers;
+Limits (§2.1): α = ∞ gives uniform positions and untempered tokens for both samplers;
 α = 0 gives MaskGIT's deterministic top-k of the sampled tokens' probabilities and the moment
 sampler's deterministic top-k of max_s p_i(s) with argmax tokens. **Convention:** in both α = 0
 rules ties (equal log-scores on the 2^-36 grid, :func:`mdtheory.sampling.orders.tie_keys`) are split
@@ -115,7 +115,7 @@ def maskgit_log_weights(probs: np.ndarray, alpha: float) -> np.ndarray:
 
 
 def moment_log_m(probs: np.ndarray, alpha: float) -> np.ndarray:
-    """log m_i = logsumexp_s(β log p_i(s)) with β = 1 + 1/α (THEORY.md §1); shape (n_masked,)."""
+    """log m_i = logsumexp_s(β log p_i(s)) with β = 1 + 1/α (§1); shape (n_masked,)."""
     beta = 1.0 + 1.0 / alpha
     with np.errstate(divide="ignore"):
         return logsumexp(beta * np.log(probs), axis=1)
@@ -201,7 +201,7 @@ def _maskgit_cells_on_grid(p: np.ndarray, log_w: np.ndarray, grid, sets: np.ndar
 
 def _deterministic_choice_cells(probs: np.ndarray, scores: np.ndarray, sets: np.ndarray) -> np.ndarray:
     """Sample-then-choose with no noise: candidates x̃_i ~ probs_i, keep the top-k of scores_i(x̃_i),
-    ties (equal on the tie grid, :func:`mdtheory.sampling.orders.tie_keys`) split uniformly (THEORY.md §2.1).
+    ties (equal on the tie grid, :func:`mdtheory.sampling.orders.tie_keys`) split uniformly (§2.1).
 
     For a cell with scores v = s_K(x_K), threshold v_min = min v held by a members of K, every j ∉ K
     must draw a score below v_min or tie with it: P = Π q_K(x_K) · Σ_b [z^b] Π_{j∉K}(L_j + E_j z) / C(a+b, a),
@@ -234,7 +234,7 @@ def _deterministic_choice_cells(probs: np.ndarray, scores: np.ndarray, sets: np.
 
 
 def sample_then_choose_law(probs, scores, *, k: int, noise: float) -> RoundLaw:
-    """Exact law of a generic sample-then-choose round on (set, tokens) (THEORY.md §2.1, §3.2).
+    """Exact law of a generic sample-then-choose round on (set, tokens) (§2.1, §3.2).
 
     Every masked i draws a candidate x̃_i ~ ``probs``_i; the round keeps the top-k of
     s_i(x̃_i) + noise·g_i (g_i Gumbel), with ``scores`` s an (n_masked, vocab_size) table. This covers
@@ -273,7 +273,7 @@ def maskgit_round_law(probs, *, k: int, alpha: float,
                       method: Literal["quadrature", "bruteforce"] = "quadrature") -> RoundLaw:
     """Exact law of one MaskGIT round on (set, tokens).
 
-    Spec: THEORY.md §3.2 — re-derived form of [H] Theorem 1:
+    Spec: §3.2 — re-derived form of [H] Theorem 1:
     P(K, x_K) = Π_{i∈K} p_i(x_i) ∫_0^∞ d/dt[Π_{i∈K}(1 − e^{−w_i t})] Π_{j∉K} φ_j(t) dt.
 
     Parameters
@@ -345,7 +345,7 @@ def moment_round_law(probs, *, k: int, alpha: float,
                      method: Literal["closed_form", "bruteforce"] = "closed_form") -> RoundLaw:
     """Exact law of one moment-sampler round on (set, tokens).
 
-    Spec: THEORY.md §3.3 — P_M(K, x_K) = P_PL(set = K; weights m) · Π_{i∈K} p_i(x_i)^β / m_i,
+    Spec: §3.3 — P_M(K, x_K) = P_PL(set = K; weights m) · Π_{i∈K} p_i(x_i)^β / m_i,
     with m_i = Σ_s p_i(s)^β and β = 1 + 1/α ([H] Algorithm 2).
 
     Parameters
@@ -392,7 +392,7 @@ def round_law(sampler: Literal["maskgit", "moment"], probs, *, k: int, alpha: fl
 
 
 # ----------------------------------------------------------------------------------------------
-# ordered-tuple laws (THEORY.md §3.6: they upper-bound the set TV by data processing)
+# ordered-tuple laws (§3.6: they upper-bound the set TV by data processing)
 def _all_orders(n: int, k: int) -> np.ndarray:
     return np.array(list(itertools.permutations(range(n), k)), dtype=np.int64).reshape(-1, k)
 
@@ -412,7 +412,7 @@ def _ordered_law_inputs(probs, k, alpha):
 def maskgit_ordered_law(probs, *, k: int, alpha: float) -> RoundLaw:
     """Exact law of MaskGIT's revealed positions *in confidence order*, with tokens (0 < α < ∞).
 
-    Spec: THEORY.md §3.6. The integrand of an ordered cell (i_1, …, i_k) is
+    Spec: §3.6. The integrand of an ordered cell (i_1, …, i_k) is
     a_{i_k}(t) · P(E_{i_1} < … < E_{i_{k−1}} < t) · Π_{j∉K} φ_j(t); the inner probability is a signed
     sum of exponentials built by the recursion Q_m(t) = ∫_0^t w e^{−ws} Q_{m−1}(s) ds (absolute error
     ~1e-16, the only kind that matters for probabilities).
@@ -457,7 +457,7 @@ def _safe_exp_rate(log_rate: np.ndarray, log_t: np.ndarray) -> np.ndarray:
 def moment_ordered_law(probs, *, k: int, alpha: float) -> RoundLaw:
     """Exact law of the moment sampler's positions in Gumbel-top-k order, with tokens (0 < α < ∞).
 
-    Spec: THEORY.md §3.1/§3.3 — ordered Plackett–Luce on m times Π p^β/m.
+    Spec: §3.1/§3.3 — ordered Plackett–Luce on m times Π p^β/m.
     """
     p, k, alpha, orders = _ordered_law_inputs(probs, k, alpha)
     n, V = p.shape

@@ -1,4 +1,4 @@
-"""Implicit temperature of MaskGIT (THEORY.md §4.1; re-derived form of [H] Theorem 1, Eq. 2).
+"""Implicit temperature of MaskGIT (§4.1; re-derived form of [H] Theorem 1, Eq. 2).
 
 For large N − k, P_MG(i, x) ≈ p_i(x)^β / Σ_j m_j: positions are chosen ∝ m_i and the token at a chosen
 position follows p_i^β / m_i (temperature τ = α/(1+α)). This module gives the prediction and its exact
@@ -20,7 +20,7 @@ __all__ = ["implicit_temperature_prediction", "ImplicitTemperatureErrors", "impl
 
 
 def implicit_temperature_tau(alpha: float) -> float:
-    """Token temperature implied by MaskGIT: τ = α/(1+α) = 1/β (THEORY.md §1)."""
+    """Token temperature implied by MaskGIT: τ = α/(1+α) = 1/β (§1)."""
     alpha = check_alpha(alpha)
     return 1.0 if alpha == np.inf else alpha / (1.0 + alpha)
 
@@ -52,7 +52,7 @@ class ImplicitTemperatureErrors:
 
 
 def implicit_temperature_errors(probs, *, alpha: float) -> ImplicitTemperatureErrors:
-    """Exact TV errors of the implicit-temperature approximation at k = 1 (THEORY.md §4.1)."""
+    """Exact TV errors of the implicit-temperature approximation at k = 1 (§4.1)."""
     pos_pred, tok_pred = implicit_temperature_prediction(probs, alpha=alpha)
     law = maskgit_round_law(probs, k=1, alpha=alpha)
     cells = law.probs  # (N, V) since sets are the single positions in order

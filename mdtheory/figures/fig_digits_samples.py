@@ -1,4 +1,4 @@
-"""Samples from the shipped digits denoiser (issue #5): MaskGIT and the moment sampler, 8 cosine steps.
+"""Samples from the shipped digits denoiser: MaskGIT and the moment sampler, 8 cosine steps.
 
 Message: the trained model generates recognisable digits with both samplers; the FID and IS analogues
 from the in-project classifier are printed in the titles (held-out real digits for reference).

@@ -3,7 +3,7 @@
 Message: on a Markov chain and a Beta–Bernoulli law (N = 400) the exact optimum (DP) and the √f rule
 beat the constant schedule, and the right geometric direction (increasing for Beta–Bernoulli, whose
 dependence sits at the start) is near-optimal; the k_max bound is shown for the constant schedule
-(THEORY.md §5.3–§5.6).
+(§5.3–§5.6).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Floating-point Gumbel noise as an implicit temperature (THEORY.md §9; issue #7).
+"""Floating-point Gumbel noise as an implicit temperature (§9).
 
 Message: float32 uniforms bound Gumbel noise to [−3.83, 16.64], so a token whose logit is more than
 20.47 below the top can never win, and rare tokens are under-drawn: the law of Gumbel-max sampling is

@@ -4,7 +4,7 @@ Message: γ is the fraction of each step taken from the confidence (exploitation
 from an exploration order. Pure confidence (γ = 1) reveals mutually dependent confident neighbours
 together. Spreading (Halton) or random exploration lowers the exact KL as γ decreases, raster
 exploration (adjacent cells together) raises it; on the chain-rule bound, Halton is best because it
-controls TC(X_B) deterministically (THEORY.md §4.5).
+controls TC(X_B) deterministically (§4.5).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Message: at k = 1 the exact MaskGIT law P(i, x) approaches p_i(x)^β / Σ_j m_j: the position law tends
 to m_i/Σm and the token law at a chosen position to p_i^β/m_i (temperature α/(1+α)); both errors decay
-like 1/N ([H] Theorem 1, THEORY.md §4.1). Dirichlet(1) rows over V = 4 tokens.
+like 1/N ([H] Theorem 1, §4.1). Dirichlet(1) rows over V = 4 tokens.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""KL chain rule with trained known-law models (issue #6 groundwork; THEORY.md §5.1, §5.3).
+"""KL chain rule with trained known-law models (§5.1, §5.3).
 
 Message: for the shipped Markov-chain and Ising models under random-order CTS, the upper estimate KL_M
 of the sampler's KL(π ‖ p) stays below the data-driven bound Σ k_t·CE_θ(s_{t−1}) − H(π) = E_learn + E_fact,

@@ -3,7 +3,7 @@
 Message: with exact conditionals every sampler's mixture KL(π ‖ p) lies below its path KL (the §4.4
 bound E Σ_r TC(X_K | x_U) for CTS samplers, plus the tempering KL for moment-type tokens); deterministic
 orders (spread, raster) and tie-free adaptive rules sit on the diagonal (§8 equality), random orders and
-MaskGIT well below it (THEORY.md §4.4, §8). Values below 1e-3 are drawn at 1e-3.
+MaskGIT well below it (§4.4, §8). Values below 1e-3 are drawn at 1e-3.
 """
 
 from __future__ import annotations

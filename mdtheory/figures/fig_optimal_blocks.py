@@ -1,7 +1,7 @@
 """Optimal block sizes: the DP optimum against the square-root rule k(i) ∝ f(i)^{−1/2}.
 
 Message: the exact optimal schedule reveals few tokens where the information profile is large and many
-where it is small, as the continuum square-root rule predicts (THEORY.md §5.6).
+where it is small, as the continuum square-root rule predicts (§5.6).
 """
 
 from __future__ import annotations

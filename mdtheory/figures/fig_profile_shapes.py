@@ -2,7 +2,7 @@
 
 Message: the families put their dependence at different revealed fractions — the repeated-bit-like laws
 (Beta–Bernoulli, noisy repeated bit) at the start, parities at the end, Markov chains spread out — and
-for a Markov chain N·f(tN) converges to the continuum profile φ of §5.6 (THEORY.md §5.2, §5.6, §6).
+for a Markov chain N·f(tN) converges to the continuum profile φ of §5.6 (§5.2, §5.6, §6).
 """
 
 from __future__ import annotations

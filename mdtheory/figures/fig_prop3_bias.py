@@ -3,7 +3,7 @@
 Message: with the target's exact conditionals and k = 1, MaskGIT's output law differs from π because
 its tokens are tempered (τ = α/(1+α)); the exact KL(π ‖ p) decays to 0 only as α → ∞ (slope ≈ −2 in α at
 large α), while every CTS sampler with untempered tokens has KL = 0 to machine precision
-(THEORY.md §4.3).
+(§4.3).
 """
 
 from __future__ import annotations

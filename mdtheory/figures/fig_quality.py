@@ -1,4 +1,4 @@
-"""Sample quality against α, steps, hybrid γ and partial caching on the shipped models (issue #6; the
+"""Sample quality against α, steps, hybrid γ and partial caching on the shipped models (the
 analogue of [H]'s image and text results).
 
 Message: MaskGIT, the moment sampler and U-moment sample at the implicit token temperature

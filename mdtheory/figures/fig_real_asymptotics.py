@@ -1,4 +1,4 @@
-"""Theorem 2 and Theorem 1 on real predictions (issue #6 groundwork; THEORY.md §4.1–§4.2).
+"""Theorem 2 and Theorem 1 on real predictions (§4.1–§4.2).
 
 Message: along MaskGIT trajectories of the shipped digits and text models, the exact TV(MaskGIT,
 moment) computed from the models' own p_i falls with the number N of masked positions (slopes near or

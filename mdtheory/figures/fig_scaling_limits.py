@@ -2,7 +2,7 @@
 
 Message: with diverging tokens per step (K = √N), (K/N)·E_fact tends to ½∫φ for the constant schedule
 and to ½(∫√φ)² for the optimum; with k tokens per step fixed, E_fact tends to (k−1)/2·∫φ
-(THEORY.md §5.6). Limits computed by quadrature of the closed-form φ.
+(§5.6). Limits computed by quadrature of the closed-form φ.
 """
 
 from __future__ import annotations

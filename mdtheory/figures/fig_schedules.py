@@ -1,5 +1,5 @@
-"""Schedules ordered by the data-driven loss-curve quantity and by sample quality (issue #6 groundwork;
-THEORY.md §5.3, §5.6).
+"""Schedules ordered by the data-driven loss-curve quantity and by sample quality (§5.3,
+§5.6).
 
 Message: Q = Σ_t k_t·CE_θ(s_{t−1}) (with 3-standard-error bars) against the sample-quality metric of
 random-order CTS on each schedule; schedules whose Q differ significantly are ordered alike by quality.

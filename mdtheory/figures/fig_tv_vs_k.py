@@ -2,7 +2,7 @@
 
 Message: at fixed N the exact TV grows with k roughly like k^1.3–2 and never faster than k² ([H]
 Theorem 2); the approximation fails when k is comparable to N. Homogeneous rows (one Dirichlet(2) draw
-over V = 4 tokens, shared by all positions) use the exact composition reduction (THEORY.md §3.5).
+over V = 4 tokens, shared by all positions) use the exact composition reduction (§3.5).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Message: the exact total variation between one MaskGIT round and one moment-sampler round decays like
 1/N at fixed k (slope ≈ −1 in log-log), as [H] Theorem 2 predicts for N ≫ k². Rows are Dirichlet(1)
-predictions over V = 4 tokens; each point is the exact TV by quadrature (THEORY.md §3.2, §4.2).
+predictions over V = 4 tokens; each point is the exact TV by quadrature (§3.2, §4.2).
 """
 
 from __future__ import annotations

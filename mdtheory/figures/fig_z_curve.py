@@ -1,7 +1,7 @@
 """The [CCL] information curve Z_j and its left-endpoint step approximation for a schedule.
 
 Message: E_σ KL(π‖ν_σ) = Σ_j Z_j − Σ_t k_t Z_{s_{t−1}+1} is the area between Z and its step
-approximation at the block starts; the DP optimum places steps where Z rises (THEORY.md §7).
+approximation at the block starts; the DP optimum places steps where Z rises (§7).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Training data for the real models (issue #5): shipped or generated, never downloaded.
+"""Training data for the real models: shipped or generated, never downloaded.
 
 * ``digits`` — scikit-learn's ``load_digits``: 1,797 8×8 images with grey levels 0..16, so N = 64,
   V = 17, 2-D positions (8, 8).

@@ -1,4 +1,4 @@
-"""A compact bidirectional transformer denoiser in the MDLM/MaskGIT style (THEORY.md §2; issue #5).
+"""A compact bidirectional transformer denoiser in the MDLM/MaskGIT style (§2).
 
 Token embeddings over V tokens plus a mask token (id V), learned 1-D positional embeddings or 2-D
 row + column embeddings (images), pre-LayerNorm blocks with full (bidirectional) attention, and
@@ -6,7 +6,7 @@ per-position logits over the V vocabulary tokens — the mask token can never be
 :meth:`MaskedDenoiser.predictor` plugs it into :func:`mdtheory.sampling.loop.sample` as a prediction
 function (``mask_id = V``).
 
-Per-layer keys and values are exposed for **partial caching** ([H] §4.1, THEORY.md §4.6):
+Per-layer keys and values are exposed for **partial caching** ([H] §4.1, §4.6):
 :meth:`MaskedDenoiser.full_pass` returns the logits and every layer's (K, V) over all positions;
 :meth:`MaskedDenoiser.rows_pass` recomputes only the given query rows, with fresh K/V at those rows and
 the cached (possibly stale) K/V elsewhere. When nothing changed since the full pass, a rows pass equals

@@ -1,4 +1,4 @@
-"""Sample-quality evaluators in the spirit of [H]'s metrics (issue #5).
+"""Sample-quality evaluators in the spirit of [H]'s metrics.
 
 * **Digits** — :class:`DigitsClassifier`, an MLP (64 → 128 → 64 → 10) trained in-project on the digits
   training split. Its 64-d penultimate features give a Fréchet distance between generated and real

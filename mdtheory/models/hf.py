@@ -1,4 +1,4 @@
-"""External masked language models as prediction functions (issue #5; THEORY.md §2).
+"""External masked language models as prediction functions (§2).
 
 :func:`load_hf_masked_lm` loads a Hugging Face ``AutoModelForMaskedLM`` from a *local* directory (no hub
 access; ``transformers`` is the optional extra ``hf``) and wraps it as a :class:`MaskedLMPredictor` over a

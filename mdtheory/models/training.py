@@ -1,4 +1,4 @@
-"""Training of the masked-diffusion denoisers (THEORY.md §2, §5.3; issue #5).
+"""Training of the masked-diffusion denoisers (§2, §5.3).
 
 **Objective (convention).** Each training sequence draws a masking ratio t ~ U(0, 1); every position is
 masked independently with probability t (a row with nothing masked gets one uniformly chosen position

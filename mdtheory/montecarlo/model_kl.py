@@ -1,4 +1,4 @@
-"""KL chain-rule bounds with trained models on known laws (THEORY.md §5.1, §5.3, §4.4; issue #6 groundwork).
+"""KL chain-rule bounds with trained models on known laws (§5.1, §5.3, §4.4).
 
 A choose-then-sample sampler with uniformly random order σ, schedule sizes k_1..k_K and a model's
 untempered conditionals p_θ has path likelihood

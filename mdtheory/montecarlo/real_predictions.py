@@ -1,5 +1,5 @@
-"""Exact one-round quantities on the predictions of real models along real trajectories (THEORY.md §4.1,
-§4.2 (a)–(c); issue #6 groundwork).
+"""Exact one-round quantities on the predictions of real models along real trajectories (§4.1,
+§4.2 (a)–(c)).
 
 :func:`record_trajectory_predictions` runs a sampler with a real model (the shipped digits and text
 denoisers, or AntiBERTy) and records, at every round, the model's predictive rows p_i over the positions

@@ -1,5 +1,5 @@
-"""Sample quality of a sampler on a real model (issue #6 groundwork; the analogue of [H]'s image and text
-results, THEORY.md §2, §4.1).
+"""Sample quality of a sampler on a real model (the analogue of [H]'s image and text
+results, §2, §4.1).
 
 :func:`sampler_by_name` builds MaskGIT, moment, U-moment, uniform, Halton and hybrid(γ) samplers for a
 model's geometry; :func:`generate` runs one of them (optionally with partial caching, §4.6) and times it;

@@ -1,4 +1,4 @@
-"""Monte-Carlo methodology (THEORY.md §9): empirical one-round laws and tests against exact laws.
+"""Monte-Carlo methodology (§9): empirical one-round laws and tests against exact laws.
 
 * :func:`empirical_round_counts` runs a real sampler round (any callable with the signature of
   :func:`mdtheory.sampling.rounds.maskgit_round`) on a batch of identical copies of ``probs`` and counts the

@@ -1,4 +1,4 @@
-"""Resumable parameter sweeps and log-log slope fits (THEORY.md §4.2 (a)–(b)).
+"""Resumable parameter sweeps and log-log slope fits (§4.2 (a)–(b)).
 
 A sweep is a list of tasks (dicts of parameters) and a function from a task to a result dict. Results
 are appended one JSON line per task to ``<out>/results.jsonl`` (flushed and fsync'ed, so an interrupted

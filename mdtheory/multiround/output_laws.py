@@ -1,4 +1,4 @@
-"""Exact output laws of whole samplers run with a target's conditionals (THEORY.md §2, §3, §4.3–§4.5, §5.1, §8).
+"""Exact output laws of whole samplers run with a target's conditionals (§2, §3, §4.3–§4.5, §5.1, §8).
 
 The sampler objects are the ones the sampling loop runs (:mod:`mdtheory.sampling.loop`): MaskGIT, Moment,
 UMoment and ``CTS(position_rule, token_transform)`` with any rule of :mod:`mdtheory.sampling.rounds` (uniform,

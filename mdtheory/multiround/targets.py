@@ -1,4 +1,4 @@
-"""Target distributions π on X^N with exact conditionals (THEORY.md §6).
+"""Target distributions π on X^N with exact conditionals (§6).
 
 Every target here is an explicit joint table (enumeration), which gives exact single-site
 conditionals π(x_i | x_A) for any revealed set A, exact joint probabilities and exact sampling.

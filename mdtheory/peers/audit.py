@@ -1,5 +1,5 @@
 """Peer harness: does an installed sampler implementation draw the law its documentation states?
-(THEORY.md §2, §3, §8, §9; issue #7 — peers so far: diffusers' ``AmusedScheduler``,
+(§2, §3, §8, §9; peers so far: diffusers' ``AmusedScheduler``,
 ``EntropyBoundScheduler`` and ``BlockRefinementScheduler``.)
 
 A *peer round* is a callable ``round_fn(log_probs (B, N, V), *, k, generator) -> RoundOutput`` built
@@ -343,7 +343,7 @@ def audit_all(out_dir, *, alpha: float = 1.0, n_samples: int = 100_000, seed: in
         lines.append(f"| {r['peer']} | {r['version']} | {r['rule']} | {r['case']} | {r['k']} | {r['tv']:.4f} | "
                      f"{r['tv_upper']:.4f} | {r['chi2']:.1f} / {r['critical']:.1f} | "
                      f"{'PASS' if r['passed'] else 'FAIL'} |")
-    lines += ["", "## aMUSEd against [H]'s implicit-temperature law (moment law; THEORY.md §4.1)", "",
+    lines += ["", "## aMUSEd against [H]'s implicit-temperature law (moment law; §4.1)", "",
               "Plug-in TV between the peer's draws and the moment law, with its 99% half-width, against the exact "
               "TV(MaskGIT, moment); k = 1, V = 3.", "", "| N | TV̂(peer, moment) | ± | exact TV(MaskGIT, moment) | "
               "consistent |", "|---|---|---|---|---|"]
@@ -351,7 +351,7 @@ def audit_all(out_dir, *, alpha: float = 1.0, n_samples: int = 100_000, seed: in
         lines.append(f"| {r['n']} | {r['tv_to_moment_law']:.4f} | {r['half_width']:.4f} | "
                      f"{r['exact_tv_maskgit_moment']:.4f} | {'yes' if r['consistent'] else 'NO'} |")
     lines += ["", "## Not audited", ""] + [f"* **{r['peer']}**: {r['reason']}" for r in skipped]
-    lines += ["", "## Floating-point Gumbel noise (THEORY.md §9)", "",
+    lines += ["", "## Floating-point Gumbel noise (§9)", "",
               "Exact law of Gumbel-max on Zipf(1.1) logits / τ with noise truncated to the dtype's range; τ_eff is "
               "the KL-best softmax temperature.", "",
               "| V | τ | noise | τ_eff | unreachable tokens | their softmax mass | TV to softmax | ΔH (nats) |",
@@ -366,7 +366,7 @@ def audit_all(out_dir, *, alpha: float = 1.0, n_samples: int = 100_000, seed: in
 
 def audit_implicit_temperature(*, n_values=(4, 16, 64), k: int = 1, alpha: float = 1.0, vocab_size: int = 3,
                                n_samples: int = 100_000, seed: int = 0, confidence: float = 0.99) -> list[dict]:
-    """The aMUSEd peer against [H]'s implicit-temperature prediction (THEORY.md §4.1–§4.2): the moment law
+    """The aMUSEd peer against [H]'s implicit-temperature prediction (§4.1–§4.2): the moment law
     (positions ∝ m_i, tokens ∝ p^β) on Dirichlet(1) tables with N = ``n_values``. For each N, the plug-in
     TV between the peer's counts and the moment law, its two-sided ``confidence`` half-width ε/2
     (:func:`mdtheory.montecarlo.statistics.tv_estimate`), and the exact TV(MaskGIT, moment) from the engine; the peer

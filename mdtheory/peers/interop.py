@@ -1,4 +1,4 @@
-"""Interoperability with diffusers-style pipelines, both ways (issue #7 groundwork; THEORY.md §2).
+"""Interoperability with diffusers-style pipelines, both ways (§2).
 
 * :class:`MdtheoryScheduler` exposes any mdtheory sampler (MaskGIT, moment, the CTS family) with a
   schedule as a discrete scheduler with ``set_timesteps`` / ``step``, so it drops into a denoising loop

@@ -1,4 +1,4 @@
-"""Bounds on the factorization error and the [CCL] form of E_fact (THEORY.md §5.4, §5.5, §7).
+"""Bounds on the factorization error and the [CCL] form of E_fact (§5.4, §5.5, §7).
 
 * k_max bound (§5.4): E_fact ≤ (k_max − 1)·Σ_i f(i) ≤ (k_max − 1)·log|X|. **The condition is on the largest
   block k_max, not on the average N/K**: for uneven schedules no bound in N/K alone can hold (global

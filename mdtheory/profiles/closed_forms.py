@@ -1,4 +1,4 @@
-"""Closed-form information profiles of the §6 families, exact at N up to 10⁴ (THEORY.md §5.2, §6, §7).
+"""Closed-form information profiles of the §6 families, exact at N up to 10⁴ (§5.2, §6, §7).
 
 Every function returns an :class:`~mdtheory.profiles.enumeration.InformationProfile` built from the conditional
 entropy curve g(m) = E H(x_j | x_S), |S| = m, computed without differencing large entropies.

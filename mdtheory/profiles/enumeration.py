@@ -1,4 +1,4 @@
-"""Entropy profile, information profile and the [CCL] curve (THEORY.md §5.2, §5.3, §7).
+"""Entropy profile, information profile and the [CCL] curve (§5.2, §5.3, §7).
 
 For m = 0..N, H_m = E_S H(x_S) over uniform m-subsets S. Derived quantities (spec indexing):
 

@@ -1,5 +1,5 @@
 """Monte-Carlo estimators of the profile and of a model's loss curve, with confidence intervals
-(THEORY.md §5.2, §5.3, §9).
+(§5.2, §5.3, §9).
 
 **Profile estimator** (targets too large to enumerate, exact conditionals): for each m = 0..N−1 draw
 x ~ π (exact sampler), a uniform m-subset S, and record Y = mean_{j∉S} H(π(· | x_S)_j). E Y = g(m) exactly,

@@ -1,5 +1,5 @@
 """Gaussian targets N(0, Σ): differential-entropy profiles and the exact KL of the fixed-order factorized
-sampler (THEORY.md §5.1, §5.2, §6).
+sampler (§5.1, §5.2, §6).
 
 With exact conditionals, the factorized sampler that reveals block B after the set R draws
 x_B = A x_R + e, A = Σ_BR Σ_RR⁻¹, e ~ N(0, diag(C)), C = Σ_BB − A Σ_RB. Its output law is the Gaussian

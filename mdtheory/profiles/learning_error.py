@@ -1,4 +1,4 @@
-"""Learning error and the loss-curve identity for set-keyed learned conditionals (THEORY.md §5.1, §5.3).
+"""Learning error and the loss-curve identity for set-keyed learned conditionals (§5.1, §5.3).
 
 A *set-keyed model* gives p_θ(x_j; x_S) for a masked position j from the revealed values on the set S,
 whatever order revealed them: any object with ``conditionals(values, revealed) -> (N, q)`` (the target

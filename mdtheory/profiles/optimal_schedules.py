@@ -1,5 +1,5 @@
 """Profile-driven schedules: geometric, exact optimum, square-root rule, data-driven, continuum limits
-(THEORY.md §2.4, §5.3, §5.5, §5.6).
+(§2.4, §5.3, §5.5, §5.6).
 
 All schedules are explicit int64 size arrays (k_1, …, k_K) that :func:`mdtheory.sample` accepts.
 

@@ -1,4 +1,4 @@
-"""The full multi-round sampling loop (THEORY.md §2).
+"""The full multi-round sampling loop (§2).
 
 ``sample(predict, seq_len=D, schedule=..., sampler=...)`` starts from an all-masked (or partially
 revealed) batch and, for each step t of the schedule, calls the prediction function on the current
@@ -190,7 +190,7 @@ def sample(predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seq
            init_tokens: torch.Tensor | None = None, init_masked: torch.Tensor | None = None,
            generator: torch.Generator | int | None = None, device: str | torch.device = "cpu",
            noise_dtype=torch.float64) -> SampleResult:
-    """Run a sampler for a whole schedule (THEORY.md §2).
+    """Run a sampler for a whole schedule (§2).
 
     Parameters
     ----------

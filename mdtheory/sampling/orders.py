@@ -1,4 +1,4 @@
-"""Fixed reveal orders (THEORY.md §2.3): raster, 2-D Halton, 1-D van der Corput, and the hybrid merge.
+"""Fixed reveal orders (§2.3): raster, 2-D Halton, 1-D van der Corput, and the hybrid merge.
 
 Every order is a permutation of range(seq_len) (numpy int64): position ``order[0]`` is revealed first.
 """
@@ -40,7 +40,7 @@ def halton_order(height: int, width: int, *, shift: tuple[float, float] | None =
 
     Points u_n = (φ_2(n), φ_3(n)), n = 0, 1, …, are scaled to the grid (row = ⌊u·height⌋,
     col = ⌊v·width⌋) and de-duplicated keeping the first occurrence, until every cell appears
-    (Besnier et al., THEORY.md §2.3). **Convention:** the optional random cyclic shift is a
+    (Besnier et al., §2.3). **Convention:** the optional random cyclic shift is a
     Cranley–Patterson rotation u ↦ (u + shift) mod 1 applied to both coordinates.
     """
     h = check_positive_int(height, name="height")
@@ -76,7 +76,7 @@ def van_der_corput_order(seq_len: int, *, shift: float | None = None) -> np.ndar
 
 
 def hybrid_select(exploit: np.ndarray, explore: np.ndarray, *, k: int, gamma: float) -> np.ndarray:
-    """Merge two candidate orders for one step that reveals k positions ([H] §4.2, THEORY.md §2.3).
+    """Merge two candidate orders for one step that reveals k positions ([H] §4.2, §2.3).
 
     Take the first m = ⌈γk⌉ entries of ``exploit`` (an order over the still-masked positions), then fill
     up to k from ``explore`` skipping duplicates. γ = 1 is pure exploitation, γ = 0 pure exploration.

@@ -1,4 +1,4 @@
-"""Partial caching for choose-then-sample samplers on a real transformer ([H] §4.1, THEORY.md §4.6).
+"""Partial caching for choose-then-sample samplers on a real transformer ([H] §4.1, §4.6).
 
 A CTS step fixes its set K (size k) before sampling, so it can be split into r sub-steps
 K = K¹ ∪ … ∪ K^r (in the order the position rule ranked them). Sub-step 1 samples x_{K¹} from the full

@@ -1,12 +1,11 @@
-"""One-round samplers in torch (THEORY.md §2.1–§2.3).
+"""One-round samplers in torch (§2.1–§2.3).
 
 All rounds are pure functions of a batch of log-probabilities ``log_probs`` of shape (B, N, V) (any
 device, float32 or float64), a boolean ``masked`` (B, N) marking the still-masked positions, the number
 ``k`` to reveal, and an explicit ``torch.Generator``. They return a :class:`RoundOutput` with the
 revealed positions and tokens, on the input's device.
 
-Noise (Gumbel and the categorical uniforms) is drawn in ``noise_dtype`` (float64 by default, THEORY.md
-§9: float32 noise lowers the effective temperature). Categorical draws use the inverse CDF in
+Noise (Gumbel and the categorical uniforms) is drawn in ``noise_dtype`` (float64 by default, §9: float32 noise lowers the effective temperature). Categorical draws use the inverse CDF in
 ``noise_dtype``; zero-probability tokens are never drawn.
 
 **Tie convention:** deterministic position rules (α = 0, confidence, margin, entropy without noise)
@@ -30,6 +29,7 @@ __all__ = [
     "RoundOutput",
     "to_log_probs",
     "as_generator",
+    "check_device",
     "gumbel_noise",
     "gumbel_noise_range",
     "sample_categorical",
@@ -93,6 +93,25 @@ def _check_round_inputs(log_probs: torch.Tensor, masked: torch.Tensor | None, k:
     if not 1 <= k <= n_min:
         raise ValueError(f"k must satisfy 1 <= k <= n_masked={n_min} (fewest masked positions in the batch); got k={k}")
     return masked
+
+
+def check_device(device, *, name: str = "device") -> str:
+    """A validated device string: ``cpu``, ``cuda``, ``cuda:N`` or ``mps``, available on this machine.
+
+    Raises ``ValueError`` naming the argument for any other value, or for a device this machine lacks.
+    """
+    text = str(device)
+    kind, _, index = text.partition(":")
+    if kind not in ("cpu", "cuda", "mps") or (index and (kind != "cuda" or not index.isdigit())):
+        raise ValueError(f"{name} must be one of cpu, cuda, cuda:N, mps; got {text!r}")
+    if kind == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"{name}={text!r} but no CUDA device is available on this machine")
+        if index and int(index) >= torch.cuda.device_count():
+            raise ValueError(f"{name}={text!r} but this machine has {torch.cuda.device_count()} CUDA device(s)")
+    if kind == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
+        raise ValueError(f"{name}={text!r} but MPS is not available on this machine")
+    return text
 
 
 def as_generator(generator: torch.Generator | int | None, device="cpu") -> torch.Generator | None:
@@ -162,7 +181,7 @@ def topk_positions(scores: torch.Tensor, k: int, *, generator: torch.Generator |
 # MaskGIT (sample-then-choose)
 def maskgit_round(log_probs: torch.Tensor, *, k: int, alpha: float, masked: torch.Tensor | None = None,
                   generator: torch.Generator | None = None, noise_dtype=torch.float64) -> RoundOutput:
-    """One MaskGIT round ([H] Algorithm 1, THEORY.md §2.1).
+    """One MaskGIT round ([H] Algorithm 1, §2.1).
 
     For every masked i: x̃_i ~ p_i and c_i = log p_i(x̃_i) + α g_i; reveal x̃ at the top-k of c.
     α = ∞: uniform positions (scores are the Gumbels alone); α = 0: top-k of p_i(x̃_i), ties random.
@@ -204,7 +223,7 @@ def maskgit_round(log_probs: torch.Tensor, *, k: int, alpha: float, masked: torc
 class PositionRule:
     """Base class: a rule scores positions from the predictions; ``select`` keeps the top-k masked ones.
 
-    A rule never looks at token draws that are later discarded (THEORY.md §2.3).
+    A rule never looks at token draws that are later discarded (§2.3).
     """
 
     def base_scores(self, log_probs: torch.Tensor) -> torch.Tensor:  # pragma: no cover
@@ -414,7 +433,7 @@ class Temperature(TokenTransform):
 def cts_round(log_probs: torch.Tensor, *, k: int, position_rule: PositionRule,
               token_transform: TokenTransform = Identity(), masked: torch.Tensor | None = None,
               generator: torch.Generator | None = None, noise_dtype=torch.float64) -> RoundOutput:
-    """One choose-then-sample round ([H] Algorithm 3, THEORY.md §2.3): positions first, then tokens.
+    """One choose-then-sample round ([H] Algorithm 3, §2.3): positions first, then tokens.
 
     Only the k chosen rows are transformed and sampled.
     """
@@ -435,7 +454,7 @@ def moment_token_transform(alpha: float) -> TokenTransform:
 
 def moment_round(log_probs: torch.Tensor, *, k: int, alpha: float, masked: torch.Tensor | None = None,
                  generator: torch.Generator | None = None, noise_dtype=torch.float64) -> RoundOutput:
-    """One moment-sampler round ([H] Algorithm 2, THEORY.md §2.2).
+    """One moment-sampler round ([H] Algorithm 2, §2.2).
 
     K = top-k of log m_i + g_i (Plackett–Luce on m_i = ‖p_i‖_β^β), then x_i ~ p_i^β / m_i.
 
@@ -454,7 +473,7 @@ def moment_round(log_probs: torch.Tensor, *, k: int, alpha: float, masked: torch
 
 
 def eb_selection(log_probs: torch.Tensor, *, gamma: float, masked: torch.Tensor | None = None) -> torch.Tensor:
-    """The EB set (THEORY.md §8): masked positions sorted by Shannon entropy (ties by position index), the
+    """The EB set (§8): masked positions sorted by Shannon entropy (ties by position index), the
     largest prefix with Σ H − max H ≤ γ (at least one). Returns a (B, N) bool mask."""
     B, N, V = log_probs.shape
     if masked is None:
@@ -472,7 +491,7 @@ def eb_selection(log_probs: torch.Tensor, *, gamma: float, masked: torch.Tensor 
 
 def eb_round(log_probs: torch.Tensor, *, gamma: float, masked: torch.Tensor | None = None,
              generator: torch.Generator | None = None, noise_dtype=torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
-    """One EB-sampler round (Ben-Hamu et al.; THEORY.md §8): the :func:`eb_selection` set, tokens from p.
+    """One EB-sampler round (Ben-Hamu et al.; §8): the :func:`eb_selection` set, tokens from p.
 
     Returns (selected (B, N) bool, tokens (B, N) int64 — meaningful where selected).
     """

@@ -1,4 +1,4 @@
-"""Unmasking schedules: how many tokens each step reveals (THEORY.md §2.4).
+"""Unmasking schedules: how many tokens each step reveals (§2.4).
 
 A schedule is a composition (k_1, …, k_K) of the sequence length D: positive integers summing to D.
 Named schedules give the fraction γ(r) of positions still masked after a fraction r of the steps:
@@ -54,7 +54,7 @@ def _repair(sizes: np.ndarray, total: int) -> np.ndarray:
 def schedule_sizes(name: Literal["cosine", "arccos", "linear", "constant"], *, seq_len: int, n_steps: int) -> np.ndarray:
     """Step sizes (k_1, …, k_K) of a named schedule, an int64 array summing to ``seq_len``.
 
-    Spec: THEORY.md §2.4.
+    Spec: §2.4.
 
     Examples
     --------

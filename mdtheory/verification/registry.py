@@ -1,4 +1,4 @@
-"""The theorem registry behind ``mdtheory verify`` (THEORY.md §4, §8; issue #3 extends it).
+"""The theorem registry behind ``mdtheory verify`` (§4, §8).
 
 Each statement is a :class:`Check`: a name, its spec section, the statement as text, optionally a
 sympy form of its bound, and a ``run(**params)`` that returns (value, bound, details). A check passes

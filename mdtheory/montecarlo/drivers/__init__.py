@@ -4,6 +4,25 @@ Each driver module exposes ``NAME``, ``PRESETS`` (``smoke`` and ``paper``), ``ta
 ``run_task(task, device)``, ``summarise(rows, out_dir)`` and ``main(out_dir, *, preset, seed, device,
 progress)``; results are written atomically and resume after interruption. The top-level
 ``simulations/`` folder holds one thin entry script per driver.
+
+``SHIPPED_SMOKE/NAME`` holds the smoke preset's results (seed 0, CPU) as shipped with the package, with their
+SHA-256 in ``SHIPPED_SMOKE/MANIFEST.json``: quick figures draw from them, and runs on other devices are
+compared with them.
 """
 
+import importlib
+from pathlib import Path
+
 DRIVERS = ("real_asymptotics", "quality", "kl_bounds", "schedules")
+SHIPPED_SMOKE = Path(__file__).resolve().parent / "smoke"
+
+__all__ = ["DRIVERS", "SHIPPED_SMOKE", "run_driver"]
+
+
+def run_driver(name: str, out_dir, *, preset: str = "smoke", seed: int = 0, device: str = "cpu",
+               progress: bool = True) -> dict:
+    """Run (or resume) driver ``name`` into ``out_dir``; returns its summary."""
+    if name not in DRIVERS:
+        raise ValueError(f"unknown driver {name!r}; allowed: {', '.join(DRIVERS)}")
+    module = importlib.import_module(f"{__name__}.{name}")
+    return module.main(out_dir, preset=preset, seed=seed, device=device, progress=progress)

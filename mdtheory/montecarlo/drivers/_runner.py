@@ -9,8 +9,11 @@ from ..sweeps import run_sweep
 
 def run_driver(module, out_dir, *, preset: str, seed: int, device: str, progress: bool) -> dict:
     """Run ``module`` (a driver exposing NAME, PRESETS, tasks, run_task, summarise) into ``out_dir``."""
+    from ...sampling.rounds import check_device
+
     if preset not in module.PRESETS:
         raise ValueError(f"preset must be one of {', '.join(module.PRESETS)}; got {preset!r}")
-    rows = run_sweep(module.tasks(preset, seed), lambda t: module.run_task(t, device), Path(out_dir),
-                     progress=progress, desc=module.NAME)
+    device = check_device(device)
+    tasks = [{**task, "device": device} for task in module.tasks(preset, seed)]  # the device is in every task key
+    rows = run_sweep(tasks, lambda t: module.run_task(t, device), Path(out_dir), progress=progress, desc=module.NAME)
     return module.summarise(rows, out_dir)

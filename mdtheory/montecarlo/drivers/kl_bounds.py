@@ -1,4 +1,4 @@
-"""KL chain-rule bounds with trained models on known laws (issue #6 groundwork; THEORY.md §5.1, §5.3).
+"""KL chain-rule bounds with trained models on known laws (§5.1, §5.3).
 
 For the shipped Markov-chain and Ising models: random-order choose-then-sample with the model's own
 conditionals, for cosine, arccos, constant (the linear γ(r) = 1 − r gives the same balanced sizes) and

@@ -1,4 +1,4 @@
-"""Sample quality against α, steps, γ and partial caching on real models (issue #6 groundwork; the
+"""Sample quality against α, steps, γ and partial caching on real models (the
 analogue of [H]'s image and text tables).
 
 One task = (model, sampler, α, γ, steps, caching r): generate ``n`` samples with a seeded generator, score

@@ -1,4 +1,4 @@
-"""Theorem 2 and Theorem 1 on real predictions (issue #6 groundwork; THEORY.md §4.1, §4.2).
+"""Theorem 2 and Theorem 1 on real predictions (§4.1, §4.2).
 
 Runs MaskGIT (α = 1, cosine, 8 steps) with a real model along seeded trajectories, and at every round
 computes, from the model's own p_i over the still-masked positions, the exact TV(MaskGIT, moment) for

@@ -1,5 +1,5 @@
-"""Does the data-driven loss-curve quantity order schedules by sample quality? (issue #6;
-THEORY.md §5.3, §5.6)
+"""Does the data-driven loss-curve quantity order schedules by sample quality? (§5.3,
+§5.6)
 
 For the shipped digits and text models, each task is one :func:`mdtheory.montecarlo.sample_quality.schedule_quality`
 row (cosine, constant, geometric (increasing) or data-driven optimal schedule): the loss-curve cost

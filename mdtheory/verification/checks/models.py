@@ -1,4 +1,4 @@
-"""Real-model checks (issue #5): the shipped checkpoints and partial caching on a trained transformer.
+"""Real-model checks: the shipped checkpoints and partial caching on a trained transformer.
 References: the recorded SHA-256 and held-out losses of the shipped files, log V (a uniform predictor),
 and the uncached sampling loop (for r = 1 and for the cached rows pass)."""
 

@@ -1,5 +1,5 @@
 """[H] multi-round checks: exact output laws of whole samplers, Proposition 3, the Eq. 4 chain rule,
-Proposition 4, the EB bound, partial caching and the Theorem 2 constant (THEORY.md §4, §8).
+Proposition 4, the EB bound, partial caching and the Theorem 2 constant (§4, §8).
 
 References come from the path-enumeration oracle, closed forms or independent formulas.
 """

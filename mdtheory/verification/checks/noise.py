@@ -1,4 +1,4 @@
-"""Finite-precision noise checks (THEORY.md §9; issue #7). References: the pairwise-kink quadrature
+"""Finite-precision noise checks (§9). References: the pairwise-kink quadrature
 (an independent integration route) on small vocabularies, and softmax, the exact law of untruncated
 Gumbel-max, when the noise range is wide enough (float64)."""
 

@@ -1,4 +1,4 @@
-"""One-round checks: exact laws, limits, implicit temperature and Theorem 2 asymptotics (THEORY.md §2–§4.2).
+"""One-round checks: exact laws, limits, implicit temperature and Theorem 2 asymptotics (§2–§4.2).
 
 Each check takes keyword parameters (with defaults used by ``mdtheory verify``) and returns
 (value, bound, details); it passes when value ≤ bound. Reference values come from the brute-force

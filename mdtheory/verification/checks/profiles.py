@@ -1,5 +1,5 @@
 """[LZ]/[CCL] checks: profiles, exact factorization error, bounds and optimal schedules
-(THEORY.md §5, §6, §7).
+(§5, §6, §7).
 
 Each check returns (value, bound, details) and passes when value ≤ bound. References come from
 enumeration, brute force over orders or compositions, or independent closed forms — never from the

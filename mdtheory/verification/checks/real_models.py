@@ -1,4 +1,4 @@
-"""Real-model checks of [H] Theorems 1–2 (issue #6 groundwork; THEORY.md §4.1, §4.2). Predictions come
+"""Real-model checks of [H] Theorems 1–2 (§4.1, §4.2). Predictions come
 from the shipped denoisers (and AntiBERTy with ``--full``) along seeded MaskGIT trajectories; every number
 is exact (quadrature) given those predictions. Reference: the synthetic Theorem 2 constant's regression
 value (``theorem2.fitted_constant``), and the rate ~1/N of §4.1."""
