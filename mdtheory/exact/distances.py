@@ -57,13 +57,63 @@ def _check_same_layout(p: RoundLaw, q: RoundLaw) -> None:
 
 
 def tv_distance(p: RoundLaw, q: RoundLaw) -> float:
-    """Total variation ½ Σ_cells |p − q| between two laws with the same cell layout (§3.6)."""
+    """Total variation ½ Σ |p − q| between two one-round laws with the same cell layout.
+
+    Spec: §3.6.
+
+    Parameters
+    ----------
+    p, q : RoundLaw
+        Laws over the same cells (same N, k, V and orderedness).
+
+    Returns
+    -------
+    float
+        In [0, 1].
+
+    Raises
+    ------
+    ValueError
+        If the layouts differ.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> P = np.array([[0.5, 0.5], [0.9, 0.1]])
+    >>> tv_distance(maskgit_round_law(P, k=1, alpha=np.inf), moment_round_law(P, k=1, alpha=np.inf))
+    0.0
+    """
     _check_same_layout(p, q)
     return 0.5 * float(np.abs(p.probs - q.probs).sum())
 
 
 def kl_divergence(p: RoundLaw, q: RoundLaw) -> float:
-    """KL(p ‖ q) = Σ p log(p/q) in nats; ``inf`` when p puts mass where q has none (§3.6)."""
+    """KL(p ‖ q) = Σ p log(p/q) in nats between two one-round laws; ``inf`` when p has mass where q has none.
+
+    Spec: §3.6.
+
+    Parameters
+    ----------
+    p, q : RoundLaw
+        Laws over the same cells.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If the layouts differ.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> P = np.array([[0.5, 0.5], [0.9, 0.1]])
+    >>> law = maskgit_round_law(P, k=1, alpha=1.0)
+    >>> kl_divergence(law, law)
+    0.0
+    """
     _check_same_layout(p, q)
     return kl_arrays(p.probs.ravel(), q.probs.ravel())
 
@@ -77,7 +127,26 @@ def kl_arrays(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def position_inclusion(law: RoundLaw) -> np.ndarray:
-    """P(i ∈ K) for every masked position i; shape (n_masked,). Sums to k."""
+    """The inclusion probabilities P(i ∈ K) of a one-round law; they sum to k.
+
+    Spec: §3.6 (the marginal position law; not proportional to the weights, §3.1).
+
+    Parameters
+    ----------
+    law : RoundLaw
+        An unordered law.
+
+    Returns
+    -------
+    numpy.ndarray, shape (N,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> law = moment_round_law(np.array([[0.5, 0.5], [1.0, 0.0]]), k=1, alpha=1.0)
+    >>> position_inclusion(law).round(4).tolist()
+    [0.3333, 0.6667]
+    """
     mass = law.probs.sum(axis=1)
     out = np.zeros(law.n_masked)
     for m in range(law.k):
@@ -86,7 +155,27 @@ def position_inclusion(law: RoundLaw) -> np.ndarray:
 
 
 def token_law_given_position(law: RoundLaw) -> np.ndarray:
-    """P(x_i = s | i ∈ K); shape (n_masked, vocab_size). Rows of never-chosen positions are NaN-free zeros."""
+    """The token law at a position given that it is revealed, P(x_i = s | i ∈ K).
+
+    Spec: §3.6, §4.1 (MaskGIT's tokens are close to p_i^β/m_i).
+
+    Parameters
+    ----------
+    law : RoundLaw
+        An unordered law.
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, V)
+        Rows of positions that are never revealed are zeros.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> law = moment_round_law(np.array([[0.5, 0.5], [0.8, 0.2]]), k=1, alpha=1.0)
+    >>> token_law_given_position(law)[1].round(4).tolist()  # p^2/m at β = 2
+    [0.9412, 0.0588]
+    """
     V, k = law.vocab_size, law.k
     table = law.probs.reshape((-1,) + (V,) * k)
     joint = np.zeros((law.n_masked, V))
@@ -99,10 +188,33 @@ def token_law_given_position(law: RoundLaw) -> np.ndarray:
 
 @dataclass(frozen=True)
 class TVResult:
-    """TV(MaskGIT, moment) of one round with its error estimate.
+    """The exact TV between the MaskGIT and moment laws of one round, with its error estimate.
 
-    ``quad_error`` = ½ Σ_cells |Kronrod − Gauss| + truncation: a conservative estimate of the absolute
-    error of ``tv`` (the Kronrod values used are far more accurate than the Gauss ones).
+    Spec: §3.6, §4.2.
+
+    Parameters
+    ----------
+    tv : float
+        d_TV on cells (K, x_K).
+    quad_error : float
+        ½ Σ_cells |Kronrod − Gauss| + truncation: a conservative bound on the absolute error of ``tv``.
+    truncation : float
+        The rigorous bound on the mass of skipped quadrature panels (part of ``quad_error``).
+    n_masked, k, vocab_size : int
+        N, k and V.
+    alpha : float
+        α.
+    n_cells : int
+        The number of cells summed over.
+    route : str
+        How it was computed (``"table"``, ``"streaming"``, ``"limit"``, ``"homogeneous"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> r = maskgit_moment_tv(np.array([[0.5, 0.5], [0.9, 0.1], [0.2, 0.8]]), k=1, alpha=1.0)
+    >>> r.n_cells, r.quad_error < 1e-9
+    (6, True)
     """
 
     tv: float
@@ -120,17 +232,30 @@ class TVResult:
 
 
 def maskgit_moment_tv(probs, *, k: int, alpha: float) -> TVResult:
-    """Exact TV between the MaskGIT and moment laws of one round on (set, tokens).
+    """Exact TV between the MaskGIT and moment laws of one round, on (set, tokens).
 
-    Spec: §3.6 and §4.2 (the observable of [H] Theorem 2).
+    Spec: §3.6, §4.2 (the observable of [H] Theorem 2). Small tables are materialised; large ones are
+    streamed set by set, so N = 1024 at k = 2 needs no more memory than one block of sets.
 
     Parameters
     ----------
-    probs : (n_masked, vocab_size) array_like.  k : 1 ≤ k ≤ n_masked.  alpha : in [0, inf].
+    probs : array_like, shape (N, V)
+        The rows p_i; each must be a distribution (sum 1 within 1e-9).
+    k : int
+        1 ≤ k ≤ N.
+    alpha : float
+        α in [0, ∞]; at α = ∞ both laws coincide (TV = 0).
 
     Returns
     -------
-    TVResult with ``tv`` and ``quad_error``.
+    TVResult
+        ``tv`` with ``quad_error``.
+
+    Raises
+    ------
+    ValueError
+        If ``probs`` is not a valid (N, V) table, k or alpha is out of range, or α is so small that the
+        quadrature cannot resolve the law.
 
     Examples
     --------
@@ -245,5 +370,33 @@ def _tv_general(fac, log_m, q, n: int, k: int, *, chunk: int = 4096):
 
 
 def maskgit_moment_ordered_tv(probs, *, k: int, alpha: float) -> float:
-    """TV between MaskGIT and moment on ordered tuples (reveal order + tokens); ≥ the set TV (§3.6)."""
+    """Exact TV between MaskGIT and moment on ordered tuples (reveal order and tokens).
+
+    Spec: §3.6. By data processing it is at least the TV on unordered sets.
+
+    Parameters
+    ----------
+    probs : array_like, shape (N, V)
+        The rows p_i.
+    k : int
+        1 ≤ k ≤ N.
+    alpha : float
+        0 < α < ∞.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If the inputs are invalid.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> P = np.array([[0.5, 0.5], [0.9, 0.1], [0.2, 0.8]])
+    >>> maskgit_moment_ordered_tv(P, k=2, alpha=1.0) >= maskgit_moment_tv(P, k=2, alpha=1.0).tv
+    True
+    """
     return tv_distance(maskgit_ordered_law(probs, k=k, alpha=alpha), moment_ordered_law(probs, k=k, alpha=alpha))

@@ -74,12 +74,38 @@ def _log1mexp(x: np.ndarray) -> np.ndarray:
 
 
 def homogeneous_round_laws(p, *, n_masked: int, k: int, alpha: float) -> HomogeneousLaw:
-    """MaskGIT and moment laws of one round when all n_masked positions predict the same p (§3.5).
+    """The MaskGIT and moment laws of one round when all N positions predict the same p.
+
+    Spec: §3.5. Positions are exchangeable, so the laws live on token compositions n (|n| = k), with
+    multiplicity C(N, k)·k!/Π_s n_s!; this reaches N ≈ 10⁴ and k ≈ 64.
 
     Parameters
     ----------
-    p : (vocab_size,) array_like — the common prediction.
-    n_masked : N.  k : 1 ≤ k ≤ N.  alpha : in (0, inf].
+    p : array_like, shape (V,)
+        The common prediction.
+    n_masked : int
+        N.
+    k : int
+        1 ≤ k ≤ N.
+    alpha : float
+        0 < α ≤ ∞.
+
+    Returns
+    -------
+    HomogeneousLaw
+        Per-composition log-probabilities of one cell under each law (``log_cell_maskgit``,
+        ``log_cell_moment``) and the log-number of cells with that composition (``log_multiplicity``).
+
+    Raises
+    ------
+    ValueError
+        If p is not a distribution or a parameter is out of range.
+
+    Examples
+    --------
+    >>> law = homogeneous_round_laws([0.7, 0.3], n_masked=50, k=2, alpha=1.0)
+    >>> round(float(np.exp(law.log_cell_moment + law.log_multiplicity).sum()), 12)
+    1.0
     """
     row = check_probs(np.atleast_2d(np.asarray(p, dtype=np.float64)), name="p")
     n = check_positive_int(n_masked, name="n_masked")
@@ -126,7 +152,29 @@ def homogeneous_round_laws(p, *, n_masked: int, k: int, alpha: float) -> Homogen
 
 
 def homogeneous_maskgit_moment_tv(p, *, n_masked: int, k: int, alpha: float) -> TVResult:
-    """Exact TV(MaskGIT, moment) of one round with identical rows p, via compositions (§3.5).
+    """The exact TV(MaskGIT, moment) of one round with identical rows p, through token compositions.
+
+    Spec: §3.5, §4.2.
+
+    Parameters
+    ----------
+    p : array_like, shape (V,)
+        The common prediction.
+    n_masked : int
+        N.
+    k : int
+        1 ≤ k ≤ N.
+    alpha : float
+        0 < α ≤ ∞.
+
+    Returns
+    -------
+    TVResult
+
+    Raises
+    ------
+    ValueError
+        If p is not a distribution or a parameter is out of range.
 
     Examples
     --------

@@ -35,8 +35,32 @@ TIE_GRID = 2.0 ** 36  # deterministic rules compare scores rounded to the 2^-36 
 
 @dataclass(frozen=True)
 class BruteForceLaw:
-    """A one-round law from enumeration: ``probs[c, j]`` is the probability of set (or ordered tuple)
-    ``sets[c]`` with token tuple j (C-order flat index over (V,)*k), as in :class:`RoundLaw`."""
+    """A one-round law from enumeration, in the cell layout of :class:`RoundLaw`.
+
+    Spec: §3.4.
+
+    Parameters
+    ----------
+    sets : numpy.ndarray, shape (n_sets, k)
+        Sorted positions (ordered laws: in reveal order).
+    probs : numpy.ndarray, shape (n_sets, V**k)
+        Probabilities.
+    vocab_size, k, n_masked : int
+        V, k and N.
+    sampler : str
+        Which law.
+    alpha : float
+        α (or the noise scale).
+    ordered : bool
+        Whether cells are ordered tuples.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> b = moment_round_law_bruteforce(np.array([[0.5, 0.5], [1.0, 0.0]]), k=1, alpha=1.0)
+    >>> len(list(b.cells()))
+    4
+    """
 
     sets: np.ndarray
     probs: np.ndarray
@@ -120,11 +144,41 @@ def _law_from_table(table: dict, n: int, k: int, vocab: int, sampler: str, alpha
 
 def sample_then_choose_law_bruteforce(probs, scores, *, k: int, noise: float, ordered: bool = False,
                                       sampler: str = "sample-then-choose") -> BruteForceLaw:
-    """Sample-then-choose law by enumeration of all candidate vectors and orders (reference).
+    """A sample-then-choose law by enumerating every candidate vector and order. Reference, slow by design.
 
-    Candidates x̃_i ~ probs_i; the ordered top-k of s_i(x̃_i) + noise·g_i is Plackett–Luce with weights
-    exp(s_i(x̃_i)/noise); noise = 0 sorts the scores on the tie grid with uniform tie-breaking; noise = ∞ is
-    uniform.
+    Spec: §3.4. Candidates x̃_i ~ probs_i; the top k of s_i(x̃_i) + noise·g_i in order is Plackett–Luce with
+    weights exp(s/noise); noise = 0 sorts with uniform ties; noise = ∞ is uniform.
+
+    Parameters
+    ----------
+    probs : array_like, shape (N, V)
+        The candidate laws.
+    scores : array_like, shape (N, V)
+        The scores s_i(x).
+    k : int
+        1 ≤ k ≤ N.
+    noise : float
+        In [0, ∞].
+    ordered : bool
+        Cells are ordered tuples.
+    sampler : str
+        A label stored in the result.
+
+    Returns
+    -------
+    BruteForceLaw
+
+    Raises
+    ------
+    ValueError
+        If an input is invalid or the enumeration is too large.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> P = np.array([[0.5, 0.5], [0.9, 0.1]])
+    >>> round(float(sample_then_choose_law_bruteforce(P, np.log(P), k=1, noise=0.0).probs.sum()), 12)
+    1.0
     """
     p = check_probs(probs)
     n, V = p.shape
@@ -152,9 +206,38 @@ def sample_then_choose_law_bruteforce(probs, scores, *, k: int, noise: float, or
 
 
 def maskgit_round_law_bruteforce(probs, *, k: int, alpha: float, ordered: bool = False) -> BruteForceLaw:
-    """MaskGIT law by enumeration of all candidate vectors and orders (reference, slow by design).
+    """The MaskGIT law by enumerating every candidate vector and every order. Reference, slow by design.
 
-    With ``ordered=True`` the cells are ordered tuples (reveal order = decreasing confidence).
+    Spec: §3.4. Shares no code with the quadrature route it checks.
+
+    Parameters
+    ----------
+    probs : array_like, shape (N, V)
+        The rows p_i (V^N ≤ 300,000).
+    k : int
+        1 ≤ k ≤ N.
+    alpha : float
+        α in [0, ∞].
+    ordered : bool
+        Cells are ordered tuples (reveal order = decreasing confidence).
+
+    Returns
+    -------
+    BruteForceLaw
+
+    Raises
+    ------
+    ValueError
+        If an input is invalid or the enumeration is too large.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mdtheory import maskgit_round_law
+    >>> P = np.array([[0.5, 0.5], [0.9, 0.1], [0.2, 0.8]])
+    >>> b = maskgit_round_law_bruteforce(P, k=2, alpha=1.0)
+    >>> float(np.abs(b.probs - maskgit_round_law(P, k=2, alpha=1.0).probs).max()) < 1e-12
+    True
     """
     p = check_probs(probs)
     scores = [[_log(x) if x > 0 else 0.0 for x in row] for row in p]  # confidence = log p_i(x̃_i)
@@ -179,7 +262,37 @@ def _moment_factors(p: np.ndarray, alpha: float) -> tuple[list[float] | None, li
 
 
 def moment_round_law_bruteforce(probs, *, k: int, alpha: float, ordered: bool = False) -> BruteForceLaw:
-    """Moment-sampler law by enumeration of ordered k-tuples (reference, slow by design)."""
+    """The moment-sampler law by enumerating every ordered k-tuple. Reference, slow by design.
+
+    Spec: §3.4.
+
+    Parameters
+    ----------
+    probs : array_like, shape (N, V)
+        The rows p_i.
+    k : int
+        1 ≤ k ≤ N.
+    alpha : float
+        α in [0, ∞].
+    ordered : bool
+        Cells are ordered tuples.
+
+    Returns
+    -------
+    BruteForceLaw
+
+    Raises
+    ------
+    ValueError
+        If an input is invalid or the enumeration is too large.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> b = moment_round_law_bruteforce(np.array([[0.5, 0.5], [1.0, 0.0]]), k=1, alpha=1.0)
+    >>> b.probs.round(4).tolist()
+    [[0.1667, 0.1667], [0.6667, 0.0]]
+    """
     p = check_probs(probs)
     n, V = p.shape
     k = check_k(k, n_masked=n)
@@ -321,10 +434,41 @@ def _round_cells(definition, p: np.ndarray, masked: list[int], k: int, final: bo
 
 
 def output_law_bruteforce(target, sampler, schedule=None, *, model=None) -> tuple[np.ndarray, float]:
-    """(output table, path KL) of a whole sampler by enumerating every path (tiny N; reference).
+    """The output law and path KL of a whole sampler on a target, by enumerating every path. Reference.
 
-    The path KL is KL(ideal path ‖ algorithm path) summed over complete paths literally: the ideal
-    path draws each set from the algorithm's position law and its tokens from π(x_K | x_U) jointly.
+    Spec: §3.4, §4.4. No states are merged; the path KL is KL(ideal path ‖ algorithm path), where the ideal
+    path draws each set from the algorithm's position law and its tokens jointly from π(x_K | x_U). N ≤ 5.
+
+    Parameters
+    ----------
+    target : JointTable
+        π, with ``table``, ``n`` and ``q``.
+    sampler : Sampler
+        ``MaskGIT``, ``Moment``, ``UMoment``, ``CTS`` (built-in rules) or ``EB``.
+    schedule : sequence of int, optional
+        The step sizes (not used by EB).
+    model : object, optional
+        Set-keyed predictions (``conditionals``); the target's own by default.
+
+    Returns
+    -------
+    tuple
+        (output table, shape (q,)*N; path KL in nats).
+
+    Raises
+    ------
+    ValueError
+        If N > 5.
+    TypeError
+        If the sampler or one of its rules has no transcription here.
+
+    Examples
+    --------
+    >>> from mdtheory import Moment, dirichlet_joint, output_law
+    >>> t = dirichlet_joint(3, 2, rng=0)
+    >>> table, path_kl = output_law_bruteforce(t, Moment(1.0), [1, 2])
+    >>> float(abs(table - output_law(t, Moment(1.0), [1, 2]).table).max()) < 1e-12
+    True
     """
     from ..sampling.loop import EB
 

@@ -49,9 +49,28 @@ def pl_log_complement(log_w: np.ndarray, sets: np.ndarray) -> np.ndarray:
 
 
 def pl_ordered_log_prob(log_w: np.ndarray, orders: np.ndarray, *, log_rest: np.ndarray | None = None) -> np.ndarray:
-    """log P(the top-k, in order, equals each row of ``orders``) under Gumbel-top-k with weights w.
+    """log P(the top k of log w_i + g_i, in order, equals each row of ``orders``).
 
-    ``log_rest`` (optional) is :func:`pl_log_complement` of the same rows, when the caller has it.
+    Spec: §3.1: Π_l w_{r_l}/(Σ_i w_i − Σ_{t<l} w_{r_t}), in log-space.
+
+    Parameters
+    ----------
+    log_w : numpy.ndarray, shape (N,)
+        Log-weights.
+    orders : numpy.ndarray, shape (n, k)
+        Ordered tuples of distinct positions.
+    log_rest : numpy.ndarray, optional
+        The log-complements of the same rows, when the caller has them.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(float(np.exp(pl_ordered_log_prob(np.log([1.0, 3.0]), np.array([[1, 0]]))[0])), 12)
+    0.75
     """
     log_w = np.asarray(log_w, dtype=np.float64)
     orders = np.atleast_2d(np.asarray(orders, dtype=np.int64))
@@ -65,7 +84,28 @@ def pl_ordered_log_prob(log_w: np.ndarray, orders: np.ndarray, *, log_rest: np.n
 
 
 def pl_set_log_prob(log_w: np.ndarray, sets: np.ndarray) -> np.ndarray:
-    """log P(the unordered top-k set equals each row of ``sets``) under Gumbel-top-k with weights w."""
+    """log P(the unordered top k of log w_i + g_i equals each row of ``sets``).
+
+    Spec: §3.1: P(K) = ∫ W_c e^{−W_c t} Π_{i∈K}(1 − e^{−w_i t}) dt, by inclusion–exclusion for small k and by
+    quadrature otherwise.
+
+    Parameters
+    ----------
+    log_w : numpy.ndarray, shape (N,)
+        Log-weights.
+    sets : numpy.ndarray, shape (n, k)
+        Sets of distinct positions.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(float(np.exp(pl_set_log_prob(np.log([1.0, 1.0, 2.0]), np.array([[0, 1]]))[0])), 6)
+    0.166667
+    """
     log_w = np.asarray(log_w, dtype=np.float64)
     sets = np.atleast_2d(np.asarray(sets, dtype=np.int64))
     k = sets.shape[1]

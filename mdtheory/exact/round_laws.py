@@ -53,24 +53,57 @@ MAX_CELLS = 60_000_000
 
 
 class LawSizeError(ValueError):
-    """The requested law has too many cells to materialise; use a streaming distance instead."""
+    """Raised when a law has too many cells to materialise; the message gives the size and the limit.
+
+    Spec: §3.2 (cost C(N, k)·V^k cells). Streaming distances such as :func:`maskgit_moment_tv` still work.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> try:
+    ...     maskgit_round_law(np.full((400, 4), 0.25), k=3, alpha=1.0)
+    ... except LawSizeError as e:
+    ...     print("cells" in str(e))
+    True
+    """
 
 
 @dataclass(frozen=True)
 class RoundLaw:
-    """Exact law of one round on (set, tokens) or on (ordered tuple, tokens).
+    """The exact law of one round, as a table over (set, tokens) or (ordered tuple, tokens).
 
-    Attributes
+    Spec: §3. **Convention:** sets are sorted ascending and tokens follow the order of the set;
+    ``probs[c, j]`` uses the C-order flat index j over (V,)*k.
+
+    Parameters
     ----------
-    sets : (n_sets, k) int64 — sorted positions (or, for ordered laws, positions in reveal order).
-    probs : (n_sets, V**k) float64 — probabilities; token tuples in C order over (V,)*k.
-    vocab_size, k, n_masked : sizes.
-    sampler : "maskgit" or "moment".  alpha : the Gumbel scale used.
-    quad_error : estimated absolute error of the whole table (Σ over cells); 0 for closed forms.
-        For quadrature: Σ_cells |Kronrod − embedded Gauss| + truncation (conservative: the 15-point
-        Kronrod values that are returned are far more accurate than the 7-point Gauss ones).
-    truncation : rigorous bound on the mass lost by skipping panels (part of ``quad_error``).
-    ordered : True for ordered-tuple laws.
+    sets : numpy.ndarray, shape (n_sets, k)
+        Sorted positions (for ordered laws: positions in reveal order).
+    probs : numpy.ndarray, shape (n_sets, V**k)
+        Probabilities, float64.
+    vocab_size, k, n_masked : int
+        V, k and N.
+    sampler : str
+        ``"maskgit"``, ``"moment"`` or the route that built it.
+    alpha : float
+        α.
+    quad_error : float
+        Estimated absolute error summed over cells (0 for closed forms).
+    truncation : float
+        Rigorous bound on the mass of skipped quadrature panels.
+    ordered : bool
+        True for ordered-tuple laws.
+    method : str
+        The route (``"quadrature"``, ``"closed_form"``, ``"bruteforce"``).
+    extra : dict
+        Route-specific details.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> law = moment_round_law(np.array([[0.5, 0.5], [1.0, 0.0]]), k=1, alpha=1.0)
+    >>> law.sets.tolist(), law.probs.shape
+    ([[0], [1]], (2, 2))
     """
 
     sets: np.ndarray
@@ -234,14 +267,39 @@ def _deterministic_choice_cells(probs: np.ndarray, scores: np.ndarray, sets: np.
 
 
 def sample_then_choose_law(probs, scores, *, k: int, noise: float) -> RoundLaw:
-    """Exact law of a generic sample-then-choose round on (set, tokens) (§2.1, §3.2).
+    """The exact law of a generic sample-then-choose round: candidates from ``probs``, scores from ``scores``.
 
-    Every masked i draws a candidate x̃_i ~ ``probs``_i; the round keeps the top-k of
-    s_i(x̃_i) + noise·g_i (g_i Gumbel), with ``scores`` s an (n_masked, vocab_size) table. This covers
-    MaskGIT (s = log p, noise = α), LLaDA/Fast-dLLM low-confidence remasking (candidates from tempered
-    p, s = log of the *untempered* p, noise = 0) and Dream's ``alg_temp`` (s = confidence, noise = τ).
-    noise > 0 is the §3.2 race with weights exp(s/noise); noise = 0 the tie polynomial; noise = inf
-    uniform positions.
+    Spec: §2.1, §3.2. Every masked i draws x̃_i ~ probs_i and the round keeps the top k of s_i(x̃_i) + noise·g_i.
+    This covers MaskGIT (s = log p, noise = α), LLaDA / Fast-dLLM low-confidence remasking (candidates from
+    tempered p, s = log of the untempered p, noise = 0) and Dream's ``alg_temp`` (s = confidence, noise = τ).
+
+    Parameters
+    ----------
+    probs : array_like, shape (N, V)
+        The candidate laws.
+    scores : array_like, shape (N, V)
+        s_i(x) for every position and token.
+    k : int
+        1 ≤ k ≤ N.
+    noise : float
+        Gumbel scale in [0, ∞]; 0 keeps the top k with uniform ties, ∞ is uniform.
+
+    Returns
+    -------
+    RoundLaw
+
+    Raises
+    ------
+    ValueError
+        If an input is invalid.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> P = np.array([[0.5, 0.5], [0.9, 0.1], [0.2, 0.8]])
+    >>> a = sample_then_choose_law(P, np.log(P), k=1, noise=1.0)
+    >>> float(np.abs(a.probs - maskgit_round_law(P, k=1, alpha=1.0).probs).max()) < 1e-12
+    True
     """
     p = check_probs(probs)
     n, V = p.shape
@@ -271,30 +329,37 @@ def sample_then_choose_law(probs, scores, *, k: int, noise: float) -> RoundLaw:
 
 def maskgit_round_law(probs, *, k: int, alpha: float,
                       method: Literal["quadrature", "bruteforce"] = "quadrature") -> RoundLaw:
-    """Exact law of one MaskGIT round on (set, tokens).
+    """The exact law of one MaskGIT round on (set, tokens), by quadrature.
 
-    Spec: §3.2 — re-derived form of [H] Theorem 1:
-    P(K, x_K) = Π_{i∈K} p_i(x_i) ∫_0^∞ d/dt[Π_{i∈K}(1 − e^{−w_i t})] Π_{j∉K} φ_j(t) dt.
+    Spec: §3.2 (re-derived form of [H] Theorem 1):
+    P(K, x_K) = Π_{i∈K} p_i(x_i) ∫_0^∞ d/dt[Π_{i∈K}(1 − e^{−w_i t})] Π_{j∉K} φ_j(t) dt, w_i = p_i(x_i)^{1/α}.
 
     Parameters
     ----------
-    probs : (n_masked, vocab_size) array_like — rows are the model's p_i.
-    k : int — positions revealed, 1 ≤ k ≤ n_masked.
-    alpha : float — Gumbel scale in [0, inf]; 0 and inf are the limits of §2.1.
-    method : "quadrature" (default) or "bruteforce" (the §3.4 oracle; n_masked ≤ 7).
+    probs : array_like, shape (N, V)
+        The rows p_i.
+    k : int
+        1 ≤ k ≤ N.
+    alpha : float
+        α in [0, ∞]; 0 and ∞ are the limits of §2.1.
+    method : {"quadrature", "bruteforce"}
+        ``"bruteforce"`` runs the §3.4 oracle (N ≤ 7).
 
     Returns
     -------
-    RoundLaw with ``quad_error`` (estimated absolute error summed over cells).
+    RoundLaw
+        With ``quad_error``, the estimated absolute error summed over cells.
 
     Raises
     ------
-    ValueError / TypeError on invalid input (see :mod:`mdtheory._validation`); LawSizeError when the
-    table is too large to materialise.
+    ValueError
+        If an input is invalid.
+    LawSizeError
+        If the table is too large to materialise.
 
     Notes
     -----
-    k = n_masked: every position is revealed and the tokens follow p exactly (no tempering).
+    At k = N every position is revealed and the tokens follow p exactly (no tempering).
 
     Examples
     --------
@@ -343,21 +408,35 @@ def _deterministic_topk_set_probs(scores: np.ndarray, sets: np.ndarray) -> np.nd
 
 def moment_round_law(probs, *, k: int, alpha: float,
                      method: Literal["closed_form", "bruteforce"] = "closed_form") -> RoundLaw:
-    """Exact law of one moment-sampler round on (set, tokens).
+    """The exact law of one moment-sampler round on (set, tokens), in closed form.
 
-    Spec: §3.3 — P_M(K, x_K) = P_PL(set = K; weights m) · Π_{i∈K} p_i(x_i)^β / m_i,
-    with m_i = Σ_s p_i(s)^β and β = 1 + 1/α ([H] Algorithm 2).
+    Spec: §3.3: P_M(K, x_K) = P_PL(K; weights m) · Π_{i∈K} p_i(x_i)^β/m_i, with m_i = Σ_s p_i(s)^β.
 
     Parameters
     ----------
-    probs : (n_masked, vocab_size) array_like.  k : 1 ≤ k ≤ n_masked.  alpha : in [0, inf].
-    method : "closed_form" (default) or "bruteforce".
+    probs : array_like, shape (N, V)
+        The rows p_i.
+    k : int
+        1 ≤ k ≤ N.
+    alpha : float
+        α in [0, ∞]; α = 0 takes the top k of max_s p_i(s) with argmax tokens (ties uniform).
+    method : {"closed_form", "bruteforce"}
+        The route.
+
+    Returns
+    -------
+    RoundLaw
+
+    Raises
+    ------
+    ValueError
+        If an input is invalid.
+    LawSizeError
+        If the table is too large to materialise.
 
     Notes
     -----
-    The final-step convention of §2.2 (temperature 1 when a step reveals everything) belongs to the
-    sampling loop, not to this one-round law: here k = n_masked still tempers the tokens.
-    α = 0: positions are the top-k of max_s p_i(s) and tokens are argmax (ties uniform).
+    The final-step convention of §2.2 belongs to the sampling loop; this one-round law still tempers at k = N.
 
     Examples
     --------
@@ -385,7 +464,36 @@ def moment_round_law(probs, *, k: int, alpha: float,
 
 
 def round_law(sampler: Literal["maskgit", "moment"], probs, *, k: int, alpha: float) -> RoundLaw:
-    """Dispatch to :func:`maskgit_round_law` or :func:`moment_round_law` by name."""
+    """The exact one-round law of a sampler named ``"maskgit"`` or ``"moment"``.
+
+    Spec: §3.2, §3.3.
+
+    Parameters
+    ----------
+    sampler : {"maskgit", "moment"}
+        Which law.
+    probs : array_like, shape (N, V)
+        The rows p_i.
+    k : int
+        1 ≤ k ≤ N.
+    alpha : float
+        α in [0, ∞].
+
+    Returns
+    -------
+    RoundLaw
+
+    Raises
+    ------
+    ValueError
+        If ``sampler`` or another input is invalid.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round_law("moment", np.array([[0.5, 0.5], [0.9, 0.1]]), k=1, alpha=1.0).sampler
+    'moment'
+    """
     check_method(sampler, allowed=("maskgit", "moment"), name="sampler")
     fn = maskgit_round_law if sampler == "maskgit" else moment_round_law
     return fn(probs, k=k, alpha=alpha)
@@ -410,12 +518,36 @@ def _ordered_law_inputs(probs, k, alpha):
 
 
 def maskgit_ordered_law(probs, *, k: int, alpha: float) -> RoundLaw:
-    """Exact law of MaskGIT's revealed positions *in confidence order*, with tokens (0 < α < ∞).
+    """The exact law of MaskGIT's revealed positions in confidence order, with their tokens.
 
-    Spec: §3.6. The integrand of an ordered cell (i_1, …, i_k) is
-    a_{i_k}(t) · P(E_{i_1} < … < E_{i_{k−1}} < t) · Π_{j∉K} φ_j(t); the inner probability is a signed
-    sum of exponentials built by the recursion Q_m(t) = ∫_0^t w e^{−ws} Q_{m−1}(s) ds (absolute error
-    ~1e-16, the only kind that matters for probabilities).
+    Spec: §3.6. The integrand of an ordered cell (i_1, …, i_k) is a_{i_k}(t)·P(E_{i_1} < … < E_{i_{k−1}} < t)·
+    Π_{j∉K} φ_j(t); the inner probability is a signed sum of exponentials (absolute error ~1e-16).
+
+    Parameters
+    ----------
+    probs : array_like, shape (N, V)
+        The rows p_i.
+    k : int
+        1 ≤ k ≤ N.
+    alpha : float
+        0 < α < ∞.
+
+    Returns
+    -------
+    RoundLaw
+        An ordered law.
+
+    Raises
+    ------
+    ValueError
+        If an input is invalid.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> law = maskgit_ordered_law(np.array([[0.5, 0.5], [0.9, 0.1], [0.2, 0.8]]), k=2, alpha=1.0)
+    >>> law.ordered, law.sets.shape
+    (True, (6, 2))
     """
     p, k, alpha, orders = _ordered_law_inputs(probs, k, alpha)
     n, V = p.shape
@@ -455,9 +587,35 @@ def _safe_exp_rate(log_rate: np.ndarray, log_t: np.ndarray) -> np.ndarray:
 
 
 def moment_ordered_law(probs, *, k: int, alpha: float) -> RoundLaw:
-    """Exact law of the moment sampler's positions in Gumbel-top-k order, with tokens (0 < α < ∞).
+    """The exact law of the moment sampler's positions in Gumbel-top-k order, with their tokens.
 
-    Spec: §3.1/§3.3 — ordered Plackett–Luce on m times Π p^β/m.
+    Spec: §3.1, §3.3: ordered Plackett–Luce on m times Π p^β/m.
+
+    Parameters
+    ----------
+    probs : array_like, shape (N, V)
+        The rows p_i.
+    k : int
+        1 ≤ k ≤ N.
+    alpha : float
+        0 < α < ∞.
+
+    Returns
+    -------
+    RoundLaw
+        An ordered law.
+
+    Raises
+    ------
+    ValueError
+        If an input is invalid.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> law = moment_ordered_law(np.array([[0.5, 0.5], [0.9, 0.1], [0.2, 0.8]]), k=2, alpha=1.0)
+    >>> round(float(law.probs.sum()), 12)
+    1.0
     """
     p, k, alpha, orders = _ordered_law_inputs(probs, k, alpha)
     n, V = p.shape

@@ -87,7 +87,22 @@ class _AlphaSampler(Sampler):
 
 @dataclass(frozen=True)
 class CTS(Sampler):
-    """Generic choose-then-sample sampler: a position rule and a token transform (§2.3)."""
+    """A choose-then-sample sampler: any position rule with any token transform.
+
+    Spec: §2.3. The last step of a run draws untempered tokens (§2.2).
+
+    Parameters
+    ----------
+    position_rule : PositionRule
+        How each step's set is chosen (uniform by default).
+    token_transform : TokenTransform
+        ``Identity()`` (default) or ``Temperature(tau)``.
+
+    Examples
+    --------
+    >>> CTS(ConfidenceRule(noise=0.5)).position_rule
+    ConfidenceRule(noise=0.5)
+    """
 
     position_rule: PositionRule = field(default_factory=UniformRule)
     token_transform: TokenTransform = field(default_factory=Identity)
@@ -109,7 +124,27 @@ class _MaskGITRound(Sampler):
 
 @dataclass(frozen=True)
 class MaskGIT(_AlphaSampler):
-    """MaskGIT (sample-then-choose, §2.1) with Gumbel scale α (annealed if asked)."""
+    """The MaskGIT sampler for the whole loop: one :func:`maskgit_round` per step.
+
+    Spec: §2.1, and §2 for the loop. With ``anneal=True`` step t of K uses α_t = α_0 (1 − t/K) (a convention).
+
+    Parameters
+    ----------
+    alpha : float
+        Gumbel scale α in [0, ∞].
+    anneal : bool
+        Anneal α linearly over the steps.
+
+    Raises
+    ------
+    ValueError
+        If ``alpha`` is negative or NaN.
+
+    Examples
+    --------
+    >>> MaskGIT(1.0)
+    MaskGIT(alpha=1.0, anneal=False)
+    """
 
     def _round_at(self, alpha):
         return _MaskGITRound(alpha)
@@ -117,7 +152,27 @@ class MaskGIT(_AlphaSampler):
 
 @dataclass(frozen=True)
 class Moment(_AlphaSampler):
-    """Moment sampler (§2.2): PL on m_i, tokens p^β/m; α annealed if asked; final step untempered."""
+    """The moment sampler for the whole loop; its last step is untempered.
+
+    Spec: §2.2 (final-step convention: the step that reveals every remaining position samples at temperature 1).
+
+    Parameters
+    ----------
+    alpha : float
+        Gumbel scale α in [0, ∞].
+    anneal : bool
+        Anneal α linearly over the steps.
+
+    Raises
+    ------
+    ValueError
+        If ``alpha`` is negative or NaN.
+
+    Examples
+    --------
+    >>> Moment(0.5).alpha
+    0.5
+    """
 
     def _round_at(self, alpha):
         return CTS(MomentRule(alpha=alpha), moment_token_transform(alpha))
@@ -125,7 +180,27 @@ class Moment(_AlphaSampler):
 
 @dataclass(frozen=True)
 class UMoment(_AlphaSampler):
-    """**Convention** (§2.3): uniform positions with moment tokens p^β/m — isolates the temperature effect."""
+    """U-moment: uniform positions with the moment sampler's tempered tokens p^β/m.
+
+    Spec: §2.3. **Convention:** read from [H]'s experiment names; it isolates the temperature from the order.
+
+    Parameters
+    ----------
+    alpha : float
+        Gumbel scale α; tokens are tempered at τ = α/(1 + α).
+    anneal : bool
+        Anneal α linearly over the steps.
+
+    Raises
+    ------
+    ValueError
+        If ``alpha`` is negative or NaN.
+
+    Examples
+    --------
+    >>> UMoment(1.0).anneal
+    False
+    """
 
     def _round_at(self, alpha):
         return CTS(UniformRule(), moment_token_transform(alpha))
@@ -133,8 +208,16 @@ class UMoment(_AlphaSampler):
 
 @dataclass(frozen=True)
 class AdaptiveSampler(Sampler):
-    """Base class of samplers that choose their own block sizes (EB, threshold rules, adaptive peers):
-    ``select`` returns (revealed (B, D) bool, tokens (B, D)); each row reveals at least one masked position."""
+    """Base class of samplers that choose their own step sizes (EB, threshold rules, adaptive peers).
+
+    Spec: §8. Subclasses implement ``select(log_probs, *, masked, step, generator, noise_dtype)`` returning
+    (revealed (B, D) bool, tokens (B, D)); each row must reveal at least one masked position.
+
+    Examples
+    --------
+    >>> issubclass(EB, AdaptiveSampler)
+    True
+    """
 
     def select(self, log_probs: torch.Tensor, *, masked: torch.Tensor, step: int, generator: torch.Generator | None,
                noise_dtype) -> tuple[torch.Tensor, torch.Tensor]:  # pragma: no cover
@@ -143,8 +226,26 @@ class AdaptiveSampler(Sampler):
 
 @dataclass(frozen=True)
 class EB(AdaptiveSampler):
-    """The EB-sampler (§8): adaptive block sizes — masked positions by increasing entropy, the largest
-    prefix with Σ H − max H ≤ γ — tokens from p. Its steps are not set by a schedule."""
+    """The EB-sampler: each step reveals the largest entropy-sorted prefix with Σ H − max H ≤ γ.
+
+    Spec: §8 (Ben-Hamu et al.). Positions by increasing Shannon entropy, ties by index, at least one per step;
+    tokens from p. Its steps are not set by a schedule.
+
+    Parameters
+    ----------
+    gamma : float
+        The entropy budget γ ≥ 0 of a step (each step has TC ≤ γ).
+
+    Raises
+    ------
+    ValueError
+        If ``gamma`` is negative, infinite or NaN.
+
+    Examples
+    --------
+    >>> EB(0.3).gamma
+    0.3
+    """
 
     gamma: float = 0.1
 
@@ -158,8 +259,26 @@ class EB(AdaptiveSampler):
 
 @dataclass(frozen=True)
 class SampleResult:
-    """Output of :func:`sample`: tokens (B, D), the step at which each position was revealed (B, D; −1
-    for positions given in the prompt), and the schedule used (None for adaptive samplers such as EB)."""
+    """The output of :func:`sample`.
+
+    Spec: §2.
+
+    Parameters
+    ----------
+    tokens : torch.Tensor, shape (B, D)
+        The sampled sequences.
+    reveal_step : torch.Tensor, shape (B, D)
+        The step at which each position was revealed (−1 for positions given in the prompt).
+    schedule : numpy.ndarray or None
+        The step sizes used (None for adaptive samplers such as EB).
+
+    Examples
+    --------
+    >>> import torch
+    >>> r = sample(lambda t, m: torch.zeros(t.shape[0], 4, 2), seq_len=4, schedule=[2, 2], sampler=MaskGIT(1.0), generator=0)
+    >>> r.schedule.tolist(), sorted(r.reveal_step[0].tolist())
+    ([2, 2], [0, 0, 1, 1])
+    """
 
     tokens: torch.Tensor
     reveal_step: torch.Tensor
@@ -190,20 +309,58 @@ def sample(predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seq
            init_tokens: torch.Tensor | None = None, init_masked: torch.Tensor | None = None,
            generator: torch.Generator | int | None = None, device: str | torch.device = "cpu",
            noise_dtype=torch.float64) -> SampleResult:
-    """Run a sampler for a whole schedule (§2).
+    """Run a sampler for a whole schedule, from an all-masked (or partly revealed) batch.
+
+    Spec: §2. Each step calls ``predict`` on the current batch and reveals k_t positions with ``sampler``.
 
     Parameters
     ----------
-    predict : callable (tokens (B, D) int64, masked (B, D) bool) → (B, D, V) tensor.
-    seq_len : D.  schedule : a name from :data:`mdtheory.sampling.schedules.SCHEDULE_NAMES` (with ``n_steps``) or
-        an explicit list of sizes summing to the number of masked positions (not used by ``EB``).
-    sampler : a :class:`Sampler` (``MaskGIT``, ``Moment``, ``UMoment``, ``CTS``, ``EB``).
-    init_tokens, init_masked : optional (B, D) prompt: revealed tokens and the masked pattern; every row
-        must have the same number of masked positions.
+    predict : callable
+        ``predict(tokens, masked) -> Tensor``: tokens (B, D) int64 with ``mask_id`` at masked positions,
+        masked (B, D) bool; returns (B, D, V) logits, probabilities or log-probabilities (see ``output``).
+    seq_len : int
+        D, the sequence length.
+    schedule : str or sequence of int, optional
+        A name of :data:`mdtheory.SCHEDULE_NAMES` (with ``n_steps``) or explicit sizes summing to the number of
+        masked positions; ignored by adaptive samplers.
+    sampler : Sampler
+        ``MaskGIT``, ``Moment``, ``UMoment``, ``CTS``, ``EB`` or an adaptive peer.
+    n_steps : int, optional
+        K, for a named schedule.
+    batch_size : int
+        B.
+    output : {"logits", "probs", "log_probs"}
+        What ``predict`` returns.
+    mask_id : int
+        The token written at masked positions.
+    init_tokens, init_masked : torch.Tensor, optional
+        A (B, D) prompt and its masked pattern; every row must mask the same number of positions.
+    generator : torch.Generator or int, optional
+        Source of randomness; an int seeds a new generator on ``device``.
+    device : str or torch.device
+        Where the run happens (the same code on CPU and CUDA).
+    noise_dtype : torch.dtype
+        Dtype of the sampling noise (float64 by default).
 
     Returns
     -------
     SampleResult
+        Tokens, reveal steps and the schedule.
+
+    Raises
+    ------
+    ValueError
+        If the schedule, the prompt or ``predict``'s output shape is invalid.
+    TypeError
+        If ``sampler`` is not a Sampler.
+
+    Examples
+    --------
+    >>> import torch
+    >>> predict = lambda tokens, masked: torch.zeros(tokens.shape[0], 6, 3)  # uniform logits over V = 3
+    >>> res = sample(predict, seq_len=6, schedule="cosine", n_steps=3, sampler=Moment(1.0), batch_size=2, generator=0)
+    >>> res.tokens.shape, bool((res.reveal_step >= 0).all())
+    (torch.Size([2, 6]), True)
     """
     if not isinstance(sampler, Sampler):
         raise TypeError(f"sampler must be an mdtheory.sampling.loop.Sampler; got {type(sampler).__name__}")
@@ -251,8 +408,38 @@ SAMPLER_NAMES = ("maskgit", "moment", "umoment", "uniform", "confidence", "entro
 
 def make_sampler(name: str, *, alpha: float = 1.0, anneal: bool = False, gamma: float = 0.5,
                  order: Sequence[int] | None = None) -> Sampler:
-    """Build a sampler by name (CLI/simulation convenience). ``order`` is required for fixed orders
-    (``halton``, ``raster``) and for the exploration side of ``hybrid`` (a Halton order, say)."""
+    """Build a sampler by name (a convenience of the command line and the drivers).
+
+    Spec: §2.1–§2.3, §8.
+
+    Parameters
+    ----------
+    name : str
+        One of ``maskgit``, ``moment``, ``umoment``, ``uniform``, ``confidence``, ``entropy``, ``halton``,
+        ``raster``, ``hybrid``, ``eb``.
+    alpha : float
+        α of the α-samplers.
+    anneal : bool
+        Anneal α.
+    gamma : float
+        γ of ``hybrid`` (the exploitation share) or of ``eb`` (the entropy budget).
+    order : sequence of int, optional
+        The fixed order of ``halton``/``raster``, and the exploration side of ``hybrid``.
+
+    Returns
+    -------
+    Sampler
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is unknown or a fixed order is missing.
+
+    Examples
+    --------
+    >>> make_sampler("maskgit", alpha=0.5)
+    MaskGIT(alpha=0.5, anneal=False)
+    """
     if name == "maskgit":
         return MaskGIT(alpha=alpha, anneal=anneal)
     if name == "moment":

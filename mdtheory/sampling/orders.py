@@ -26,7 +26,29 @@ def radical_inverse(index: np.ndarray, base: int) -> np.ndarray:
 
 
 def raster_order(seq_len: int) -> np.ndarray:
-    """Left-to-right (row-major) order 0, 1, …, seq_len − 1."""
+    """Left-to-right order 0, 1, …, seq_len − 1.
+
+    Spec: §2.3.
+
+    Parameters
+    ----------
+    seq_len : int
+        D.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    ValueError
+        If ``seq_len`` is not a positive integer.
+
+    Examples
+    --------
+    >>> raster_order(4).tolist()
+    [0, 1, 2, 3]
+    """
     return np.arange(check_positive_int(seq_len, name="seq_len"), dtype=np.int64)
 
 
@@ -36,12 +58,33 @@ def _dedupe_fill(cells: np.ndarray, n: int) -> np.ndarray:
 
 
 def halton_order(height: int, width: int, *, shift: tuple[float, float] | None = None) -> np.ndarray:
-    """2-D Halton order on a height×width grid (bases 2 and 3), row-major cell ids.
+    """2-D Halton order on a height × width grid (bases 2 and 3), as row-major cell ids.
 
-    Points u_n = (φ_2(n), φ_3(n)), n = 0, 1, …, are scaled to the grid (row = ⌊u·height⌋,
-    col = ⌊v·width⌋) and de-duplicated keeping the first occurrence, until every cell appears
-    (Besnier et al., §2.3). **Convention:** the optional random cyclic shift is a
-    Cranley–Patterson rotation u ↦ (u + shift) mod 1 applied to both coordinates.
+    Spec: §2.3 (Besnier et al.). Points (φ_2(n), φ_3(n)) are scaled to the grid (row = ⌊u·height⌋,
+    col = ⌊v·width⌋) and de-duplicated keeping the first occurrence until every cell appears.
+    **Convention:** the optional shift is a Cranley–Patterson rotation u ↦ (u + shift) mod 1 of both coordinates.
+
+    Parameters
+    ----------
+    height, width : int
+        The grid.
+    shift : tuple of float, optional
+        The rotation, in [0, 1)².
+
+    Returns
+    -------
+    numpy.ndarray
+        A permutation of range(height·width).
+
+    Raises
+    ------
+    ValueError
+        If a size is not a positive integer or a shift is outside [0, 1).
+
+    Examples
+    --------
+    >>> halton_order(2, 2).tolist()
+    [0, 2, 1, 3]
     """
     h = check_positive_int(height, name="height")
     w = check_positive_int(width, name="width")
@@ -62,7 +105,32 @@ def halton_order(height: int, width: int, *, shift: tuple[float, float] | None =
 
 
 def van_der_corput_order(seq_len: int, *, shift: float | None = None) -> np.ndarray:
-    """1-D van der Corput order (base 2) on seq_len positions, de-duplicated keeping the first occurrence."""
+    """1-D van der Corput order in base 2, scaled to seq_len positions and de-duplicated.
+
+    Spec: §2.3.
+
+    Parameters
+    ----------
+    seq_len : int
+        D.
+    shift : float, optional
+        A rotation in [0, 1).
+
+    Returns
+    -------
+    numpy.ndarray
+        A permutation of range(seq_len).
+
+    Raises
+    ------
+    ValueError
+        If ``seq_len`` is not a positive integer or ``shift`` is outside [0, 1).
+
+    Examples
+    --------
+    >>> van_der_corput_order(4).tolist()
+    [0, 2, 1, 3]
+    """
     n = check_positive_int(seq_len, name="seq_len")
     count = max(4 * n, 16)
     while True:
@@ -76,11 +144,33 @@ def van_der_corput_order(seq_len: int, *, shift: float | None = None) -> np.ndar
 
 
 def hybrid_select(exploit: np.ndarray, explore: np.ndarray, *, k: int, gamma: float) -> np.ndarray:
-    """Merge two candidate orders for one step that reveals k positions ([H] §4.2, §2.3).
+    """Merge two orders for one step of size k: ⌈γk⌉ from ``exploit``, then fill from ``explore``.
 
-    Take the first m = ⌈γk⌉ entries of ``exploit`` (an order over the still-masked positions), then fill
-    up to k from ``explore`` skipping duplicates. γ = 1 is pure exploitation, γ = 0 pure exploration.
-    **Convention:** the merge is asymmetric (swapping the orders changes the result), as in [H].
+    Spec: §2.3 ([H] §4.2). **Convention:** asymmetric (swapping the orders changes the result), as in [H].
+
+    Parameters
+    ----------
+    exploit, explore : numpy.ndarray
+        Orders over the still-masked positions.
+    k : int
+        Step size.
+    gamma : float
+        γ in [0, 1].
+
+    Returns
+    -------
+    numpy.ndarray
+        The k chosen positions.
+
+    Raises
+    ------
+    ValueError
+        If k or gamma is out of range.
+
+    Examples
+    --------
+    >>> hybrid_select([3, 1, 0, 2], [0, 1, 2, 3], k=3, gamma=0.5).tolist()
+    [3, 1, 0]
     """
     gamma = check_unit_interval(gamma, name="gamma")
     m = int(np.ceil(gamma * k - 1e-12))

@@ -33,7 +33,30 @@ __all__ = ["PartialCaching", "CachedSampleResult", "split_sizes", "sample_partia
 
 @dataclass(frozen=True)
 class PartialCaching:
-    """r sub-steps per coarse step, the split of each step, and the refresh period (module doc)."""
+    """How a coarse CTS step is split into r sub-steps, and when the network is refreshed.
+
+    Spec: §4.6. **Convention:** the split and the refresh policy are free parameters ([H] App. D.2). With
+    r = 1 the cached sampler equals the uncached loop draw for draw.
+
+    Parameters
+    ----------
+    r : int
+        Sub-steps per coarse step (≥ 1).
+    split : "equal" or tuple of float
+        ``"equal"`` (as equal as possible, larger first) or r positive fractions summing to 1.
+    refresh_every : int, optional
+        A full pass every that many sub-steps; None refreshes only at each coarse step.
+
+    Raises
+    ------
+    ValueError
+        If r, the split or the refresh period is invalid.
+
+    Examples
+    --------
+    >>> PartialCaching(r=4).split
+    'equal'
+    """
 
     r: int = 1
     split: str | tuple[float, ...] = "equal"
@@ -70,8 +93,28 @@ def split_sizes(k: int, caching: PartialCaching) -> list[int]:
 
 @dataclass(frozen=True)
 class CachedSampleResult:
-    """Tokens (B, N), the sub-step at which each position was revealed, NFE in full-pass equivalents,
-    the number of full and rows passes, and the wall-clock seconds."""
+    """The output of :func:`sample_partial_caching`.
+
+    Spec: §4.6.
+
+    Parameters
+    ----------
+    tokens : torch.Tensor, shape (B, N)
+        The samples.
+    reveal_step : torch.Tensor, shape (B, N)
+        The sub-step at which each position was revealed.
+    nfe : float
+        Network evaluations in full-pass equivalents (a rows pass on q of N rows counts q/N).
+    full_passes, rows_passes : int
+        How many passes of each kind ran.
+    seconds : float
+        Wall-clock time.
+
+    Examples
+    --------
+    >>> CachedSampleResult.__dataclass_fields__.keys() >= {"nfe", "full_passes"}
+    True
+    """
 
     tokens: torch.Tensor
     reveal_step: torch.Tensor
@@ -99,8 +142,52 @@ def sample_partial_caching(model, *, sampler, caching: PartialCaching, schedule=
                            batch_size: int = 1, generator: torch.Generator | int | None = None, device="cpu",
                            init_tokens: torch.Tensor | None = None, init_masked: torch.Tensor | None = None,
                            noise_dtype=torch.float64) -> CachedSampleResult:
-    """Run a CTS sampler with partial caching on a :class:`~mdtheory.models.denoiser.MaskedDenoiser` (module doc).
-    ``schedule`` gives the coarse steps (a name with ``n_steps``, or sizes)."""
+    """Run a CTS sampler with partial caching on a transformer with a key/value cache.
+
+    Spec: §4.6 ([H] §4.1). Each coarse step's set is chosen by a full pass that also caches every layer's keys
+    and values; its r sub-steps then run the network only on the chosen rows.
+
+    Parameters
+    ----------
+    model : MaskedDenoiser
+        A model with ``full_pass(tokens) -> (logits, cache)`` and ``rows_pass(tokens, rows, cache)``.
+    sampler : CTS, Moment or UMoment
+        A choose-then-sample sampler.
+    caching : PartialCaching
+        The split and the refresh policy.
+    schedule : str or sequence of int
+        The coarse steps (a name with ``n_steps``, or sizes).
+    n_steps : int, optional
+        K, for a named schedule.
+    batch_size : int
+        B.
+    generator : torch.Generator or int, optional
+        Source of randomness.
+    device : str
+        Where the run happens.
+    init_tokens, init_masked : torch.Tensor, optional
+        A prompt, as in :func:`sample`.
+    noise_dtype : torch.dtype
+        Dtype of the sampling noise.
+
+    Returns
+    -------
+    CachedSampleResult
+
+    Raises
+    ------
+    TypeError
+        If ``caching`` is not a PartialCaching or ``sampler`` is not choose-then-sample.
+
+    Examples
+    --------
+    >>> from mdtheory import SHIPPED_CHECKPOINTS, load_trained
+    >>> model, _ = load_trained(SHIPPED_CHECKPOINTS / "text")
+    >>> res = sample_partial_caching(model, sampler=Moment(1.0), caching=PartialCaching(r=2), schedule=[32, 32],
+    ...                              batch_size=2, generator=0)
+    >>> res.full_passes, res.rows_passes
+    (2, 2)
+    """
     if not isinstance(caching, PartialCaching):
         raise TypeError(f"caching must be a PartialCaching; got {type(caching).__name__}")
     N, mask_id = model.config.seq_len, model.config.mask_id

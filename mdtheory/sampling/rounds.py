@@ -59,7 +59,24 @@ __all__ = [
 
 @dataclass(frozen=True)
 class RoundOutput:
-    """Positions (B, k) and tokens (B, k) revealed by one round (int64, input device)."""
+    """What one round reveals: positions and tokens, each (B, k) int64 on the input's device.
+
+    Spec: §2 (the output of every round function).
+
+    Parameters
+    ----------
+    positions : torch.Tensor, shape (B, k)
+        The revealed positions, in the order the round chose them.
+    tokens : torch.Tensor, shape (B, k)
+        The token revealed at each of those positions.
+
+    Examples
+    --------
+    >>> import torch
+    >>> out = RoundOutput(positions=torch.tensor([[2, 0]]), tokens=torch.tensor([[1, 1]]))
+    >>> out.positions.tolist()
+    [[2, 0]]
+    """
 
     positions: torch.Tensor
     tokens: torch.Tensor
@@ -131,8 +148,35 @@ def gumbel_noise(shape, *, generator: torch.Generator | None, device, dtype=torc
 
 
 def gumbel_noise_range(dtype: str = "float32", *, clamp: float = 1e-20) -> tuple[float, float]:
-    """The range of Gumbel noise as peers commonly draw it: (g_min, g_max) of −log(max(−log(max(U, clamp)), clamp)) for U from ``torch.rand`` in ``dtype``
-    (the largest draw is 1 − 2^-24 in float32 and 1 − 2^-53 in float64; the smallest is 0)."""
+    """The range of Gumbel noise −log(−log U) as implementations commonly draw it, for U from ``torch.rand``.
+
+    Spec: §9. U's largest draw is 1 − 2^-24 in float32 and 1 − 2^-53 in float64, its smallest 0, and both logs
+    are clamped at ``clamp``; float32 noise therefore lives in about [−3.83, 16.64], which lowers the effective
+    temperature (:func:`mdtheory.effective_temperature`).
+
+    Parameters
+    ----------
+    dtype : {"float32", "float64"}
+        The dtype of the uniforms.
+    clamp : float
+        The clamp applied inside both logarithms (1e-20 in most code bases).
+
+    Returns
+    -------
+    tuple of float
+        (g_min, g_max).
+
+    Raises
+    ------
+    ValueError
+        If ``dtype`` is not one of the two.
+
+    Examples
+    --------
+    >>> lo, hi = gumbel_noise_range("float32")
+    >>> round(lo, 2), round(hi, 2)
+    (-3.83, 16.64)
+    """
     dt = {"float32": torch.float32, "float64": torch.float64}.get(dtype)
     if dt is None:
         raise ValueError(f"dtype must be 'float32' or 'float64'; got {dtype!r}")
@@ -181,17 +225,39 @@ def topk_positions(scores: torch.Tensor, k: int, *, generator: torch.Generator |
 # MaskGIT (sample-then-choose)
 def maskgit_round(log_probs: torch.Tensor, *, k: int, alpha: float, masked: torch.Tensor | None = None,
                   generator: torch.Generator | None = None, noise_dtype=torch.float64) -> RoundOutput:
-    """One MaskGIT round ([H] Algorithm 1, §2.1).
+    """One MaskGIT round: sample a candidate everywhere, keep the k most confident (sample-then-choose).
 
-    For every masked i: x̃_i ~ p_i and c_i = log p_i(x̃_i) + α g_i; reveal x̃ at the top-k of c.
-    α = ∞: uniform positions (scores are the Gumbels alone); α = 0: top-k of p_i(x̃_i), ties random.
-    ``log_probs`` may also be unnormalised logits: each row is normalised on the fly, from the same
-    cumulative sum that draws the candidate (one pass fewer than softmax + categorical).
+    Spec: §2.1 (re-derived form of [H] Algorithm 1). Every masked position i draws x̃_i ~ p_i and gets the
+    confidence c_i = log p_i(x̃_i) + α·g_i with Gumbel noise g_i; the top k of c keep their candidates.
+    α = ∞ gives uniform positions, α = 0 the top k of p_i(x̃_i) with ties split uniformly (a convention).
+    Rows of ``log_probs`` may be unnormalised logits: each row is normalised from the cumulative sum that
+    draws its candidate.
 
     Parameters
     ----------
-    log_probs : (B, N, V) tensor.  k : 1 ≤ k ≤ masked count.  alpha : in [0, inf].
-    masked : (B, N) bool, default all True.  generator : torch.Generator for reproducibility.
+    log_probs : torch.Tensor, shape (B, N, V)
+        Log-probabilities (or logits) of the N positions, any device, float32 or float64.
+    k : int
+        Positions to reveal, 1 ≤ k ≤ the number of masked positions in every row.
+    alpha : float
+        Gumbel scale α in [0, ∞].
+    masked : torch.Tensor, shape (B, N), bool, optional
+        Still-masked positions (default: all).
+    generator : torch.Generator, optional
+        Source of randomness (on the device of ``log_probs``).
+    noise_dtype : torch.dtype, optional
+        Dtype of the Gumbel noise and categorical uniforms (float64 by default, §9).
+
+    Returns
+    -------
+    RoundOutput
+        Positions and tokens, (B, k) each.
+
+    Raises
+    ------
+    ValueError
+        If ``log_probs`` is not (B, N, V) with V ≥ 2, ``masked`` has another shape, k is out of range or
+        ``alpha`` is negative or NaN.
 
     Examples
     --------
@@ -257,7 +323,18 @@ def _noisy(score: torch.Tensor, noise: float, generator, noise_dtype) -> torch.T
 
 @dataclass(frozen=True)
 class UniformRule(PositionRule):
-    """Uniformly random positions (MDLM / ancestral order)."""
+    """Uniformly random positions: MDLM's ancestral order.
+
+    Spec: §2.3. Every k-subset of the masked positions is equally likely.
+
+    Examples
+    --------
+    >>> import torch
+    >>> lp = torch.zeros(1, 4, 2, dtype=torch.float64)
+    >>> UniformRule().select(lp, k=2, masked=torch.ones(1, 4, dtype=torch.bool),
+    ...                      generator=torch.Generator().manual_seed(0)).shape
+    torch.Size([1, 2])
+    """
 
     def base_scores(self, log_probs):
         return torch.zeros(log_probs.shape[:2], dtype=torch.float64, device=log_probs.device)
@@ -269,9 +346,28 @@ class UniformRule(PositionRule):
 
 @dataclass(frozen=True)
 class MomentRule(PositionRule):
-    """Plackett–Luce on the moments m_i = Σ_s p_i(s)^β, β = 1 + 1/α ([H] Algorithm 2).
+    """Plackett–Luce on the moments m_i = Σ_s p_i(s)^β, β = 1 + 1/α: the moment sampler's positions.
 
-    ``deterministic=True`` gives the top-k of m (the noiseless limit). α = 0 ranks by max_s p_i(s).
+    Spec: §2.2, §2.3 (re-derived form of [H] Algorithm 2).
+
+    Parameters
+    ----------
+    alpha : float
+        α in [0, ∞]; α = 0 ranks by max_s p_i(s) (deterministic, ties uniform), α = ∞ is uniform.
+    deterministic_order : bool
+        Take the top k of m without noise (the noiseless limit).
+
+    Raises
+    ------
+    ValueError
+        If ``alpha`` is negative or NaN.
+
+    Examples
+    --------
+    >>> import torch
+    >>> lp = torch.log(torch.tensor([[[0.5, 0.5], [0.99, 0.01]]], dtype=torch.float64))
+    >>> MomentRule(alpha=1.0, deterministic_order=True).select(lp, k=1, masked=torch.ones(1, 2, dtype=torch.bool)).tolist()
+    [[1]]
     """
 
     alpha: float = 1.0
@@ -307,7 +403,22 @@ class _NoisyRule(PositionRule):
 
 @dataclass(frozen=True)
 class ConfidenceRule(_NoisyRule):
-    """Highest max_s p_i(s) first; optional Gumbel noise of scale ``noise`` on log-confidence."""
+    """Most confident first: the score is max_s p_i(s), optionally with Gumbel noise on its log.
+
+    Spec: §2.3. Without noise the rule is deterministic and ties are split uniformly (a convention).
+
+    Parameters
+    ----------
+    noise : float
+        Scale of the Gumbel noise added to log max_s p_i(s) (0: deterministic).
+
+    Examples
+    --------
+    >>> import torch
+    >>> lp = torch.log(torch.tensor([[[0.5, 0.5], [0.9, 0.1]]], dtype=torch.float64))
+    >>> ConfidenceRule().select(lp, k=1, masked=torch.ones(1, 2, dtype=torch.bool)).tolist()
+    [[1]]
+    """
 
     def base_scores(self, log_probs):
         return log_probs.amax(dim=-1)
@@ -315,7 +426,22 @@ class ConfidenceRule(_NoisyRule):
 
 @dataclass(frozen=True)
 class MarginRule(_NoisyRule):
-    """Largest top-1 minus top-2 probability first; optional Gumbel noise."""
+    """Largest margin first: the top-1 minus the top-2 probability, optionally with Gumbel noise.
+
+    Spec: §2.3.
+
+    Parameters
+    ----------
+    noise : float
+        Scale of the Gumbel noise added to the margin (0: deterministic, ties uniform).
+
+    Examples
+    --------
+    >>> import torch
+    >>> lp = torch.log(torch.tensor([[[0.5, 0.5], [0.7, 0.3]]], dtype=torch.float64))
+    >>> MarginRule().select(lp, k=1, masked=torch.ones(1, 2, dtype=torch.bool)).tolist()
+    [[1]]
+    """
 
     def base_scores(self, log_probs):
         top2 = torch.topk(log_probs, 2, dim=-1).values.exp()
@@ -324,7 +450,29 @@ class MarginRule(_NoisyRule):
 
 @dataclass(frozen=True)
 class EntropyRule(_NoisyRule):
-    """Lowest entropy first: Shannon (order = 1) or Rényi of order ``order``; optional Gumbel noise."""
+    """Lowest entropy first: Shannon (order 1) or Rényi of another order, optionally with Gumbel noise.
+
+    Spec: §2.3.
+
+    Parameters
+    ----------
+    noise : float
+        Scale of the Gumbel noise added to −H (0: deterministic, ties uniform).
+    order : float
+        Rényi order > 0; 1 is Shannon's entropy.
+
+    Raises
+    ------
+    ValueError
+        If ``order`` is not > 0.
+
+    Examples
+    --------
+    >>> import torch
+    >>> lp = torch.log(torch.tensor([[[0.5, 0.5], [0.9, 0.1]]], dtype=torch.float64))
+    >>> EntropyRule().select(lp, k=1, masked=torch.ones(1, 2, dtype=torch.bool)).tolist()
+    [[1]]
+    """
 
     order: float = 1.0
 
@@ -344,9 +492,26 @@ class EntropyRule(_NoisyRule):
 
 @dataclass(frozen=True)
 class FixedOrderRule(PositionRule):
-    """A fixed reveal order (raster, Halton, van der Corput …): the earliest not-yet-revealed first.
+    """A fixed reveal order (raster, Halton, van der Corput, …): the earliest still-masked positions first.
 
-    ``order`` is a permutation of range(N) (see :mod:`mdtheory.sampling.orders`).
+    Spec: §2.3. Use :func:`mdtheory.sampling.orders.halton_order` and its siblings to build ``order``.
+
+    Parameters
+    ----------
+    order : tuple of int
+        A permutation of range(N).
+
+    Raises
+    ------
+    ValueError
+        If ``order`` is not a permutation, or its length differs from N when used.
+
+    Examples
+    --------
+    >>> import torch
+    >>> rule = FixedOrderRule((2, 0, 1))
+    >>> rule.select(torch.zeros(1, 3, 2), k=2, masked=torch.ones(1, 3, dtype=torch.bool)).tolist()
+    [[2, 0]]
     """
 
     order: tuple[int, ...] = field(default=())
@@ -369,10 +534,32 @@ class FixedOrderRule(PositionRule):
 
 @dataclass(frozen=True)
 class HybridRule(PositionRule):
-    """Hybrid exploration/exploitation merge ([H] §4.2; see :func:`mdtheory.sampling.orders.hybrid_select`).
+    """Exploration/exploitation merge: ⌈γk⌉ positions from one rule, the rest from another.
 
-    Take the first ⌈γk⌉ positions of ``exploit``, then fill up to k from ``explore`` skipping
-    duplicates. **Convention:** asymmetric, as in [H].
+    Spec: §2.3, §4.5 ([H] §4.2). Take the first ⌈γk⌉ positions of ``exploit``, then fill up to k from
+    ``explore`` among the positions left. **Convention:** the merge is asymmetric, as in [H].
+
+    Parameters
+    ----------
+    exploit : PositionRule
+        The exploitation rule (confidence by default).
+    explore : PositionRule
+        The exploration rule (uniform by default; a Halton ``FixedOrderRule`` in [H]).
+    gamma : float
+        γ in [0, 1]; 1 is pure exploitation, 0 pure exploration.
+
+    Raises
+    ------
+    ValueError
+        If ``gamma`` is outside [0, 1].
+
+    Examples
+    --------
+    >>> import torch
+    >>> lp = torch.log(torch.tensor([[[0.5, 0.5], [0.9, 0.1], [0.6, 0.4]]], dtype=torch.float64))
+    >>> rule = HybridRule(ConfidenceRule(), FixedOrderRule((0, 1, 2)), gamma=0.5)
+    >>> sorted(rule.select(lp, k=2, masked=torch.ones(1, 3, dtype=torch.bool))[0].tolist())
+    [0, 1]
     """
 
     exploit: PositionRule = field(default_factory=ConfidenceRule)
@@ -407,7 +594,16 @@ class TokenTransform:
 
 @dataclass(frozen=True)
 class Identity(TokenTransform):
-    """Tokens from p itself (temperature 1)."""
+    """Tokens from p itself: temperature 1.
+
+    Spec: §2.3 (the untempered token transform).
+
+    Examples
+    --------
+    >>> import torch
+    >>> Identity()(torch.tensor([0.0, -1.0])).tolist()
+    [0.0, -1.0]
+    """
 
     def __call__(self, log_probs):
         return log_probs
@@ -415,7 +611,26 @@ class Identity(TokenTransform):
 
 @dataclass(frozen=True)
 class Temperature(TokenTransform):
-    """Tokens from p^{1/τ} / Σ (τ > 0); τ = 0 gives the argmax (ties uniform)."""
+    """Tokens from p^{1/τ}/Σ; τ = 0 gives the argmax with ties split uniformly.
+
+    Spec: §2.3 (tempered tokens; the moment sampler uses τ = α/(1 + α)).
+
+    Parameters
+    ----------
+    tau : float
+        Temperature τ ≥ 0, finite.
+
+    Raises
+    ------
+    ValueError
+        If ``tau`` is negative, infinite or NaN.
+
+    Examples
+    --------
+    >>> import torch
+    >>> Temperature(0.5)(torch.tensor([0.0, -1.0])).tolist()
+    [0.0, -2.0]
+    """
 
     tau: float = 1.0
 
@@ -433,9 +648,45 @@ class Temperature(TokenTransform):
 def cts_round(log_probs: torch.Tensor, *, k: int, position_rule: PositionRule,
               token_transform: TokenTransform = Identity(), masked: torch.Tensor | None = None,
               generator: torch.Generator | None = None, noise_dtype=torch.float64) -> RoundOutput:
-    """One choose-then-sample round ([H] Algorithm 3, §2.3): positions first, then tokens.
+    """One choose-then-sample round: a position rule picks the set, a token transform gives the token law.
 
-    Only the k chosen rows are transformed and sampled.
+    Spec: §2.3 (re-derived form of [H] Algorithm 3). The rule never sees token draws, so the round's law is
+    the rule's set law times the transformed token laws. Only the k chosen rows are transformed and sampled.
+
+    Parameters
+    ----------
+    log_probs : torch.Tensor, shape (B, N, V)
+        Log-probabilities (or logits).
+    k : int
+        Positions to reveal.
+    position_rule : PositionRule
+        How the set is chosen (``UniformRule``, ``MomentRule``, ``ConfidenceRule``, …).
+    token_transform : TokenTransform, optional
+        ``Identity()`` (default) or ``Temperature(tau)``.
+    masked : torch.Tensor, shape (B, N), bool, optional
+        Still-masked positions (default: all).
+    generator : torch.Generator, optional
+        Source of randomness.
+    noise_dtype : torch.dtype, optional
+        Dtype of the noise (float64 by default).
+
+    Returns
+    -------
+    RoundOutput
+        Positions and tokens, (B, k) each.
+
+    Raises
+    ------
+    ValueError
+        If the shapes or k are invalid.
+
+    Examples
+    --------
+    >>> import torch
+    >>> lp = torch.log(torch.tensor([[[0.5, 0.5], [0.9, 0.1], [0.2, 0.8]]], dtype=torch.float64))
+    >>> out = cts_round(lp, k=1, position_rule=ConfidenceRule(), generator=torch.Generator().manual_seed(0))
+    >>> out.positions.tolist()  # the most confident position
+    [[1]]
     """
     masked = _check_round_inputs(log_probs, masked, k)
     pos = position_rule.select(log_probs, k=k, masked=masked, generator=generator, noise_dtype=noise_dtype)
@@ -454,9 +705,36 @@ def moment_token_transform(alpha: float) -> TokenTransform:
 
 def moment_round(log_probs: torch.Tensor, *, k: int, alpha: float, masked: torch.Tensor | None = None,
                  generator: torch.Generator | None = None, noise_dtype=torch.float64) -> RoundOutput:
-    """One moment-sampler round ([H] Algorithm 2, §2.2).
+    """One moment-sampler round: choose the set by the moments, then sample tempered tokens (choose-then-sample).
 
-    K = top-k of log m_i + g_i (Plackett–Luce on m_i = ‖p_i‖_β^β), then x_i ~ p_i^β / m_i.
+    Spec: §2.2 (re-derived form of [H] Algorithm 2). K is the top k of log m_i + g_i, a Plackett–Luce draw
+    with weights m_i = Σ_s p_i(s)^β (β = 1 + 1/α); each chosen position then draws x_i ~ p_i^β/m_i.
+
+    Parameters
+    ----------
+    log_probs : torch.Tensor, shape (B, N, V)
+        Log-probabilities (or logits) of the N positions.
+    k : int
+        Positions to reveal.
+    alpha : float
+        Gumbel scale α in [0, ∞]; α = 0 ranks by max_s p_i(s) and takes argmax tokens, α = ∞ is uniform
+        positions with untempered tokens.
+    masked : torch.Tensor, shape (B, N), bool, optional
+        Still-masked positions (default: all).
+    generator : torch.Generator, optional
+        Source of randomness.
+    noise_dtype : torch.dtype, optional
+        Dtype of the noise (float64 by default).
+
+    Returns
+    -------
+    RoundOutput
+        Positions and tokens, (B, k) each.
+
+    Raises
+    ------
+    ValueError
+        If the shapes, k or alpha are invalid.
 
     Examples
     --------

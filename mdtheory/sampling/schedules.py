@@ -52,9 +52,29 @@ def _repair(sizes: np.ndarray, total: int) -> np.ndarray:
 
 
 def schedule_sizes(name: Literal["cosine", "arccos", "linear", "constant"], *, seq_len: int, n_steps: int) -> np.ndarray:
-    """Step sizes (k_1, …, k_K) of a named schedule, an int64 array summing to ``seq_len``.
+    """Step sizes (k_1, …, k_K) of a named schedule, summing to ``seq_len``.
 
-    Spec: §2.4.
+    Spec: §2.4. The masked count after step t is ⌊D·γ(t/K)⌋ (MaskGIT's rounding); zero-size steps are raised
+    to 1 and the excess is taken from the largest steps (a convention).
+
+    Parameters
+    ----------
+    name : {"cosine", "arccos", "linear", "constant"}
+        The masked-fraction curve.
+    seq_len : int
+        D, the number of positions to reveal.
+    n_steps : int
+        K, 1 ≤ K ≤ D.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 sizes, each ≥ 1.
+
+    Raises
+    ------
+    ValueError
+        If the name is unknown or K is out of range.
 
     Examples
     --------
@@ -88,7 +108,24 @@ def as_schedule(schedule: str | Sequence[int] | np.ndarray, *, seq_len: int, n_s
 
 
 def block_starts(sizes) -> np.ndarray:
-    """s_{t−1} for t = 1..K: the number of tokens revealed before each step (0, k_1, k_1 + k_2, …) of an
-    already validated schedule (§2.4)."""
+    """The number of tokens revealed before each step: s_{t−1} = k_1 + … + k_{t−1}.
+
+    Spec: §2.4, §5.3 (the left endpoints of a schedule's blocks).
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        A validated schedule.
+
+    Returns
+    -------
+    numpy.ndarray
+        (0, k_1, k_1 + k_2, …), one entry per step.
+
+    Examples
+    --------
+    >>> block_starts([2, 3, 1]).tolist()
+    [0, 2, 5]
+    """
     sizes = np.asarray(sizes, dtype=np.int64)
     return np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
