@@ -191,7 +191,43 @@ def _final_step(target, codes, p_alg, p_ideal, place, out) -> tuple[float, float
 
 @dataclass(frozen=True)
 class OutputLaw:
-    """The exact output law ``table`` (shape (q,)*N) of a sampler on a target, with KL, TV, path KL."""
+    """The exact output law of a sampler on a target, with its distances to π.
+
+    Spec: §4.4, §5.1, §8.
+
+    Parameters
+    ----------
+    table : numpy.ndarray, shape (q,)*N
+        The law of the sampler's output. Paths that reach a partial state of probability 0 under π, where the
+        target's conditionals are undefined, are not completed: ``table`` then sums to 1 − their mass.
+    kl : float
+        KL(π ‖ output) in nats (the data law first; finite for factorized samplers).
+    tv : float
+        TV(π, output).
+    path_kl : float
+        KL(ideal path ‖ algorithm path), the §4.4 bound.
+    ideal_error : float
+        max |ideal process's output − π| (0 up to rounding: a self-check).
+    n_states : int
+        Partial states visited.
+    schedule : tuple of int or None
+        The step sizes (None for adaptive samplers).
+    mean_steps : float
+        E[number of steps].
+    max_block_kl : float
+        The largest expected per-step KL.
+    off_support : float
+        ν(x ∉ supp π), the mass the sampler puts outside the support of π (never completed paths included).
+    extra : dict
+        Details.
+
+    Examples
+    --------
+    >>> from mdtheory import CTS, repeated_bit
+    >>> law = output_law(repeated_bit(3), CTS(), [1, 1, 1])
+    >>> round(float(law.kl), 12), round(float(law.path_kl), 12)
+    (0.0, 0.0)
+    """
 
     table: np.ndarray
     kl: float
@@ -202,15 +238,46 @@ class OutputLaw:
     schedule: tuple[int, ...] | None = None
     mean_steps: float = 0.0  # E[#steps] under the ideal process (K for fixed schedules)
     max_block_kl: float = 0.0  # max over reachable states of one round's KL (with exact conditionals: its TC)
+    off_support: float = 0.0  # the output's mass outside the support of π (the sequence error rate)
     extra: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, model=None) -> OutputLaw:
-    """Exact output law of ``sampler`` on ``target`` (a :class:`~mdtheory.multiround.targets.JointTable`).
+    """The exact output law of a whole sampler on a known target, with KL, TV and path KL.
 
-    ``schedule``: a name (with ``n_steps``) or sizes; ignored (and may be None) for :class:`EB`, whose
-    sizes are adaptive. ``model``: the predictions p_i(·; x_U) (anything with ``conditionals``); default:
-    the target's exact conditionals. States are coded in base q+1 (digit 0 = masked) and merged per step.
+    Spec: §4.3–§4.5, §8 (and §3.2 for MaskGIT's rounds). Partial states (U, x_U) are propagated step by step
+    and merged, so 3×3 grids and N ≈ 12 binary targets are exact.
+
+    Parameters
+    ----------
+    target : JointTable
+        π.
+    sampler : Sampler
+        ``MaskGIT``, ``Moment``, ``UMoment``, ``CTS`` or ``EB``.
+    schedule : str or sequence of int, optional
+        A name (with ``n_steps``) or sizes; ignored by EB.
+    n_steps : int, optional
+        K, for a named schedule.
+    model : object, optional
+        The predictions p_i(·; x_U), anything with ``conditionals``; the target's exact conditionals by default.
+
+    Returns
+    -------
+    OutputLaw
+
+    Raises
+    ------
+    ValueError
+        If the schedule is invalid or the state space is too large.
+    TypeError
+        If the sampler has no exact law here.
+
+    Examples
+    --------
+    >>> from mdtheory import MaskGIT, ising_grid
+    >>> law = output_law(ising_grid(2, 2, coupling=0.5), MaskGIT(1.0), "cosine", n_steps=2)
+    >>> bool(law.kl > 0), bool(law.path_kl >= law.kl)
+    (True, True)
     """
     from ..sampling.loop import EB
 
@@ -227,6 +294,7 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
     done = ([], [], [])
     path_kl = mean_steps = max_block_kl = 0.0
     n_states = 0
+    dropped = 0.0  # mass of paths stopped at partial states of probability 0 under π (model = target only)
     for t in range(K):
         if codes.size == 0:
             break
@@ -245,14 +313,15 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
             values = (code // place) % (q + 1) - 1
             revealed = values >= 0
             x = np.maximum(values, 0)
-            cube = _free_cube(target, x, revealed)
+            # π(x_F | x_U) is undefined where π(x_U) = 0; the ideal process never goes there (pi = 0)
+            cube = _free_cube(target, x, revealed) if pi > 0 else None
             probs = _cube_conditionals(target, cube, x, revealed) if model is target else model.conditionals(x, revealed)
             k = 1 if adaptive else int(sizes[t])
             for block, cell in round_cells(rs, probs, ~revealed, k, final=not adaptive and t == K - 1):
                 pK = float(cell.sum())
                 if pK <= 0:
                     continue
-                ideal = _block_from_cube(cube, revealed, block)
+                ideal = _block_from_cube(cube, revealed, block) if cube is not None else np.zeros(cell.size)
                 if pi > 0:
                     block_kl = kl_arrays(ideal, cell / pK)
                     path_kl += pi * pK * block_kl
@@ -271,7 +340,12 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
         complete = np.all((allc[:, None] // place) % (q + 1) > 0, axis=1)
         for lst, arr in zip(done, (allc, pa_new, pi_new)):
             lst.append(arr[complete])
-        codes, p_alg, p_ideal = allc[~complete], pa_new[~complete], pi_new[~complete]
+        live = ~complete & ((pa_new > 0) | (pi_new > 0))  # states neither process can reach carry no mass
+        if model is target:  # the target's conditionals are undefined off its support: stop those paths there
+            stuck = live & (pi_new == 0)
+            dropped += float(pa_new[stuck].sum())
+            live &= pi_new > 0
+        codes, p_alg, p_ideal = allc[live], pa_new[live], pi_new[live]
         if codes.size > MAX_STATES:
             raise ValueError(f"more than MAX_STATES={MAX_STATES} partial states")
     fin = [np.concatenate(lst) for lst in done]
@@ -279,17 +353,47 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
     table = np.bincount(flat, weights=fin[1], minlength=q ** n).reshape((q,) * n)
     ideal_table = np.bincount(flat, weights=fin[2], minlength=q ** n).reshape((q,) * n)
     pi_flat, p_flat = target.table.ravel(), table.ravel()
-    return OutputLaw(table=table, kl=kl_arrays(pi_flat, p_flat), tv=0.5 * float(np.abs(pi_flat - p_flat).sum()),
+    off_support = dropped + float(p_flat[pi_flat == 0].sum())
+    return OutputLaw(table=table, kl=kl_arrays(pi_flat, p_flat), tv=0.5 * (float(np.abs(pi_flat - p_flat).sum()) + dropped),
                      path_kl=path_kl, ideal_error=float(np.abs(ideal_table - target.table).max()),
                      n_states=n_states, schedule=None if adaptive else tuple(int(v) for v in sizes),
-                     mean_steps=mean_steps, max_block_kl=max_block_kl)
+                     mean_steps=mean_steps, max_block_kl=max_block_kl, off_support=off_support)
 
 
 def hybrid_decomposition_bound(target, sampler, schedule=None, *, n_steps: int | None = None) -> float:
-    """[H] Proposition 4 bound E_ideal Σ_r [Σ_{i∈A_r} H(X_i | ctx) + TC(X_{B_r} | ctx)] for a hybrid CTS
-    sampler (A from the exploitation rule, B from the exploration rule), exact conditionals (§4.5).
+    """The Proposition 4 bound E Σ_r [Σ_{i∈A_r} H(X_i | ctx) + TC(X_{B_r} | ctx)] of a hybrid CTS sampler.
 
-    By §4.4 and TC(X_{A∪B}) ≤ Σ_A H_i + TC(X_B), it bounds the sampler's KL(π ‖ p).
+    Spec: §4.5. A_r comes from the exploitation rule and B_r from the exploration rule; with §4.4 it bounds the
+    sampler's KL(π ‖ p), under the target's exact conditionals.
+
+    Parameters
+    ----------
+    target : JointTable
+        π.
+    sampler : CTS
+        A CTS sampler whose position rule is a :class:`HybridRule`.
+    schedule : str or sequence of int, optional
+        A name (with ``n_steps``) or sizes.
+    n_steps : int, optional
+        K, for a named schedule.
+
+    Returns
+    -------
+    float
+        The bound, in nats.
+
+    Raises
+    ------
+    TypeError
+        If the sampler is not CTS(HybridRule(...)).
+
+    Examples
+    --------
+    >>> from mdtheory import CTS, ConfidenceRule, HybridRule, UniformRule, dirichlet_joint
+    >>> t = dirichlet_joint(3, 2, rng=1)
+    >>> s = CTS(HybridRule(ConfidenceRule(), UniformRule(), 0.5))
+    >>> bool(hybrid_decomposition_bound(t, s, [2, 1]) >= output_law(t, s, [2, 1]).kl)
+    True
     """
     from ..sampling.loop import CTS
     from ..sampling.rounds import HybridRule
@@ -335,8 +439,33 @@ def hybrid_decomposition_bound(target, sampler, schedule=None, *, n_steps: int |
 
 
 def sampler_comparison(target, samplers: dict, schedules: dict, *, model=None) -> list[dict]:
-    """Rows {"sampler", "schedule", "kl", "path_kl", "tv", "mean_steps"} of exact output laws for every
-    sampler × schedule (EB ignores the schedule and is run once, under schedule "adaptive")."""
+    """Exact output laws of every sampler × schedule pair, as table rows.
+
+    Spec: §4.4, §8. EB ignores the schedules and is run once, under the schedule name ``"adaptive"``.
+
+    Parameters
+    ----------
+    target : JointTable
+        π.
+    samplers : dict
+        Name → sampler.
+    schedules : dict
+        Name → schedule (sizes or a name usable by :func:`output_law` with its ``n_steps`` folded in).
+    model : object, optional
+        Set-keyed predictions.
+
+    Returns
+    -------
+    list of dict
+        Rows with ``sampler``, ``schedule``, ``kl``, ``path_kl``, ``tv`` and ``mean_steps``.
+
+    Examples
+    --------
+    >>> from mdtheory import CTS, EB, repeated_bit
+    >>> rows = sampler_comparison(repeated_bit(3), {"uniform": CTS(), "eb": EB(0.0)}, {"two": [2, 1]})
+    >>> [(r["sampler"], r["schedule"]) for r in rows]
+    [('uniform', 'two'), ('eb', 'adaptive')]
+    """
     from ..sampling.loop import EB
 
     rows = []

@@ -31,7 +31,26 @@ MAX_TABLE_SIZE = 2 ** 22
 
 @dataclass(frozen=True)
 class JointTable:
-    """An explicit joint law: ``table`` has shape (q,)*N, non-negative, summing to 1 (float64)."""
+    """An explicit joint law π on X^N, with its exact conditionals, sampling and log-probabilities.
+
+    Spec: §6 (explicit tables: everything by enumeration).
+
+    Parameters
+    ----------
+    table : numpy.ndarray, shape (q,)*N
+        Non-negative, summing to 1, float64. Build it with :func:`joint_table` to have it validated.
+
+    Notes
+    -----
+    ``conditionals(values, revealed)`` returns π(x_i | x_U) for every position (N, q); conditioning on
+    revealed values of probability 0 raises ``ValueError`` (a convention).
+
+    Examples
+    --------
+    >>> t = repeated_bit(3)
+    >>> t.n, t.q, t.conditionals([1, 0, 0], [True, False, False])[1].tolist()
+    (3, 2, [0.0, 1.0])
+    """
 
     table: np.ndarray
 
@@ -142,11 +161,30 @@ def stationary_law(transition) -> np.ndarray:
 
 @dataclass(frozen=True)
 class MarkovChain:
-    """A stationary Markov chain on X^N with closed-form conditionals at any N (no table; §6).
+    """A stationary Markov chain on X^N with closed-form conditionals at any N (no table).
 
-    π(x_i = s | x_A) ∝ P^{d_l}(x_l, s)·P^{d_r}(s, x_r) with x_l, x_r the nearest revealed neighbours at
-    distances d_l, d_r (μ_s replaces the left factor when there is none). Use
-    :func:`mdtheory.profiles.closed_forms.markov_transition_profile` for its exact profile.
+    Spec: §6, §7. π(x_i = s | x_A) ∝ P^{d_l}(x_l, s)·P^{d_r}(s, x_r), with x_l and x_r the nearest revealed
+    neighbours at distances d_l and d_r (the stationary μ_s replaces the left factor when there is none).
+    :func:`mdtheory.markov_transition_profile` gives its exact profile.
+
+    Parameters
+    ----------
+    transition : array_like, shape (q, q)
+        A row-stochastic matrix with a unique stationary law.
+    n : int
+        N.
+
+    Raises
+    ------
+    ValueError
+        If ``transition`` is not row-stochastic with a unique stationary law, or N < 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> c = MarkovChain(np.array([[0.9, 0.1], [0.1, 0.9]]), 1000)
+    >>> c.conditionals(np.zeros(1000, int), np.arange(1000) != 5)[5].round(4).tolist()
+    [0.9878, 0.0122]
     """
 
     transition: np.ndarray
@@ -230,10 +268,33 @@ def batch_conditionals(model, values, revealed) -> np.ndarray:
 
 
 def joint_table(table, *, q: int | None = None, name: str = "joint") -> JointTable:
-    """Validate a joint: shape (q,)*N or a flat C-order vector of length q^N (then ``q`` is required).
+    """Validate a joint law and return it as a :class:`JointTable`.
 
-    It must be finite, non-negative and sum to 1 within max(1e-9, 16·eps·√size) for the input's float
-    type (so float32 tables are accepted); it is then renormalised exactly in float64.
+    Spec: §6. The input must be finite, non-negative and sum to 1 within max(1e-9, 16·eps·√size) for its float
+    type (float32 tables are accepted); it is then renormalised exactly in float64.
+
+    Parameters
+    ----------
+    table : array_like
+        Shape (q,)*N, or a flat C-order vector of length q^N.
+    q : int, optional
+        The alphabet size; required for a flat vector.
+    name : str
+        The argument's name in error messages.
+
+    Returns
+    -------
+    JointTable
+
+    Raises
+    ------
+    ValueError
+        If the shape, the values or the normalisation are invalid.
+
+    Examples
+    --------
+    >>> joint_table([0.25, 0.25, 0.25, 0.25], q=2).table.shape
+    (2, 2)
     """
     src = np.asarray(table)
     arr = np.array(src, dtype=np.float64)
@@ -270,7 +331,35 @@ def _configurations(n: int, q: int) -> np.ndarray:
 
 
 def dirichlet_joint(n: int, q: int, *, concentration: float = 1.0, rng=0) -> JointTable:
-    """A random joint table drawn from Dirichlet(concentration) over the q^N configurations."""
+    """A random joint law over the q^N configurations, drawn from Dirichlet(concentration).
+
+    Spec: §6.
+
+    Parameters
+    ----------
+    n : int
+        N.
+    q : int
+        Alphabet size.
+    concentration : float
+        Dirichlet parameter (> 0); small values give peaked, dependent laws.
+    rng : int or numpy.random.Generator
+        Seed.
+
+    Returns
+    -------
+    JointTable
+
+    Raises
+    ------
+    ValueError
+        If a size is invalid, the concentration is not positive and finite, or q^N is too large.
+
+    Examples
+    --------
+    >>> dirichlet_joint(3, 2, rng=0).table.shape
+    (2, 2, 2)
+    """
     check_positive_int(n, name="n")
     if q ** n > MAX_TABLE_SIZE:
         raise ValueError(f"q**N = {q}**{n} exceeds MAX_TABLE_SIZE={MAX_TABLE_SIZE}")
@@ -279,7 +368,29 @@ def dirichlet_joint(n: int, q: int, *, concentration: float = 1.0, rng=0) -> Joi
 
 
 def product_target(marginals) -> JointTable:
-    """Independent coordinates with the given (N, q) marginals (TC = DTC = 0)."""
+    """Independent coordinates with the given marginals: TC = DTC = 0, so every sampler is exact.
+
+    Spec: §6.
+
+    Parameters
+    ----------
+    marginals : array_like, shape (N, q)
+        One distribution per coordinate.
+
+    Returns
+    -------
+    JointTable
+
+    Raises
+    ------
+    ValueError
+        If ``marginals`` is not (N, q) with distributions as rows.
+
+    Examples
+    --------
+    >>> product_target([[0.5, 0.5], [0.9, 0.1]]).table.round(2).tolist()
+    [[0.45, 0.05], [0.45, 0.05]]
+    """
     from ..exact.round_laws import _token_product
 
     m = np.asarray(marginals, dtype=np.float64)
@@ -289,26 +400,120 @@ def product_target(marginals) -> JointTable:
 
 
 def repeated_bit(n: int) -> JointTable:
-    """All N coordinates equal to one fair bit."""
+    """All N coordinates equal to one fair bit: f(1) = log 2, TC = (N − 1) log 2, DTC = log 2.
+
+    Spec: §5.4 (the tight case of the dimension-free bound), §6.
+
+    Parameters
+    ----------
+    n : int
+        N ≥ 1.
+
+    Returns
+    -------
+    JointTable
+
+    Raises
+    ------
+    ValueError
+        If N is not a positive integer.
+
+    Examples
+    --------
+    >>> repeated_bit(2).table.tolist()
+    [[0.5, 0.0], [0.0, 0.5]]
+    """
     t = np.zeros((2,) * n)
     t[(0,) * n] = t[(1,) * n] = 0.5
     return JointTable(t)
 
 
 def hidden_subset_parity(n: int, subset) -> JointTable:
-    """Uniform over {x : Σ_{i∈subset} x_i even}; the other coordinates are fair independent bits."""
+    """Uniform over the binary strings whose bits in ``subset`` have even parity; the others are free fair bits.
+
+    Spec: §6. Z_j = (m/N)·C(N − m, j − m)/C(N − 1, j − 1)·log 2 for j ≥ m, with m = |subset|.
+
+    Parameters
+    ----------
+    n : int
+        N.
+    subset : iterable of int
+        The constrained positions.
+
+    Returns
+    -------
+    JointTable
+
+    Raises
+    ------
+    ValueError
+        If N is invalid or ``subset`` is empty or leaves range(N).
+
+    Examples
+    --------
+    >>> float(hidden_subset_parity(3, [0, 2]).table[1, 0, 1])
+    0.25
+    """
     x = _configurations(n, 2)
     ok = (x[:, list(subset)].sum(axis=1) % 2) == 0
     return JointTable((ok / ok.sum()).reshape((2,) * n))
 
 
 def global_parity(n: int) -> JointTable:
-    """Uniform over binary strings of even parity (hidden-subset parity with the whole set)."""
+    """Uniform over the binary strings of even parity: f(N − 1) = log 2, TC = log 2, DTC = (N − 1) log 2.
+
+    Spec: §5.4 (the uneven-schedule counterexample), §6.
+
+    Parameters
+    ----------
+    n : int
+        N ≥ 2.
+
+    Returns
+    -------
+    JointTable
+
+    Raises
+    ------
+    ValueError
+        If N is not an integer ≥ 2.
+
+    Examples
+    --------
+    >>> global_parity(2).table.tolist()
+    [[0.5, 0.0], [0.0, 0.5]]
+    """
     return hidden_subset_parity(n, range(n))
 
 
 def markov_chain(n: int, transition, *, initial=None) -> JointTable:
-    """Markov chain x_1 ~ initial (default: stationary law of ``transition``), x_{t+1} | x_t ~ transition."""
+    """A Markov chain table: x_1 ~ ``initial`` (the stationary law by default), x_{t+1} | x_t ~ ``transition``.
+
+    Spec: §6.
+
+    Parameters
+    ----------
+    n : int
+        N.
+    transition : array_like, shape (q, q)
+        A row-stochastic matrix.
+    initial : array_like, shape (q,), optional
+        The law of x_1.
+
+    Returns
+    -------
+    JointTable
+
+    Raises
+    ------
+    ValueError
+        If ``transition`` or ``initial`` is invalid.
+
+    Examples
+    --------
+    >>> markov_chain(2, [[0.9, 0.1], [0.1, 0.9]]).table.round(2).tolist()
+    [[0.45, 0.05], [0.05, 0.45]]
+    """
     P = np.asarray(transition, dtype=np.float64)
     q = P.shape[0]
     if P.shape != (q, q) or np.any(P < 0) or np.any(np.abs(P.sum(axis=1) - 1) > 1e-12):
@@ -324,21 +529,101 @@ def markov_chain(n: int, transition, *, initial=None) -> JointTable:
 
 
 def binary_markov_chain(n: int, eps: float) -> JointTable:
-    """Stationary binary chain with flip probability ε (uniform start)."""
+    """The stationary binary Markov chain with flip probability ε (uniform start).
+
+    Spec: §6 (its H_m has a closed form that scales to N ≈ 10⁴: :func:`mdtheory.markov_profile`).
+
+    Parameters
+    ----------
+    n : int
+        N.
+    eps : float
+        Flip probability ε in [0, 1].
+
+    Returns
+    -------
+    JointTable
+
+    Raises
+    ------
+    ValueError
+        If ε is outside [0, 1] or N is invalid.
+
+    Examples
+    --------
+    >>> binary_markov_chain(2, 0.1).table.round(2).tolist()
+    [[0.45, 0.05], [0.05, 0.45]]
+    """
     if not 0.0 <= eps <= 1.0:
         raise ValueError(f"eps must satisfy 0 <= eps <= 1; got eps={eps!r}")
     return markov_chain(n, [[1 - eps, eps], [eps, 1 - eps]], initial=[0.5, 0.5])
 
 
 def potts_chain(n: int, q: int, *, coupling: float, field: float = 0.0) -> JointTable:
-    """Potts chain π(x) ∝ exp(J Σ_t 1[x_t = x_{t+1}] + h Σ_t 1[x_t = 0]) (q = 2: the Ising chain)."""
+    """The Potts chain π(x) ∝ exp(J Σ_t 1[x_t = x_{t+1}] + h Σ_t 1[x_t = 0]); q = 2 is the Ising chain.
+
+    Spec: §6.
+
+    Parameters
+    ----------
+    n : int
+        N.
+    q : int
+        Number of states ≥ 2.
+    coupling : float
+        J (finite).
+    field : float
+        h (finite).
+
+    Returns
+    -------
+    JointTable
+
+    Raises
+    ------
+    ValueError
+        If a size is invalid or J or h is not finite.
+
+    Examples
+    --------
+    >>> round(float(potts_chain(2, 2, coupling=0.0).table[0, 1]), 12)
+    0.25
+    """
     x = _configurations(n, q)
     log_w = coupling * (x[:, 1:] == x[:, :-1]).sum(axis=1) + field * (x == 0).sum(axis=1)
     return JointTable(_from_log_weights(log_w.astype(float)).table.reshape((q,) * n))
 
 
 def potts_grid(height: int, width: int, q: int, *, coupling: float, field: float = 0.0) -> JointTable:
-    """Potts model on a height×width grid (4-neighbour, free boundary); positions in row-major order."""
+    """The Potts model on a height × width grid (4 neighbours, free boundary), positions in row-major order.
+
+    Spec: §6 (small grids, where spatial orders can be compared).
+
+    Parameters
+    ----------
+    height, width : int
+        The grid.
+    q : int
+        Number of states ≥ 2.
+    coupling : float
+        J (finite).
+    field : float
+        h (finite).
+
+    Returns
+    -------
+    JointTable
+
+    Raises
+    ------
+    ValueError
+        If a size is invalid, J or h is not finite, or q^N is too large.
+
+    Examples
+    --------
+    >>> potts_grid(2, 2, 3, coupling=0.5).table.shape
+    (3, 3, 3, 3)
+    """
     n = height * width
     x = _configurations(n, q).reshape(-1, height, width)
     same = (x[:, 1:, :] == x[:, :-1, :]).sum(axis=(1, 2)) + (x[:, :, 1:] == x[:, :, :-1]).sum(axis=(1, 2))
@@ -347,12 +632,63 @@ def potts_grid(height: int, width: int, q: int, *, coupling: float, field: float
 
 
 def ising_grid(height: int, width: int, *, coupling: float, field: float = 0.0) -> JointTable:
-    """Ising model on a grid, as the q = 2 Potts model (coupling on agreement indicators)."""
+    """The Ising model on a grid: the q = 2 Potts model.
+
+    Spec: §6.
+
+    Parameters
+    ----------
+    height, width : int
+        The grid.
+    coupling : float
+        J on agreement indicators (finite).
+    field : float
+        h on the state 0 (finite).
+
+    Returns
+    -------
+    JointTable
+
+    Raises
+    ------
+    ValueError
+        If a size is invalid or J or h is not finite.
+
+    Examples
+    --------
+    >>> g = ising_grid(3, 3, coupling=0.6, field=0.1)
+    >>> g.n, round(float(g.table.sum()), 12)
+    (9, 1.0)
+    """
     return potts_grid(height, width, 2, coupling=coupling, field=field)
 
 
 def beta_bernoulli(n: int, a: float, b: float) -> JointTable:
-    """Exchangeable bits: θ ~ Beta(a, b), x_i | θ iid Bernoulli(θ)."""
+    """Exchangeable bits: θ ~ Beta(a, b), then x_i | θ iid Bernoulli(θ).
+
+    Spec: §6 (its H_m depends on counts only).
+
+    Parameters
+    ----------
+    n : int
+        N.
+    a, b : float
+        Beta parameters (> 0, finite).
+
+    Returns
+    -------
+    JointTable
+
+    Raises
+    ------
+    ValueError
+        If N is invalid or a or b is not positive and finite.
+
+    Examples
+    --------
+    >>> round(float(beta_bernoulli(2, 1.0, 1.0).table[0, 0]), 6)
+    0.333333
+    """
     from scipy.special import betaln
 
     x = _configurations(n, 2)
@@ -361,7 +697,31 @@ def beta_bernoulli(n: int, a: float, b: float) -> JointTable:
 
 
 def noisy_repeated_bit(n: int, eta: float) -> JointTable:
-    """U ~ Bern(½), x_i = U ⊕ W_i with W_i iid Bern(η)."""
+    """The noisy repeated bit: U ~ Bern(½), x_i = U ⊕ W_i with W_i iid Bern(η).
+
+    Spec: §6.
+
+    Parameters
+    ----------
+    n : int
+        N.
+    eta : float
+        Noise η in [0, 1].
+
+    Returns
+    -------
+    JointTable
+
+    Raises
+    ------
+    ValueError
+        If η is outside [0, 1] or N is invalid.
+
+    Examples
+    --------
+    >>> noisy_repeated_bit(2, 0.0).table.tolist()
+    [[0.5, 0.0], [0.0, 0.5]]
+    """
     if not 0.0 <= eta <= 1.0:
         raise ValueError(f"eta must satisfy 0 <= eta <= 1; got eta={eta!r}")
     x = _configurations(n, 2)
