@@ -122,8 +122,8 @@ def _target_profile(args):
         return information_profile(joint_table(arr, q=args.q, name="--joint"))
     from .profiles.closed_forms import family_profile
 
-    return family_profile(args.target, n=args.n, eps=args.eps, q=args.q, a=args.a, b=args.b, eta=args.eta,
-                          m=args.m, rho=args.rho)
+    return family_profile(args.target, dict(n=args.n, eps=args.eps, q=args.q, a=args.a, b=args.b, eta=args.eta,
+                                            m=args.m, rho=args.corr))
 
 
 def _schedule_arg(text: str) -> list[int]:
@@ -186,7 +186,7 @@ def _add_target_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--b", type=float, help="beta-bernoulli: b > 0")
     g.add_argument("--eta", type=float, help="noisy-repeated-bit: noise in [0, 1]")
     g.add_argument("--m", type=int, help="hidden-parity: size of the hidden subset")
-    g.add_argument("--rho", type=float, help="gaussian-ar1: correlation in (-1, 1); schedule: geometric rho")
+    g.add_argument("--corr", type=float, help="gaussian-ar1: correlation ρ in (-1, 1) of neighbours")
 
 
 def _cmd_audit(args) -> int:
@@ -364,6 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
     ps.add_argument("--method", choices=("dp", "sqrt", "constant", "geometric-inc", "geometric-dec"), required=True,
                     help="dp: exact optimum; sqrt: equal sqrt(f)-mass; geometric-*: smallest rho with K steps "
                          "(or the given --rho)")
+    ps.add_argument("--rho", type=float, help="geometric-*: the ratio rho > 0 (instead of --steps)")
     ps.add_argument("--json", action="store_true", help='print {"sizes", "efact"}')
     ps.set_defaults(fn=_cmd_schedule)
 

@@ -85,7 +85,7 @@ def test_schedule_geometric_given_rho(capsys):
 
 @pytest.mark.parametrize("argv,match", [
     (["profile", "--target", "markov", "--n", "5", "--eps", "1.5"], "eps must satisfy"),
-    (["profile", "--target", "markov", "--n", "5"], "needs --eps"),
+    (["profile", "--target", "markov", "--n", "5"], "needs eps"),
     (["profile", "--target", "beta-bernoulli", "--n", "5", "--a", "-1", "--b", "1"], "a and b"),
     (["efact", "--target", "markov", "--n", "5", "--eps", "0.1", "--schedule", "2,2"], "must sum to 5"),
     (["efact", "--target", "markov", "--n", "5", "--eps", "0.1", "--schedule", "3,0,2"], ">= 1"),

@@ -145,8 +145,10 @@ def test_gaussian_factorized_kl_two_routes_and_order_average(schedule):
     (lambda: gaussian_profile([[1.0, 0.5], [0.4, 1.0]]), "symmetric"),
     (lambda: markov_transition_profile(5, [[0.5, 0.6], [0.5, 0.5]]), "row-stochastic"),
     (lambda: markov_transition_profile(5, np.eye(2)), "unique stationary"),
-    (lambda: family_profile("markov", n=5), "--eps"),
-    (lambda: family_profile("ising", n=5), "unknown target family"),
+    (lambda: family_profile("markov", {"n": 5}), "needs eps"),
+    (lambda: family_profile("ising", {"n": 5}), "unknown target family"),
+    (lambda: family_profile("parity", {"n": 8, "m": 3}), "does not take m"),
+    (lambda: family_profile("markov", {"n": 5, "eps": 0.1, "epsilon": 0.2}), "does not take epsilon"),
 ])
 def test_bad_parameters(call, match):
     with pytest.raises(ValueError, match=match):

@@ -22,6 +22,8 @@ starts from its stationary law (uniform).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 from scipy.special import entr, gammaln, rel_entr
 
@@ -237,21 +239,18 @@ FAMILIES = {
 }
 
 
-def family_profile(family: str, **params) -> InformationProfile:
-    """The closed-form profile of a named family (keys of ``FAMILIES``); unused ``None`` params are ignored.
-
-    Examples
-    --------
-    >>> family_profile("markov", n=5, eps=0.5).tc  # ε = ½: independent fair bits
-    0.0
-    """
+def family_profile(family: str, params: Mapping[str, float]) -> InformationProfile:
+    """PLACEHOLDER"""
     if family not in FAMILIES:
         raise ValueError(f"unknown target family {family!r}; allowed: {', '.join(FAMILIES)}")
     fn, required, optional = FAMILIES[family]
-    missing = [p for p in required if params.get(p) is None]
+    given = {p: v for p, v in dict(params).items() if v is not None}
+    unused = sorted(set(given) - set(required) - set(optional))
+    if unused:
+        takes = ", ".join([*required, *optional])
+        raise ValueError(f"target {family!r} does not take {', '.join(unused)} (it takes: {takes})")
+    missing = [p for p in required if p not in given]
     if missing:
-        raise ValueError(f"target {family!r} needs {', '.join('--' + p for p in missing)}")
-    kwargs = {p: params[p] for p in required}
-    kwargs.update({p: params[p] for p in optional if params.get(p) is not None})
-    n, *rest = (kwargs.pop(p) for p in required)
-    return fn(n, *rest, **kwargs)
+        raise ValueError(f"target {family!r} needs {', '.join(missing)}")
+    n, *rest = (given[p] for p in required)
+    return fn(n, *rest, **{p: given[p] for p in optional if p in given})
