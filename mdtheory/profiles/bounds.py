@@ -48,7 +48,29 @@ BOUND_EXPRESSIONS = {
 
 
 def bound_expression(name: str):
-    """The sympy expression of a named bound (keys of ``BOUND_EXPRESSIONS``)."""
+    """The sympy expression of a registered bound.
+
+    Spec: §5.4, §5.5, §5.6, §7.
+
+    Parameters
+    ----------
+    name : str
+        A key of ``BOUND_EXPRESSIONS``.
+
+    Returns
+    -------
+    sympy.Expr
+
+    Raises
+    ------
+    ValueError
+        If the name is unknown.
+
+    Examples
+    --------
+    >>> str(bound_expression("geometric_increasing_dtc"))
+    'DTC*rho'
+    """
     import sympy
 
     if name not in BOUND_EXPRESSIONS:
@@ -59,34 +81,169 @@ def bound_expression(name: str):
 
 
 def kmax_bound(profile: InformationProfile, schedule) -> float:
-    """(k_max − 1)·Σ_i f(i) (§5.4)."""
+    """The dimension-free bound (k_max − 1)·Σ_i f(i) on E_fact.
+
+    Spec: §5.4. It uses the largest block, never N/K (uneven schedules break any bound in N/K alone).
+
+    Parameters
+    ----------
+    profile : InformationProfile
+        The profile.
+    schedule : sequence of int
+        Step sizes.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If the schedule is invalid.
+
+    Examples
+    --------
+    >>> from mdtheory import efact, repeated_bit_profile
+    >>> pr = repeated_bit_profile(6)
+    >>> bool(abs(kmax_bound(pr, [3, 3]) - efact(pr, [3, 3])) < 1e-12)  # tight for the repeated bit
+    True
+    """
     sizes = check_schedule(schedule, total=profile.n)
     return float((sizes.max() - 1) * profile.f.sum())
 
 
 def geometric_increasing_bound(profile: InformationProfile, schedule) -> float:
-    """ρ·Σ_i (i−1) f(i) with ρ = max_t (k_t − 1)/s_{t−1} (the schedule must start with 1) (§5.5)."""
+    """The DTC-type bound ρ·Σ_i (i − 1) f(i) ≤ ρ·DTC of a schedule that starts with one token.
+
+    Spec: §5.5, with ρ = max_t (k_t − 1)/s_{t−1} the smallest ratio the schedule satisfies.
+
+    Parameters
+    ----------
+    profile : InformationProfile
+        The profile.
+    schedule : sequence of int
+        Step sizes with k_1 = 1.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If the schedule does not start with 1.
+
+    Examples
+    --------
+    >>> from mdtheory import efact, geometric_schedule, markov_profile
+    >>> pr = markov_profile(30, 0.1)
+    >>> s = geometric_schedule(30, rho=1.0)
+    >>> bool(efact(pr, s) <= geometric_increasing_bound(pr, s))
+    True
+    """
     check_schedule(schedule, total=profile.n)
     i = np.arange(1, profile.n)
     return float(geometric_rho(schedule, direction="increasing") * ((i - 1) * profile.f).sum())
 
 
 def geometric_decreasing_bound(profile: InformationProfile, schedule) -> float:
-    """ρ·Σ_i (N−i−1) f(i) with ρ = max_t (k_t − 1)/(N − s_t) (the schedule must end with 1) (§5.5)."""
+    """The TC-type bound ρ·Σ_i (N − i − 1) f(i) ≤ ρ·TC of a schedule that ends with one token.
+
+    Spec: §5.5, with ρ = max_t (k_t − 1)/(N − s_t).
+
+    Parameters
+    ----------
+    profile : InformationProfile
+        The profile.
+    schedule : sequence of int
+        Step sizes with k_K = 1.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If the schedule does not end with 1.
+
+    Examples
+    --------
+    >>> from mdtheory import efact, geometric_schedule, markov_profile
+    >>> pr = markov_profile(30, 0.1)
+    >>> s = geometric_schedule(30, rho=1.0, direction="decreasing")
+    >>> bool(efact(pr, s) <= geometric_decreasing_bound(pr, s))
+    True
+    """
     check_schedule(schedule, total=profile.n)
     i = np.arange(1, profile.n)
     return float(geometric_rho(schedule, direction="decreasing") * ((profile.n - i - 1) * profile.f).sum())
 
 
 def ccl_expected_kl(profile: InformationProfile, schedule) -> float:
-    """[CCL]'s Σ_j Z_j − Σ_t k_t Z_{s_{t−1}+1} (§7; equals E_fact of §5.3)."""
+    """[CCL]'s E·KL = Σ_j Z_j − Σ_t k_t·Z_{s_{t−1}+1}: the area between Z and its left step function.
+
+    Spec: §7 (equal to E_fact of §5.3).
+
+    Parameters
+    ----------
+    profile : InformationProfile
+        The profile.
+    schedule : sequence of int
+        Step sizes.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If the schedule is invalid.
+
+    Examples
+    --------
+    >>> from mdtheory import efact, markov_profile
+    >>> pr = markov_profile(40, 0.2)
+    >>> bool(abs(ccl_expected_kl(pr, [10] * 4) - efact(pr, [10] * 4)) < 1e-12)
+    True
+    """
     sizes = check_schedule(schedule, total=profile.n)
     s_prev = block_starts(sizes)
     return float(profile.Z.sum() - sizes @ profile.Z[s_prev])
 
 
 def stale_expected_kl(profile: InformationProfile, schedule, conditioning) -> float:
-    """E·KL = Σ_j Z_j − Σ_t k_t Z_{c_t+1} when block t's predictions see c_t ≤ s_{t−1} tokens (§4.6, §7)."""
+    """E·KL when block t's predictions see only the first c_t ≤ s_{t−1} revealed tokens (stale conditionals).
+
+    Spec: §4.6, §7: E·KL = Σ_j Z_j − Σ_t k_t·Z_{c_t+1}.
+
+    Parameters
+    ----------
+    profile : InformationProfile
+        The profile.
+    schedule : sequence of int
+        Step sizes.
+    conditioning : sequence of int
+        c_1, …, c_K with 0 ≤ c_t ≤ s_{t−1}.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If the conditioning is out of range.
+
+    Examples
+    --------
+    >>> from mdtheory import efact, markov_profile
+    >>> pr = markov_profile(20, 0.2)
+    >>> s = [5, 5, 5, 5]
+    >>> bool(stale_expected_kl(pr, s, lag_conditioning(s, 1)) >= efact(pr, s))  # staleness only adds error
+    True
+    """
     sizes = check_schedule(schedule, total=profile.n)
     starts = block_starts(sizes)
     c = np.asarray(conditioning, dtype=np.int64)
@@ -97,7 +254,31 @@ def stale_expected_kl(profile: InformationProfile, schedule, conditioning) -> fl
 
 
 def lag_conditioning(schedule, lag: int) -> np.ndarray:
-    """c_t = s_{t−1−lag} (0 before the start): predictions lag ``lag`` steps behind (§4.6)."""
+    """The conditioning of predictions that lag ``lag`` steps behind: c_t = s_{t−1−lag} (0 before the start).
+
+    Spec: §4.6.
+
+    Parameters
+    ----------
+    schedule : sequence of int
+        Step sizes.
+    lag : int
+        d ≥ 0.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    ValueError
+        If the lag is negative.
+
+    Examples
+    --------
+    >>> lag_conditioning([2, 2, 2], 1).tolist()
+    [0, 0, 2]
+    """
     sizes = check_schedule(schedule, total=int(np.sum(schedule)))
     if isinstance(lag, bool) or int(lag) != lag or lag < 0:
         raise ValueError(f"lag must be an integer >= 0; got lag={lag!r}")
@@ -107,8 +288,36 @@ def lag_conditioning(schedule, lag: int) -> np.ndarray:
 
 
 def partial_caching_schedule(coarse, sub_steps: int, refresh_every: int) -> tuple[np.ndarray, np.ndarray]:
-    """(fine sizes, conditioning) of partial caching: each coarse block split into ``sub_steps`` near-equal
-    sub-blocks (larger first), predictions refreshed every ``refresh_every`` sub-steps (module doc)."""
+    """The fine schedule and conditioning of partial caching: each coarse block cut into sub-steps.
+
+    Spec: §4.6. **Convention:** near-equal sub-blocks (larger first); predictions refreshed every
+    ``refresh_every`` sub-steps and otherwise seeing the revealed set of the last refresh.
+
+    Parameters
+    ----------
+    coarse : sequence of int
+        The coarse step sizes.
+    sub_steps : int
+        r ≥ 1.
+    refresh_every : int
+        ≥ 1; 1 is the fine schedule.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        (fine sizes, conditioning c_t).
+
+    Raises
+    ------
+    ValueError
+        If a parameter is out of range.
+
+    Examples
+    --------
+    >>> fine, cond = partial_caching_schedule([4, 2], 2, 2)
+    >>> fine.tolist(), cond.tolist()
+    ([2, 2, 1, 1], [0, 0, 4, 4])
+    """
     from ..sampling.schedules import schedule_sizes
 
     sizes = check_schedule(coarse, total=int(np.sum(coarse)))

@@ -59,7 +59,25 @@ def subset_entropies(target: JointTable) -> dict[frozenset, float]:
 
 
 def entropy_profile(target: JointTable) -> np.ndarray:
-    """(H_0, …, H_N) by enumeration of all subsets; shape (N+1,)."""
+    """The entropy profile (H_0, …, H_N) of an explicit target, by enumerating every subset.
+
+    Spec: §5.2: H_m = E_S H(x_S) over uniform m-subsets S.
+
+    Parameters
+    ----------
+    target : JointTable
+        π (binary N ≈ 12 takes a fraction of a second).
+
+    Returns
+    -------
+    numpy.ndarray, shape (N + 1,)
+
+    Examples
+    --------
+    >>> from mdtheory import repeated_bit
+    >>> (entropy_profile(repeated_bit(3)) / np.log(2)).round(12).tolist()
+    [0.0, 1.0, 1.0, 1.0]
+    """
     ents = subset_entropies(target)
     n = target.n
     H = np.zeros(n + 1)
@@ -70,8 +88,36 @@ def entropy_profile(target: JointTable) -> np.ndarray:
 
 @dataclass(frozen=True)
 class InformationProfile:
-    """Profile quantities (module doc for the indexing); ``error`` bounds the truncation error of g
-    (0 for enumeration and exact closed forms); ``alphabet_size`` is |X| where it is finite."""
+    """The profile quantities of a target: H_m, g, f, Z, TC, DTC and Σ_j I(x_j; x_−j).
+
+    Spec: §5.2, §7. **Convention:** ``f[0]`` is f(1) and ``Z[0]`` is Z_1 = 0; g(m) = H_{m+1} − H_m.
+
+    Parameters
+    ----------
+    H : numpy.ndarray, shape (N + 1,)
+        H_0 = 0, …, H_N = H(π).
+    g : numpy.ndarray, shape (N,)
+        g(m) = E H(x_j | x_S), |S| = m.
+    f : numpy.ndarray, shape (N − 1,)
+        f(i) = g(i − 1) − g(i) ≥ 0.
+    Z : numpy.ndarray, shape (N,)
+        The [CCL] information curve.
+    tc, dtc : float
+        Total and dual total correlation.
+    sum_mutual_info : float
+        Σ_j I(x_j; x_−j) = TC + DTC.
+    error : float
+        A bound on the truncation error of g (0 for enumeration and exact closed forms).
+    alphabet_size : int, optional
+        |X| where it is finite.
+
+    Examples
+    --------
+    >>> from mdtheory import repeated_bit
+    >>> pr = information_profile(repeated_bit(3))
+    >>> round(pr.tc / float(np.log(2)), 12), round(pr.dtc / float(np.log(2)), 12)
+    (2.0, 1.0)
+    """
 
     H: np.ndarray
     g: np.ndarray
@@ -98,9 +144,35 @@ class InformationProfile:
 
 
 def profile_from_g(g, *, H=None, error: float = 0.0, alphabet_size: int | None = None) -> InformationProfile:
-    """Build the profile from the conditional-entropy curve g(0..N−1) (§5.2, §7).
+    """The profile derived from the conditional-entropy curve g(0), …, g(N − 1).
 
-    ``H`` (H_0..H_N) may be given when it is known more precisely than the cumulative sum of g.
+    Spec: §5.2, §7. TC = Σ(g(0) − g(m)) and DTC = Σ(g(m) − g(N − 1)) are sums of non-negative terms, which avoids
+    the N log q cancellation of H_N − Σ H_1.
+
+    Parameters
+    ----------
+    g : array_like, shape (N,)
+        g(m), non-increasing.
+    H : array_like, shape (N + 1,), optional
+        H_0..H_N, when known more precisely than the cumulative sum of g.
+    error : float
+        A bound on the error of g.
+    alphabet_size : int, optional
+        |X|, when finite.
+
+    Returns
+    -------
+    InformationProfile
+
+    Raises
+    ------
+    ValueError
+        If g is empty or not finite.
+
+    Examples
+    --------
+    >>> profile_from_g([1.0, 0.5, 0.5]).f.tolist()
+    [0.5, 0.0]
     """
     g = np.asarray(g, dtype=np.float64)
     if g.ndim != 1 or g.size < 1 or not np.all(np.isfinite(g)):
@@ -118,7 +190,31 @@ def profile_from_g(g, *, H=None, error: float = 0.0, alphabet_size: int | None =
 
 
 def profile_from_entropy(H, *, alphabet_size: int | None = None) -> InformationProfile:
-    """Derive g, f, Z, TC, DTC and Σ I from an entropy profile (H_0 = 0, …, H_N)."""
+    """The profile derived from an entropy profile H_0 = 0, …, H_N.
+
+    Spec: §5.2, §7.
+
+    Parameters
+    ----------
+    H : array_like, shape (N + 1,)
+        The entropy profile, with H_0 = 0.
+    alphabet_size : int, optional
+        |X|, when finite.
+
+    Returns
+    -------
+    InformationProfile
+
+    Raises
+    ------
+    ValueError
+        If H is not a finite profile starting at 0.
+
+    Examples
+    --------
+    >>> profile_from_entropy([0.0, 1.0, 1.5]).tc
+    0.5
+    """
     H = np.asarray(H, dtype=np.float64)
     n = H.size - 1
     if H.ndim != 1 or n < 1 or abs(H[0]) > 1e-12:
@@ -127,7 +223,25 @@ def profile_from_entropy(H, *, alphabet_size: int | None = None) -> InformationP
 
 
 def information_profile(target: JointTable) -> InformationProfile:
-    """The full profile of an explicit target, by enumeration (§5.2, §7)."""
+    """The full information profile of an explicit target, by enumeration.
+
+    Spec: §5.2, §7.
+
+    Parameters
+    ----------
+    target : JointTable
+        π.
+
+    Returns
+    -------
+    InformationProfile
+
+    Examples
+    --------
+    >>> from mdtheory import global_parity
+    >>> (information_profile(global_parity(4)).f / np.log(2)).round(12).tolist()  # f(N − 1) = log 2
+    [0.0, 0.0, 1.0]
+    """
     return profile_from_entropy(entropy_profile(target), alphabet_size=target.q)
 
 
@@ -139,11 +253,30 @@ def efact_weights(schedule, n: int) -> np.ndarray:
 
 
 def efact(profile: InformationProfile, schedule) -> float:
-    """Exact factorisation error under random order, Σ_t Σ_{i=s_{t−1}+1}^{s_t−1} (s_t − i) f(i) (§5.3).
+    """The exact factorization error of a schedule under random order.
+
+    Spec: §5.3: E_fact = Σ_t Σ_{i=s_{t−1}+1}^{s_t−1} (s_t − i)·f(i) = Σ_t k_t·g(s_{t−1}) − H(π).
+
+    Parameters
+    ----------
+    profile : InformationProfile
+        The target's profile.
+    schedule : sequence of int
+        Step sizes summing to N.
+
+    Returns
+    -------
+    float
+        E_fact in nats.
+
+    Raises
+    ------
+    ValueError
+        If the schedule is not a composition of N.
 
     Examples
     --------
-    >>> from mdtheory.multiround.targets import repeated_bit
+    >>> from mdtheory import repeated_bit
     >>> round(efact(information_profile(repeated_bit(4)), [3, 1]) / float(np.log(2)), 12)  # (k_1 − 1) log 2
     2.0
     """
@@ -151,7 +284,27 @@ def efact(profile: InformationProfile, schedule) -> float:
 
 
 def block_cost(profile: InformationProfile, a: int, b: int) -> float:
-    """C(a, b) = Σ_{i=a+1}^{b−1} (b − i) f(i): the E_fact of one block revealing positions a+1..b (§5.3)."""
+    """The E_fact of one block that reveals positions a+1..b: C(a, b) = Σ_{i=a+1}^{b−1} (b − i) f(i).
+
+    Spec: §5.3 (O(1) with prefix sums of f and i·f).
+
+    Parameters
+    ----------
+    profile : InformationProfile
+        The profile.
+    a, b : int
+        0 ≤ a < b ≤ N.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from mdtheory import repeated_bit
+    >>> round(block_cost(information_profile(repeated_bit(3)), 0, 2) / float(np.log(2)), 12)
+    1.0
+    """
     if not 0 <= a < b <= profile.n:
         raise ValueError(f"block_cost needs 0 <= a < b <= N={profile.n}; got a={a}, b={b}")
     i = np.arange(a + 1, b)
@@ -159,7 +312,33 @@ def block_cost(profile: InformationProfile, a: int, b: int) -> float:
 
 
 def efact_bruteforce(target: JointTable, schedule) -> float:
-    """E_σ Σ_t TC(x_{z_t} | x_{z<t}) averaged over all N! orders, literally (reference, slow by design)."""
+    """E_fact by averaging Σ_t TC(x_{z_t} | x_{z<t}) over all N! orders, literally. Reference, slow by design.
+
+    Spec: §5.1, §5.3.
+
+    Parameters
+    ----------
+    target : JointTable
+        π (N ≤ 7).
+    schedule : sequence of int
+        Step sizes.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If N is too large or the schedule is invalid.
+
+    Examples
+    --------
+    >>> from mdtheory import dirichlet_joint
+    >>> t = dirichlet_joint(4, 2, rng=0)
+    >>> abs(efact_bruteforce(t, [2, 2]) - efact(information_profile(t), [2, 2])) < 1e-12
+    True
+    """
     n = target.n
     if n > 7:
         raise ValueError(f"efact_bruteforce enumerates N! orders; N must be <= 7, got N={n}")

@@ -33,7 +33,32 @@ __all__ = ["TemperedConditionals", "LearningCurves", "cross_entropy_curve", "lea
 
 @dataclass(frozen=True)
 class TemperedConditionals:
-    """A set-keyed model p_θ(x_j; x_S) ∝ π(x_j | x_S)^β, optionally mixed with uniform: (1−λ)·that + λ/q."""
+    """A set-keyed model p_θ(x_j; x_S) ∝ π(x_j | x_S)^β, optionally mixed with the uniform law.
+
+    Spec: §5.1, §5.3 (a model with a known learning error, to test E_learn and the loss-curve identity).
+
+    Parameters
+    ----------
+    target : JointTable
+        π.
+    beta : float
+        The exponent β > 0 (1: exact conditionals).
+    mix : float
+        λ in [0, 1]: (1 − λ)·tempered + λ/q.
+
+    Raises
+    ------
+    ValueError
+        If β ≤ 0 or λ is outside [0, 1].
+
+    Examples
+    --------
+    >>> from mdtheory import dirichlet_joint
+    >>> t = dirichlet_joint(3, 2, rng=0)
+    >>> bool(np.allclose(TemperedConditionals(t).conditionals([0, 0, 0], [True, False, False]),
+    ...                  t.conditionals([0, 0, 0], [True, False, False])))
+    True
+    """
 
     target: object
     beta: float = 1.0
@@ -61,7 +86,28 @@ class TemperedConditionals:
 
 @dataclass(frozen=True)
 class LearningCurves:
-    """CE_θ(m), g(m) and L(m) = CE_θ(m) − g(m) for m = 0..N−1, and H(π)."""
+    """The loss curves of a set-keyed model on a target, by enumeration.
+
+    Spec: §5.3.
+
+    Parameters
+    ----------
+    ce : numpy.ndarray, shape (N,)
+        CE_θ(m), the model's average cross-entropy with m tokens revealed.
+    g : numpy.ndarray, shape (N,)
+        g(m), the target's.
+    kl : numpy.ndarray, shape (N,)
+        L(m) = CE_θ(m) − g(m) ≥ 0.
+    entropy : float
+        H(π).
+
+    Examples
+    --------
+    >>> from mdtheory import dirichlet_joint
+    >>> t = dirichlet_joint(3, 2, rng=0)
+    >>> bool(np.abs(cross_entropy_curve(t, t).kl).max() < 1e-12)
+    True
+    """
 
     ce: np.ndarray
     g: np.ndarray
@@ -70,7 +116,28 @@ class LearningCurves:
 
 
 def cross_entropy_curve(target: JointTable, model) -> LearningCurves:
-    """CE_θ, g and L by enumeration over all revealed sets and values (small N)."""
+    """CE_θ(m), g(m) and L(m) of a set-keyed model on a small target, by enumeration.
+
+    Spec: §5.3.
+
+    Parameters
+    ----------
+    target : JointTable
+        π.
+    model : object
+        Anything with ``conditionals(values, revealed)`` keyed by the revealed set.
+
+    Returns
+    -------
+    LearningCurves
+
+    Examples
+    --------
+    >>> from mdtheory import dirichlet_joint
+    >>> t = dirichlet_joint(3, 2, rng=0)
+    >>> bool(np.all(cross_entropy_curve(t, TemperedConditionals(t, beta=2.0)).kl >= 0))
+    True
+    """
     n, q = target.n, target.q
     if q ** n > 2 ** 16:
         raise ValueError(f"cross_entropy_curve enumerates q**N = {q ** n} > 65536 configurations")
@@ -96,16 +163,69 @@ def cross_entropy_curve(target: JointTable, model) -> LearningCurves:
 
 
 def learning_error(curves: LearningCurves, schedule) -> float:
-    """E_learn = Σ_t k_t·L(s_{t−1}) under the random-order planner (§5.1)."""
+    """E_learn = Σ_t k_t·L(s_{t−1}) under the random-order planner.
+
+    Spec: §5.1, §5.3.
+
+    Parameters
+    ----------
+    curves : LearningCurves
+        From :func:`cross_entropy_curve`.
+    schedule : sequence of int
+        Step sizes.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If the schedule is invalid.
+
+    Examples
+    --------
+    >>> from mdtheory import dirichlet_joint
+    >>> t = dirichlet_joint(3, 2, rng=0)
+    >>> learning_error(cross_entropy_curve(t, t), [1, 1, 1])
+    0.0
+    """
     sizes = check_schedule(schedule, total=curves.ce.size)
     return float(sizes @ curves.kl[block_starts(sizes)])
 
 
 def path_kl_bruteforce(target: JointTable, model, schedule, *, conditioning=None) -> float:
-    """E_σ Σ_t E KL(π(x_{z_t} | x_{z<t}) ‖ Π_{i∈z_t} p_θ(x_i; x_{z<t})) over all N! orders (N ≤ 6).
+    """E_σ Σ_t E KL(π(x_{z_t} | x_{z<t}) ‖ Π_{i∈z_t} p_θ(x_i; x_{z<t})) over all N! orders. Reference.
 
-    ``conditioning`` (c_1, …, c_K), c_t ≤ s_{t−1}: block t's predictions see only the first c_t revealed
-    tokens (stale conditionals, §4.6); default c_t = s_{t−1}.
+    Spec: §5.1, §4.6. With ``conditioning`` (c_1, …, c_K), c_t ≤ s_{t−1}, block t's predictions see only the first
+    c_t revealed tokens (stale conditionals).
+
+    Parameters
+    ----------
+    target : JointTable
+        π (N ≤ 6).
+    model : object
+        Set-keyed predictions.
+    schedule : sequence of int
+        Step sizes.
+    conditioning : sequence of int, optional
+        c_t; default c_t = s_{t−1}.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If N is too large or an input is invalid.
+
+    Examples
+    --------
+    >>> from mdtheory import dirichlet_joint, information_profile, efact
+    >>> t = dirichlet_joint(3, 2, rng=0)
+    >>> bool(abs(path_kl_bruteforce(t, t, [2, 1]) - efact(information_profile(t), [2, 1])) < 1e-12)
+    True
     """
     n, q = target.n, target.q
     if n > 6:

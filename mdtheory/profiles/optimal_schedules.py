@@ -63,15 +63,60 @@ def _curve(curve) -> np.ndarray:
 
 
 def schedule_cost(curve, schedule) -> float:
-    """J = Σ_t k_t·c(s_{t−1}) for a curve c (g or a loss curve) or a profile (then c = g)."""
+    """The schedule cost J = Σ_t k_t·c(s_{t−1}) for a curve c (g, or a loss curve) or a profile (c = g).
+
+    Spec: §5.3 (E_fact = J − H(π) when c = g; E_learn + E_fact = J − H(π) when c is the loss curve).
+
+    Parameters
+    ----------
+    curve : InformationProfile, CurveEstimate or array_like, shape (N,)
+        The curve.
+    schedule : sequence of int
+        Step sizes.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If the schedule does not fit the curve.
+
+    Examples
+    --------
+    >>> schedule_cost([2.0, 1.0, 1.0, 1.0], [1, 3])
+    5.0
+    """
     c = _curve(curve)
     sizes = check_schedule(schedule, total=c.size)
     return float(sizes @ c[block_starts(sizes)])
 
 
 def schedule_cost_stderr(curve, schedule) -> tuple[float, float]:
-    """(J, se(J)) for a Monte-Carlo curve estimate (a :class:`~mdtheory.profiles.estimation.CurveEstimate`):
-    the points c(m) are estimated from independent draws, so se(J)² = Σ_t k_t²·se(c(s_{t−1}))² (§5.3, §9)."""
+    """The cost J of a schedule with its standard error, for a Monte-Carlo curve estimate.
+
+    Spec: §5.3, §9: the points c(m) come from independent draws, so se(J)² = Σ_t k_t²·se(c(s_{t−1}))².
+
+    Parameters
+    ----------
+    curve : CurveEstimate
+        The estimate.
+    schedule : sequence of int
+        Step sizes.
+
+    Returns
+    -------
+    tuple of float
+        (J, se(J)).
+
+    Examples
+    --------
+    >>> from mdtheory import CurveEstimate
+    >>> c = CurveEstimate(values=np.array([2.0, 1.0]), stderr=np.array([0.1, 0.2]), n_samples=10)
+    >>> schedule_cost_stderr(c, [1, 1])[0]
+    3.0
+    """
     c = _curve(curve.values)
     se = np.asarray(curve.stderr, dtype=np.float64)
     if se.shape != c.shape or not np.all(np.isfinite(se)) or np.any(se < 0):
@@ -82,7 +127,29 @@ def schedule_cost_stderr(curve, schedule) -> tuple[float, float]:
 
 @dataclass(frozen=True)
 class ScheduleOrdering:
-    """How well the loss-curve cost J orders schedules by a sample-quality score (lower = better)."""
+    """How well the loss-curve cost orders schedules by a sample-quality score (lower is better).
+
+    Spec: §5.3, §5.6.
+
+    Parameters
+    ----------
+    kendall_tau : float
+        Rank correlation between cost and quality.
+    significant_pairs : int
+        Pairs whose costs differ by more than z combined standard errors.
+    violations : int
+        Significant pairs whose quality estimates are in the opposite order.
+    agreements, contradictions : int or None
+        Significant pairs that the quality scores themselves separate, in the same or the opposite order.
+    by_cost, by_quality : tuple of str
+        The schedules sorted each way.
+
+    Examples
+    --------
+    >>> r = schedule_ordering(["a", "b"], [1.0, 2.0], [0.1, 0.1], [10.0, 20.0], [1.0, 1.0])
+    >>> r.significant_pairs, r.agreements, r.contradictions
+    (1, 1, 0)
+    """
 
     kendall_tau: float
     significant_pairs: int  # pairs whose costs differ by more than z combined standard errors
@@ -94,11 +161,39 @@ class ScheduleOrdering:
 
 
 def schedule_ordering(names, costs, cost_stderr, quality, quality_stderr=None, *, z: float = 3.0) -> ScheduleOrdering:
-    """Compare the order of schedules by cost J (with standard errors) and by a quality score where lower is
-    better (FID, gen-PPL) (§5.3, §5.6). A pair (a, b) is *significant* when J_b − J_a > z·√(se_a² + se_b²);
-    it is a *violation* when b nonetheless has the better (lower) quality estimate. With
-    ``quality_stderr`` each significant pair is also an *agreement* (q_b − q_a > z·√(·)), a
-    *contradiction* (q_a − q_b > z·√(·)) or undecided by the quality scores' own noise."""
+    """Compare the order of schedules by cost J (with standard errors) with their order by quality.
+
+    Spec: §5.3, §5.6, §9. A pair is significant when J_b − J_a > z·√(se_a² + se_b²), a violation when b still has
+    the better (lower) quality; with ``quality_stderr`` it is an agreement or a contradiction only when the
+    qualities differ by more than z·√(·) too.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Schedule names.
+    costs, cost_stderr : sequence of float
+        J and se(J).
+    quality : sequence of float
+        Lower is better (FID, gen-PPL).
+    quality_stderr : sequence of float, optional
+        Their standard errors.
+    z : float
+        The significance threshold in combined standard errors.
+
+    Returns
+    -------
+    ScheduleOrdering
+
+    Raises
+    ------
+    ValueError
+        If the lengths differ.
+
+    Examples
+    --------
+    >>> schedule_ordering(["a", "b"], [1.0, 2.0], [0.1, 0.1], [10.0, 20.0]).violations
+    0
+    """
     from scipy.stats import kendalltau
 
     names = [str(n) for n in names]
@@ -172,16 +267,34 @@ def _layer_monotone(prev: np.ndarray, c: np.ndarray, t: int) -> tuple[np.ndarray
 
 
 def optimal_schedule(curve, n_steps: int, *, method: Literal["auto", "monotone", "dp"] = "auto") -> np.ndarray:
-    """The exact minimiser of Σ_t k_t c(s_{t−1}) over schedules with K = ``n_steps`` steps (§5.6).
+    """The exact minimiser of Σ_t k_t·c(s_{t−1}) over schedules with exactly K steps.
 
-    ``curve`` is an :class:`InformationProfile` (minimises E_fact) or a curve c(0..N−1) such as a loss
-    curve (the data-driven optimum). ``auto`` uses the O(K N log N) monotone route when c is
-    non-increasing (up to 1e-12 relative), else the O(K N²) dynamic program.
+    Spec: §5.6. ``curve`` is an :class:`InformationProfile` (the minimiser of E_fact) or a curve c(0..N−1) such as a
+    model's loss curve (the data-driven optimum). ``auto`` uses an O(K N log N) divide-and-conquer when c is
+    non-increasing (the cost is then Monge), else the O(K N²) dynamic program. Ties go to the leftmost
+    predecessor (a convention).
+
+    Parameters
+    ----------
+    curve : InformationProfile or array_like, shape (N,)
+        The profile or the curve.
+    n_steps : int
+        K, 1 ≤ K ≤ N.
+    method : {"auto", "monotone", "dp"}
+        The route.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    ValueError
+        If K or the curve is invalid, or ``monotone`` is asked for a curve that is not non-increasing.
 
     Examples
     --------
-    >>> from mdtheory.profiles.closed_forms import parity_profile
-    >>> from mdtheory.profiles.enumeration import efact
+    >>> from mdtheory import parity_profile
     >>> pr = parity_profile(6)  # all dependence in the last pair: reveal it one token at a time
     >>> sizes = optimal_schedule(pr, 3)
     >>> int(sizes[-1]), efact(pr, sizes) == 0.0
@@ -207,7 +320,33 @@ def optimal_schedule(curve, n_steps: int, *, method: Literal["auto", "monotone",
 
 
 def optimal_schedule_exhaustive(curve, n_steps: int) -> np.ndarray:
-    """Brute force over all C(N−1, K−1) compositions (reference for small N)."""
+    """The minimiser of Σ_t k_t·c(s_{t−1}) by trying all C(N − 1, K − 1) compositions. Reference.
+
+    Spec: §5.6.
+
+    Parameters
+    ----------
+    curve : InformationProfile or array_like
+        The profile or the curve.
+    n_steps : int
+        K.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    ValueError
+        If there are too many compositions to try.
+
+    Examples
+    --------
+    >>> from mdtheory import markov_profile
+    >>> pr = markov_profile(9, 0.1)
+    >>> bool(efact(pr, optimal_schedule_exhaustive(pr, 3)) == efact(pr, optimal_schedule(pr, 3)))
+    True
+    """
     c = _curve(curve)
     n = c.size
     K = _check_steps(n_steps, n)
@@ -223,7 +362,31 @@ def optimal_schedule_exhaustive(curve, n_steps: int) -> np.ndarray:
 
 
 def constant_schedule(n: int, n_steps: int) -> np.ndarray:
-    """Balanced sizes ⌊N/K⌋ or ⌈N/K⌉ (the larger first), §2.4."""
+    """Balanced sizes ⌊N/K⌋ or ⌈N/K⌉, the larger first.
+
+    Spec: §2.4.
+
+    Parameters
+    ----------
+    n : int
+        N.
+    n_steps : int
+        1 ≤ K ≤ N.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    ValueError
+        If K is out of range.
+
+    Examples
+    --------
+    >>> constant_schedule(10, 4).tolist()
+    [3, 3, 2, 2]
+    """
     return schedule_sizes("constant", seq_len=n, n_steps=n_steps)
 
 
@@ -247,7 +410,37 @@ def _split_to(sizes: np.ndarray, K: int) -> np.ndarray:
 
 def geometric_schedule(n: int, *, rho: float | None = None, n_steps: int | None = None,
                        direction: Literal["increasing", "decreasing"] = "increasing") -> np.ndarray:
-    """Geometric schedule given ρ or a number of steps K (module doc for the "given K" convention)."""
+    """A geometric schedule, given its ratio ρ or its number of steps K.
+
+    Spec: §2.4, §5.5. Increasing: k_1 = 1, k_t = 1 + ⌊ρ s_{t−1}⌋ (the last step truncated); decreasing is the
+    reverse. **Convention:** given K, the smallest ρ with at most K steps, then the largest blocks are halved
+    until there are exactly K (so the ρ constraint, and its bound, still hold).
+
+    Parameters
+    ----------
+    n : int
+        N.
+    rho : float, optional
+        ρ > 0.
+    n_steps : int, optional
+        K (give exactly one of ``rho`` and ``n_steps``).
+    direction : {"increasing", "decreasing"}
+        Which end the single token is at.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    ValueError
+        If both or neither of ρ and K are given, or one is out of range.
+
+    Examples
+    --------
+    >>> geometric_schedule(10, rho=1.0).tolist()
+    [1, 2, 4, 3]
+    """
     n = check_positive_int(n, name="n")
     check_method(direction, allowed=("increasing", "decreasing"), name="direction")
     if (rho is None) == (n_steps is None):
@@ -279,8 +472,31 @@ def geometric_schedule(n: int, *, rho: float | None = None, n_steps: int | None 
 
 
 def geometric_rho(schedule, *, direction: Literal["increasing", "decreasing"] = "increasing") -> float:
-    """The smallest ρ the schedule satisfies: max_t (k_t − 1)/s_{t−1} (increasing, needs k_1 = 1) or
-    max_t (k_t − 1)/(N − s_t) (decreasing, needs k_K = 1)."""
+    """The smallest ratio ρ a schedule satisfies.
+
+    Spec: §5.5: max_t (k_t − 1)/s_{t−1} (increasing, k_1 = 1) or max_t (k_t − 1)/(N − s_t) (decreasing, k_K = 1).
+
+    Parameters
+    ----------
+    schedule : sequence of int
+        Step sizes.
+    direction : {"increasing", "decreasing"}
+        Which form.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If the schedule does not start (or end) with 1.
+
+    Examples
+    --------
+    >>> geometric_rho([1, 2, 4, 3])
+    1.0
+    """
     sizes = check_schedule(schedule, total=int(np.sum(schedule)))
     check_method(direction, allowed=("increasing", "decreasing"), name="direction")
     if direction == "decreasing":
@@ -293,7 +509,33 @@ def geometric_rho(schedule, *, direction: Literal["increasing", "decreasing"] = 
 
 
 def sqrt_schedule(profile: InformationProfile, n_steps: int) -> np.ndarray:
-    """Equal √f-mass per block (the practical square-root rule of §5.6; module doc)."""
+    """The practical square-root rule: blocks of equal √f-mass.
+
+    Spec: §5.6. **Convention:** block ends where the cumulative √f-mass first reaches t/K of the total, moved the
+    least needed so every step reveals ≥ 1 token; f ≡ 0 gives the constant schedule.
+
+    Parameters
+    ----------
+    profile : InformationProfile
+        The profile.
+    n_steps : int
+        K.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    ValueError
+        If K is out of range.
+
+    Examples
+    --------
+    >>> from mdtheory import markov_profile
+    >>> int(sqrt_schedule(markov_profile(100, 0.1), 10).sum())
+    100
+    """
     n = profile.n
     K = _check_steps(n_steps, n)
     root = np.sqrt(np.maximum(profile.f, 0.0))
@@ -310,7 +552,34 @@ def sqrt_schedule(profile: InformationProfile, n_steps: int) -> np.ndarray:
 
 def profile_schedule(profile: InformationProfile, n_steps: int,
                      method: Literal["dp", "sqrt", "constant", "geometric-inc", "geometric-dec"]) -> np.ndarray:
-    """The schedule of a named method (the CLI's ``--method``) for this profile."""
+    """The schedule that a named method gives for a profile (the CLI's ``--method``).
+
+    Spec: §2.4, §5.5, §5.6.
+
+    Parameters
+    ----------
+    profile : InformationProfile
+        The profile.
+    n_steps : int
+        K.
+    method : {"dp", "sqrt", "constant", "geometric-inc", "geometric-dec"}
+        The method.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    ValueError
+        If the method is unknown or K is out of range.
+
+    Examples
+    --------
+    >>> from mdtheory import markov_profile
+    >>> profile_schedule(markov_profile(12, 0.1), 3, "constant").tolist()
+    [4, 4, 4]
+    """
     check_method(method, allowed=SCHEDULE_METHODS)
     if method == "dp":
         return optimal_schedule(profile, n_steps)
@@ -323,13 +592,55 @@ def profile_schedule(profile: InformationProfile, n_steps: int,
 
 
 def data_driven_schedule(loss_curve, n_steps: int) -> np.ndarray:
-    """The minimiser of Σ_t k_t·CE(s_{t−1}) for a model's loss curve CE(0..N−1) (§5.3, §5.6)."""
+    """The minimiser of Σ_t k_t·CE(s_{t−1}) for a model's loss curve: the data-driven optimal schedule.
+
+    Spec: §5.3, §5.6.
+
+    Parameters
+    ----------
+    loss_curve : array_like, shape (N,) or CurveEstimate
+        CE_θ(0..N−1).
+    n_steps : int
+        K.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    ValueError
+        If the curve or K is invalid.
+
+    Examples
+    --------
+    >>> data_driven_schedule([2.0, 1.0, 1.0, 1.0], 2).tolist()
+    [1, 3]
+    """
     return optimal_schedule(getattr(loss_curve, "ce", loss_curve), n_steps)
 
 
 @dataclass(frozen=True)
 class ContinuumLimits:
-    """Scaling limits of (K/N)·E_fact (§5.6) with quadrature error estimates."""
+    """The scaling limits of (K/N)·E_fact with their quadrature error.
+
+    Spec: §5.6.
+
+    Parameters
+    ----------
+    half_integral : float
+        ½∫φ, the limit of the constant schedule.
+    half_sqrt_integral_sq : float
+        ½(∫√φ)², the limit of the optimal density ρ* ∝ √φ.
+    error : float
+        The quadrature error estimate.
+
+    Examples
+    --------
+    >>> c = continuum_limits(lambda t: 1.0 + 0.0 * t)
+    >>> round(c.half_integral, 9), round(c.half_sqrt_integral_sq, 9)
+    (0.5, 0.5)
+    """
 
     half_integral: float          # ½∫φ: constant schedules
     half_sqrt_integral_sq: float  # ½(∫√φ)²: the optimal density ρ* ∝ √φ
@@ -346,7 +657,30 @@ class ContinuumLimits:
 
 
 def continuum_limits(phi) -> ContinuumLimits:
-    """½∫₀¹φ and ½(∫₀¹√φ)² by adaptive quadrature (scipy ``quad``); ``phi`` is a callable on (0, 1)."""
+    """The two scaling limits ½∫φ and ½(∫√φ)² of (K/N)·E_fact, by adaptive quadrature.
+
+    Spec: §5.6.
+
+    Parameters
+    ----------
+    phi : callable
+        φ on (0, 1), the limit of N·f(⌈tN⌉).
+
+    Returns
+    -------
+    ContinuumLimits
+
+    Raises
+    ------
+    ValueError
+        If φ is negative or not finite somewhere.
+
+    Examples
+    --------
+    >>> c = continuum_limits(lambda t: 4 * t)
+    >>> round(c.half_integral, 9), round(c.half_sqrt_integral_sq, 9)
+    (1.0, 0.888888889)
+    """
     i1, e1 = integrate.quad(lambda t: float(phi(t)), 0.0, 1.0, limit=200, epsabs=1e-13, epsrel=1e-12)
     i2, e2 = integrate.quad(lambda t: float(np.sqrt(max(phi(t), 0.0))), 0.0, 1.0, limit=200, epsabs=1e-13,
                             epsrel=1e-12)
@@ -354,11 +688,35 @@ def continuum_limits(phi) -> ContinuumLimits:
 
 
 def markov_scaling_function(eps: float, *, q: int = 2, max_terms: int = 200_000):
-    """φ(t) = lim N·f(⌈tN⌉) for the symmetric q-ary chain with flip ε (§5.6).
+    """φ(t) = lim N·f(⌈tN⌉) for the symmetric q-ary Markov chain with flip probability ε.
 
-    With a fraction t revealed, the nearest revealed neighbours of a masked site sit at independent
-    Geometric(t) distances D₁, D₂, and H(x_0 | x_{−D₁}, x_{D₂}) = h(D₁) + h(D₂) − h(D₁ + D₂) − H(μ). So
-    g(tN) → G(t) = log q + 2 Σ_d t(1−t)^{d−1} h̃(d) − Σ_s (s−1) t²(1−t)^{s−2} h̃(s) and φ = −G'.
+    Spec: §5.6. With a fraction t revealed, a masked site's nearest revealed neighbours sit at independent
+    Geometric(t) distances, which gives g(tN) → G(t) in closed form and φ = −G′.
+
+    Parameters
+    ----------
+    eps : float
+        ε in (0, 1).
+    q : int
+        States ≥ 2.
+    max_terms : int
+        The truncation of the series.
+
+    Returns
+    -------
+    callable
+        φ, vectorised over t in (0, 1).
+
+    Raises
+    ------
+    ValueError
+        If a parameter is out of range.
+
+    Examples
+    --------
+    >>> phi = markov_scaling_function(0.1)
+    >>> bool(phi(0.5) > 0)
+    True
     """
     from .closed_forms import _symmetric_h_tilde
 
@@ -382,7 +740,31 @@ def markov_scaling_function(eps: float, *, q: int = 2, max_terms: int = 200_000)
 
 
 def schedule_comparison(profile: InformationProfile, n_steps_values, methods=SCHEDULE_METHODS) -> list[dict]:
-    """Rows {"n_steps", "method", "efact", "sizes"} of E_fact for each method and K (§5.5, §5.6)."""
+    """E_fact of every method for several K, as table rows.
+
+    Spec: §5.5, §5.6.
+
+    Parameters
+    ----------
+    profile : InformationProfile
+        The profile.
+    n_steps_values : sequence of int
+        The K's.
+    methods : sequence of str
+        Methods of :func:`profile_schedule`.
+
+    Returns
+    -------
+    list of dict
+        Rows with ``n_steps``, ``method``, ``efact`` and ``sizes``.
+
+    Examples
+    --------
+    >>> from mdtheory import markov_profile
+    >>> rows = schedule_comparison(markov_profile(30, 0.1), [5], methods=("dp", "constant"))
+    >>> bool(rows[0]["efact"] <= rows[1]["efact"])  # the optimum is never worse
+    True
+    """
     rows = []
     for K in n_steps_values:
         for method in methods:
