@@ -31,8 +31,34 @@ __all__ = ["DenoiserConfig", "MaskedDenoiser", "save_denoiser", "load_denoiser"]
 
 @dataclass(frozen=True)
 class DenoiserConfig:
-    """Architecture of a :class:`MaskedDenoiser`. ``grid`` = (H, W) with H·W = ``seq_len`` selects 2-D
-    positional embeddings. The mask token id is ``vocab_size``."""
+    """The architecture of a :class:`MaskedDenoiser`.
+
+    Spec: §2. The mask token id is ``vocab_size``; ``grid`` = (H, W) with H·W = ``seq_len`` selects 2-D positional
+    embeddings.
+
+    Parameters
+    ----------
+    vocab_size : int
+        V (the model predicts over these tokens only).
+    seq_len : int
+        D.
+    grid : tuple of int, optional
+        (H, W).
+    d_model, n_layers, n_heads, d_ff : int
+        Transformer sizes.
+    dropout : float
+        Dropout rate.
+
+    Raises
+    ------
+    ValueError
+        If a size is invalid or the grid does not match ``seq_len``.
+
+    Examples
+    --------
+    >>> DenoiserConfig(vocab_size=4, seq_len=6, d_model=16, n_layers=1, n_heads=2, d_ff=32).mask_id
+    4
+    """
 
     vocab_size: int
     seq_len: int
@@ -109,7 +135,23 @@ class _Block(nn.Module):
 
 
 class MaskedDenoiser(nn.Module):
-    """Bidirectional transformer p_θ(x_i | x_revealed) for every position (module doc)."""
+    """A bidirectional transformer giving p_θ(x_i | x_revealed) at every position, with a key/value cache.
+
+    Spec: §2, §4.6. ``predictor()`` is a prediction function for :func:`mdtheory.sample`; ``full_pass`` and
+    ``rows_pass`` serve partial caching.
+
+    Parameters
+    ----------
+    config : DenoiserConfig
+        The architecture.
+
+    Examples
+    --------
+    >>> import torch
+    >>> m = MaskedDenoiser(DenoiserConfig(vocab_size=4, seq_len=6, d_model=16, n_layers=1, n_heads=2, d_ff=32))
+    >>> m(torch.full((2, 6), 4)).shape
+    torch.Size([2, 6, 4])
+    """
 
     def __init__(self, config: DenoiserConfig):
         super().__init__()
@@ -193,7 +235,33 @@ class MaskedDenoiser(nn.Module):
 
 
 def save_denoiser(model: MaskedDenoiser, directory, *, metadata: dict | None = None) -> Path:
-    """Write ``model.safetensors`` + ``config.json`` (project format) atomically; returns the directory."""
+    """Write a denoiser as ``model.safetensors`` and ``config.json`` (with optional metadata), atomically.
+
+    Spec: §2.
+
+    Parameters
+    ----------
+    model : MaskedDenoiser
+        The model.
+    directory : str or Path
+        Where to write.
+    metadata : dict, optional
+        Extra entries for ``config.json`` (training command, losses, hashes).
+
+    Returns
+    -------
+    Path
+        The directory.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> m = MaskedDenoiser(DenoiserConfig(vocab_size=4, seq_len=6, d_model=16, n_layers=1, n_heads=2, d_ff=32))
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = save_denoiser(m, d)
+    ...     load_denoiser(d)[0].config == m.config
+    True
+    """
     from safetensors.torch import save_file
 
     from .._io import atomic_write_text
@@ -210,7 +278,35 @@ def save_denoiser(model: MaskedDenoiser, directory, *, metadata: dict | None = N
 
 
 def load_denoiser(directory, *, device="cpu") -> tuple[MaskedDenoiser, dict]:
-    """Load a project-format checkpoint; returns (model in eval mode, the config.json contents)."""
+    """Load a denoiser written by :func:`save_denoiser`; the model is returned in eval mode.
+
+    Spec: §2. :func:`mdtheory.load_trained` also checks the weights' recorded SHA-256.
+
+    Parameters
+    ----------
+    directory : str or Path
+        The checkpoint folder.
+    device : str
+        Where to load it.
+
+    Returns
+    -------
+    tuple
+        (MaskedDenoiser, the contents of ``config.json``).
+
+    Raises
+    ------
+    FileNotFoundError
+        If a file is missing.
+    ValueError
+        If ``config.json`` has no model section.
+
+    Examples
+    --------
+    >>> from mdtheory import SHIPPED_CHECKPOINTS
+    >>> load_denoiser(SHIPPED_CHECKPOINTS / "markov")[0].config.seq_len
+    32
+    """
     from safetensors.torch import load_file
 
     d = Path(directory)

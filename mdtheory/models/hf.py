@@ -90,12 +90,53 @@ def _read_vocab(path: Path) -> tuple[str, ...]:
 
 def load_hf_masked_lm(directory, *, allowed=None, vocab_file=None, mask_token_id: int | None = None,
                       special_framing: bool = True, device="cpu") -> MaskedLMPredictor:
-    """Load a local ``AutoModelForMaskedLM`` checkpoint as a :class:`MaskedLMPredictor` (module doc).
+    """A local Hugging Face ``AutoModelForMaskedLM`` checkpoint as a prediction function of the sampling loop.
 
-    ``allowed``: model token ids (or token strings, with a vocabulary) that may be sampled; default: all
-    non-special tokens of the vocabulary, or every id when there is no vocabulary. ``vocab_file``: a
-    ``vocab.txt`` (default: the one in ``directory`` if present). ``special_framing`` adds the
-    config's / vocabulary's [CLS] and [SEP] around each sequence when both are known.
+    Spec: §2. **Convention:** logits are restricted to the ``allowed`` tokens (the law conditional on an allowed
+    token); special tokens are never sampled; sequences are framed [CLS] … [SEP] when both are known.
+
+    Parameters
+    ----------
+    directory : str or Path
+        The checkpoint (no hub access).
+    allowed : sequence, optional
+        Model token ids (or token strings, with a vocabulary) that may be sampled.
+    vocab_file : str or Path, optional
+        A ``vocab.txt``.
+    mask_token_id : int, optional
+        The model's mask id, when the config lacks it.
+    special_framing : bool
+        Add [CLS] and [SEP].
+    device : str
+        Where to run it.
+
+    Returns
+    -------
+    MaskedLMPredictor
+        ``predict(tokens, masked)`` over mdtheory ids 0..V − 1 (mask id V).
+
+    Raises
+    ------
+    ImportError
+        If transformers is not installed (extra ``hf``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> try:
+    ...     from transformers import BertConfig, BertForMaskedLM
+    ... except ImportError:
+    ...     BertConfig = None
+    >>> if BertConfig is not None:
+    ...     with tempfile.TemporaryDirectory() as d:
+    ...         cfg = BertConfig(vocab_size=12, hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
+    ...                          intermediate_size=16, mask_token_id=11)
+    ...         BertForMaskedLM(cfg).save_pretrained(d)
+    ...         p = load_hf_masked_lm(d, allowed=range(5), mask_token_id=11)
+    ...     print(p.vocab_size)
+    ... else:
+    ...     print(5)
+    5
     """
     try:
         from transformers import AutoConfig, AutoModelForMaskedLM
@@ -176,7 +217,34 @@ def antiberty_dir() -> Path:
 
 
 def antiberty_predictor(device="cpu") -> MaskedLMPredictor:
-    """AntiBERTy over the 20 amino acids (mdtheory ids in ``AMINO_ACIDS`` order; mask id 20)."""
+    """AntiBERTy, the pretrained antibody language model, over the 20 amino acids.
+
+    Spec: §2 (a real pretrained model). Needs the ``antiberty`` wheel, installed with ``--no-deps``; mdtheory ids
+    follow ``AMINO_ACIDS`` and the mask id is 20.
+
+    Parameters
+    ----------
+    device : str
+        Where to run it.
+
+    Returns
+    -------
+    MaskedLMPredictor
+
+    Raises
+    ------
+    ImportError
+        If the wheel (or transformers) is missing.
+
+    Examples
+    --------
+    >>> try:
+    ...     p = antiberty_predictor()
+    ... except ImportError:
+    ...     p = None
+    >>> p is None or (p.vocab_size, p.mask_id) == (20, 20)
+    True
+    """
     d = antiberty_dir()
     return load_hf_masked_lm(d / "AntiBERTy_md_smooth", vocab_file=d / "vocab.txt", allowed=list(AMINO_ACIDS),
                              device=device)

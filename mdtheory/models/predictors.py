@@ -21,11 +21,29 @@ __all__ = ["PredictorModel", "target_predictor"]
 
 @dataclass(frozen=True)
 class PredictorModel:
-    """A prediction function of the sampling loop (a trained model, say) as a set-keyed model for
-    :func:`mdtheory.output_law` and the loss-curve estimators: ``conditionals(values, revealed)`` calls
-    ``predict`` on one row and normalises; ``conditionals_batch`` does a whole batch in one call.
-    ``output`` says what ``predict`` returns (logits, probs or log_probs); masked positions are passed
-    as ``mask_id``."""
+    """A prediction function of the sampling loop, as a set-keyed model for the exact laws and estimators.
+
+    Spec: §5.1, §5.3. ``conditionals(values, revealed)`` calls ``predict`` on one row and normalises;
+    ``conditionals_batch`` does a batch in one call. Masked positions are passed as ``mask_id``.
+
+    Parameters
+    ----------
+    predict : callable
+        ``predict(tokens, masked) -> Tensor`` as in :func:`mdtheory.sample`.
+    n : int
+        N.
+    output : {"logits", "probs", "log_probs"}
+        What ``predict`` returns.
+    mask_id : int
+        The token at masked positions.
+
+    Examples
+    --------
+    >>> from mdtheory import repeated_bit
+    >>> m = PredictorModel(target_predictor(repeated_bit(3)), n=3, output="log_probs")
+    >>> m.conditionals([1, 0, 0], [True, False, False]).round(6).tolist()
+    [[0.0, 1.0], [0.0, 1.0], [0.0, 1.0]]
+    """
 
     predict: object
     n: int
@@ -45,8 +63,28 @@ class PredictorModel:
 
 
 def target_predictor(target):
-    """A prediction function for :func:`mdtheory.sample` backed by a target's exact conditionals
-    (the "ideal model"): ``predict(tokens, masked)`` → (B, N, q) float64 log-probabilities."""
+    """A prediction function for :func:`mdtheory.sample` backed by a target's exact conditionals: the ideal model.
+
+    Spec: §4.3, §5 (with exact conditionals the only error left is the sampler's own).
+
+    Parameters
+    ----------
+    target : object
+        A target with ``conditionals`` (a :class:`JointTable` or :class:`MarkovChain`).
+
+    Returns
+    -------
+    callable
+        ``predict(tokens, masked) -> (B, N, q)`` float64 log-probabilities, on the device of ``tokens``.
+
+    Examples
+    --------
+    >>> from mdtheory import CTS, repeated_bit, sample
+    >>> res = sample(target_predictor(repeated_bit(4)), seq_len=4, schedule=[1, 1, 1, 1], sampler=CTS(),
+    ...              output="log_probs", batch_size=3, generator=0)
+    >>> bool((res.tokens == res.tokens[:, :1]).all())  # every sample is a constant sequence
+    True
+    """
 
     def predict(tokens, masked):
         values = tokens.detach().cpu().numpy().copy()

@@ -39,7 +39,35 @@ __all__ = ["TrainConfig", "TRAIN_PRESETS", "masked_ce_loss", "random_mask", "tra
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """One training run: data set, optimisation and architecture (``d_model``, ``n_layers``, ...)."""
+    """One training run: data set, optimisation and architecture.
+
+    Spec: §2, §5.3. **Convention:** masking ratio t ~ U(0, 1) per sequence, positions masked iid with probability t
+    (at least one), cross-entropy averaged over the masked tokens; AdamW with warm-up and cosine decay.
+
+    Parameters
+    ----------
+    data : str
+        A data set of :func:`load_dataset`.
+    steps, batch_size : int
+        Optimiser steps and batch size.
+    lr, weight_decay : float
+        AdamW parameters.
+    warmup : int
+        Warm-up steps.
+    seed : int
+        Seed of everything.
+    checkpoint_every : int
+        Steps between checkpoints (a rerun resumes from the last one).
+    seq_len : int
+        Window length for ``text``.
+    d_model, n_layers, n_heads, d_ff : int
+        Architecture.
+
+    Examples
+    --------
+    >>> TrainConfig("markov", steps=10).steps
+    10
+    """
 
     data: str
     steps: int = 3000
@@ -95,7 +123,34 @@ def masked_ce_loss(model: MaskedDenoiser, x: torch.Tensor, masked: torch.Tensor)
 
 def held_out_loss(model: MaskedDenoiser, data: np.ndarray, *, seed: int = 0, batch_size: int = 256,
                   device="cpu") -> float:
-    """Masked cross-entropy on held-out sequences with seeded masks (nats per masked token)."""
+    """The masked cross-entropy of a model on held-out sequences, with seeded masks (nats per masked token).
+
+    Spec: §5.3.
+
+    Parameters
+    ----------
+    model : MaskedDenoiser
+        The model.
+    data : numpy.ndarray, shape (n, N)
+        Held-out rows.
+    seed : int
+        Seed of the masks.
+    batch_size : int
+        Rows per forward pass.
+    device : str
+        Where to evaluate.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from mdtheory import SHIPPED_CHECKPOINTS
+    >>> model, meta = load_trained(SHIPPED_CHECKPOINTS / "markov")
+    >>> bool(held_out_loss(model, load_dataset("markov", n_samples=200).held_out) < np.log(3))
+    True
+    """
     gen = torch.Generator(device=device).manual_seed(seed)
     model.eval()
     tot, cnt = 0.0, 0
@@ -155,8 +210,44 @@ def _load_checkpoint(ckpt: Path, model, opt, cfg: TrainConfig) -> tuple[int, lis
 
 def train(cfg: TrainConfig, out_dir, *, device="cpu", progress: bool = True, command: str | None = None,
           stop_after: int | None = None) -> dict:
-    """Train (or resume) ``cfg`` into ``out_dir`` (module doc). ``stop_after`` ends the run after that
-    many steps in this call (to test resume). Returns a summary dict (also in ``config.json``)."""
+    """Train (or resume) a denoiser into a folder; a rerun after an interruption ends with the same weights.
+
+    Spec: §2, §5.3.
+
+    Parameters
+    ----------
+    cfg : TrainConfig
+        The run.
+    out_dir : str or Path
+        Where the checkpoints and the final model go.
+    device : str
+        Where to train.
+    progress : bool
+        Show a progress bar.
+    command : str, optional
+        The reproducing command recorded in ``config.json``.
+    stop_after : int, optional
+        Stop after that many steps in this call (to test resume).
+
+    Returns
+    -------
+    dict
+        ``step``, ``finished``, ``seconds_this_call`` and, once finished, ``held_out_loss`` and
+        ``train_loss_last100`` (also written to ``config.json``).
+
+    Raises
+    ------
+    ValueError
+        If the configuration is invalid.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     s = train(TrainConfig("markov", steps=5, batch_size=8, d_model=16, n_layers=1, d_ff=32), d, progress=False)
+    >>> s["step"], s["finished"]
+    (5, True)
+    """
     out = Path(out_dir)
     ckpt = out / "checkpoint"
     data = load_dataset(cfg.data, seq_len=cfg.seq_len, seed=cfg.seed)
@@ -224,7 +315,36 @@ def _command(cfg: TrainConfig) -> str:
 
 
 def load_trained(directory, *, device="cpu"):
-    """Load a trained checkpoint and check its weights against the recorded SHA-256."""
+    """Load a trained checkpoint and check its weights against the SHA-256 recorded in its ``config.json``.
+
+    Spec: §2.
+
+    Parameters
+    ----------
+    directory : str or Path
+        The checkpoint folder (the shipped ones are under ``SHIPPED_CHECKPOINTS``).
+    device : str
+        Where to load it.
+
+    Returns
+    -------
+    tuple
+        (MaskedDenoiser in eval mode, the contents of ``config.json``).
+
+    Raises
+    ------
+    ValueError
+        If the weights do not match the recorded hash.
+    FileNotFoundError
+        If a file is missing.
+
+    Examples
+    --------
+    >>> from mdtheory import SHIPPED_CHECKPOINTS
+    >>> model, meta = load_trained(SHIPPED_CHECKPOINTS / "digits")
+    >>> model.config.grid
+    (8, 8)
+    """
     d = Path(directory)
     model, meta = load_denoiser(d, device=device)
     if "sha256" in meta and weights_sha256(d / "model.safetensors") != meta["sha256"]:
