@@ -40,7 +40,29 @@ PREDICTION_MODELS = ("digits", "text", "antiberty")
 
 @dataclass(frozen=True)
 class PredictionModel:
-    """A real model as a prediction function, with its sequence length, vocabulary size and mask id."""
+    """A real model as a prediction function, with its sequence length, vocabulary size and mask id.
+
+    Spec: §4 on real predictions.
+
+    Parameters
+    ----------
+    name : str
+        ``digits``, ``text`` or ``antiberty``.
+    predict : callable
+        ``predict(tokens, masked) -> logits``.
+    seq_len, vocab_size, mask_id : int
+        D, V and the mask id.
+    grid : tuple of int, optional
+        (H, W) for images.
+    module : object, optional
+        The underlying network (for partial caching).
+
+    Examples
+    --------
+    >>> m = load_prediction_model("digits")
+    >>> m.seq_len, m.vocab_size, m.grid
+    (64, 17, (8, 8))
+    """
 
     name: str
     predict: object
@@ -61,12 +83,33 @@ def _shipped_denoiser(name: str, device: str = "cpu"):
 
 @lru_cache(maxsize=16)
 def model_loss_curve(name: str, *, n_per_m: int, seed: tuple[int, ...], device: str = "cpu"):
-    """ĈE_θ(m), m = 0..N−1, of a shipped denoiser (§5.3; a
-    :class:`~mdtheory.profiles.estimation.CurveEstimate` with CLT standard errors), from one generator seeded
-    by ``seed``: digits and text score their held-out split; the known-law models (markov, ising) score 5,000
-    exact draws of their law, taken first from the same generator. Deterministic in its arguments, hence
-    cached per process (drivers that need one curve for many tasks estimate it once). Pass different
-    ``seed`` tuples for curves that must be independent (a schedule chosen on one curve, scored on another)."""
+    """The loss curve ĈE_θ(m), m = 0..N − 1, of a shipped denoiser, with standard errors.
+
+    Spec: §5.3, §9. Digits and text score their held-out split; the known-law models (markov, ising) score 5,000
+    exact draws of their law. Deterministic in its arguments, hence cached per process; pass different
+    ``seed`` tuples for curves that must be independent.
+
+    Parameters
+    ----------
+    name : str
+        ``digits``, ``text``, ``markov`` or ``ising``.
+    n_per_m : int
+        Draws per m.
+    seed : tuple of int
+        Seed of the generator.
+    device : str
+        Where the model runs.
+
+    Returns
+    -------
+    CurveEstimate
+
+    Examples
+    --------
+    >>> c = model_loss_curve("markov", n_per_m=50, seed=(0,))
+    >>> c.values.shape, bool(c.values[0] > c.values[-1])
+    ((32,), True)
+    """
     from ..models.datasets import known_law_target, load_dataset
     from ..models.predictors import PredictorModel
     from ..profiles.estimation import estimate_loss_curve
@@ -82,7 +125,33 @@ def model_loss_curve(name: str, *, n_per_m: int, seed: tuple[int, ...], device: 
 
 @lru_cache(maxsize=8)
 def load_prediction_model(name: str, device: str = "cpu") -> PredictionModel:
-    """The shipped digits/text denoisers or AntiBERTy (sequences of length 120, from scratch)."""
+    """The shipped digits or text denoiser, or AntiBERTy (120 residues), as a :class:`PredictionModel`.
+
+    Spec: §4 on real predictions.
+
+    Parameters
+    ----------
+    name : {"digits", "text", "antiberty"}
+        The model.
+    device : str
+        Where it runs.
+
+    Returns
+    -------
+    PredictionModel
+
+    Raises
+    ------
+    ValueError
+        If the name is unknown.
+    ImportError
+        If AntiBERTy's wheel is missing.
+
+    Examples
+    --------
+    >>> load_prediction_model("text").vocab_size
+    96
+    """
     if name in ("digits", "text"):
         model = _shipped_denoiser(name, device)
         return PredictionModel(name, model.predictor(), model.config.seq_len, model.config.vocab_size,
@@ -106,8 +175,39 @@ class RoundPredictions:
 
 def record_trajectory_predictions(model: PredictionModel, *, sampler, schedule="cosine", n_steps: int = 8,
                                   n_trajectories: int = 1, seed: int = 0, device="cpu") -> list[RoundPredictions]:
-    """Run ``sampler`` for ``n_trajectories`` seeded trajectories and record every round's predictive rows
-    (float64, renormalised) at the still-masked positions."""
+    """Run a sampler on a real model and record, at every round, the rows p_i at the still-masked positions.
+
+    Spec: §4.1, §4.2 (real predictions along real trajectories).
+
+    Parameters
+    ----------
+    model : PredictionModel
+        The model.
+    sampler : Sampler
+        The sampler that drives the trajectories.
+    schedule : str or sequence of int
+        The schedule.
+    n_steps : int
+        K.
+    n_trajectories : int
+        How many trajectories.
+    seed : int
+        Seed.
+    device : str
+        Where it runs.
+
+    Returns
+    -------
+    list of RoundPredictions
+        ``trajectory``, ``round`` and ``probs`` (N_masked, V) in float64, renormalised.
+
+    Examples
+    --------
+    >>> from mdtheory import MaskGIT
+    >>> recs = record_trajectory_predictions(load_prediction_model("digits"), sampler=MaskGIT(1.0), n_steps=4)
+    >>> [r.probs.shape[0] for r in recs]
+    [64, 59, 45, 24]
+    """
     from ..sampling.loop import sample
 
     records: list[RoundPredictions] = []
@@ -129,7 +229,31 @@ def record_trajectory_predictions(model: PredictionModel, *, sampler, schedule="
 
 
 def round_tv_record(probs: np.ndarray, *, k: int, alpha: float) -> dict:
-    """Exact TV(MaskGIT, moment) of one round on real rows, with M_rest and TV·M_rest/k² (module doc)."""
+    """The exact TV(MaskGIT, moment) of one round on real rows, with M_rest and the ratio TV·M_rest/k².
+
+    Spec: §4.2 (the Theorem 2 constant on real predictions).
+
+    Parameters
+    ----------
+    probs : numpy.ndarray, shape (N, V)
+        The rows.
+    k : int
+        1 ≤ k ≤ N.
+    alpha : float
+        α.
+
+    Returns
+    -------
+    dict
+        ``n_masked``, ``tv``, ``quad_error``, ``m_rest`` and ``c_ratio``.
+
+    Examples
+    --------
+    >>> from mdtheory import THEOREM2_C_REGRESSION
+    >>> r = round_tv_record(np.random.default_rng(0).dirichlet(np.ones(4), size=32), k=1, alpha=1.0)
+    >>> bool(r["c_ratio"] < THEOREM2_C_REGRESSION)
+    True
+    """
     from ..exact.moment_equivalence import theorem2_ratio
 
     r = theorem2_ratio(probs, k=k, alpha=alpha)
@@ -137,7 +261,28 @@ def round_tv_record(probs: np.ndarray, *, k: int, alpha: float) -> dict:
 
 
 def round_temperature_record(probs: np.ndarray, *, alpha: float) -> dict:
-    """Exact errors of the implicit-temperature prediction (k = 1) on real rows (module doc)."""
+    """The exact errors of the implicit-temperature prediction at k = 1 on real rows.
+
+    Spec: §4.1.
+
+    Parameters
+    ----------
+    probs : numpy.ndarray, shape (N, V)
+        The rows.
+    alpha : float
+        0 < α < ∞.
+
+    Returns
+    -------
+    dict
+        ``n_masked`` and the float fields of :func:`implicit_temperature_errors`.
+
+    Examples
+    --------
+    >>> r = round_temperature_record(np.random.default_rng(0).dirichlet(np.ones(4), size=32), alpha=1.0)
+    >>> bool(r["position_tv"] < 0.05)
+    True
+    """
     from ..exact.temperature import implicit_temperature_errors
 
     e = implicit_temperature_errors(probs, alpha=alpha)
@@ -157,9 +302,33 @@ def _pair_marginal(law) -> np.ndarray:
 
 
 def marginal_tv_exact(probs: np.ndarray, *, k: int, alpha: float) -> dict:
-    """Exact TV between MaskGIT and moment of the law of a uniformly chosen revealed position ("inclusion")
-    and of a uniformly chosen revealed (position, token) pair ("pair"), from the materialised round laws
-    (small N·V^k only). Both lower-bound the full TV(MaskGIT, moment) (a Markov kernel of (K, x_K))."""
+    """Exact TVs between MaskGIT and moment of two low-dimensional statistics of a round.
+
+    Spec: §3.6, §9. The law of a uniformly chosen revealed position ("inclusion") and of a uniformly chosen
+    revealed (position, token) pair ("pair"); both lower-bound the full TV (a Markov kernel of (K, x_K)).
+
+    Parameters
+    ----------
+    probs : numpy.ndarray, shape (N, V)
+        The rows (small N·V^k only: the round laws are materialised).
+    k : int
+        1 ≤ k ≤ N.
+    alpha : float
+        0 < α < ∞.
+
+    Returns
+    -------
+    dict
+        ``inclusion_tv`` and ``pair_tv``.
+
+    Examples
+    --------
+    >>> P = np.random.default_rng(0).dirichlet(np.ones(3), size=6)
+    >>> r = marginal_tv_exact(P, k=2, alpha=1.0)
+    >>> from mdtheory import maskgit_moment_tv
+    >>> bool(r["pair_tv"] <= maskgit_moment_tv(P, k=2, alpha=1.0).tv + 1e-12)
+    True
+    """
     from ..exact.round_laws import maskgit_round_law, moment_round_law
 
     a = _pair_marginal(maskgit_round_law(probs, k=k, alpha=alpha))
@@ -169,12 +338,43 @@ def marginal_tv_exact(probs: np.ndarray, *, k: int, alpha: float) -> dict:
 
 def marginal_tv_mc(probs: np.ndarray, *, k: int, alpha: float, n_draws: int = 20_000, seed: int = 0,
                    confidence: float = 0.99, device="cpu", chunk: int = 10_000) -> dict:
-    """Monte-Carlo estimates of :func:`marginal_tv_exact`'s statistics for any k, from ``n_draws`` rounds of
-    the project's ``maskgit_round`` and ``moment_round`` on the same table, with half-widths.
+    """Monte-Carlo estimates of :func:`marginal_tv_exact`'s statistics for any k, with rigorous half-widths.
 
-    Interval: one draw moves the slot-averaged empirical marginal by ≤ 2/n in L1 and each cell has variance
-    ≤ p_j/n, so ‖p̂ − p‖₁ ≤ √(c/n) + √(2 log(4/δ)/n) with probability 1 − δ/2 (c cells; Cauchy–Schwarz +
-    McDiarmid); the plug-in distance is then within that of the true one for both samplers at once."""
+    Spec: §9. From ``n_draws`` rounds of the project's ``maskgit_round`` and ``moment_round`` on the same table;
+    one draw moves the slot-averaged empirical marginal by ≤ 2/n in L1, so ‖p̂ − p‖₁ ≤ √(c/n) + √(2 log(4/δ)/n)
+    with probability 1 − δ/2 (Cauchy–Schwarz and McDiarmid).
+
+    Parameters
+    ----------
+    probs : numpy.ndarray, shape (N, V)
+        The rows.
+    k : int
+        1 ≤ k ≤ N.
+    alpha : float
+        α.
+    n_draws : int
+        Rounds per sampler.
+    seed : int
+        Seed.
+    confidence : float
+        1 − δ.
+    device : str
+        Where the rounds run.
+    chunk : int
+        Rounds per call.
+
+    Returns
+    -------
+    dict
+        ``inclusion_tv``, ``inclusion_half``, ``pair_tv`` and ``pair_half``.
+
+    Examples
+    --------
+    >>> P = np.random.default_rng(0).dirichlet(np.ones(3), size=6)
+    >>> r = marginal_tv_mc(P, k=2, alpha=1.0, n_draws=20000)
+    >>> bool(abs(r["pair_tv"] - marginal_tv_exact(P, k=2, alpha=1.0)["pair_tv"]) <= r["pair_half"])
+    True
+    """
     from ..sampling.rounds import maskgit_round, moment_round
 
     p = np.asarray(probs, dtype=np.float64)

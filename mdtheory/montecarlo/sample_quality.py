@@ -40,8 +40,37 @@ def _exploration_order(seq_len: int, grid):
 
 
 def sampler_by_name(name: str, *, alpha: float = 1.0, gamma: float = 0.5, seq_len: int, grid=None):
-    """A sampler of :data:`SAMPLER_CHOICES`; Halton (2-D grids) or van der Corput (1-D) orders for the
-    fixed-order and hybrid samplers."""
+    """A sampler of the quality experiments by name, with Halton (2-D) or van der Corput (1-D) fixed orders.
+
+    Spec: §2.1–§2.3.
+
+    Parameters
+    ----------
+    name : str
+        ``maskgit``, ``moment``, ``umoment``, ``uniform``, ``halton`` or ``hybrid``.
+    alpha : float
+        α.
+    gamma : float
+        γ of ``hybrid``.
+    seq_len : int
+        D.
+    grid : tuple of int, optional
+        (H, W) for images.
+
+    Returns
+    -------
+    Sampler
+
+    Raises
+    ------
+    ValueError
+        If the name is unknown.
+
+    Examples
+    --------
+    >>> sampler_by_name("moment", alpha=0.5, seq_len=64)
+    Moment(alpha=0.5, anneal=False)
+    """
     from ..sampling.loop import make_sampler
 
     if name not in SAMPLER_CHOICES:
@@ -52,8 +81,43 @@ def sampler_by_name(name: str, *, alpha: float = 1.0, gamma: float = 0.5, seq_le
 
 def generate(model, sampler, *, n_samples: int, n_steps: int, schedule: str = "cosine", seed: int = 0,
              device="cpu", caching=None, batch_size: int = 500) -> tuple[np.ndarray, dict]:
-    """(samples (n, N), timing) from a :class:`~mdtheory.montecarlo.real_predictions.PredictionModel`; with
-    ``caching`` (a PartialCaching) the denoiser runs the cached choose-then-sample loop instead."""
+    """Samples and timing of a sampler on a real model (with partial caching when asked).
+
+    Spec: §2, §4.6.
+
+    Parameters
+    ----------
+    model : PredictionModel
+        The model.
+    sampler : Sampler
+        The sampler.
+    n_samples : int
+        How many sequences.
+    n_steps : int
+        K.
+    schedule : str
+        The schedule's name.
+    seed : int
+        Seed.
+    device : str
+        Where it runs.
+    caching : PartialCaching, optional
+        Run the cached choose-then-sample loop.
+    batch_size : int
+        Sequences per batch.
+
+    Returns
+    -------
+    tuple
+        (samples (n, N) int array, timing dict with ``seconds``, ``samples_per_s``, ``rounds_per_s``, ``nfe``).
+
+    Examples
+    --------
+    >>> from mdtheory import MaskGIT, load_prediction_model
+    >>> x, timing = generate(load_prediction_model("digits"), MaskGIT(1.0), n_samples=4, n_steps=4)
+    >>> x.shape, timing["nfe"]
+    ((4, 64), 4.0)
+    """
     from ..sampling.loop import sample
 
     gen = torch.Generator(device=device).manual_seed(seed)
@@ -87,8 +151,31 @@ def sequence_entropies(x: np.ndarray) -> np.ndarray:
 
 
 def quality_metrics(model_name: str, x: np.ndarray, *, pll_positions: int = 24) -> dict:
-    """Evaluator scores of samples ``x`` from the model ``model_name`` (module doc); AntiBERTy's
-    pseudo-log-likelihood averages over ``pll_positions`` seeded positions per sequence."""
+    """The evaluator scores of samples from a shipped model, each with a standard error.
+
+    Spec: §9. Digits: FID and IS analogues; text: generative perplexity; both: per-sequence entropy; AntiBERTy:
+    pseudo-log-likelihood over ``pll_positions`` seeded positions and pairwise identity.
+
+    Parameters
+    ----------
+    model_name : str
+        ``digits``, ``text`` or ``antiberty``.
+    x : numpy.ndarray, shape (n, N)
+        Samples.
+    pll_positions : int
+        AntiBERTy's positions per sequence.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> from mdtheory import load_dataset
+    >>> q = quality_metrics("digits", load_dataset("digits").held_out[:100])
+    >>> sorted(k for k in q if k.startswith("fid"))
+    ['fid', 'fid_se']
+    """
     from ..models.evaluators import (digits_features, frechet_distance, frechet_distance_stderr, generative_perplexity,
                              inception_score, load_evaluator)
 
@@ -117,9 +204,36 @@ def quality_metrics(model_name: str, x: np.ndarray, *, pll_positions: int = 24) 
 
 def pseudo_log_likelihood(predict, x: np.ndarray, *, mask_id: int, n_positions: int | None = None,
                           seed: int = 0) -> np.ndarray:
-    """Per-sequence mean over positions of log p(x_i | x_−i), masking one position at a time. With
-    ``n_positions`` the mean runs over that many seeded random positions (an unbiased estimate of the
-    full mean at a fraction of the N model passes)."""
+    """The per-sequence mean of log p(x_i | x_−i), masking one position at a time.
+
+    Spec: §9 (AntiBERTy's quality score). With ``n_positions`` the mean runs over that many seeded random positions:
+    an unbiased estimate at a fraction of the N model passes.
+
+    Parameters
+    ----------
+    predict : callable
+        A prediction function.
+    x : numpy.ndarray, shape (n, N)
+        Sequences.
+    mask_id : int
+        The mask token.
+    n_positions : int, optional
+        Positions per sequence.
+    seed : int
+        Seed.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n,)
+
+    Examples
+    --------
+    >>> from mdtheory import known_law_target, target_predictor
+    >>> t = known_law_target("markov")
+    >>> pll = pseudo_log_likelihood(target_predictor(t), t.sample(3, rng=0), mask_id=0, n_positions=4)
+    >>> pll.shape, bool(np.all(pll <= 0))
+    ((3,), True)
+    """
     xt = torch.as_tensor(np.asarray(x), dtype=torch.long)
     n, N = xt.shape
     positions = range(N) if n_positions is None or n_positions >= N else \
@@ -134,7 +248,28 @@ def pseudo_log_likelihood(predict, x: np.ndarray, *, mask_id: int, n_positions: 
 
 
 def pairwise_identity(x: np.ndarray, *, n_pairs: int = 500, seed: int = 0) -> float:
-    """Mean fraction of identical positions over random distinct pairs of samples (1 = all samples equal)."""
+    """The mean fraction of identical positions over random pairs of distinct samples (1: all samples equal).
+
+    Spec: §9 (a diversity score).
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (n, N)
+        Samples.
+    n_pairs : int
+        Pairs drawn.
+    seed : int
+        Seed.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> pairwise_identity(np.zeros((5, 4), int))
+    1.0
+    """
     x = np.asarray(x)
     if len(x) < 2:
         raise ValueError("pairwise_identity needs at least two samples")
@@ -146,8 +281,39 @@ def pairwise_identity(x: np.ndarray, *, n_pairs: int = 500, seed: int = 0) -> fl
 
 def masked_recovery(model, sampler, sequences, *, mask_fraction: float = 0.3, n_steps: int = 8, seed: int = 0,
                     device="cpu") -> dict:
-    """Mask ``mask_fraction`` of each held-out sequence (seeded; any lengths), regenerate the masked residues
-    with ``sampler`` and return the fraction recovered exactly: mean and standard error over sequences."""
+    """Mask a fraction of each held-out sequence, regenerate it with a sampler, and score the exact recoveries.
+
+    Spec: §9.
+
+    Parameters
+    ----------
+    model : PredictionModel
+        The model.
+    sampler : Sampler
+        The sampler.
+    sequences : sequence of arrays
+        Held-out sequences (any lengths up to the model's).
+    mask_fraction : float
+        The masked fraction.
+    n_steps : int
+        K.
+    seed : int
+        Seed.
+    device : str
+        Where it runs.
+
+    Returns
+    -------
+    dict
+        ``recovery`` (mean) and ``recovery_se``.
+
+    Examples
+    --------
+    >>> from mdtheory import MaskGIT, load_dataset, load_prediction_model
+    >>> r = masked_recovery(load_prediction_model("text"), MaskGIT(1.0), load_dataset("text").held_out[:8])
+    >>> bool(0 <= r["recovery"] <= 1)
+    True
+    """
     from ..sampling.loop import sample
 
     if not 0.0 < mask_fraction < 1.0:
@@ -171,13 +337,39 @@ def masked_recovery(model, sampler, sequences, *, mask_fraction: float = 0.3, n_
 
 def schedule_quality(model_name: str, schedule: str, *, n_steps: int, n_samples: int, n_per_m: int,
                      seed: int = 0, device="cpu") -> dict:
-    """One schedule on a shipped model (digits or text; §5.3, §5.6): its loss-curve cost
-    Q = Σ_t k_t·CE_θ(s_{t−1}) (= E_learn + E_fact + H(π) for random order) with standard error, and the
-    quality of ``n_samples`` random-order untempered CTS samples (the sampler Q describes) drawn on it.
+    """One schedule on a shipped model: its loss-curve cost Q with standard error, and its samples' quality.
 
-    ``schedule`` is a name of :func:`mdtheory.sampling.schedules.as_schedule`, ``"geometric"`` (increasing, §5.5)
-    or ``"dp"``: the minimiser of Q on an *independent* curve estimate (seed (seed, 1); Q itself uses
-    (seed, 0)), so that the DP schedule is not scored on the noise it was fitted to."""
+    Spec: §5.3, §5.6. Q = Σ_t k_t·CE_θ(s_{t−1}) = E_learn + E_fact + H(π) for random order. ``dp`` is chosen on an
+    independent curve estimate (seed (seed, 1)) and scored on (seed, 0), so it is not scored on its own noise.
+
+    Parameters
+    ----------
+    model_name : str
+        ``digits`` or ``text``.
+    schedule : str
+        A named schedule, ``geometric`` or ``dp``.
+    n_steps : int
+        K.
+    n_samples : int
+        Samples for the quality scores.
+    n_per_m : int
+        Loss-curve draws per m.
+    seed : int
+        Seed.
+    device : str
+        Where it runs.
+
+    Returns
+    -------
+    dict
+        ``loss_curve_quantity`` and its ``_se``, the sizes and the quality metrics.
+
+    Examples
+    --------
+    >>> r = schedule_quality("digits", "constant", n_steps=4, n_samples=50, n_per_m=20)
+    >>> r["sizes"]
+    [16, 16, 16, 16]
+    """
     from ..profiles.optimal_schedules import data_driven_schedule, geometric_schedule, schedule_cost_stderr
     from .real_predictions import load_prediction_model, model_loss_curve
     from ..sampling.schedules import as_schedule
@@ -203,8 +395,30 @@ def schedule_quality(model_name: str, schedule: str, *, n_steps: int, n_samples:
 
 
 def order_schedule_rows(rows, model_name: str, names=None):
-    """:func:`mdtheory.profiles.optimal_schedules.schedule_ordering` of :func:`schedule_quality` rows of one model:
-    their costs Q and quality scores, both with standard errors (``names`` default to the rows' schedules)."""
+    """:func:`schedule_ordering` of :func:`schedule_quality` rows of one model (costs and qualities with errors).
+
+    Spec: §5.3, §5.6, §9.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Rows of :func:`schedule_quality`.
+    model_name : str
+        Which model's rows.
+    names : sequence of str, optional
+        The schedules to order (default: all in the rows).
+
+    Returns
+    -------
+    ScheduleOrdering
+
+    Examples
+    --------
+    >>> rows = [{"model": "digits", "schedule": s, "steps": 4, "loss_curve_quantity": q, "loss_curve_quantity_se": 0.1,
+    ...          "fid": f, "fid_se": 1.0} for s, q, f in (("a", 1.0, 10.0), ("b", 2.0, 20.0))]
+    >>> order_schedule_rows(rows, "digits").agreements
+    1
+    """
     from ..profiles.optimal_schedules import schedule_ordering
 
     metric = QUALITY_METRIC[model_name]

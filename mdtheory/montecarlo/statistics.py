@@ -28,7 +28,41 @@ __all__ = ["empirical_round_counts", "ChiSquareResult", "chisquare_test", "tv_es
 
 def empirical_round_counts(round_fn: Callable, probs: np.ndarray, *, k: int, n_samples: int, seed: int,
                            device: str = "cpu", batch: int = 200_000, **round_kwargs) -> np.ndarray:
-    """Counts of each (set, tokens) cell over ``n_samples`` seeded rounds; shape (n_sets, V**k)."""
+    """Run a real round function many times on copies of one table and count its (set, tokens) cells.
+
+    Spec: §9. The counts use the layout of :class:`RoundLaw`, so they compare directly with an exact law.
+
+    Parameters
+    ----------
+    round_fn : callable
+        A round with the signature of :func:`maskgit_round`.
+    probs : array_like, shape (N, V)
+        The table, repeated across the batch.
+    k : int
+        Positions per round.
+    n_samples : int
+        Rounds.
+    seed : int
+        Seed of the torch generator.
+    device : str
+        Where the rounds run.
+    batch : int
+        Rounds per call.
+    **round_kwargs
+        Passed to ``round_fn`` (``alpha``, ``position_rule``, …).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_sets, V**k)
+        int64 counts.
+
+    Examples
+    --------
+    >>> from mdtheory import maskgit_round
+    >>> counts = empirical_round_counts(maskgit_round, [[0.5, 0.5], [0.9, 0.1]], k=1, n_samples=1000, seed=0, alpha=1.0)
+    >>> int(counts.sum()), counts.shape
+    (1000, (2, 2))
+    """
     probs = np.asarray(probs, dtype=np.float64)
     n, V = probs.shape
     sets = _all_sets(n, k)  # the row order of RoundLaw.probs
@@ -68,8 +102,36 @@ class ChiSquareResult:
 
 
 def chisquare_test(counts: np.ndarray, law, *, false_alarm: float = 1e-4) -> ChiSquareResult:
-    """χ² goodness of fit of ``counts`` to an exact law: a RoundLaw (layout of ``law.probs``), an
-    OutputLaw (layout of ``law.table``) or a probability array of the same layout as ``counts``."""
+    """Pearson's χ² test of counts against an exact law, at a stated false-alarm rate.
+
+    Spec: §9. Cells with expected count below 5 are pooled into one bin (scipy's discrete χ² rule); a count
+    outside the law's support fails the test outright.
+
+    Parameters
+    ----------
+    counts : numpy.ndarray
+        Observed counts.
+    law : RoundLaw, OutputLaw or numpy.ndarray
+        The exact law, in the layout of ``counts``.
+    false_alarm : float
+        The test's level, in (0, 1).
+
+    Returns
+    -------
+    ChiSquareResult
+        ``statistic``, ``critical_value``, ``dof``, ``p_value``, ``off_support`` and ``passed``.
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ.
+
+    Examples
+    --------
+    >>> r = chisquare_test(np.array([510, 490]), np.array([0.5, 0.5]), false_alarm=1e-3)
+    >>> r.passed, r.dof
+    (True, 1)
+    """
     obs = np.asarray(counts, dtype=np.float64).ravel()
     p = np.asarray(getattr(law, "probs", getattr(law, "table", law)), dtype=np.float64).ravel()
     n = obs.sum()
@@ -89,10 +151,29 @@ def chisquare_test(counts: np.ndarray, law, *, false_alarm: float = 1e-4) -> Chi
 
 
 def tv_estimate(counts: np.ndarray, law, *, confidence: float = 0.99):
-    """(plug-in TV, upper confidence bound on the true TV) between the sampler and the exact law
-    (a RoundLaw, an OutputLaw or a probability array in the layout of ``counts``).
+    """The plug-in TV between counts and an exact law, with an upper confidence bound on the true TV.
 
-    The bound uses ‖p̂ − p‖₁ ≤ ε with ε = sqrt(2 (c log 2 + log(1/δ)) / n), c = number of support cells.
+    Spec: §9. ‖p̂ − p‖₁ ≤ ε with probability 1 − δ for ε = √(2 (c log 2 + log(1/δ))/n), c the support cells.
+
+    Parameters
+    ----------
+    counts : numpy.ndarray
+        Observed counts.
+    law : RoundLaw, OutputLaw or numpy.ndarray
+        The exact law, in the layout of ``counts``.
+    confidence : float
+        1 − δ.
+
+    Returns
+    -------
+    tuple of float
+        (plug-in TV, upper bound).
+
+    Examples
+    --------
+    >>> tv, upper = tv_estimate(np.array([510, 490]), np.array([0.5, 0.5]))
+    >>> round(tv, 3), bool(upper > tv)
+    (0.01, True)
     """
     obs = np.asarray(counts, dtype=np.float64).ravel()
     p = np.asarray(getattr(law, "probs", getattr(law, "table", law)), dtype=np.float64).ravel()

@@ -30,7 +30,37 @@ def _task_key(task: dict) -> str:
 
 def run_sweep(tasks: Iterable[dict], fn: Callable[[dict], dict], out_dir: str | Path, *,
               progress: bool = True, desc: str = "sweep") -> list[dict]:
-    """Run ``fn`` on every task not yet in ``out_dir/results.jsonl``; return all rows in task order."""
+    """Run a function over a list of tasks, resumably: one fsync'ed JSON line per finished task.
+
+    Spec: §4.2 (a)–(b), §9. A rerun skips the tasks already in ``out_dir/results.jsonl``; at the end
+    ``results.json`` and ``results.csv`` are written atomically.
+
+    Parameters
+    ----------
+    tasks : iterable of dict
+        JSON-serialisable parameters; each task's key is its sorted JSON.
+    fn : callable
+        Task → dict of results.
+    out_dir : str or Path
+        The results folder.
+    progress : bool
+        Show a progress bar.
+    desc : str
+        Its label.
+
+    Returns
+    -------
+    list of dict
+        One row per task, in task order (task fields, result fields and ``seconds``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     rows = run_sweep([{"x": 1}, {"x": 2}], lambda t: {"y": t["x"] ** 2}, d, progress=False)
+    >>> [r["y"] for r in rows]
+    [1, 4]
+    """
     from tqdm.auto import tqdm
 
     out = Path(out_dir)
@@ -75,7 +105,30 @@ class SlopeFit:
 
 
 def fit_loglog_slope(x, y) -> SlopeFit:
-    """Fit a line to (log x, log y) over the points with x, y > 0 (at least two needed)."""
+    """A least-squares line through (log x, log y), with the slope's standard error.
+
+    Spec: §4.2 (b). Points with x ≤ 0 or y ≤ 0 are dropped.
+
+    Parameters
+    ----------
+    x, y : array_like
+        At least two positive points.
+
+    Returns
+    -------
+    SlopeFit
+        ``slope``, ``intercept``, ``stderr`` and ``n_points``.
+
+    Raises
+    ------
+    ValueError
+        If fewer than two points are usable.
+
+    Examples
+    --------
+    >>> round(fit_loglog_slope([1, 2, 4], [1.0, 0.5, 0.25]).slope, 12)
+    -1.0
+    """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     ok = (x > 0) & (y > 0) & np.isfinite(x) & np.isfinite(y)
