@@ -25,7 +25,31 @@ THEOREM2_C_REGRESSION = 0.06
 
 @dataclass(frozen=True)
 class Theorem2Ratio:
-    """The exact TV of one round and its ratio to the Theorem 2 rate: c_ratio = tv·m_rest/k²."""
+    """The exact TV of one round and its ratio to the Theorem 2 rate.
+
+    Spec: §4.2.
+
+    Parameters
+    ----------
+    n_masked, k : int
+        N and k.
+    alpha : float
+        α.
+    tv : float
+        TV(MaskGIT, moment) on (set, tokens).
+    quad_error : float
+        Its error estimate.
+    m_rest : float
+        The smallest M_rest = Σ_{j∉K} m_j over sets K of size k.
+    c_ratio : float
+        tv·m_rest/k².
+
+    Examples
+    --------
+    >>> r = theorem2_ratio(np.full((20, 2), 0.5), k=1, alpha=1.0)
+    >>> r.n_masked, round(r.m_rest, 12)
+    (20, 9.5)
+    """
 
     n_masked: int
     k: int
@@ -37,7 +61,33 @@ class Theorem2Ratio:
 
 
 def smallest_m_rest(probs, *, k: int, alpha: float) -> float:
-    """The smallest M_rest = Σ_{j∉K} m_j over the sets K of size k: the sum of the N − k smallest moments."""
+    """The smallest M_rest = Σ_{j∉K} m_j over the sets K of size k: the sum of the N − k smallest moments.
+
+    Spec: §4.2.
+
+    Parameters
+    ----------
+    probs : array_like, shape (N, V)
+        The rows.
+    k : int
+        1 ≤ k ≤ N.
+    alpha : float
+        α.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If an input is invalid.
+
+    Examples
+    --------
+    >>> smallest_m_rest([[1.0, 0.0], [0.5, 0.5], [0.5, 0.5]], k=1, alpha=1.0)
+    1.0
+    """
     p = check_probs(probs)
     k = check_k(k, n_masked=p.shape[0])
     m = np.sort(np.exp(moment_log_m(p, check_alpha(alpha))))
@@ -45,7 +95,34 @@ def smallest_m_rest(probs, *, k: int, alpha: float) -> float:
 
 
 def theorem2_ratio(probs, *, k: int, alpha: float) -> Theorem2Ratio:
-    """Exact TV(MaskGIT, moment) of one round with M_rest and the ratio TV·M_rest/k² (module doc)."""
+    """The exact TV(MaskGIT, moment) of one round with M_rest and the ratio TV·M_rest/k².
+
+    Spec: §4.2 ([H] Theorem 2: TV ≤ C·k²/M_rest + exp(−c·M_rest)).
+
+    Parameters
+    ----------
+    probs : array_like, shape (N, V)
+        The rows.
+    k : int
+        1 ≤ k ≤ N.
+    alpha : float
+        α.
+
+    Returns
+    -------
+    Theorem2Ratio
+
+    Raises
+    ------
+    ValueError
+        If an input is invalid.
+
+    Examples
+    --------
+    >>> P = np.random.default_rng(0).dirichlet(np.ones(4), size=32)
+    >>> bool(theorem2_ratio(P, k=2, alpha=1.0).c_ratio < THEOREM2_C_REGRESSION)
+    True
+    """
     r = maskgit_moment_tv(probs, k=k, alpha=alpha)
     m_rest = smallest_m_rest(probs, k=k, alpha=alpha)
     return Theorem2Ratio(n_masked=r.n_masked, k=r.k, alpha=r.alpha, tv=r.tv, quad_error=r.quad_error, m_rest=m_rest,
@@ -56,8 +133,25 @@ def theorem2_constant_fit(*, seed: int = 8, n_values=(16, 32, 64), k_values=(1, 
                           vocab_sizes=(2, 4)) -> dict:
     """The smallest C with TV ≤ C·k²/M_rest on every case of a grid of Dirichlet(1) rows.
 
-    Returns ``{"C", "cases", "median_tv_over_bound", "C_with_exp_term"}``; the last keeps the
-    exp(−3·M_rest/28) term of the bound.
+    Spec: §4.2 (c). The exponential term is dropped, so the fitted C is valid a fortiori; ``C_with_exp_term`` keeps it.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the rows.
+    n_values, k_values, alphas, vocab_sizes : sequences
+        The grid.
+
+    Returns
+    -------
+    dict
+        ``C``, ``cases``, ``median_tv_over_bound`` and ``C_with_exp_term``.
+
+    Examples
+    --------
+    >>> fit = theorem2_constant_fit(n_values=(16,), k_values=(1,), alphas=(1.0,), vocab_sizes=(2,))
+    >>> fit["cases"], bool(fit["C"] < THEOREM2_C_REGRESSION)
+    (1, True)
     """
     rng = np.random.default_rng(seed)
     fits, with_exp = [], []

@@ -41,10 +41,31 @@ class SchedulerOutput:
 
 @dataclass
 class MdtheoryScheduler:
-    """An mdtheory sampler as a diffusers-style discrete scheduler (module doc).
+    """An mdtheory sampler as a diffusers-style discrete scheduler (``set_timesteps`` and ``step``).
 
-    ``schedule`` is a named schedule (cosine, arccos, linear, constant) or explicit sizes summing to the
-    number of masked positions of the first ``step``; ``model_output`` are logits (B, N, V).
+    Spec: §2. Timesteps run from K − 1 down to 0; ``step(model_output, timestep, sample)`` returns the next sample
+    with k_t more tokens revealed, drawing exactly what :func:`mdtheory.sample` draws.
+
+    Parameters
+    ----------
+    sampler : Sampler
+        Any mdtheory sampler.
+    mask_token_id : int
+        The id of masked positions in ``sample``.
+    schedule : str or sequence of int
+        A named schedule or sizes summing to the masked count of the first step.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from mdtheory import MaskGIT
+    >>> s = MdtheoryScheduler(MaskGIT(1.0), mask_token_id=3)
+    >>> s.set_timesteps(2)
+    >>> x = torch.full((1, 4), 3)
+    >>> for t in s.timesteps:
+    ...     x = s.step(torch.zeros(1, 4, 3), t, x, generator=torch.Generator().manual_seed(0)).prev_sample
+    >>> bool((x != 3).all())
+    True
     """
 
     sampler: Sampler
@@ -83,7 +104,26 @@ class MdtheoryScheduler:
 
 @dataclass(frozen=True)
 class PeerSampler(Sampler):
-    """A peer's one-round function as an mdtheory sampler (the step's α, if any, is fixed in ``round_fn``)."""
+    """A peer's one-round function as an mdtheory sampler, so the loop and the tests run the peer unchanged.
+
+    Spec: §2.
+
+    Parameters
+    ----------
+    round_fn : callable
+        ``round_fn(log_probs, *, k, masked, generator) -> RoundOutput``.
+    name : str
+        A label.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from mdtheory import maskgit_round, sample
+    >>> peer = PeerSampler(lambda lp, *, k, masked, generator: maskgit_round(lp, k=k, alpha=1.0, masked=masked,
+    ...                                                                       generator=generator))
+    >>> sample(lambda t, m: torch.zeros(1, 4, 2), seq_len=4, schedule=[2, 2], sampler=peer, generator=0).tokens.shape
+    torch.Size([1, 4])
+    """
 
     round_fn: object = None
     name: str = "peer"
@@ -93,9 +133,26 @@ class PeerSampler(Sampler):
 
 
 def amused_peer_round(alpha: float):
-    """diffusers' ``AmusedScheduler`` as a round function on partially masked rows: it reveals k of the
-    M masked positions (``starting_mask_ratio`` = (M − k + ½)/(N cos(π/4)) at the first of two steps,
-    constant temperature α); revealed positions keep their tokens (the peer pins their confidence)."""
+    """diffusers' ``AmusedScheduler`` as a round function on partly masked rows, for :class:`PeerSampler`.
+
+    Spec: §2.1. It reveals k of the M masked positions (``starting_mask_ratio`` = (M − k + ½)/(N cos(π/4)) at the
+    first of two steps, constant temperature α); revealed positions keep their tokens.
+
+    Parameters
+    ----------
+    alpha : float
+        The scheduler's temperature.
+
+    Returns
+    -------
+    callable
+        A round function.
+
+    Examples
+    --------
+    >>> callable(amused_peer_round(1.0))
+    True
+    """
 
     def round_fn(log_probs, *, k, masked, generator=None) -> RoundOutput:
         from diffusers import AmusedScheduler
@@ -121,8 +178,27 @@ def amused_peer_round(alpha: float):
 
 @dataclass(frozen=True)
 class PeerAdaptiveSampler(AdaptiveSampler):
-    """A peer's adaptive step (``select_fn(log_probs, *, masked, generator) -> (revealed, tokens)``) as an
-    mdtheory :class:`~mdtheory.sampling.loop.AdaptiveSampler`."""
+    """A peer's adaptive step, which chooses its own block size, as an mdtheory :class:`AdaptiveSampler`.
+
+    Spec: §8.
+
+    Parameters
+    ----------
+    select_fn : callable
+        ``select_fn(log_probs, *, masked, generator) -> (revealed (B, N) bool, tokens (B, N))``.
+    name : str
+        A label.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from mdtheory import sample
+    >>> def one_at_a_time(lp, *, masked, generator):
+    ...     first = masked & (masked.cumsum(1) == 1)
+    ...     return first, torch.zeros_like(masked, dtype=torch.long)
+    >>> sample(lambda t, m: torch.zeros(1, 3, 2), seq_len=3, sampler=PeerAdaptiveSampler(one_at_a_time)).tokens.tolist()
+    [[0, 0, 0]]
+    """
 
     select_fn: object = None
     name: str = "peer"
@@ -152,7 +228,27 @@ def _rowwise(step_row):
 
 
 def entropy_bound_peer_select(gamma: float, temperature: float = 1.0):
-    """diffusers' ``EntropyBoundScheduler`` (constant temperature, entropy bound γ) as a ``select_fn``."""
+    """diffusers' ``EntropyBoundScheduler`` (constant temperature, entropy bound γ) as a ``select_fn``.
+
+    Spec: §8 (the EB rule).
+
+    Parameters
+    ----------
+    gamma : float
+        The entropy bound γ.
+    temperature : float
+        The scheduler's temperature.
+
+    Returns
+    -------
+    callable
+        A ``select_fn`` for :class:`PeerAdaptiveSampler`.
+
+    Examples
+    --------
+    >>> callable(entropy_bound_peer_select(0.3))
+    True
+    """
 
     def step_row(lp, generator):
         from diffusers.schedulers import EntropyBoundScheduler
@@ -166,8 +262,28 @@ def entropy_bound_peer_select(gamma: float, temperature: float = 1.0):
 
 
 def block_refinement_peer_select(threshold: float, temperature: float = 1.0):
-    """diffusers' ``BlockRefinementScheduler`` (mask mode) committing every masked position whose tempered
-    confidence exceeds ``threshold``, and at least one, as a ``select_fn``."""
+    """diffusers' ``BlockRefinementScheduler`` (mask mode) as a ``select_fn``: commits every masked position whose
+    tempered confidence exceeds ``threshold``, and at least one.
+
+    Spec: §8 (threshold rules).
+
+    Parameters
+    ----------
+    threshold : float
+        The confidence threshold.
+    temperature : float
+        The scheduler's temperature.
+
+    Returns
+    -------
+    callable
+        A ``select_fn`` for :class:`PeerAdaptiveSampler`.
+
+    Examples
+    --------
+    >>> callable(block_refinement_peer_select(0.6))
+    True
+    """
 
     def step_row(lp, generator):
         from diffusers.schedulers import BlockRefinementScheduler
