@@ -1,7 +1,11 @@
-"""Plot helpers (the only module that imports matplotlib; ``import mdtheory`` does not load it).
+"""Plot helpers and the one shared figure style (matplotlib is imported here, never by ``import mdtheory``).
 
-Helpers draw on the ``ax`` they are given and return it; they never call ``show()``. Figure scripts own
-their figures: they save and close them.
+Helpers draw on the ``ax`` they are given and return it; they never call ``show()``. Figure modules own
+their figures: :func:`finish_figure` applies the shared style, writes PNG and PDF, and closes the figure.
+
+The style: log axes label decades (or 1-2-5 steps on axes shorter than a decade) and leave minor ticks
+unlabelled; whatever tick labels would still overlap after layout are hidden, so every label drawn is
+readable; error bars or bands wherever a value is estimated (the figure modules draw them).
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ import numpy as np  # noqa: E402
 
 from ..montecarlo.sweeps import fit_loglog_slope  # noqa: E402
 
-__all__ = ["plt", "loglog_with_fit", "loglog_curves", "new_figure", "save_figure", "finish_figure"]
+__all__ = ["plt", "loglog_with_fit", "loglog_curves", "new_figure", "save_figure", "finish_figure",
+           "tidy_log_axes", "overlapping_tick_labels"]
 
 
 def new_figure(ncols: int = 1, *, width: float = 4.6, height: float = 3.6, max_cols: int | None = None):
@@ -39,20 +44,97 @@ def loglog_with_fit(ax, x, y, *, label: str, marker: str = "o", fit: bool = True
     return ax
 
 
-def save_figure(fig, path) -> None:
+def _tidy_log_axis(axis, lo: float, hi: float) -> None:
+    from matplotlib.ticker import FuncFormatter, LogFormatterSciNotation, LogLocator, NullFormatter
+
+    if not (lo > 0 and hi > lo):
+        return
+    decades_inside = np.floor(np.log10(hi)) - np.ceil(np.log10(lo)) + 1
+    if decades_inside >= 2:
+        axis.set_major_locator(LogLocator(base=10.0, numticks=12))
+    else:  # fewer than two decade ticks: label 1-2-5 steps too
+        axis.set_major_locator(LogLocator(base=10.0, subs=(1.0, 2.0, 5.0), numticks=12))
+        if 1e-3 <= lo and hi <= 1e4:
+            axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        else:
+            axis.set_major_formatter(LogFormatterSciNotation(labelOnlyBase=False))
+    axis.set_minor_locator(LogLocator(base=10.0, subs=tuple(range(2, 10)), numticks=12))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def tidy_log_axes(fig) -> None:
+    """Give every log axis of ``fig`` readable ticks: labelled decades (1-2-5 steps when the axis spans
+    less than a decade), unlabelled minor ticks."""
+    for ax in fig.axes:
+        if ax.get_xscale() == "log":
+            _tidy_log_axis(ax.xaxis, *sorted(ax.get_xlim()))
+        if ax.get_yscale() == "log":
+            _tidy_log_axis(ax.yaxis, *sorted(ax.get_ylim()))
+
+
+def _visible_tick_labels(axis):
+    return [t for t in axis.get_ticklabels(which="both") if t.get_visible() and t.get_text()]
+
+
+def overlapping_tick_labels(fig, *, pad: float = 1.0) -> list[tuple[str, str]]:
+    """Pairs of visible tick labels of one axis whose drawn extents overlap (after a draw of ``fig``)."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    out = []
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            boxes = [(t.get_text(), t.get_window_extent(renderer).expanded(1.0, 1.0)) for t in _visible_tick_labels(axis)]
+            for i in range(len(boxes)):
+                for j in range(i + 1, len(boxes)):
+                    a, b = boxes[i][1], boxes[j][1]
+                    if a.x0 < b.x1 + pad and b.x0 < a.x1 + pad and a.y0 < b.y1 + pad and b.y0 < a.y1 + pad:
+                        out.append((boxes[i][0], boxes[j][0]))
+    return out
+
+
+def _hide_overlapping_tick_labels(fig, *, pad: float = 2.0) -> None:
+    """Hide tick labels that would overlap a label already kept (major labels are kept first)."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            kept = []
+            labels = [t for t in axis.get_ticklabels(which="major") if t.get_visible() and t.get_text()]
+            labels += [t for t in axis.get_ticklabels(which="minor") if t.get_visible() and t.get_text()]
+            for t in labels:
+                box = t.get_window_extent(renderer)
+                if any(box.x0 < k.x1 + pad and k.x0 < box.x1 + pad and box.y0 < k.y1 + pad and k.y0 < box.y1 + pad
+                       for k in kept):
+                    t.set_visible(False)
+                else:
+                    kept.append(box)
+
+
+def _apply_style(fig) -> None:
+    tidy_log_axes(fig)
     fig.tight_layout()
+    _hide_overlapping_tick_labels(fig)
+
+
+def save_figure(fig, path) -> None:
+    """Apply the shared style, lay out, write ``path`` (its suffix picks the format) and close ``fig``."""
+    _apply_style(fig)
     fig.savefig(path, dpi=130)
     plt.close(fig)
 
 
 def finish_figure(fig, out_dir, name: str):
-    """Save ``fig`` as ``out_dir/fig_{name}.png`` (creating the folder), close it and return the path."""
+    """Write ``fig`` as ``out_dir/fig_{name}.png`` and ``.pdf`` in the shared style, close it, and return the
+    PNG's path."""
     from pathlib import Path
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"fig_{name}.png"
-    save_figure(fig, path)
+    _apply_style(fig)
+    fig.savefig(out / f"fig_{name}.pdf")
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
     return path
 
 
