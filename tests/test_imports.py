@@ -33,6 +33,6 @@ def test_no_bare_allclose_in_tests():
     import pathlib
     import re
 
-    for path in pathlib.Path(__file__).parent.glob("*.py"):
+    for path in pathlib.Path(__file__).parent.rglob("*.py"):
         for line in path.read_text().splitlines():
             assert not re.match(r"\s*np\.allclose\(", line), f"{path.name}: {line.strip()}"

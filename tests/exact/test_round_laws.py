@@ -16,7 +16,7 @@ from mdtheory import (
 )
 from mdtheory.exact.round_laws import LawSizeError
 
-from .cases import INVALID, TIES, VALID, random_rows
+from ..cases import INVALID, TIES, VALID, random_rows
 
 # Exact-vs-exact tolerance: the spec asks ~1e-10; the routes agree to ~1e-15, so 1e-12 leaves margin.
 TOL = 1e-12

@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from mdtheory import maskgit_round_law, moment_round_law
+# private helpers build closed-form laws in the RoundLaw cell layout (set order, C-order token tuples)
 from mdtheory.exact.round_laws import RoundLaw, _all_sets, _token_product
 from mdtheory.montecarlo.statistics import chisquare_test, empirical_round_counts, tv_estimate
 from mdtheory.sampling.orders import halton_order
@@ -30,7 +31,7 @@ from mdtheory.sampling.rounds import (
     moment_round,
 )
 
-from .cases import PEAKED, TIES, ZEROS
+from ..cases import PEAKED, TIES, ZEROS
 
 N_SAMPLES = 200_000
 FALSE_ALARM = 1e-6

@@ -23,7 +23,7 @@ from mdtheory import (
 from mdtheory.exact.plackett_luce import pl_log_complement, pl_ordered_log_prob
 from mdtheory.exact.race import GK_NODES, GK_WEIGHTS_GAUSS, GK_WEIGHTS_KRONROD, order_statistic_cdf
 
-from .cases import random_rows
+from ..cases import random_rows
 
 
 @pytest.mark.parametrize("k", [1, 2, 3, 4])
@@ -144,6 +144,7 @@ def test_pl_complement_keeps_precision_with_dominant_weights():
 
 
 def test_pl_integral_route_matches_orders():
+    # private: the integral route is checked against the public inclusion–exclusion route
     from mdtheory.exact.plackett_luce import _pl_set_log_prob_integral
 
     lw = np.log(random_rows(9, 1, 9)[0])
