@@ -1,14 +1,17 @@
-"""Shared smoke data for the driver figures."""
+"""Where the figures of the Monte-Carlo drivers get their data."""
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
+from ..montecarlo.drivers import run_driver, shipped_smoke
 
-def smoke_data(name: str, rng: int = 0) -> Path:
-    """Run (or resume) driver ``name`` at the smoke preset where ``mdtheory simulate`` puts it, so verify,
-    the tests and the CLI share one run (finished tasks are read back, which equals recomputing them)."""
-    data_dir = Path("mdtheory-out") / "simulations" / f"{name}-smoke-seed{rng}"
-    importlib.import_module(f"mdtheory.montecarlo.drivers.{name}").main(data_dir, preset="smoke", seed=rng, progress=False)
+
+def driver_data(name: str, out_dir, *, quick: bool, rng: int = 0) -> Path:
+    """Quick figures of seed 0 draw from the shipped smoke results (hash-checked; nothing is simulated);
+    otherwise the driver's smoke preset runs (or resumes) into ``out_dir/NAME_data``."""
+    if quick and rng == 0:
+        return shipped_smoke(name)
+    data_dir = Path(out_dir) / f"{name}_data"
+    run_driver(name, data_dir, preset="smoke", seed=rng, progress=False)
     return data_dir

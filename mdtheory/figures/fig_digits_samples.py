@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..models.datasets import load_dataset
 from ..models.evaluators import digits_features, frechet_distance, inception_score, load_evaluator
-from .plot import finish_figure, new_figure
+from .plot import digit_grid, finish_figure, new_figure
 from ..sampling.loop import MaskGIT, Moment, sample
 from ..models.training import load_trained
 from ..models import SHIPPED_CHECKPOINTS
@@ -26,15 +26,14 @@ def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
     data = load_dataset("digits")
     ref = digits_features(clf, data.train)
     n = 180 if quick else 1000
-    fig, axes = new_figure(3)
+    fig, axes = new_figure(3, width=3.6, height=4.3)
     panels = [("held-out real", data.held_out)]
     for name, smp in (("MaskGIT α=1", MaskGIT(1.0)), ("moment α=1", Moment(1.0))):
         x = sample(model.predictor(), seq_len=64, schedule="cosine", n_steps=8, sampler=smp, batch_size=n,
                    mask_id=model.config.mask_id, generator=rng).tokens.numpy()
         panels.append((name, x))
     for ax, (name, x) in zip(axes, panels):
-        tiles = x[:36].reshape(6, 6, 8, 8).transpose(0, 2, 1, 3).reshape(48, 48)
-        ax.imshow(tiles, cmap="gray_r", vmin=0, vmax=16)
+        digit_grid(ax, x[:36], grid=(8, 8), cols=6, vmax=16)
         fid = frechet_distance(digits_features(clf, x), ref)
         ax.set(title=f"{name}\nFID* {fid:.1f}, IS* {inception_score(clf, x):.2f}", xticks=[], yticks=[])
     return finish_figure(fig, out_dir, NAME)

@@ -18,9 +18,9 @@ NAME = "quality"
 
 
 def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
-    from ._smoke import smoke_data
+    from ._smoke import driver_data
 
-    return plot(smoke_data(NAME, rng), out_dir)
+    return plot(driver_data(NAME, out_dir, quick=quick, rng=rng), out_dir)
 
 
 _TEMPERED = (("maskgit", "o-"), ("moment", "s-"), ("umoment", "^-"))
@@ -28,17 +28,32 @@ _SCORE = {"digits": ("fid", "Fréchet distance (classifier features)"), "text": 
           "antiberty": ("pll", "pseudo-log-likelihood / residue")}
 
 
+def _band(r, key) -> float:
+    """Three standard errors of an estimated score (0 where a run recorded none)."""
+    se = r.get(f"{key}_se")
+    return 3.0 * se if se is not None else 0.0
+
+
+def _errorbar(ax, rows, x, key, fmt, *, label, scale=1.0, **kw):
+    """Estimates of ``key`` against ``x`` with ± 3 se bars (rows sorted by x)."""
+    rows = sorted(rows, key=lambda r: r[x])
+    ax.errorbar([r[x] for r in rows], [r[key] / scale for r in rows], yerr=[_band(r, key) / scale for r in rows],
+                fmt=fmt, capsize=3, label=label, **kw)
+
+
 def _alpha_panel(ax, rows, model, steps):
     key, label = _SCORE[model]
     sel = [r for r in rows if r["model"] == model and r["steps"] == steps and r["cache_r"] is None]
     for name, marker in _TEMPERED:
-        pts = sorted((r["alpha"], r[key]) for r in sel if r["sampler"] == name)
+        pts = [r for r in sel if r["sampler"] == name]
         if pts:
-            ax.plot(*zip(*pts), marker, label=name)
+            _errorbar(ax, pts, "alpha", key, marker, label=name)
     for name, style in (("uniform", "--"), ("halton", ":")):
         for r in (r for r in sel if r["sampler"] == name):
             ax.axhline(r[key], ls=style, color="grey", label=f"{name} (untempered)")
-    ax.set(xscale="log", xlabel="α", ylabel=label, title=f"{model}, {steps} cosine steps")
+            if _band(r, key):
+                ax.axhspan(r[key] - _band(r, key), r[key] + _band(r, key), color="grey", alpha=0.12)
+    ax.set(xscale="log", xlabel="α", ylabel=f"{label} (± 3 se)", title=f"{model}, {steps} cosine steps")
     _alpha_ticks(ax, sel)
 
 
@@ -68,10 +83,8 @@ def plot(data_dir, out_dir) -> Path:
             _alpha_panel(ax, rows, panel.split(":")[1], 8)
         elif panel == "entropy":
             for name, marker in _TEMPERED:
-                sel = sorted((r["alpha"], r["entropy"], r["entropy_se"]) for r in digits
-                             if r["sampler"] == name and r["cache_r"] is None)
-                a, h, se = zip(*sel)
-                ax.errorbar(a, h, yerr=[3 * x for x in se], fmt=marker, capsize=3, label=name)
+                _errorbar(ax, [r for r in digits if r["sampler"] == name and r["cache_r"] is None], "alpha",
+                          "entropy", marker, label=name)
             for r in (r for r in digits if r["sampler"] == "uniform"):
                 ax.axhline(r["entropy"], ls="--", color="grey", label="uniform (untempered)")
             ax.set(xscale="log", xlabel="α", ylabel="per-sequence entropy (nats, ± 3 se)",
@@ -79,27 +92,27 @@ def plot(data_dir, out_dir) -> Path:
             _alpha_ticks(ax, digits)
         elif panel == "steps":
             for (name, marker), a in zip(_TEMPERED + (("uniform", "k--"),), (1.0, 1.0, 1.0, None)):
-                pts = sorted((r["steps"], r["fid"]) for r in rows if r["model"] == "digits" and r["sampler"] == name
-                             and r["alpha"] == a and r["cache_r"] is None)
-                ax.plot(*zip(*pts), marker, label=name + (" α = 1" if a else ""))
-            ax.set(xscale="log", xlabel="steps K", ylabel="Fréchet distance", title="digits: quality vs steps")
+                pts = [r for r in rows if r["model"] == "digits" and r["sampler"] == name and r["alpha"] == a
+                       and r["cache_r"] is None]
+                _errorbar(ax, pts, "steps", "fid", marker, label=name + (" α = 1" if a else ""))
+            ax.set(xscale="log", xlabel="steps K", ylabel="Fréchet distance (± 3 se)", title="digits: quality vs steps")
             ax.set_xticks(steps_k, [str(k) for k in steps_k])
             ax.minorticks_off()
         elif panel == "gamma":
             for m, marker in zip(("digits", "text"), ("o-", "s-")):
                 key, _ = _SCORE[m]
-                pts = sorted((r["gamma"], r[key]) for r in rows if r["model"] == m and r["sampler"] == "hybrid")
-                ref = pts[0][1] if pts and pts[0][1] else 1.0
-                ax.plot([g for g, _ in pts], [v / ref for _, v in pts], marker, label=f"{m} ({key} / value at γ = 0)")
-            ax.set(xlabel="hybrid γ (0 = exploration order, 1 = moment)", ylabel="relative score",
+                pts = sorted((r for r in rows if r["model"] == m and r["sampler"] == "hybrid"), key=lambda r: r["gamma"])
+                ref = pts[0][key] if pts and pts[0][key] else 1.0
+                _errorbar(ax, pts, "gamma", key, marker, label=f"{m} ({key} / value at γ = 0)", scale=ref)
+            ax.set(xlabel="hybrid γ (0 = exploration order, 1 = moment)", ylabel="relative score (± 3 se)",
                    title="hybrid exploration / exploitation")
         else:  # partial caching: quality against NFE, wall-clock per sample on the twin axis
-            sel = sorted((r["nfe"], r["fid"], 1e3 / r["samples_per_s"], r["cache_r"]) for r in rows
-                         if r["model"] == "digits" and r["cache_r"])
-            nfe, fid, ms, rr = zip(*sel)
-            ax.plot(nfe, fid, "o-", label="Fréchet distance")
-            for x, y, r in zip(nfe, fid, rr):
-                ax.annotate(f"r = {r}", (x, y), fontsize=7)
+            sel = sorted((r for r in rows if r["model"] == "digits" and r["cache_r"]), key=lambda r: r["nfe"])
+            nfe, fid, ms = ([r[k] for r in sel] for k in ("nfe", "fid", "samples_per_s"))
+            ms = [1e3 / v for v in ms]
+            _errorbar(ax, sel, "nfe", "fid", "o-", label="Fréchet distance (± 3 se)")
+            for r in sel:
+                ax.annotate(f"r = {r['cache_r']}", (r["nfe"], r["fid"]), fontsize=7)
             tw = ax.twinx()
             tw.plot(nfe, ms, "s:", color="tab:red", label="ms per sample")
             tw.set_ylabel("wall-clock ms / sample", color="tab:red")

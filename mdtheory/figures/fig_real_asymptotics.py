@@ -20,9 +20,9 @@ NAME = "real_asymptotics"
 
 
 def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
-    from ._smoke import smoke_data
+    from ._smoke import driver_data
 
-    return plot(smoke_data(NAME, rng), out_dir)
+    return plot(driver_data(NAME, out_dir, quick=quick, rng=rng), out_dir)
 
 
 def plot(data_dir, out_dir) -> Path:

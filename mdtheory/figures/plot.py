@@ -19,7 +19,7 @@ import numpy as np  # noqa: E402
 from ..montecarlo.sweeps import fit_loglog_slope  # noqa: E402
 
 __all__ = ["plt", "loglog_with_fit", "loglog_curves", "new_figure", "save_figure", "finish_figure",
-           "tidy_log_axes", "overlapping_tick_labels"]
+           "tidy_log_axes", "overlapping_tick_labels", "digit_grid"]
 
 
 def new_figure(ncols: int = 1, *, width: float = 4.6, height: float = 3.6, max_cols: int | None = None):
@@ -47,8 +47,8 @@ def loglog_with_fit(ax, x, y, *, label: str, marker: str = "o", fit: bool = True
 def _tidy_log_axis(axis, lo: float, hi: float) -> None:
     from matplotlib.ticker import FuncFormatter, LogFormatterSciNotation, LogLocator, NullFormatter
 
-    if not (lo > 0 and hi > lo):
-        return
+    if not (lo > 0 and hi > lo) or not isinstance(axis.get_major_locator(), LogLocator):
+        return  # a figure that placed its own ticks keeps them
     decades_inside = np.floor(np.log10(hi)) - np.ceil(np.log10(lo)) + 1
     if decades_inside >= 2:
         axis.set_major_locator(LogLocator(base=10.0, numticks=12))
@@ -63,8 +63,8 @@ def _tidy_log_axis(axis, lo: float, hi: float) -> None:
 
 
 def tidy_log_axes(fig) -> None:
-    """Give every log axis of ``fig`` readable ticks: labelled decades (1-2-5 steps when the axis spans
-    less than a decade), unlabelled minor ticks."""
+    """Give every log axis of ``fig`` readable ticks: labelled decades (1-2-5 steps when fewer than two
+    decades show), unlabelled minor ticks. Axes whose ticks a figure placed itself are left alone."""
     for ax in fig.axes:
         if ax.get_xscale() == "log":
             _tidy_log_axis(ax.xaxis, *sorted(ax.get_xlim()))
@@ -149,4 +149,20 @@ def loglog_curves(ax, rows, *, x: str, y: str, group: str, where: dict | None = 
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(fontsize=8)
+    return ax
+
+
+def digit_grid(ax, images, *, grid: tuple[int, int], cols: int, vmax: float, gap: int = 1):
+    """Draw rows of ``images`` (each H·W values, row-major) as a grid of H×W tiles with ``gap``-pixel
+    separators, at equal aspect, so that each image keeps its shape."""
+    h, w = grid
+    x = np.asarray(images, dtype=float).reshape(-1, h, w)
+    rows = -(-len(x) // cols)
+    canvas = np.full((rows * (h + gap) + gap, cols * (w + gap) + gap), np.nan)
+    for i, img in enumerate(x):
+        r, c = divmod(i, cols)
+        canvas[gap + r * (h + gap):gap + r * (h + gap) + h, gap + c * (w + gap):gap + c * (w + gap) + w] = img
+    cmap = plt.get_cmap("gray_r").with_extremes(bad="#c8d4e3")  # the separators
+    ax.imshow(np.ma.masked_invalid(canvas), cmap=cmap, vmin=0, vmax=vmax, aspect="equal", interpolation="nearest")
+    ax.set(xticks=[], yticks=[])
     return ax

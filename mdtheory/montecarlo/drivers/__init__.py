@@ -16,7 +16,7 @@ from pathlib import Path
 DRIVERS = ("real_asymptotics", "quality", "kl_bounds", "schedules")
 SHIPPED_SMOKE = Path(__file__).resolve().parent / "smoke"
 
-__all__ = ["DRIVERS", "SHIPPED_SMOKE", "run_driver"]
+__all__ = ["DRIVERS", "SHIPPED_SMOKE", "run_driver", "shipped_smoke"]
 
 
 def run_driver(name: str, out_dir, *, preset: str = "smoke", seed: int = 0, device: str = "cpu",
@@ -26,3 +26,19 @@ def run_driver(name: str, out_dir, *, preset: str = "smoke", seed: int = 0, devi
         raise ValueError(f"unknown driver {name!r}; allowed: {', '.join(DRIVERS)}")
     module = importlib.import_module(f"{__name__}.{name}")
     return module.main(out_dir, preset=preset, seed=seed, device=device, progress=progress)
+
+
+def shipped_smoke(name: str) -> Path:
+    """The folder of driver ``name``'s shipped smoke results, after checking every file against the SHA-256
+    recorded in ``SHIPPED_SMOKE/MANIFEST.json`` (a mismatch raises ``ValueError``)."""
+    import hashlib
+    import json
+
+    if name not in DRIVERS:
+        raise ValueError(f"unknown driver {name!r}; allowed: {', '.join(DRIVERS)}")
+    manifest = json.loads((SHIPPED_SMOKE / "MANIFEST.json").read_text())["sha256"]
+    for rel, digest in manifest.items():
+        if rel.startswith(f"{name}/"):
+            if hashlib.sha256((SHIPPED_SMOKE / rel).read_bytes()).hexdigest() != digest:
+                raise ValueError(f"shipped smoke results {SHIPPED_SMOKE / rel} do not match their recorded SHA-256")
+    return SHIPPED_SMOKE / name
