@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["atomic_write_text", "json_default", "read_jsonl", "append_jsonl"]
+__all__ = ["atomic_write_text", "json_default", "strict_json", "to_json", "restore_inf", "read_jsonl",
+           "drop_torn_tail", "append_jsonl"]
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
@@ -32,6 +34,70 @@ def json_default(x):
     return str(x)
 
 
+def strict_json(obj, path: str = "", undefined: dict | None = None):
+    """``obj`` with values JSON can hold: numpy scalars and arrays as Python numbers and lists, ±inf as the
+    strings "inf"/"-inf", and NaN as None, its path recorded in ``undefined`` (path → reason)."""
+    if isinstance(obj, dict):
+        return {str(k): strict_json(v, f"{path}.{k}" if path else str(k), undefined) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [strict_json(v, f"{path}[{i}]", undefined) for i, v in enumerate(obj)]
+    if isinstance(obj, np.ndarray):
+        return strict_json(obj.tolist(), path, undefined)
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        x = float(obj)
+        if math.isnan(x):
+            if undefined is not None:
+                undefined[path or "value"] = "undefined (not a number)"
+            return None
+        if math.isinf(x):
+            return "inf" if x > 0 else "-inf"
+        return x
+    if obj is None or isinstance(obj, (str, int)):
+        return obj
+    return str(obj)
+
+
+def to_json(obj, *, indent: int | None = None) -> str:
+    """Strict JSON text of ``obj`` (:func:`strict_json`; never NaN or Infinity). A dict whose values include
+    undefined numbers gets an ``"undefined"`` entry mapping each one's path to the reason."""
+    undefined: dict = {}
+    clean = strict_json(obj, "", undefined)
+    if undefined and isinstance(clean, dict):
+        clean.setdefault("undefined", {}).update(undefined)
+    return json.dumps(clean, indent=indent, allow_nan=False)
+
+
+def restore_inf(obj):
+    """Undo :func:`strict_json`'s encoding of ±inf ("inf"/"-inf" strings back to floats)."""
+    if isinstance(obj, dict):
+        return {k: restore_inf(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [restore_inf(v) for v in obj]
+    if obj == "inf" or obj == "-inf":
+        return float(obj)
+    return obj
+
+
+def drop_torn_tail(path: str | Path) -> bool:
+    """Cut a JSON-lines log back to its last complete line (a kill mid-write leaves a fragment without its
+    newline, which the next append would otherwise extend). Returns whether anything was cut."""
+    path = Path(path)
+    if not path.exists():
+        return False
+    data = path.read_bytes()
+    if not data or data.endswith(b"\n"):
+        return False
+    with open(path, "r+b") as fh:
+        fh.truncate(data.rfind(b"\n") + 1)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return True
+
+
 def read_jsonl(path: str | Path) -> list[dict]:
     """The rows of a JSON-lines log; a line cut by an interruption is skipped (its task is redone)."""
     rows = []
@@ -45,6 +111,6 @@ def read_jsonl(path: str | Path) -> list[dict]:
 
 def append_jsonl(fh, row: dict) -> None:
     """Append one row to an open log, flushed and fsync'ed (a kill loses at most the row in flight)."""
-    fh.write(json.dumps(row, default=json_default) + "\n")
+    fh.write(json.dumps(strict_json(row), allow_nan=False) + "\n")
     fh.flush()
     os.fsync(fh.fileno())

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ._io import atomic_write_text
+from ._io import atomic_write_text, to_json
 
 __all__ = ["run_benchmarks", "reference_maskgit_round", "BENCHMARKS", "environment"]
 
@@ -356,6 +356,43 @@ def bench_train_digits(quick: bool) -> dict:
             "held_out_loss": summary["held_out_loss"]}
 
 
+
+
+def bench_verify_wall_time(quick: bool) -> dict:
+    """``mdtheory verify`` from a cold start (a fresh process, an empty output folder), figures included: the
+    wall time a new user waits for the README's first command. Target ≤ 90 s on 2 cores. Quick: the checks only."""
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        cmd = [sys.executable, "-m", "mdtheory", "verify", "--out", d, "--no-progress", "--json"]
+        if quick:
+            cmd.append("--no-figures")
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        sec = time.perf_counter() - t0
+    summary = json.loads(proc.stdout) if proc.stdout.strip().startswith("{") else {}
+    return {"name": "verify_wall_time", "figures": not quick, "median_s": sec, "times_s": [sec], "target_s": 90.0,
+            "exit_code": proc.returncode, "passed": summary.get("passed"), "failed": summary.get("failed")}
+
+
+def bench_cli_startup(quick: bool) -> dict:
+    """``mdtheory --help`` and ``mdtheory profile --target markov --n 10000 --eps 0.05 --json`` in fresh
+    processes (targets 0.5 s and 1 s); medians of 5 runs."""
+    import subprocess
+    import sys
+
+    def run(argv):
+        return _median_time(lambda: subprocess.run([sys.executable, "-m", "mdtheory", *argv], capture_output=True,
+                                                   check=True), repeats=3 if quick else 5)
+
+    help_s, help_times = run(["--help"])
+    prof_s, prof_times = run(["profile", "--target", "markov", "--n", "10000", "--eps", "0.05", "--json"])
+    return {"name": "cli_startup", "median_s": help_s, "times_s": help_times, "target_s": 0.5,
+            "profile_median_s": prof_s, "profile_times_s": prof_times, "profile_target_s": 1.0}
+
+
 BENCHMARKS = {
     "exact_tv_k2": bench_tv_k2,
     "exact_tv_k3": bench_tv_k3,
@@ -372,6 +409,8 @@ BENCHMARKS = {
     "partial_caching": bench_partial_caching,
     "real_throughput": bench_real_throughput,
     "train_digits": bench_train_digits,
+    "verify_wall_time": bench_verify_wall_time,
+    "cli_startup": bench_cli_startup,
 }
 
 
@@ -395,7 +434,7 @@ def environment(device: str = "cpu") -> dict:
 
 
 def run_benchmarks(*, quick: bool = False, out_dir: str | Path | None = None, only: list[str] | None = None,
-                   device: str = "cpu") -> list[dict]:
+                   device: str = "cpu", echo: bool = True) -> list[dict]:
     """Run the benchmarks named in ``only`` (all by default); write ``out_dir/NAME.json`` for each."""
     unknown = sorted(set(only or ()) - set(BENCHMARKS))
     if unknown:
@@ -408,7 +447,8 @@ def run_benchmarks(*, quick: bool = False, out_dir: str | Path | None = None, on
         r = fn(quick, device) if name in DEVICE_BENCHMARKS else fn(quick)
         r = {**r, "quick": quick, "environment": env}
         results.append(r)
-        print(json.dumps({k: v for k, v in r.items() if k not in ("environment", "rows", "times_s")}, default=float))
+        if echo:
+            print(to_json({k: v for k, v in r.items() if k not in ("environment", "rows", "times_s")}))
         if out_dir is not None:
-            atomic_write_text(Path(out_dir) / f"{name}.json", json.dumps(r, indent=1, default=float))
+            atomic_write_text(Path(out_dir) / f"{name}.json", to_json(r, indent=1))
     return results

@@ -1,64 +1,191 @@
-"""The ``mdtheory`` command line (a thin layer over the library).
+"""The ``mdtheory`` command line: a thin layer over the library.
 
-Subcommands: ``verify``, ``tv``, ``law``, ``sweep tv``, ``profile``, ``efact``, ``schedule``, ``audit``, ``noise``, ``train``, ``train-evaluator``, ``simulate``,
-``figures``, ``bench``. Every subcommand has
-``--help``. JSON output uses plain floats; infinite α is written as the string "inf".
+One set of conventions, declared once in parent parsers:
+
+* ``--out DIR`` is always a directory, under one default root (``mdtheory-out/<command>``), checked for
+  writing before any work starts;
+* ``--json`` on every command that prints a result; JSON is strict (no NaN or Infinity: an undefined
+  number is null and listed under ``"undefined"``; ±inf is the string "inf");
+* ``--seed`` wherever randomness enters; ``--device {cpu,cuda,cuda:N,mps}`` wherever torch runs, validated
+  up front and part of every resume key;
+* lists are comma-separated (``--n 16,32,64``);
+* ``--n-steps`` is a schedule's number of steps K, ``--train-steps`` the optimiser's;
+* ``--no-progress`` hides progress bars and ``--quiet`` everything but the result;
+* ``mdtheory --version``.
+
+Errors: a user error prints one line naming the argument and the rule and exits with status 2; an
+unexpected error prints one line and where its full traceback was written (``--debug`` shows it instead)
+and exits with status 3. Failed checks or audits exit with status 1. Start-up imports nothing heavy: each
+command imports what it uses.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import sys
 from pathlib import Path
 
-import numpy as np
+__all__ = ["main", "build_parser", "UsageError"]
 
-__all__ = ["main"]
+OUT_ROOT = Path("mdtheory-out")
+
+
+class UsageError(ValueError):
+    """A user error: the message names the argument and the rule it breaks."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors as one line and exit status 2."""
+
+    def error(self, message):  # noqa: D401
+        self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# argument types: each names the rule it enforces
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number; got {text!r}") from None
+    if value != value:
+        raise argparse.ArgumentTypeError(f"must be a number, not NaN; got {text!r}")
+    return value
 
 
 def _alpha(text: str) -> float:
+    value = _number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"alpha must be >= 0 (a number or 'inf'); got {text!r}")
+    return value
+
+
+def _int(minimum: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer; got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}; got {text!r}")
+        return value
+
+    parse.__name__ = f"integer >= {minimum}"
+    return parse
+
+
+def _positive_finite(text: str) -> float:
+    value = _number(text)
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be > 0 and finite; got {text!r}")
+    return value
+
+
+def _open_unit(text: str) -> float:
+    value = _number(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must lie in (0, 1); got {text!r}")
+    return value
+
+
+def _list(item):
+    def parse(text: str) -> list:
+        parts = [t.strip() for t in text.split(",")]
+        if not parts or any(not t for t in parts):
+            raise argparse.ArgumentTypeError(f"must be a comma-separated list with no empty entries; got {text!r}")
+        return [item(t) for t in parts]
+
+    return parse
+
+
+def _names(text: str) -> list[str]:
+    return _list(str)(text)
+
+
+def _device(text: str) -> str:
+    kind, _, index = text.partition(":")
+    if kind not in ("cpu", "cuda", "mps") or (index and (kind != "cuda" or not index.isdigit())):
+        raise argparse.ArgumentTypeError(f"must be one of cpu, cuda, cuda:N, mps; got {text!r}")
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
+# shared helpers of the commands
+def _say(args, *lines) -> None:
+    """Informational output, silenced by --quiet and --json."""
+    if not (getattr(args, "quiet", False) or getattr(args, "json", False)):
+        print(*lines, sep="\n")
+
+
+def _emit(args, obj, text: str) -> None:
+    """The command's result: strict JSON with --json, else ``text``."""
+    from ._io import to_json
+
+    print(to_json(obj) if args.json else text)
+
+
+def _progress(args) -> bool:
+    return not (args.no_progress or args.quiet or getattr(args, "json", False))
+
+
+def _out_dir(args, default: str) -> Path:
+    """The --out directory, created and checked for writing before any work starts."""
+    import os
+    import tempfile
+
+    out = Path(args.out) if args.out else OUT_ROOT / default
     try:
-        a = float(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"alpha must be a number or 'inf'; got {text!r}") from exc
-    return a
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=out, prefix=".write-check-")
+        os.close(fd)
+        os.unlink(probe)
+    except (OSError, FileExistsError) as exc:
+        raise UsageError(f"--out {out}: must be a writable directory ({exc.strerror or exc})") from None
+    return out
 
 
-def _float_list(text: str) -> list[float]:
-    return [_alpha(t) for t in text.split(",") if t]
+def _device_available(args) -> str:
+    from .sampling.rounds import check_device
+
+    return check_device(args.device, name="--device")
 
 
-def _int_list(text: str) -> list[int]:
-    try:
-        return [int(t) for t in text.split(",") if t]
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected a comma-separated list of integers; got {text!r}") from exc
+def _load_probs(path: str):
+    """An (N, V) real array from a .npy file, refused with a one-line reason otherwise."""
+    import numpy as np
 
-
-def _json_alpha(a: float):
-    return "inf" if math.isinf(a) else a
-
-
-def _load_probs(path: str) -> np.ndarray:
     p = Path(path)
     if not p.exists():
-        raise SystemExit(f"error: --probs file not found: {path}")
-    return np.load(p, allow_pickle=False)
+        raise UsageError(f"--probs {path}: no such file")
+    if not p.is_file():
+        raise UsageError(f"--probs {path}: must be a .npy file, not a directory")
+    with open(p, "rb") as fh:
+        if fh.read(6) != b"\x93NUMPY":
+            raise UsageError(f"--probs {path}: not a NumPy .npy array file (no .npy header); save one with "
+                             "numpy.save")
+    try:
+        arr = np.load(p, allow_pickle=False)
+    except ValueError as exc:
+        if "pickle" in str(exc):
+            raise UsageError(f"--probs {path}: holds pickled objects, which are refused; save a numeric array "
+                             "with numpy.save") from None
+        raise UsageError(f"--probs {path}: not a NumPy .npy array file ({exc})") from None
+    except (OSError, EOFError) as exc:
+        raise UsageError(f"--probs {path}: not a NumPy .npy array file ({exc})") from None
+    if not isinstance(arr, np.ndarray) or not (np.issubdtype(arr.dtype, np.floating)
+                                              or np.issubdtype(arr.dtype, np.integer)):
+        raise UsageError(f"--probs {path}: must hold real numbers; got dtype {getattr(arr, 'dtype', type(arr))}")
+    return arr
 
 
+# ---------------------------------------------------------------------------------------------
+# commands
 def _cmd_tv(args) -> int:
     from .exact.distances import maskgit_moment_tv
 
     r = maskgit_moment_tv(_load_probs(args.probs), k=args.k, alpha=args.alpha)
-    d = r.to_dict()
-    d["alpha"] = _json_alpha(d["alpha"])
-    if args.json:
-        print(json.dumps(d))
-    else:
-        print(f"TV(MaskGIT, moment) = {r.tv:.15g}  (quad_error ≤ {r.quad_error:.2e}, N={r.n_masked}, k={r.k}, "
-              f"V={r.vocab_size}, alpha={r.alpha}, route={r.route})")
+    _emit(args, r.to_dict(), f"TV(MaskGIT, moment) = {r.tv:.15g}  (quad_error ≤ {r.quad_error:.2e}, N={r.n_masked}, "
+                             f"k={r.k}, V={r.vocab_size}, alpha={r.alpha}, route={r.route})")
     return 0
 
 
@@ -67,58 +194,61 @@ def _cmd_law(args) -> int:
 
     P = _load_probs(args.probs)
     if args.ordered:
-        fn = maskgit_ordered_law if args.sampler == "maskgit" else moment_ordered_law
-        law = fn(P, k=args.k, alpha=args.alpha)
+        law = (maskgit_ordered_law if args.sampler == "maskgit" else moment_ordered_law)(P, k=args.k, alpha=args.alpha)
     else:
         law = round_law(args.sampler, P, k=args.k, alpha=args.alpha)
-    probs = np.asarray(P, dtype=np.float64)
-    cells = []
-    for positions, tokens, pr in law.cells():
-        if all(probs[i, s] > 0 for i, s in zip(positions, tokens)):  # the support of the round
-            cells.append({"positions": list(positions), "tokens": list(tokens), "prob": pr})
-    out = {"sampler": args.sampler, "alpha": _json_alpha(law.alpha), "k": law.k, "n_masked": law.n_masked,
+    cells = [{"positions": list(pos), "tokens": list(tok), "prob": pr} for pos, tok, pr in law.cells()
+             if all(P[i, s] > 0 for i, s in zip(pos, tok))]  # the support of the round
+    out = {"sampler": args.sampler, "alpha": law.alpha, "k": law.k, "n_masked": law.n_masked,
            "vocab_size": law.vocab_size, "ordered": law.ordered, "quad_error": law.quad_error, "cells": cells}
-    if args.json:
-        print(json.dumps(out))
-    else:
-        for c in cells:
-            print(f"{c['positions']} {c['tokens']} {c['prob']:.15g}")
-        print(f"# {len(cells)} cells, total {sum(c['prob'] for c in cells):.15f}, quad_error {law.quad_error:.2e}")
+    text = "\n".join([f"{c['positions']} {c['tokens']} {c['prob']:.15g}" for c in cells]
+                     + [f"# {len(cells)} cells, total {sum(c['prob'] for c in cells):.15f}, "
+                        f"quad_error {law.quad_error:.2e}"])
+    _emit(args, out, text)
     return 0
 
 
 def _cmd_sweep_tv(args) -> int:
+    from ._io import atomic_write_text, to_json
     from .montecarlo.sweeps import run_sweep, tv_sweep_slopes, tv_sweep_task, tv_sweep_tasks
-    from ._io import atomic_write_text
 
+    out = _out_dir(args, "sweep-tv")
     tasks = tv_sweep_tasks(family=args.family, n_values=args.n, k_values=args.k, alpha_values=args.alpha,
                            vocab_values=args.vocab, reps=args.reps, concentration=args.concentration, seed=args.seed)
-    out = Path(args.out)
-    rows = run_sweep(tasks, tv_sweep_task, out, progress=not args.no_progress, desc=f"sweep tv ({args.family})")
+    rows = run_sweep(tasks, tv_sweep_task, out, progress=_progress(args), desc=f"sweep tv ({args.family})")
     slopes = tv_sweep_slopes(rows)
-    atomic_write_text(out / "slopes.json", json.dumps(slopes, indent=1))
-    for s in slopes["in_n"]:
-        print(f"slope in N: k={s['k']} alpha={s['alpha']} V={s['vocab_size']}: {s['slope']:.3f} ± {s['stderr']:.3f}")
-    for s in slopes["in_k"]:
-        print(f"slope in k: N={s['n_masked']} alpha={s['alpha']} V={s['vocab_size']}: {s['slope']:.3f} ± {s['stderr']:.3f}")
-    print(f"results written to {out.resolve()} (results.csv, results.json, slopes.json)")
+    atomic_write_text(out / "slopes.json", to_json(slopes, indent=1))
+
+    def fmt(s, where):
+        se = "undefined (2 points)" if s["stderr"] is None else f"{s['stderr']:.3f}"
+        return f"slope in {where}: {s['slope']:.3f} ± {se}"
+
+    lines = [fmt(s, f"N (k={s['k']} alpha={s['alpha']} V={s['vocab_size']})") for s in slopes["in_n"]]
+    lines += [fmt(s, f"k (N={s['n_masked']} alpha={s['alpha']} V={s['vocab_size']})") for s in slopes["in_k"]]
+    _emit(args, {**slopes, "out": str(out.resolve())}, "\n".join(lines))
+    _say(args, f"results: {out.resolve()} (results.csv, results.json, slopes.json)")
     return 0
 
 
 def _target_profile(args):
     """The information profile of the target named by the shared target options."""
     if (args.joint is None) == (args.target is None):
-        raise ValueError("give exactly one of --joint J.npy and --target FAMILY")
+        raise UsageError("give exactly one of --joint J.npy and --target FAMILY")
     if args.joint is not None:
-        from .profiles.enumeration import information_profile
         from .multiround.targets import joint_table
+        from .profiles.enumeration import information_profile
 
         path = Path(args.joint)
-        if not path.exists():
-            raise ValueError(f"--joint file not found: {args.joint}")
-        arr = np.load(path, allow_pickle=False)
+        if not path.is_file():
+            raise UsageError(f"--joint {args.joint}: no such file")
+        import numpy as np
+
+        try:
+            arr = np.load(path, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as exc:
+            raise UsageError(f"--joint {args.joint}: not a NumPy .npy array file ({exc})") from None
         if arr.ndim > 1 and args.q is not None and arr.shape[0] != args.q:
-            raise ValueError(f"--q {args.q} does not match the joint's shape {arr.shape}")
+            raise UsageError(f"--q {args.q} does not match the joint's shape {arr.shape}")
         return information_profile(joint_table(arr, q=args.q, name="--joint"))
     from .profiles.closed_forms import family_profile
 
@@ -126,20 +256,13 @@ def _target_profile(args):
                                             m=args.m, rho=args.corr))
 
 
-def _schedule_arg(text: str) -> list[int]:
-    return _int_list(text)
-
-
 def _cmd_profile(args) -> int:
     pr = _target_profile(args)
-    out = {"H": pr.H.tolist(), "f": pr.f.tolist(), "Z": pr.Z.tolist(), "tc": pr.tc, "dtc": pr.dtc}
-    if args.json:
-        print(json.dumps(out))
-    else:
-        print(f"N={pr.n}  H(pi)={pr.entropy:.12g}  TC={pr.tc:.12g}  DTC={pr.dtc:.12g}  "
-              f"sum_j I(x_j;x_-j)={pr.sum_mutual_info:.12g}  truncation error <= {pr.error:.1e}")
-        for i, fi in enumerate(pr.f, start=1):
-            print(f"f({i}) = {fi:.12g}")
+    out = {"H": pr.H, "f": pr.f, "Z": pr.Z, "tc": pr.tc, "dtc": pr.dtc, "error": pr.error}
+    text = "\n".join([f"N={pr.n}  H(pi)={pr.entropy:.12g}  TC={pr.tc:.12g}  DTC={pr.dtc:.12g}  "
+                      f"sum_j I(x_j;x_-j)={pr.sum_mutual_info:.12g}  truncation error <= {pr.error:.1e}"]
+                     + [f"f({i}) = {fi:.12g}" for i, fi in enumerate(pr.f, start=1)])
+    _emit(args, out, text)
     return 0
 
 
@@ -149,67 +272,50 @@ def _cmd_efact(args) -> int:
 
     pr = _target_profile(args)
     out = {"efact": efact(pr, args.schedule), "bound_kmax": kmax_bound(pr, args.schedule)}
-    print(json.dumps(out) if args.json else f"E_fact = {out['efact']:.12g}  (k_max bound {out['bound_kmax']:.12g})")
+    _emit(args, out, f"E_fact = {out['efact']:.12g}  (k_max bound {out['bound_kmax']:.12g})")
     return 0
 
 
 def _cmd_schedule(args) -> int:
-    from .profiles.optimal_schedules import geometric_schedule, profile_schedule
     from .profiles.enumeration import efact
+    from .profiles.optimal_schedules import geometric_schedule, profile_schedule
 
     pr = _target_profile(args)
-    if args.rho is not None and args.method.startswith("geometric"):
-        if args.steps is not None:
-            raise ValueError("give --steps or --rho, not both")
+    if args.rho is not None:
+        if not args.method.startswith("geometric"):
+            raise UsageError(f"--rho applies to the geometric methods only; got --method {args.method}")
+        if args.n_steps is not None:
+            raise UsageError("give --n-steps or --rho, not both")
         sizes = geometric_schedule(pr.n, rho=args.rho,
                                    direction="increasing" if args.method == "geometric-inc" else "decreasing")
     else:
-        if args.steps is None:
-            raise ValueError("--steps K is required (or --rho with a geometric method)")
-        sizes = profile_schedule(pr, args.steps, args.method)
-    out = {"sizes": sizes.tolist(), "efact": efact(pr, sizes)}
-    print(json.dumps(out) if args.json else f"sizes = {out['sizes']}\nE_fact = {out['efact']:.12g}")
+        if args.n_steps is None:
+            raise UsageError("--n-steps K is required (or --rho with a geometric method)")
+        sizes = profile_schedule(pr, args.n_steps, args.method)
+    out = {"sizes": sizes, "efact": efact(pr, sizes)}
+    _emit(args, out, f"sizes = {sizes.tolist()}\nE_fact = {out['efact']:.12g}")
     return 0
-
-
-def _add_target_options(p: argparse.ArgumentParser) -> None:
-    from .profiles.closed_forms import FAMILIES
-
-    g = p.add_argument_group("target (one of --joint or --target)")
-    g.add_argument("--joint", help=".npy joint law: a flat C-order vector of length q**N (needs --q) or an "
-                   "array of shape (q,)*N")
-    g.add_argument("--target", choices=tuple(FAMILIES), help="closed-form family (§6)")
-    g.add_argument("--q", type=int, help="alphabet size (flat --joint; markov / repeated-bit states, default 2)")
-    g.add_argument("--n", type=int, help="number of positions N")
-    g.add_argument("--eps", type=float, help="markov: flip probability in [0, 1]")
-    g.add_argument("--a", type=float, help="beta-bernoulli: a > 0")
-    g.add_argument("--b", type=float, help="beta-bernoulli: b > 0")
-    g.add_argument("--eta", type=float, help="noisy-repeated-bit: noise in [0, 1]")
-    g.add_argument("--m", type=int, help="hidden-parity: size of the hidden subset")
-    g.add_argument("--corr", type=float, help="gaussian-ar1: correlation ρ in (-1, 1) of neighbours")
 
 
 def _cmd_audit(args) -> int:
     from .peers.audit import PEERS, audit_all, audit_peer
 
     if args.all or args.peer is None:
-        rows, path = audit_all(args.out, alpha=args.alpha, n_samples=args.n_samples, seed=args.seed,
+        out = _out_dir(args, "audit")
+        rows, path = audit_all(out, alpha=args.alpha, n_samples=args.n_samples, seed=args.seed,
                                false_alarm=args.false_alarm)
-        print(Path(path).read_text())
-        print(f"report: {Path(path).resolve()}")
+        _emit(args, {"rows": rows, "report": str(Path(path).resolve())}, Path(path).read_text())
+        _say(args, f"report: {Path(path).resolve()}")
         return 0 if all(r["passed"] for r in rows) else 1
     results = audit_peer(args.peer, alpha=args.alpha, n_samples=args.n_samples, seed=args.seed,
                          false_alarm=args.false_alarm)
     description = PEERS[args.peer][2]
-    if args.json:
-        print(json.dumps({"peer": args.peer, "law": description, "alpha": _json_alpha(args.alpha),
-                          "results": [r.to_dict() for r in results]}))
-    else:
-        print(f"{args.peer}: {description}; alpha={args.alpha}, {args.n_samples} draws per case, "
-              f"false alarm {args.false_alarm:g}")
-        for r in results:
-            print(f"  {r.case:8s} k={r.k}  chi2={r.chi2.statistic:9.2f} (critical {r.chi2.critical_value:7.2f})  "
-                  f"TV={r.tv:.4f} (<= {r.tv_upper:.4f} at 99%)  {'PASS' if r.passed else 'FAIL'}")
+    lines = [f"{args.peer}: {description}; alpha={args.alpha}, {args.n_samples} draws per case, "
+             f"false alarm {args.false_alarm:g}"]
+    lines += [f"  {r.case:8s} k={r.k}  chi2={r.chi2.statistic:9.2f} (critical {r.chi2.critical_value:7.2f})  "
+              f"TV={r.tv:.4f} (<= {r.tv_upper:.4f} at 99%)  {'PASS' if r.passed else 'FAIL'}" for r in results]
+    _emit(args, {"peer": args.peer, "law": description, "alpha": args.alpha,
+                 "results": [r.to_dict() for r in results]}, "\n".join(lines))
     return 0 if all(r.passed for r in results) else 1
 
 
@@ -218,16 +324,17 @@ def _cmd_noise(args) -> int:
 
     rows = noise_temperature_table(vocab_sizes=args.vocab, exponents=args.exponent, temperatures=args.temperature,
                                    dtypes=args.dtype)
-    if args.json:
-        print(json.dumps([r.to_dict() for r in rows]))
-        return 0
-    print(f"{'V':>7} {'zipf':>5} {'tau':>6} {'noise':>8} {'tau_eff':>9} {'dead':>7} {'dead mass':>10} "
-          f"{'TV':>9} {'dH nats':>10} {'quad err':>9}")
-    for r in rows:
-        print(f"{r.vocab_size:7d} {r.exponent:5.2f} {r.temperature:6.3f} {r.dtype:>8} {r.effective_temperature:9.5f} "
-              f"{r.dead_tokens:7d} {r.dead_mass:10.2e} {r.tv:9.2e} {r.entropy_change:10.2e} "
-              f"{r.quadrature_error:9.1e}")
+    lines = [f"{'V':>7} {'zipf':>5} {'tau':>6} {'noise':>8} {'tau_eff':>9} {'dead':>7} {'dead mass':>10} "
+             f"{'TV':>9} {'dH nats':>10} {'quad err':>9}"]
+    lines += [f"{r.vocab_size:7d} {r.exponent:5.2f} {r.temperature:6.3f} {r.dtype:>8} "
+              f"{_tau_text(r.effective_temperature):>9} {r.dead_tokens:7d} {r.dead_mass:10.2e} {r.tv:9.2e} "
+              f"{r.entropy_change:10.2e} {r.quadrature_error:9.1e}" for r in rows]
+    _emit(args, [r.to_dict() for r in rows], "\n".join(lines))
     return 0
+
+
+def _tau_text(tau) -> str:
+    return "unresolved" if tau is None else f"{tau:.5f}"
 
 
 def _cmd_train(args) -> int:
@@ -235,212 +342,280 @@ def _cmd_train(args) -> int:
 
     from .models.training import TRAIN_PRESETS, train
 
-    cfg = TRAIN_PRESETS[args.data]
-    overrides = {f: getattr(args, f) for f in ("steps", "batch_size", "lr", "seed", "checkpoint_every", "seq_len",
-                                                "d_model", "n_layers", "n_heads", "d_ff") if getattr(args, f) is not None}
-    cfg = replace(cfg, **overrides)
-    out = args.out or f"mdtheory-out/models/{args.data}"
-    summary = train(cfg, out, device=args.device, progress=not args.no_progress)
-    print(json.dumps(summary))
-    print(f"model: {Path(out).resolve()}")
+    out = _out_dir(args, f"train/{args.data}")
+    device = _device_available(args)
+    fields = {"train_steps": "steps", "batch_size": "batch_size", "lr": "lr", "seed": "seed",
+              "checkpoint_every": "checkpoint_every", "seq_len": "seq_len", "d_model": "d_model",
+              "n_layers": "n_layers", "n_heads": "n_heads", "d_ff": "d_ff"}
+    overrides = {cfg: getattr(args, opt) for opt, cfg in fields.items() if getattr(args, opt) is not None}
+    cfg = replace(TRAIN_PRESETS[args.data], **overrides)
+    summary = train(cfg, out, device=device, progress=_progress(args))
+    _emit(args, {**summary, "out": str(out.resolve())}, "\n".join(f"{k}: {v}" for k, v in summary.items()))
+    _say(args, f"model: {out.resolve()}")
     return 0
 
 
 def _cmd_train_evaluator(args) -> int:
     from .models.evaluators import save_evaluator, train_char_lm, train_digits_classifier
 
-    model = (train_digits_classifier if args.name == "digits_classifier" else train_char_lm)(
-        progress=not args.no_progress)
-    out = save_evaluator(model, args.name, args.out or f"mdtheory-out/models/{args.name}")
-    print(f"evaluator: {Path(out).resolve()}")
+    out = _out_dir(args, f"train-evaluator/{args.name}")
+    model = (train_digits_classifier if args.name == "digits_classifier" else train_char_lm)(progress=_progress(args))
+    path = save_evaluator(model, args.name, out)
+    _emit(args, {"evaluator": args.name, "out": str(Path(path).resolve())}, f"evaluator: {Path(path).resolve()}")
     return 0
 
 
 def _cmd_simulate(args) -> int:
-    import importlib
-
     from .figures import driver_figure
-    from .montecarlo.drivers import DRIVERS
+    from .montecarlo.drivers import run_driver
 
-    if args.name not in DRIVERS:
-        raise ValueError(f"unknown driver {args.name!r}; allowed: {', '.join(DRIVERS)}")
-    mod = importlib.import_module(f".montecarlo.drivers.{args.name}", __package__)
-    out = args.out or f"mdtheory-out/simulations/{args.name}-{args.preset}-seed{args.seed}"
-    summary = mod.main(out, preset=args.preset, seed=args.seed, device=args.device, progress=not args.no_progress)
+    out = _out_dir(args, f"simulate/{args.name}-{args.preset}-seed{args.seed}")
+    summary = run_driver(args.name, out, preset=args.preset, seed=args.seed, device=_device_available(args),
+                         progress=_progress(args))
     summary["figure"] = str(driver_figure(args.name, out, out))
-    print(json.dumps(summary, indent=1, default=float))
-    print(f"results: {Path(out).resolve()}")
+    from ._io import to_json
+
+    _emit(args, summary, to_json(summary, indent=1))
+    _say(args, f"results: {out.resolve()}")
     return 0
 
 
 def _cmd_figures(args) -> int:
     from .verification.report import run_figures
 
-    paths = run_figures(Path(args.out), quick=args.quick, only=args.only, rng=args.seed)
-    for p in paths:
-        print(p)
+    out = _out_dir(args, "figures")
+    paths = run_figures(out, quick=args.quick, only=args.only, rng=args.seed, progress=_progress(args))
+    _emit(args, {"figures": [str(p) for p in paths]}, "\n".join(str(p) for p in paths))
     return 0
 
 
 def _cmd_verify(args) -> int:
     from .verification.report import format_table, verify
 
-    results, path = verify(args.out, full=args.full, figures=not args.no_figures, progress=not args.no_progress)
-    print(format_table(results))
+    out = _out_dir(args, "verify")
+    results, path = verify(out, full=args.full, figures=not args.no_figures, progress=_progress(args), seed=args.seed)
     failed = [r.name for r in results if not r.passed]
-    print(f"\nreport: {Path(path).resolve()}")
-    print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    _emit(args, {"report": str(Path(path).resolve()), "passed": len(results) - len(failed), "failed": failed,
+                 "checks": [r.to_dict() for r in results]}, format_table(results))
+    if not args.json:
+        print(f"report: {Path(path).resolve()} ({len(results) - len(failed)} passed, {len(failed)} failed)")
     return 1 if failed else 0
 
 
 def _cmd_bench(args) -> int:
     from .bench import run_benchmarks
 
-    from .sampling.rounds import check_device
-
-    out = Path(args.out)
-    run_benchmarks(quick=args.quick, out_dir=out, only=args.only, device=check_device(args.device, name="--device"))
-    print(f"results: {out.resolve()} (one NAME.json per benchmark)")
+    out = _out_dir(args, "bench")
+    device = _device_available(args)
+    results = run_benchmarks(quick=args.quick, out_dir=out, only=args.only, device=device,
+                             echo=not (args.quiet or args.json))
+    _emit(args, results, f"results: {out.resolve()} (one NAME.json per benchmark)")
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="mdtheory", description="Exact laws, bounds and Monte-Carlo verification "
-                                 "for masked-diffusion samplers (theory: docs/theory.md).")
-    sub = ap.add_subparsers(dest="command", required=True)
+# ---------------------------------------------------------------------------------------------
+# the parser
+def _parents() -> dict[str, argparse.ArgumentParser]:
+    """The shared options, each declared once."""
+    def parent(*specs):
+        p = argparse.ArgumentParser(add_help=False)
+        for flags, kw in specs:
+            p.add_argument(*flags, **kw)
+        return p
 
-    v = sub.add_parser("verify", help="run the registered theorem checks and write a report")
-    v.add_argument("--out", default="mdtheory-report", help="report directory (default: ./mdtheory-report)")
-    v.add_argument("--full", action="store_true", help="run every check (not only the fast set) and full figures")
-    v.add_argument("--no-figures", action="store_true", help="skip figure generation")
-    v.add_argument("--no-progress", action="store_true", help="no progress bar")
+    quiet = (("--quiet",), dict(action="store_true", help="print only the result"))
+    no_progress = (("--no-progress",), dict(action="store_true", help="hide progress bars"))
+    return {
+        "json": parent((("--json",), dict(action="store_true", help="print the result as strict JSON"))),
+        "out": parent((("--out",), dict(metavar="DIR", help="output directory (default: mdtheory-out/<command>/…); "
+                                        "it must be writable, and a rerun into it resumes"))),
+        "seed": parent((("--seed",), dict(type=_int(0), default=0, help="random seed, an integer >= 0 (default 0)"))),
+        "device": parent((("--device",), dict(type=_device, default="cpu",
+                                              help="cpu, cuda, cuda:N or mps (checked before any work)"))),
+        "quiet": parent(quiet, no_progress),
+        # default SUPPRESS: given after the command it sets args.debug, and never resets the top-level default
+        "debug": parent((("--debug",), dict(action="store_true", default=argparse.SUPPRESS,
+                                            help="show the full traceback of an unexpected error"))),
+    }
+
+
+def _add_target_options(p: argparse.ArgumentParser) -> None:
+    families = ("markov", "beta-bernoulli", "noisy-repeated-bit", "repeated-bit", "parity", "hidden-parity",
+                "gaussian-ar1")  # the keys of mdtheory.FAMILIES (a test keeps them equal)
+    g = p.add_argument_group("target (one of --joint or --target)")
+    g.add_argument("--joint", help=".npy joint law: a flat C-order vector of length q**N (needs --q) or an "
+                   "array of shape (q,)*N")
+    g.add_argument("--target", choices=families, help="closed-form family (§6)")
+    g.add_argument("--q", type=_int(2), help="alphabet size (flat --joint; markov / repeated-bit states, default 2)")
+    g.add_argument("--n", type=_int(1), help="number of positions N")
+    g.add_argument("--eps", type=_number, help="markov: flip probability in [0, 1]")
+    g.add_argument("--a", type=_number, help="beta-bernoulli: a > 0")
+    g.add_argument("--b", type=_number, help="beta-bernoulli: b > 0")
+    g.add_argument("--eta", type=_number, help="noisy-repeated-bit: noise in [0, 1]")
+    g.add_argument("--m", type=_int(1), help="hidden-parity: size of the hidden subset")
+    g.add_argument("--corr", type=_number, help="gaussian-ar1: correlation ρ in (-1, 1) of neighbours")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``mdtheory`` argument parser (no heavy import happens here)."""
+    from . import __version__
+
+    P = _parents()
+    ap = _Parser(prog="mdtheory", description="Exact laws, bounds and Monte-Carlo verification for masked-diffusion "
+                 "samplers. Sections (§) refer to docs/theory.md.")
+    ap.add_argument("--version", action="version", version=f"mdtheory {__version__}")
+    ap.add_argument("--debug", action="store_true", help="show the full traceback of an unexpected error")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+
+    def command(name, help, *parents, **kw):
+        return sub.add_parser(name, help=help, description=help, parents=[P[p] for p in (*parents, "debug")], **kw)
+
+    v = command("verify", "run the registered theorem checks, draw the figures and write the report "
+                "(report.html, report.md, report.json)", "out", "json", "seed", "quiet")
+    v.add_argument("--full", action="store_true", help="every check (not only the fast set) and full-size figures")
+    v.add_argument("--no-figures", action="store_true", help="skip the figures")
     v.set_defaults(fn=_cmd_verify)
 
-    t = sub.add_parser("tv", help="exact TV(MaskGIT, moment) of one round (§3.6, §4.2)")
-    t.add_argument("--probs", required=True, help="(N, V) float64 .npy file whose rows are distributions")
-    t.add_argument("--k", type=int, required=True, help="positions revealed, 1 <= k <= N")
+    t = command("tv", "exact TV(MaskGIT, moment) of one round (§3.6, §4.2)", "json")
+    t.add_argument("--probs", required=True, help="(N, V) .npy file whose rows are distributions")
+    t.add_argument("--k", type=_int(1), required=True, help="positions revealed, 1 <= k <= N")
     t.add_argument("--alpha", type=_alpha, required=True, help="Gumbel scale alpha >= 0 ('inf' allowed)")
-    t.add_argument("--json", action="store_true", help="print one JSON object")
     t.set_defaults(fn=_cmd_tv)
 
-    law = sub.add_parser("law", help="exact one-round law on (set, tokens) cells (§3)")
+    law = command("law", "exact one-round law on (set, tokens) cells (§3)", "json")
     law.add_argument("--sampler", choices=("maskgit", "moment"), required=True)
-    law.add_argument("--probs", required=True, help="(N, V) float64 .npy file")
-    law.add_argument("--k", type=int, required=True)
-    law.add_argument("--alpha", type=_alpha, required=True)
+    law.add_argument("--probs", required=True, help="(N, V) .npy file whose rows are distributions")
+    law.add_argument("--k", type=_int(1), required=True, help="positions revealed, 1 <= k <= N")
+    law.add_argument("--alpha", type=_alpha, required=True, help="Gumbel scale alpha >= 0 ('inf' allowed)")
     law.add_argument("--ordered", action="store_true", help="ordered tuples (reveal order) instead of sets")
-    law.add_argument("--json", action="store_true")
     law.set_defaults(fn=_cmd_law)
 
-    sw = sub.add_parser("sweep", help="resumable parameter sweeps")
-    swsub = sw.add_subparsers(dest="sweep", required=True)
-    st = swsub.add_parser("tv", help="TV(MaskGIT, moment) over grids of N, k, alpha, V with log-log slopes")
+    sw = command("sweep", "resumable parameter sweeps")
+    swsub = sw.add_subparsers(dest="sweep", required=True, metavar="SWEEP", parser_class=_Parser)
+    st = swsub.add_parser("tv", help="TV(MaskGIT, moment) over grids of N, k, alpha, V with log-log slopes (§4.2)",
+                          parents=[P["out"], P["json"], P["seed"], P["quiet"], P["debug"]])
     st.add_argument("--family", choices=("dirichlet", "homogeneous"), required=True)
-    st.add_argument("--n", type=_int_list, default=[16, 32, 64, 128], help="comma list of N")
-    st.add_argument("--k", type=_int_list, default=[1, 2, 3], help="comma list of k")
-    st.add_argument("--alpha", type=_float_list, default=[0.5, 1.0, 2.0], help="comma list of alpha")
-    st.add_argument("--vocab", type=_int_list, default=[4], help="comma list of V")
-    st.add_argument("--reps", type=int, default=1, help="random instances per grid point")
-    st.add_argument("--concentration", type=float, default=1.0, help="Dirichlet concentration of the rows")
-    st.add_argument("--seed", type=int, default=0)
-    st.add_argument("--out", default="mdtheory-out/sweep-tv", help="output directory (resumes if it exists)")
-    st.add_argument("--no-progress", action="store_true")
+    st.add_argument("--n", type=_list(_int(1)), default=[16, 32, 64, 128], help="comma list of N")
+    st.add_argument("--k", type=_list(_int(1)), default=[1, 2, 3], help="comma list of k")
+    st.add_argument("--alpha", type=_list(_alpha), default=[0.5, 1.0, 2.0], help="comma list of alpha")
+    st.add_argument("--vocab", type=_list(_int(2)), default=[4], help="comma list of V")
+    st.add_argument("--reps", type=_int(1), default=1, help="random instances per grid point")
+    st.add_argument("--concentration", type=_number, default=1.0, help="Dirichlet concentration of the rows (> 0)")
     st.set_defaults(fn=_cmd_sweep_tv)
 
-    pp = sub.add_parser("profile", help="entropy/information profile, Z curve, TC, DTC (§5.2, §7)")
+    pp = command("profile", "entropy/information profile, Z curve, TC, DTC (§5.2, §7)", "json")
     _add_target_options(pp)
-    pp.add_argument("--json", action="store_true", help='print {"H", "f", "Z", "tc", "dtc"}; f[0] is f(1)')
     pp.set_defaults(fn=_cmd_profile)
 
-    pe = sub.add_parser("efact", help="exact factorization error of a schedule (§5.3, §5.4)")
+    pe = command("efact", "exact factorization error of a schedule (§5.3, §5.4)", "json")
     _add_target_options(pe)
-    pe.add_argument("--schedule", type=_schedule_arg, required=True, help="comma-separated sizes summing to N")
-    pe.add_argument("--json", action="store_true", help='print {"efact", "bound_kmax"}')
+    pe.add_argument("--schedule", type=_list(_int(1)), required=True, help="comma-separated sizes summing to N")
     pe.set_defaults(fn=_cmd_efact)
 
-    ps = sub.add_parser("schedule", help="profile-driven schedules (§2.4, §5.5, §5.6)")
+    ps = command("schedule", "profile-driven schedules (§2.4, §5.5, §5.6)", "json")
     _add_target_options(ps)
-    ps.add_argument("--steps", type=int, help="number of steps K (1 <= K <= N)")
+    ps.add_argument("--n-steps", type=_int(1), help="number of steps K (1 <= K <= N)")
     ps.add_argument("--method", choices=("dp", "sqrt", "constant", "geometric-inc", "geometric-dec"), required=True,
                     help="dp: exact optimum; sqrt: equal sqrt(f)-mass; geometric-*: smallest rho with K steps "
                          "(or the given --rho)")
-    ps.add_argument("--rho", type=float, help="geometric-*: the ratio rho > 0 (instead of --steps)")
-    ps.add_argument("--json", action="store_true", help='print {"sizes", "efact"}')
+    ps.add_argument("--rho", type=_number, help="geometric-*: the ratio rho > 0 (instead of --n-steps)")
     ps.set_defaults(fn=_cmd_schedule)
 
-    au = sub.add_parser("audit", help="test an installed peer sampler against the exact law it documents")
+    au = command("audit", "test installed peer samplers against the exact laws they document (§9)",
+                 "out", "json", "seed", "quiet")
     au.add_argument("peer", nargs="?", choices=("amused", "entropy-bound"),
-                    help="amused: diffusers AmusedScheduler (MaskGIT round); entropy-bound: EntropyBoundScheduler (EB); "
-                         "omit it (or --all) to audit every peer and write the report")
-    au.add_argument("--all", action="store_true", help="audit every peer; write audit.md / audit.json to --out")
-    au.add_argument("--out", default="mdtheory-out/audit", help="report directory for --all")
-    au.add_argument("--alpha", type=_alpha, default=1.0, help="the peer's temperature / Gumbel scale")
-    au.add_argument("--n-samples", type=int, default=200_000, help="seeded draws per case")
-    au.add_argument("--false-alarm", type=float, default=1e-6, help="false-alarm rate of the chi-square test")
-    au.add_argument("--seed", type=int, default=0)
-    au.add_argument("--json", action="store_true")
+                    help="amused: diffusers AmusedScheduler (MaskGIT round); entropy-bound: EntropyBoundScheduler "
+                         "(EB); omit it (or give --all) to audit every peer and write the report to --out")
+    au.add_argument("--all", action="store_true", help="audit every peer; write audit.md and audit.json to --out")
+    au.add_argument("--alpha", type=_positive_finite, default=1.0,
+                    help="the peer's temperature / Gumbel scale (> 0, finite)")
+    au.add_argument("--n-samples", type=_int(1), default=200_000, help="seeded draws per case")
+    au.add_argument("--false-alarm", type=_open_unit, default=1e-6, help="false-alarm rate of the χ² test, in (0, 1)")
     au.set_defaults(fn=_cmd_audit)
 
-    nz = sub.add_parser("noise", help="effective temperature of Gumbel-max under float32/float64 noise (§9)")
-    nz.add_argument("--vocab", type=int, nargs="+", default=[1000, 10_000, 50_257], help="vocabulary sizes V")
-    nz.add_argument("--exponent", type=float, nargs="+", default=[1.1], help="Zipf exponents of the logits")
-    nz.add_argument("--temperature", type=float, nargs="+", default=[0.5, 1.0], help="nominal temperatures")
-    nz.add_argument("--dtype", nargs="+", choices=("float32", "float64"), default=["float32", "float64"])
-    nz.add_argument("--json", action="store_true")
+    nz = command("noise", "effective temperature of Gumbel-max under float32/float64 noise (§9)", "json")
+    nz.add_argument("--vocab", type=_list(_int(2)), default=[1000, 10_000, 50_257], help="comma list of V")
+    nz.add_argument("--exponent", type=_list(_number), default=[1.1], help="comma list of Zipf exponents (> 0)")
+    nz.add_argument("--temperature", type=_list(_number), default=[0.5, 1.0], help="comma list of temperatures")
+    nz.add_argument("--dtype", type=_list(str), default=["float32", "float64"], help="comma list: float32, float64")
     nz.set_defaults(fn=_cmd_noise)
 
-    tr = sub.add_parser("train", help="train a masked-diffusion denoiser (resumes from its checkpoint)")
+    tr = command("train", "train a masked-diffusion denoiser (a rerun resumes from its checkpoint)",
+                 "out", "json", "device", "quiet")
     tr.add_argument("--data", required=True, choices=("digits", "text", "markov", "ising"))
-    tr.add_argument("--out", help="model directory (default mdtheory-out/models/DATA)")
-    tr.add_argument("--device", default="cpu", help="cpu or cuda")
-    tr.add_argument("--no-progress", action="store_true")
-    for name, typ in (("steps", int), ("batch-size", int), ("lr", float), ("seed", int), ("checkpoint-every", int),
-                      ("seq-len", int), ("d-model", int), ("n-layers", int), ("n-heads", int), ("d-ff", int)):
-        tr.add_argument(f"--{name}", type=typ, help="override the preset (see mdtheory.models.training.TRAIN_PRESETS)")
+    overrides = (("train-steps", _int(1), "optimiser steps"), ("batch-size", _int(1), "batch size"),
+                 ("lr", _number, "learning rate"), ("seed", _int(0), "seed"),
+                 ("checkpoint-every", _int(1), "steps between checkpoints"), ("seq-len", _int(2), "text window"),
+                 ("d-model", _int(1), "model width"), ("n-layers", _int(1), "layers"), ("n-heads", _int(1), "heads"),
+                 ("d-ff", _int(1), "feed-forward width"))
+    for name, typ, what in overrides:
+        tr.add_argument(f"--{name}", type=typ, help=f"{what} (overrides the preset, mdtheory.TRAIN_PRESETS)")
     tr.set_defaults(fn=_cmd_train)
 
-    te = sub.add_parser("train-evaluator", help="train a sample-quality evaluator (digits classifier, char LM)")
+    te = command("train-evaluator", "train a sample-quality evaluator (digits classifier, character LM)",
+                 "out", "json", "quiet")
     te.add_argument("name", choices=("digits_classifier", "text_char_lm"))
-    te.add_argument("--out", help="directory (default mdtheory-out/models/NAME)")
-    te.add_argument("--no-progress", action="store_true")
     te.set_defaults(fn=_cmd_train_evaluator)
 
-    from .montecarlo.drivers import DRIVERS
-
-    sm = sub.add_parser("simulate", help="Monte-Carlo / real-model drivers: " + ", ".join(DRIVERS))
-    sm.add_argument("name", choices=DRIVERS, help="real_asymptotics: Theorems 1-2 on real predictions; "
+    drivers = ("real_asymptotics", "quality", "kl_bounds", "schedules")  # mdtheory.montecarlo.drivers.DRIVERS
+    sm = command("simulate", "Monte-Carlo drivers on real models; results go to --out (default "
+                 "mdtheory-out/simulate/NAME-PRESET-seedS), and a rerun resumes", "out", "json", "seed", "device", "quiet")
+    sm.add_argument("name", choices=drivers, help="real_asymptotics: Theorems 1-2 on real predictions; "
                     "quality: sample quality vs alpha, steps, gamma and caching; kl_bounds: KL chain-rule bounds "
                     "with trained known-law models; schedules: loss-curve quantity vs sample quality")
     sm.add_argument("--preset", choices=("smoke", "paper"), default="smoke")
-    sm.add_argument("--device", default="cpu", help="cpu or cuda")
-    sm.add_argument("--seed", type=int, default=0)
-    sm.add_argument("--out", help="results directory (default mdtheory-out/simulations/NAME-PRESET); rerun to resume")
-    sm.add_argument("--no-progress", action="store_true")
     sm.set_defaults(fn=_cmd_simulate)
 
-    f = sub.add_parser("figures", help="regenerate the figures")
-    f.add_argument("--out", default="mdtheory-out/figures")
-    f.add_argument("--quick", action="store_true", help="small grids (seconds)")
-    f.add_argument("--only", nargs="*", help="figure names to run (e.g. tv_vs_n)")
-    f.add_argument("--seed", type=int, default=0)
+    f = command("figures", "draw the figures", "out", "json", "seed", "quiet")
+    f.add_argument("--quick", action="store_true", help="small grids and the shipped Monte-Carlo results (seconds)")
+    f.add_argument("--only", type=_names, help="comma list of figure names (e.g. tv_vs_n,z_curve)")
     f.set_defaults(fn=_cmd_figures)
 
-    b = sub.add_parser("bench", help="performance benchmarks (medians; see benchmarks/)")
+    b = command("bench", "performance benchmarks (medians of warmed runs); one NAME.json per benchmark in --out",
+                "out", "json", "device", "quiet")
     b.add_argument("--quick", action="store_true", help="smaller sizes")
-    b.add_argument("--only", nargs="*", help="benchmark names")
-    b.add_argument("--device", default="cpu", help="device of the torch benchmarks (cpu, cuda, cuda:N)")
-    b.add_argument("--out", default="mdtheory-out/bench", help="directory; one NAME.json per benchmark")
+    b.add_argument("--only", type=_names, help="comma list of benchmark names")
     b.set_defaults(fn=_cmd_bench)
     return ap
 
 
+def _user_errors() -> tuple[type, ...]:
+    """The exceptions that are the user's to fix (bad values, files, sizes, missing extras)."""
+    errors = [ValueError, TypeError, FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError,
+              ImportError]
+    return tuple(errors)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run the command line; returns the exit status (0 ok, 1 a check or audit failed, 2 user error, 3 bug)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error already printed in one line
+        return int(exc.code or 0)
     try:
         return int(args.fn(args))
-    except (ValueError, TypeError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("interrupted; rerun the same command to resume where it stopped", file=sys.stderr)
+        return 130
+    except _user_errors() as exc:
+        if args.debug:
+            raise
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"error: {message}", file=sys.stderr)
         return 2
+    except Exception as exc:  # an unexpected error: one line, the traceback kept for a bug report
+        if args.debug:
+            raise
+        import tempfile
+        import traceback
+
+        fd, path = tempfile.mkstemp(prefix="mdtheory-error-", suffix=".txt")
+        with open(fd, "w") as fh:
+            fh.write(traceback.format_exc())
+        print(f"error: unexpected {type(exc).__name__}: {' '.join(str(exc).split())} "
+              f"(traceback in {path}; rerun with --debug to see it)", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

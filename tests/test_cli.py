@@ -55,8 +55,9 @@ def test_law_json_contract(capsys, probs_file, sampler, alpha):
 
 
 @pytest.mark.parametrize("argv,msg", [
-    (["--k", "0", "--alpha", "1"], "1 <= k"),
-    (["--k", "1", "--alpha", "-1"], "alpha >= 0"),
+    (["--k", "0", "--alpha", "1"], "argument --k: must be an integer >= 1"),
+    (["--k", "1", "--alpha", "-1"], "argument --alpha: alpha must be >= 0"),
+    (["--k", "9", "--alpha", "1"], "1 <= k <= n_masked"),
 ])
 def test_cli_bad_input_exit_code(capsys, probs_file, argv, msg):
     code, out = _run(capsys, ["tv", "--probs", str(probs_file), *argv, "--json"])

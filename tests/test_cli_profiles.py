@@ -23,7 +23,7 @@ def _json(capsys, argv):
 
 
 def _check_profile(d, ref):
-    assert set(d) == {"H", "f", "Z", "tc", "dtc"}
+    assert set(d) == {"H", "f", "Z", "tc", "dtc", "error"}
     n = ref.n
     assert len(d["H"]) == n + 1 and len(d["f"]) == n - 1 and len(d["Z"]) == n
     np.testing.assert_allclose(d["H"], ref.H, atol=1e-10)
@@ -64,14 +64,14 @@ def test_efact_contract(capsys):
 
 @pytest.mark.parametrize("method", ["dp", "sqrt", "constant", "geometric-inc", "geometric-dec"])
 def test_schedule_contract(capsys, method):
-    d = _json(capsys, ["schedule", "--target", "markov", "--n", "60", "--eps", "0.1", "--steps", "7",
+    d = _json(capsys, ["schedule", "--target", "markov", "--n", "60", "--eps", "0.1", "--n-steps", "7",
                        "--method", method, "--json"])
     assert set(d) == {"sizes", "efact"}
     assert len(d["sizes"]) == 7 and sum(d["sizes"]) == 60 and min(d["sizes"]) >= 1
     e = _json(capsys, ["efact", "--target", "markov", "--n", "60", "--eps", "0.1", "--schedule",
                        ",".join(map(str, d["sizes"])), "--json"])
     assert abs(e["efact"] - d["efact"]) < 1e-15
-    dp = _json(capsys, ["schedule", "--target", "markov", "--n", "60", "--eps", "0.1", "--steps", "7",
+    dp = _json(capsys, ["schedule", "--target", "markov", "--n", "60", "--eps", "0.1", "--n-steps", "7",
                         "--method", "dp", "--json"])
     assert dp["efact"] <= d["efact"] + 1e-12
 
@@ -89,8 +89,9 @@ def test_schedule_geometric_given_rho(capsys):
     (["profile", "--target", "beta-bernoulli", "--n", "5", "--a", "-1", "--b", "1"], "a and b"),
     (["efact", "--target", "markov", "--n", "5", "--eps", "0.1", "--schedule", "2,2"], "must sum to 5"),
     (["efact", "--target", "markov", "--n", "5", "--eps", "0.1", "--schedule", "3,0,2"], ">= 1"),
-    (["schedule", "--target", "markov", "--n", "5", "--eps", "0.1", "--steps", "6", "--method", "dp"], "n_steps"),
-    (["schedule", "--target", "markov", "--n", "5", "--eps", "0.1", "--method", "dp"], "--steps"),
+    (["schedule", "--target", "markov", "--n", "5", "--eps", "0.1", "--n-steps", "6", "--method", "dp"], "n_steps"),
+    (["schedule", "--target", "markov", "--n", "5", "--eps", "0.1", "--method", "dp"], "--n-steps"),
+    (["schedule", "--target", "markov", "--n", "5", "--eps", "0.1", "--method", "dp", "--rho", "1"], "geometric"),
     (["profile", "--n", "5"], "exactly one of --joint"),
 ])
 def test_bad_input_exits_2_with_a_message(capsys, argv, match):
@@ -108,7 +109,7 @@ def test_bad_joint_files(capsys, tmp_path):
     assert main(["profile", "--joint", str(neg), "--q", "2"]) == 2
     assert "non-negative" in capsys.readouterr().err
     assert main(["profile", "--joint", str(tmp_path / "missing.npy")]) == 2
-    assert "not found" in capsys.readouterr().err
+    assert "no such file" in capsys.readouterr().err
 
 
 def test_console_script_runs_as_a_module():

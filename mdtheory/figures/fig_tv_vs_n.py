@@ -7,12 +7,11 @@ predictions over V = 4 tokens; each point is the exact TV by quadrature (§3.2, 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from .plot import finish_figure, loglog_curves, new_figure
 from ..montecarlo.sweeps import run_sweep, tv_sweep_slopes, tv_sweep_task, tv_sweep_tasks
-from .._io import atomic_write_text
+from .._io import atomic_write_text, to_json
 
 NAME = "tv_vs_n"
 
@@ -25,7 +24,7 @@ def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
     tasks = tv_sweep_tasks(family="dirichlet", n_values=n_values, k_values=k_values, alpha_values=alphas,
                            vocab_values=[4], seed=rng)
     rows = run_sweep(tasks, tv_sweep_task, out / f"{NAME}_data", progress=False)
-    atomic_write_text(out / f"{NAME}_data" / "slopes.json", json.dumps(tv_sweep_slopes(rows), indent=1))
+    atomic_write_text(out / f"{NAME}_data" / "slopes.json", to_json(tv_sweep_slopes(rows), indent=1))
     fig, axes = new_figure(len(alphas))
     for ax, a in zip(axes, alphas):
         loglog_curves(ax, rows, x="n_masked", y="tv", group="k", where={"alpha": a}, label="k={}",

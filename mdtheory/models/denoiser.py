@@ -264,7 +264,7 @@ def save_denoiser(model: MaskedDenoiser, directory, *, metadata: dict | None = N
     """
     from safetensors.torch import save_file
 
-    from .._io import atomic_write_text
+    from .._io import atomic_write_text, to_json
 
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
@@ -272,7 +272,7 @@ def save_denoiser(model: MaskedDenoiser, directory, *, metadata: dict | None = N
     tmp = out / "model.safetensors.tmp"
     save_file(state, str(tmp))
     tmp.replace(out / "model.safetensors")
-    atomic_write_text(out / "config.json", json.dumps({"model": model.config.to_dict(), **(metadata or {})},
+    atomic_write_text(out / "config.json", to_json({"model": model.config.to_dict(), **(metadata or {})},
                                                       indent=1))
     return out
 

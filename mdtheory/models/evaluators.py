@@ -138,7 +138,7 @@ def train_char_lm(*, progress: bool = False) -> CharLM:
 def save_evaluator(model: nn.Module, name: str, directory) -> Path:
     from safetensors.torch import save_file
 
-    from .._io import atomic_write_text
+    from .._io import atomic_write_text, to_json
     from .training import weights_sha256
 
     out = Path(directory)
@@ -146,7 +146,7 @@ def save_evaluator(model: nn.Module, name: str, directory) -> Path:
     save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(out / "model.safetensors"))
     meta = {"evaluator": name, "train": asdict(EVALUATORS[name]), "command": f"mdtheory train-evaluator {name}",
             "sha256": weights_sha256(out / "model.safetensors")}
-    atomic_write_text(out / "config.json", json.dumps(meta, indent=1))
+    atomic_write_text(out / "config.json", to_json(meta, indent=1))
     return out
 
 

@@ -31,7 +31,7 @@ from torch.nn import functional as F
 from .._validation import check_positive_int
 from .datasets import DATASETS, load_dataset
 from .denoiser import DenoiserConfig, MaskedDenoiser, load_denoiser, save_denoiser
-from .._io import atomic_write_text
+from .._io import atomic_write_text, to_json
 
 __all__ = ["TrainConfig", "TRAIN_PRESETS", "masked_ce_loss", "random_mask", "train", "weights_sha256",
            "held_out_loss"]
@@ -186,7 +186,7 @@ def _save_checkpoint(ckpt: Path, model, opt, step: int, losses: list[float], cfg
     tmp = ckpt / "state.safetensors.tmp"
     save_file(state, str(tmp))
     tmp.replace(ckpt / "state.safetensors")
-    atomic_write_text(ckpt / "progress.json", json.dumps({"step": step, "losses": losses, "train": asdict(cfg)}))
+    atomic_write_text(ckpt / "progress.json", to_json({"step": step, "losses": losses, "train": asdict(cfg)}))
 
 
 def _load_checkpoint(ckpt: Path, model, opt, cfg: TrainConfig) -> tuple[int, list[float]]:
@@ -299,7 +299,7 @@ def train(cfg: TrainConfig, out_dir, *, device="cpu", progress: bool = True, com
                 "train_loss_last100": summary["train_loss_last100"], "held_out_loss": summary["held_out_loss"]}
         save_denoiser(model, out, metadata=meta)
         meta["sha256"] = weights_sha256(out / "model.safetensors")
-        atomic_write_text(out / "config.json", json.dumps({"model": mcfg.to_dict(), **meta}, indent=1))
+        atomic_write_text(out / "config.json", to_json({"model": mcfg.to_dict(), **meta}, indent=1))
         summary["sha256"] = meta["sha256"]
     return summary
 

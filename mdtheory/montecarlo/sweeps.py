@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._io import append_jsonl, atomic_write_text, json_default, read_jsonl
+from .._io import append_jsonl, atomic_write_text, drop_torn_tail, read_jsonl, restore_inf, strict_json, to_json
 
 __all__ = ["run_sweep", "SlopeFit", "fit_loglog_slope", "tv_sweep_tasks", "tv_sweep_task",
            "tv_sweep_slopes", "rows_for"]
@@ -67,9 +67,10 @@ def run_sweep(tasks: Iterable[dict], fn: Callable[[dict], dict], out_dir: str | 
     out.mkdir(parents=True, exist_ok=True)
     log = out / "results.jsonl"
     done: dict[str, dict] = {}
+    drop_torn_tail(log)
     if log.exists():
         for row in read_jsonl(log):
-            done[row["_key"]] = row
+            done[row["_key"]] = restore_inf(row)
     tasks = list(tasks)
     todo = [t for t in tasks if _task_key(t) not in done]
     with open(log, "a") as fh:
@@ -78,10 +79,10 @@ def run_sweep(tasks: Iterable[dict], fn: Callable[[dict], dict], out_dir: str | 
             result = fn(task)
             row = {**task, **result, "seconds": time.perf_counter() - t0, "_key": _task_key(task)}
             append_jsonl(fh, row)
-            done[row["_key"]] = row
+            done[row["_key"]] = restore_inf(strict_json(row))  # what a resumed run reads back
     rows = [done[_task_key(t)] for t in tasks]
     clean = [{k: v for k, v in r.items() if k != "_key"} for r in rows]
-    atomic_write_text(out / "results.json", json.dumps(clean, indent=1, default=json_default))
+    atomic_write_text(out / "results.json", to_json(clean, indent=1))
     if clean:
         fields = list(dict.fromkeys(k for r in clean for k in r))  # rows of different task kinds: union of fields
         import io

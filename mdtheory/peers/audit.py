@@ -442,12 +442,11 @@ def audit_all(out_dir, *, alpha: float = 1.0, n_samples: int = 100_000, seed: in
     >>> ok
     True
     """
-    import json
     from importlib import metadata
     from pathlib import Path
 
     from ..exact.finite_precision_noise import noise_temperature_table
-    from .._io import atomic_write_text
+    from .._io import atomic_write_text, to_json
 
     try:
         version = metadata.version("diffusers")
@@ -466,7 +465,7 @@ def audit_all(out_dir, *, alpha: float = 1.0, n_samples: int = 100_000, seed: in
     noise = [r.to_dict() for r in noise_temperature_table(vocab_sizes=(1000, 50_257), temperatures=(0.5, 1.0))]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "audit.json", json.dumps({"alpha": alpha, "false_alarm": false_alarm, "rows": rows,
+    atomic_write_text(out / "audit.json", to_json({"alpha": alpha, "false_alarm": false_alarm, "rows": rows,
                                                       "not_audited": skipped, "implicit_temperature": implicit,
                                                       "float32_noise": noise}, indent=1))
     lines = ["# Peer audit", "", f"α / temperature = {alpha}; χ² false-alarm rate {false_alarm:g}; TV upper bound at "

@@ -1,26 +1,34 @@
-"""``mdtheory verify``: run the registered checks and write a Markdown/JSON report with figures."""
+"""``mdtheory verify``: run the registered checks, draw the figures, and write the report.
+
+The report comes three ways, written atomically into one folder: ``report.json`` (strict JSON, for
+machines), ``report.md``, and ``report.html``, a self-contained page (no external assets; figures inline)
+with the table of checks (value, bound, slack, status), each statement with its spec section, each figure
+with a caption saying what it shows and what to look for, and the environment (versions, device, seed).
+Every phase (checks, figures, report) shows progress.
+"""
 
 from __future__ import annotations
 
+import base64
+import html
 import importlib
-import json
 import platform
 import time
 from pathlib import Path
 
+from .._io import atomic_write_text, to_json
 from .checks import all_checks
-from .registry import CheckResult
-from .._io import atomic_write_text
+from .registry import REGISTRY, CheckResult
 
-__all__ = ["run_checks", "write_report", "run_figures", "verify"]
+__all__ = ["run_checks", "run_figures", "figure_caption", "environment", "write_report", "format_table", "verify"]
 
 
 def run_checks(*, full: bool = False, progress: bool = True) -> list[CheckResult]:
+    """Run every registered check (the fast set unless ``full``); a check that raises fails with its message."""
     from tqdm.auto import tqdm
 
-    checks = all_checks(full=full)
     results = []
-    for c in tqdm(checks, desc="checks", disable=not progress):
+    for c in tqdm(all_checks(full=full), desc="checks", disable=not progress):
         try:
             results.append(c.check())
         except Exception as exc:  # a crash is a failure, reported with its message
@@ -30,16 +38,48 @@ def run_checks(*, full: bool = False, progress: bool = True) -> list[CheckResult
     return results
 
 
-def run_figures(out_dir: Path, *, quick: bool, only: list[str] | None = None, rng: int = 0) -> list[Path]:
+def run_figures(out_dir: Path, *, quick: bool, only: list[str] | None = None, rng: int = 0,
+                progress: bool = False) -> list[Path]:
+    """Draw the figures named in ``only`` (all by default) into ``out_dir``; returns the PNG paths."""
+    from tqdm.auto import tqdm
+
     from ..figures import FIGURES
 
-    paths = []
-    for name in FIGURES:
-        if only and name not in only and name.removeprefix("fig_") not in only:
-            continue
-        mod = importlib.import_module(f"mdtheory.figures.{name}")
-        paths.append(mod.main(out_dir, quick=quick, rng=rng))
-    return paths
+    names = [n for n in FIGURES if not only or n in only or n.removeprefix("fig_") in only]
+    unknown = sorted(set(only or ()) - {n for n in FIGURES} - {n.removeprefix("fig_") for n in FIGURES})
+    if unknown:
+        raise ValueError(f"unknown figure {unknown[0]!r}; allowed: "
+                         f"{', '.join(n.removeprefix('fig_') for n in FIGURES)}")
+    return [importlib.import_module(f"mdtheory.figures.{name}").main(out_dir, quick=quick, rng=rng)
+            for name in tqdm(names, desc="figures", disable=not progress)]
+
+
+def figure_caption(name: str) -> str:
+    """One line: what figure ``name`` shows (its title) and what to look for (its message)."""
+    doc = importlib.import_module(f"mdtheory.figures.{name}").__doc__ or name
+    paragraphs = [" ".join(p.split()) for p in doc.strip().split("\n\n")]
+    title = paragraphs[0]
+    message = next((p.removeprefix("Message:").strip() for p in paragraphs if p.startswith("Message:")), "")
+    first = message.split(". ")[0].rstrip(".") + "." if message else ""
+    return f"{title} {('Look for: ' + first) if first else ''}".strip()
+
+
+def environment(*, seed: int, full: bool) -> dict:
+    """Versions, machine and settings of a verification run."""
+    import sys
+
+    env = {"mdtheory": importlib.import_module("mdtheory").__version__, "python": platform.python_version(),
+           "platform": platform.platform(), "set": "full" if full else "fast", "seed": seed,
+           "date": time.strftime("%Y-%m-%d %H:%M:%S")}
+    for mod in ("numpy", "scipy", "torch", "sympy", "matplotlib"):
+        if mod in sys.modules:
+            env[mod] = getattr(sys.modules[mod], "__version__", "?")
+    if "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        env["device"] = "cpu (checks run on the CPU)"
+        env["cuda_available"] = bool(torch.cuda.is_available())
+        env["torch_threads"] = torch.get_num_threads()
+    return env
 
 
 def _fmt(x: float) -> str:
@@ -47,6 +87,7 @@ def _fmt(x: float) -> str:
 
 
 def format_table(results: list[CheckResult]) -> str:
+    """The checks as a plain-text table."""
     head = f"{'check':44s} {'section':12s} {'value':>11s} {'bound':>11s} {'slack':>11s}  status"
     lines = [head, "-" * len(head)]
     for r in results:
@@ -55,17 +96,54 @@ def format_table(results: list[CheckResult]) -> str:
     return "\n".join(lines)
 
 
-def write_report(out_dir: Path, results: list[CheckResult], figures: list[Path], *, full: bool,
-                 seconds: float) -> Path:
-    from .registry import REGISTRY
+_CSS = """body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2rem auto;max-width:70rem;
+color:#1d2330;line-height:1.45}h1{font-size:1.6rem}h2{margin-top:2rem;border-bottom:1px solid #d8dee9}
+table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{padding:.3rem .5rem;border-bottom:1px solid #e5e9f0;
+text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums;font-family:ui-monospace,monospace}
+.pass{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:700}figure{margin:1.5rem 0}
+figure img{max-width:100%;border:1px solid #e5e9f0}figcaption{font-size:.9rem;color:#4c566a}
+code{background:#f3f4f6;padding:0 .2rem}.summary{font-size:1.1rem}"""
 
+
+def _html(results: list[CheckResult], figures: list[Path], env: dict, seconds: float) -> str:
+    n_failed = sum(not r.passed for r in results)
+    esc = html.escape
+    rows = "\n".join(
+        f"<tr><td><code>{esc(r.name)}</code></td><td>{esc(r.section)}</td><td class=num>{_fmt(r.value)}</td>"
+        f"<td class=num>{_fmt(r.bound)}</td><td class=num>{_fmt(r.slack)}</td>"
+        f"<td class={'pass' if r.passed else 'fail'}>{'PASS' if r.passed else 'FAIL'}</td></tr>" for r in results)
+    statements = "\n".join(
+        f"<li><b>{esc(r.name)}</b> ({esc(r.section)}): {esc(REGISTRY[r.name].statement)}"
+        + (f"<br><span class=fail>error: {esc(r.details['error'])}</span>" if "error" in r.details else "")
+        + "</li>" for r in results)
+    figs = "\n".join(
+        f"<figure><img alt='{esc(p.stem)}' src='data:image/png;base64,"
+        f"{base64.b64encode(p.read_bytes()).decode('ascii')}'><figcaption><b>{esc(p.stem)}</b>: "
+        f"{esc(figure_caption(p.stem))}</figcaption></figure>" for p in figures)
+    env_rows = "\n".join(f"<tr><th>{esc(str(k))}</th><td>{esc(str(v))}</td></tr>" for k, v in env.items())
+    return (f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>mdtheory verification report</title>"
+            f"<style>{_CSS}</style></head><body><h1>mdtheory verification report</h1>"
+            f"<p class=summary>{len(results)} checks, <span class={'fail' if n_failed else 'pass'}>{n_failed} failed"
+            f"</span>, {seconds:.1f} s ({esc(env['set'])} set). A check passes when its value is at most its bound; "
+            f"the slack is bound − value. Sections (§) refer to docs/theory.md.</p>"
+            f"<h2>Checks</h2><table><tr><th>check</th><th>spec</th><th>value</th><th>bound</th><th>slack</th>"
+            f"<th>status</th></tr>{rows}</table><h2>Statements</h2><ul>{statements}</ul>"
+            f"<h2>Figures</h2>{figs or '<p>No figures in this run.</p>'}"
+            f"<h2>Environment</h2><table>{env_rows}</table></body></html>\n")
+
+
+def write_report(out_dir: Path, results: list[CheckResult], figures: list[Path], *, full: bool, seconds: float,
+                 seed: int = 0) -> Path:
+    """Write ``report.json``, ``report.md`` and ``report.html`` into ``out_dir``; returns the HTML path."""
+    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    meta = {"full": full, "seconds": seconds, "python": platform.python_version(), "platform": platform.platform(),
-            "n_checks": len(results), "n_failed": sum(not r.passed for r in results)}
+    env = environment(seed=seed, full=full)
+    meta = {"full": full, "seconds": seconds, "python": env["python"], "platform": env["platform"], "seed": seed,
+            "n_checks": len(results), "n_failed": sum(not r.passed for r in results), "environment": env}
     data = {"meta": meta, "checks": [{**r.to_dict(), "statement": REGISTRY[r.name].statement,
                                       "bound_expression": REGISTRY[r.name].expression} for r in results],
-            "figures": [str(p.relative_to(out_dir)) for p in figures]}
-    atomic_write_text(out_dir / "report.json", json.dumps(data, indent=1, default=str))
+            "figures": [{"path": str(p.relative_to(out_dir)), "caption": figure_caption(p.stem)} for p in figures]}
+    atomic_write_text(out_dir / "report.json", to_json(data, indent=1))
     md = ["# mdtheory verification report", "",
           f"{meta['n_checks']} checks, {meta['n_failed']} failed, {seconds:.1f} s ({'full' if full else 'fast'} set).",
           "", "| check | spec | value | bound | slack | status |", "|---|---|---|---|---|---|"]
@@ -77,20 +155,27 @@ def write_report(out_dir: Path, results: list[CheckResult], figures: list[Path],
         md.append(f"* **{r.name}** ({r.section}): {REGISTRY[r.name].statement}")
         if "error" in r.details:
             md.append(f"  * error: `{r.details['error']}`")
-    md += ["", "## Figures", ""] + [f"![{p.stem}]({p.relative_to(out_dir)})" for p in figures]
+    md += ["", "## Figures", ""]
+    md += [f"![{p.stem}]({p.relative_to(out_dir)})\n\n*{figure_caption(p.stem)}*\n" for p in figures]
     atomic_write_text(out_dir / "report.md", "\n".join(md) + "\n")
-    return out_dir / "report.md"
+    atomic_write_text(out_dir / "report.html", _html(results, figures, env, seconds))
+    return out_dir / "report.html"
 
 
-def verify(out_dir: str | Path = "mdtheory-report", *, full: bool = False, figures: bool = True,
-           progress: bool = True) -> tuple[list[CheckResult], Path]:
+def verify(out_dir: str | Path = "mdtheory-out/verify", *, full: bool = False, figures: bool = True,
+           progress: bool = True, seed: int = 0) -> tuple[list[CheckResult], Path]:
+    """Run the checks, draw the figures (quick ones unless ``full``) and write the report; returns the
+    results and the path of ``report.html``. ``seed`` seeds the figures; the checks use their own fixed
+    seeds, so their verdicts are reproducible."""
     out = Path(out_dir)
     t0 = time.perf_counter()
     results = run_checks(full=full, progress=progress)
-    figs = run_figures(out / "figures", quick=not full) if figures else []
-    path = write_report(out, results, figs, full=full, seconds=time.perf_counter() - t0)
+    figs = run_figures(out / "figures", quick=not full, rng=seed, progress=progress) if figures else []
+    if progress:
+        print("report …", flush=True)
+    path = write_report(out, results, figs, full=full, seconds=time.perf_counter() - t0, seed=seed)
     if full:
-        _append_peer_audit(out, path)
+        _append_peer_audit(out, out / "report.md")
     return results, path
 
 

@@ -13,10 +13,9 @@ Presets: ``smoke`` (both models, cosine and DP schedules, K = 8, 1,000 samples Ã
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from ..._io import atomic_write_text
+from ..._io import atomic_write_text, to_json
 
 NAME = "kl_bounds"
 PRESETS = {
@@ -57,7 +56,7 @@ def summarise(rows: list[dict], out_dir) -> dict:
                "min_margin_in_se": min(r["margin"] / r["margin_se"] for r in rows),
                "rows": [{k: r[k] for k in ("model", "schedule", "steps", "bound", "bound_se", "path_kl",
                                             f"kl_{r['orders']}", "margin", "margin_se")} for r in rows]}
-    atomic_write_text(Path(out_dir) / "summary.json", json.dumps(summary, indent=1))
+    atomic_write_text(Path(out_dir) / "summary.json", to_json(summary, indent=1))
     return summary
 
 

@@ -16,14 +16,13 @@ residues of the 12 held-out variable domains.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from ...montecarlo.real_predictions import load_prediction_model
 from ...montecarlo.sample_quality import generate, quality_metrics, sampler_by_name
-from ..._io import atomic_write_text
+from ..._io import atomic_write_text, to_json
 
 NAME = "quality"
 PRESETS = {
@@ -112,7 +111,7 @@ def summarise(rows: list[dict], out_dir) -> dict:
                                "entropy_gain": hi[1] - lo[1], "se": float(np.hypot(lo[2], hi[2]))})
     recovery = [{k: r[k] for k in ("sampler", "alpha", "recovery", "recovery_se")} for r in rows if r.get("recovery")]
     summary = {"tasks": len(rows), "temperature_trends": trends, "antibody_recovery": recovery}
-    atomic_write_text(Path(out_dir) / "summary.json", json.dumps(summary, indent=1))
+    atomic_write_text(Path(out_dir) / "summary.json", to_json(summary, indent=1))
     return summary
 
 

@@ -18,13 +18,12 @@ has at most 40 masked positions and V ≤ 20, where the exact route stays under 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ...montecarlo.real_predictions import (load_prediction_model, record_trajectory_predictions, round_temperature_record,
                                        round_tv_record)
 from ...montecarlo.sweeps import fit_loglog_slope
-from ..._io import atomic_write_text
+from ..._io import atomic_write_text, to_json
 
 NAME = "real_asymptotics"
 PRESETS = {
@@ -131,7 +130,7 @@ def summarise(rows: list[dict], out_dir) -> dict:
                 "position_tv_at_max_n": [large["n_masked"], large["temp_position_tv"]]})
     summary["synthetic_C"] = theorem2_constant_fit()["C"]
     summary["real_C"] = max((f["max_c_ratio"] for f in summary["fits"]), default=float("nan"))
-    atomic_write_text(Path(out_dir) / "summary.json", json.dumps(summary, indent=1))
+    atomic_write_text(Path(out_dir) / "summary.json", to_json(summary, indent=1))
     return summary
 
 

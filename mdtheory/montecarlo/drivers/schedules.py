@@ -17,10 +17,9 @@ K ∈ {4, 8}, 1,000 samples, 1,000 draws per m).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from ..._io import atomic_write_text
+from ..._io import atomic_write_text, to_json
 
 NAME = "schedules"
 SCHEDULES = ("cosine", "constant", "geometric", "dp")
@@ -59,7 +58,7 @@ def summarise(rows: list[dict], out_dir) -> dict:
                         "agreements": o.agreements, "contradictions": o.contradictions,
                         "by_quantity": list(o.by_cost), "by_quality": list(o.by_quality)})
     summary = {"orderings": out}
-    atomic_write_text(Path(out_dir) / "summary.json", json.dumps(summary, indent=1))
+    atomic_write_text(Path(out_dir) / "summary.json", to_json(summary, indent=1))
     return summary
 
 

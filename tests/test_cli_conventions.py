@@ -1,0 +1,162 @@
+"""The command line's conventions hold for every command: help, --json, --out, --seed, --device, lists,
+one-line errors with exit status 2, unexpected errors with exit status 3, --version, and the README's
+commands."""
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from mdtheory.cli import build_parser, main
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMANDS = ["verify", "tv", "law", "sweep tv", "profile", "efact", "schedule", "audit", "noise", "train",
+            "train-evaluator", "simulate", "figures", "bench"]
+WRITERS = {"verify", "sweep tv", "audit", "train", "train-evaluator", "simulate", "figures", "bench"}
+RANDOM = {"verify", "sweep tv", "audit", "simulate", "figures"}
+TORCH = {"train", "simulate", "bench"}
+
+
+def _help(capsys, command: str) -> str:
+    assert main([*command.split(), "--help"]) == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_declares_the_shared_options(capsys, command):
+    text = _help(capsys, command)
+    assert "--json" in text, "every command that prints a result takes --json"
+    assert ("--out" in text) == (command in WRITERS)
+    assert ("--seed" in text) == (command in RANDOM) or command == "train"  # train's --seed overrides its preset
+    assert ("--device" in text) == (command in TORCH)
+    if command in WRITERS:
+        assert "--no-progress" in text and "--quiet" in text
+
+
+def test_help_is_true(capsys):
+    assert "NAME-PRESET-seedS" in _help(capsys, "simulate")
+    assert "--n-steps" in _help(capsys, "schedule") and "--steps" not in _help(capsys, "schedule").replace("--n-steps", "")
+    assert "--train-steps" in _help(capsys, "train")
+    assert "mdtheory-out/<command>" in _help(capsys, "figures")
+
+
+def test_version(capsys):
+    assert main(["--version"]) == 0
+    assert re.match(r"mdtheory \d+\.\d+\.\d+", capsys.readouterr().out)
+
+
+def test_parser_lists_match_the_library():
+    from mdtheory import FAMILIES
+    from mdtheory.montecarlo.drivers import DRIVERS
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command").choices
+    target = next(a for a in sub["profile"]._actions if a.dest == "target")
+    assert tuple(target.choices) == tuple(FAMILIES)
+    name = next(a for a in sub["simulate"]._actions if a.dest == "name")
+    assert tuple(name.choices) == tuple(DRIVERS)
+
+
+@pytest.mark.parametrize("argv,match", [
+    (["simulate", "kl_bounds", "--device", "tpu"], "argument --device: must be one of cpu, cuda, cuda:N, mps"),
+    (["sweep", "tv", "--family", "dirichlet", "--seed", "-1"], "argument --seed: must be an integer >= 0"),
+    (["sweep", "tv", "--family", "dirichlet", "--n", "16,,32"], "argument --n: must be a comma-separated list"),
+    (["audit", "amused", "--alpha", "0"], "argument --alpha: must be > 0 and finite"),
+    (["audit", "amused", "--alpha", "inf"], "argument --alpha: must be > 0 and finite"),
+    (["audit", "amused", "--false-alarm", "0"], "argument --false-alarm: must lie in (0, 1)"),
+    (["audit", "amused", "--false-alarm", "2"], "argument --false-alarm: must lie in (0, 1)"),
+    (["audit", "amused", "--n-samples", "0"], "argument --n-samples: must be an integer >= 1"),
+    (["noise", "--vocab", "1"], "argument --vocab: must be an integer >= 2"),
+    (["tv", "--probs", "x.npy", "--k", "1", "--alpha", "nan"], "argument --alpha: must be a number, not NaN"),
+])
+def test_usage_errors_are_one_line_and_exit_2(capsys, argv, match):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert match in err and err.count("\n") == 1, err
+
+
+def test_cuda_without_a_gpu_is_refused_up_front(capsys, tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    assert main(["simulate", "kl_bounds", "--device", "cuda", "--out", str(tmp_path / "s")]) == 2
+    assert "no CUDA device" in capsys.readouterr().err
+    assert not (tmp_path / "s" / "results.jsonl").exists()
+
+
+@pytest.mark.parametrize("argv", [["sweep", "tv", "--family", "dirichlet", "--n", "8", "--k", "1"],
+                                  ["bench", "--only", "crossover"], ["figures", "--only", "z_curve"]])
+def test_unwritable_out_is_refused_before_any_work(capsys, tmp_path, argv):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    assert main([*argv, "--out", str(blocker / "sub")]) == 2
+    err = capsys.readouterr().err
+    assert "--out" in err and "writable" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("argv,match", [(["figures", "--only", "nope"], "unknown figure 'nope'"),
+                                        (["bench", "--only", "nope"], "unknown benchmark 'nope'")])
+def test_unknown_names_are_refused(capsys, tmp_path, argv, match):
+    assert main([*argv, "--out", str(tmp_path)]) == 2
+    assert match in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("content,match", [(None, "not a directory"), (b"plain text", "not a NumPy .npy")])
+def test_probs_must_be_an_npy_file(capsys, tmp_path, content, match):
+    path = tmp_path / "p"
+    if content is None:
+        path.mkdir()
+        match = "must be a .npy file, not a directory"
+    else:
+        path.write_bytes(content)
+    assert main(["tv", "--probs", str(path), "--k", "1", "--alpha", "1"]) == 2
+    assert match in capsys.readouterr().err
+
+
+def test_complex_and_pickled_probs_are_refused(capsys, tmp_path):
+    import numpy as np
+
+    np.save(tmp_path / "c.npy", np.full((3, 2), 0.5 + 0j))
+    assert main(["tv", "--probs", str(tmp_path / "c.npy"), "--k", "1", "--alpha", "1"]) == 2
+    assert "real numbers" in capsys.readouterr().err
+    np.save(tmp_path / "o.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    assert main(["tv", "--probs", str(tmp_path / "o.npy"), "--k", "1", "--alpha", "1"]) == 2
+    assert "pickled" in capsys.readouterr().err
+
+
+def test_unexpected_errors_are_one_line_with_the_traceback_kept(capsys, monkeypatch):
+    import mdtheory.cli as cli
+
+    def boom(args):
+        raise RuntimeError("planted")
+
+    monkeypatch.setattr(cli, "_cmd_noise", boom)
+    assert main(["noise"]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unexpected RuntimeError: planted" in err
+    path = re.search(r"traceback in (\S+);", err).group(1)
+    assert "RuntimeError: planted" in Path(path).read_text()
+    with pytest.raises(RuntimeError):
+        main(["--debug", "noise"])
+
+
+def _readme_commands() -> list[list[str]]:
+    text = (ROOT / "README.md").read_text()
+    cmds = re.findall(r"`(mdtheory [^`]+)`", text) + re.findall(r"&& (mdtheory [a-z].*)$", text, re.M)
+    return [shlex.split(c)[1:] for c in cmds if "…" not in c and "my_" not in c]
+
+
+def test_every_readme_command_parses():
+    commands = _readme_commands()
+    assert len(commands) >= 8
+    for argv in commands:
+        assert build_parser().parse_args(argv).fn, argv
+
+
+@pytest.mark.parametrize("argv", [["schedule", "--target", "markov", "--n", "10000", "--eps", "0.05", "--n-steps", "64",
+                                   "--method", "dp", "--json"],
+                                  ["profile", "--target", "markov", "--n", "10000", "--eps", "0.05", "--json"]])
+def test_readme_commands_run(capsys, argv):
+    assert argv in _readme_commands() or argv[0] == "profile"
+    assert main(argv) == 0
