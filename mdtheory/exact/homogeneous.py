@@ -67,10 +67,27 @@ class HomogeneousLaw:
     alpha: float
 
 
-def _log1mexp(x: np.ndarray) -> np.ndarray:
-    """log(1 − e^{−x}) for x ≥ 0, accurate at both ends."""
+def _log1mexp(x: np.ndarray, log_x: np.ndarray) -> np.ndarray:
+    """log(1 − e^{−x}) for x = e^{log_x} ≥ 0, accurate at both ends and finite where x underflows
+    (there log(1 − e^{−x}) = log x − x/2 + O(x²), from the log of x itself)."""
+    tiny = log_x < -30.0
     with np.errstate(divide="ignore"):
-        return np.where(x < 0.693, np.log(-np.expm1(-x)), np.log1p(-np.exp(-x)))
+        mid = np.where(x < 0.693, np.log(-np.expm1(-x)), np.log1p(-np.exp(-x)))
+    return np.where(tiny, log_x - 0.5 * x, mid)
+
+
+def _common_row(p) -> np.ndarray:
+    """The common prediction as a (1, V) array: ``p`` is one row (V,), or a table whose rows are all equal."""
+    arr = np.asarray(p)
+    if arr.ndim == 2 and arr.shape[0] > 1:
+        table = check_probs(arr, name="p")
+        if np.any(np.abs(table - table[0]) > 1e-12):
+            raise ValueError(f"p must be one row (vocab_size,) of predictions shared by every position; got a table "
+                             f"of shape {arr.shape} whose rows differ (use maskgit_moment_tv for different rows)")
+        arr = table[0]
+    if arr.ndim not in (1, 2) or (arr.ndim == 2 and arr.shape[0] != 1):
+        raise ValueError(f"p must be one row (vocab_size,) of predictions; got shape {arr.shape}")
+    return check_probs(np.atleast_2d(arr), name="p")
 
 
 def homogeneous_round_laws(p, *, n_masked: int, k: int, alpha: float) -> HomogeneousLaw:
@@ -107,7 +124,7 @@ def homogeneous_round_laws(p, *, n_masked: int, k: int, alpha: float) -> Homogen
     >>> round(float(np.exp(law.log_cell_moment + law.log_multiplicity).sum()), 12)
     1.0
     """
-    row = check_probs(np.atleast_2d(np.asarray(p, dtype=np.float64)), name="p")
+    row = _common_row(p)
     n = check_positive_int(n_masked, name="n_masked")
     k = check_k(k, n_masked=n)
     alpha = check_alpha(alpha)
@@ -136,7 +153,7 @@ def homogeneous_round_laws(p, *, n_masked: int, k: int, alpha: float) -> Homogen
     fac = race_node_factors(probs1, log_w, grid)
     log_x = np.minimum(log_w[0][:, None] + grid.log_t[None, :], 700.0)  # (V, T) log(w t)
     x = np.exp(log_x)
-    l1m = _log1mexp(x)  # (V, T)
+    l1m = _log1mexp(x, log_x)  # (V, T), finite
     # t·d/dt Π_s (1−e^{−x_s})^{n_s} = Σ_s n_s x_s e^{−x_s} (1−e^{−x_s})^{n_s−1} Π_{r≠s}(…)^{n_r}
     base = counts @ l1m  # (C, T)
     per_s = np.log(np.where(counts > 0, counts, 1))[:, :, None] + (log_x - x - l1m)[None, :, :]

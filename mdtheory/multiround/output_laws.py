@@ -38,13 +38,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import entr
 
-from ..exact.distances import kl_arrays
 from ..exact.round_laws import _token_product
 from ..sampling.orders import tie_keys
 from ..exact.plackett_luce import pl_set_log_prob
 from ..sampling.schedules import as_schedule
 
-__all__ = ["OutputLaw", "output_law", "position_set_law", "round_cells",
+__all__ = ["OutputLaw", "output_law", "position_set_law", "round_log_cells",
            "hybrid_decomposition_bound", "sampler_comparison"]
 
 MAX_STATES = 2_000_000
@@ -96,34 +95,49 @@ def position_set_law(rule, probs: np.ndarray, masked: np.ndarray, k: int) -> lis
     return [(tuple(int(i) for i in idx[row]), float(p)) for row, p in zip(sets, set_probs)]
 
 
-def round_cells(round_sampler, probs: np.ndarray, masked: np.ndarray, k: int, *, final: bool):
-    """Exact law of one round at a state: [(positions, token-law vector over (V,)*k), ...] with the
-    position probability folded into the vector (entries sum to 1 over all cells)."""
+def round_log_cells(round_sampler, probs: np.ndarray, masked: np.ndarray, k: int, *, final: bool):
+    """Exact law of one round at a state, in log-space: [(positions, log-probability vector over (V,)*k), ...]
+    with the position probability folded in (the exponentials sum to 1 over all cells)."""
     from ..exact.round_laws import maskgit_round_law
     from ..sampling.loop import CTS, EB, _MaskGITRound
-    from ..sampling.rounds import Identity, eb_set, token_law
+    from ..sampling.rounds import Identity, eb_set, token_log_law
 
     masked = np.asarray(masked, dtype=bool)
     idx = np.nonzero(masked)[0]
+    with np.errstate(divide="ignore"):
+        log_probs = np.log(probs)
     if isinstance(round_sampler, EB):
         K = eb_set(probs, masked, round_sampler.gamma)
-        return [(K, _product(probs[list(K)]))]
+        return [(K, _log_product(log_probs[list(K)]))]
     if k == idx.size and (final or isinstance(round_sampler, _MaskGITRound)):
         # revealing everything: MaskGIT keeps every untempered candidate (§4.1); CTS's final step is untempered
-        return [(tuple(int(i) for i in idx), _product(probs[idx]))]
+        return [(tuple(int(i) for i in idx), _log_product(log_probs[idx]))]
     if isinstance(round_sampler, _MaskGITRound):
         law = maskgit_round_law(probs[idx], k=k, alpha=round_sampler.alpha)
-        return [(tuple(int(i) for i in idx[row]), law.probs[c]) for c, row in enumerate(law.sets)]
+        with np.errstate(divide="ignore"):
+            return [(tuple(int(i) for i in idx[row]), np.log(law.probs[c])) for c, row in enumerate(law.sets)]
     if isinstance(round_sampler, CTS):
-        w = token_law(Identity() if final else round_sampler.token_transform, probs)  # transforms act row by row
-        return [(K, pk * _product(w[list(K)]))
+        log_w = token_log_law(Identity() if final else round_sampler.token_transform, probs)  # row by row
+        return [(K, np.log(pk) + _log_product(log_w[list(K)]))
                 for K, pk in position_set_law(round_sampler.position_rule, probs, masked, k) if pk > 0]
     raise TypeError(f"no exact law for sampler {type(round_sampler).__name__}")
 
 
-def _product(rows: np.ndarray) -> np.ndarray:
-    """Product law over (V,)*k of k independent rows (C order)."""
-    return _token_product(np.asarray(rows)[None])[0]
+def _log_product(log_rows: np.ndarray) -> np.ndarray:
+    """Log of the product law over (V,)*k of k independent rows given in log-space (C order)."""
+    out = np.zeros(1)
+    for row in np.asarray(log_rows):
+        out = (out[:, None] + row[None, :]).ravel()
+    return out
+
+
+def _group_logsumexp(inv: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+    """log Σ exp(values) within each group ``inv`` (−inf for a group of −inf values only)."""
+    top = np.full(n_groups, -np.inf)
+    np.maximum.at(top, inv, values)
+    safe = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore"):
+        return safe + np.log(np.bincount(inv, weights=np.exp(values - safe[inv]), minlength=n_groups))
 
 
 def _resolve(sampler, step: int, n_steps: int):
@@ -161,7 +175,7 @@ def _cube_conditionals(target, cube: np.ndarray, values: np.ndarray, revealed: n
     return out
 
 
-def _final_step(target, codes, p_alg, p_ideal, place, out) -> tuple[float, float]:
+def _final_step(target, codes, log_p_alg, p_ideal, place, out) -> tuple[float, float]:
     """The last step for every remaining state at once, grouped by revealed set: with the target's own
     conditionals it draws the product of the exact marginals π(x_i | x_U) (untempered final step; MaskGIT
     at k = N). Appends the new states to ``out``; returns the path-KL contribution and the largest block KL."""
@@ -184,7 +198,8 @@ def _final_step(target, codes, p_alg, p_ideal, place, out) -> tuple[float, float
         worst = max(worst, float(kls[p_ideal[rows] > 0].max(initial=0.0)))
         tup = np.array(np.unravel_index(np.arange(q ** free.size), (q,) * free.size)).T + 1
         out[0].append((codes[rows][:, None] + (tup @ place[free])[None, :]).ravel())
-        out[1].append((p_alg[rows][:, None] * alg).ravel())
+        with np.errstate(divide="ignore"):
+            out[1].append((log_p_alg[rows][:, None] + np.log(alg)).ravel())
         out[2].append((p_ideal[rows][:, None] * ideal).ravel())
     return total, worst
 
@@ -225,7 +240,7 @@ class OutputLaw:
     --------
     >>> from mdtheory import CTS, repeated_bit
     >>> law = output_law(repeated_bit(3), CTS(), [1, 1, 1])
-    >>> round(float(law.kl), 12), round(float(law.path_kl), 12)
+    >>> abs(round(float(law.kl), 12)), abs(round(float(law.path_kl), 12))
     (0.0, 0.0)
     """
 
@@ -290,7 +305,8 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
     K = n if adaptive else len(sizes)
     place = (q + 1) ** np.arange(n, dtype=np.int64)
     tuples = {}
-    codes, p_alg, p_ideal = np.zeros(1, np.int64), np.ones(1), np.ones(1)
+    # the algorithm's path mass is kept in log-space (cold tempered tokens underflow float64 otherwise)
+    codes, log_p_alg, p_ideal = np.zeros(1, np.int64), np.zeros(1), np.ones(1)
     done = ([], [], [])
     path_kl = mean_steps = max_block_kl = 0.0
     n_states = 0
@@ -301,13 +317,13 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
         out = ([], [], [])
         rs = sampler if adaptive else _resolve(sampler, t, K)
         if not adaptive and t == K - 1 and model is target and hasattr(target, "table"):
-            contribution, worst = _final_step(target, codes, p_alg, p_ideal, place, out)
+            contribution, worst = _final_step(target, codes, log_p_alg, p_ideal, place, out)
             path_kl += contribution
             max_block_kl = max(max_block_kl, worst)
             mean_steps += float(p_ideal.sum())
             n_states += codes.size
             codes = codes[:0]
-        for code, pa, pi in zip(codes, p_alg, p_ideal):
+        for code, log_pa, pi in zip(codes, log_p_alg, p_ideal):
             n_states += 1
             mean_steps += pi  # E_ideal[#steps] = Σ over processed states of their ideal probability
             values = (code // place) % (q + 1) - 1
@@ -317,44 +333,50 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
             cube = _free_cube(target, x, revealed) if pi > 0 else None
             probs = _cube_conditionals(target, cube, x, revealed) if model is target else model.conditionals(x, revealed)
             k = 1 if adaptive else int(sizes[t])
-            for block, cell in round_cells(rs, probs, ~revealed, k, final=not adaptive and t == K - 1):
-                pK = float(cell.sum())
-                if pK <= 0:
+            for block, log_cell in round_log_cells(rs, probs, ~revealed, k, final=not adaptive and t == K - 1):
+                top = float(log_cell.max())
+                if top == -np.inf:
                     continue
-                ideal = _block_from_cube(cube, revealed, block) if cube is not None else np.zeros(cell.size)
+                log_pK = top + float(np.log(np.exp(log_cell - top).sum()))
+                pK = float(np.exp(log_pK))
+                ideal = _block_from_cube(cube, revealed, block) if cube is not None else np.zeros(log_cell.size)
                 if pi > 0:
-                    block_kl = kl_arrays(ideal, cell / pK)
+                    on = ideal > 0  # KL(ideal ‖ algorithm) from the algorithm's log-probabilities
+                    block_kl = float(np.sum(ideal[on] * (np.log(ideal[on]) - (log_cell[on] - log_pK))))
                     path_kl += pi * pK * block_kl
                     max_block_kl = max(max_block_kl, block_kl)
                 kb = len(block)
                 if kb not in tuples:
                     tuples[kb] = np.array(np.unravel_index(np.arange(q ** kb), (q,) * kb)).T + 1
                 out[0].append(code + tuples[kb] @ place[list(block)])
-                out[1].append(pa * cell)
+                out[1].append(log_pa + log_cell)
                 out[2].append(pi * pK * ideal)
         if not out[0]:
             break
         allc, inv = np.unique(np.concatenate(out[0]), return_inverse=True)
-        pa_new = np.bincount(inv, weights=np.concatenate(out[1]), minlength=allc.size)
+        log_pa_new = _group_logsumexp(inv, np.concatenate(out[1]), allc.size)
         pi_new = np.bincount(inv, weights=np.concatenate(out[2]), minlength=allc.size)
         complete = np.all((allc[:, None] // place) % (q + 1) > 0, axis=1)
-        for lst, arr in zip(done, (allc, pa_new, pi_new)):
+        for lst, arr in zip(done, (allc, log_pa_new, pi_new)):
             lst.append(arr[complete])
-        live = ~complete & ((pa_new > 0) | (pi_new > 0))  # states neither process can reach carry no mass
+        live = ~complete & ((log_pa_new > -np.inf) | (pi_new > 0))  # states neither process reaches carry no mass
         if model is target:  # the target's conditionals are undefined off its support: stop those paths there
             stuck = live & (pi_new == 0)
-            dropped += float(pa_new[stuck].sum())
+            dropped += float(np.exp(log_pa_new[stuck]).sum())
             live &= pi_new > 0
-        codes, p_alg, p_ideal = allc[live], pa_new[live], pi_new[live]
+        codes, log_p_alg, p_ideal = allc[live], log_pa_new[live], pi_new[live]
         if codes.size > MAX_STATES:
             raise ValueError(f"more than MAX_STATES={MAX_STATES} partial states")
     fin = [np.concatenate(lst) for lst in done]
     flat = (((fin[0][:, None] // place) % (q + 1) - 1) * (q ** np.arange(n - 1, -1, -1))).sum(axis=1)
-    table = np.bincount(flat, weights=fin[1], minlength=q ** n).reshape((q,) * n)
+    log_table = _group_logsumexp(flat, fin[1], q ** n)
+    table = np.exp(log_table).reshape((q,) * n)
     ideal_table = np.bincount(flat, weights=fin[2], minlength=q ** n).reshape((q,) * n)
     pi_flat, p_flat = target.table.ravel(), table.ravel()
     off_support = dropped + float(p_flat[pi_flat == 0].sum())
-    return OutputLaw(table=table, kl=kl_arrays(pi_flat, p_flat), tv=0.5 * (float(np.abs(pi_flat - p_flat).sum()) + dropped),
+    on = pi_flat > 0  # KL(π ‖ ν) from log ν, so that cells too small for float64 still count exactly
+    kl = float(np.sum(pi_flat[on] * (np.log(pi_flat[on]) - log_table[on])))
+    return OutputLaw(table=table, kl=kl, tv=0.5 * (float(np.abs(pi_flat - p_flat).sum()) + dropped),
                      path_kl=path_kl, ideal_error=float(np.abs(ideal_table - target.table).max()),
                      n_states=n_states, schedule=None if adaptive else tuple(int(v) for v in sizes),
                      mean_steps=mean_steps, max_block_kl=max_block_kl, off_support=off_support)

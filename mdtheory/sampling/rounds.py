@@ -52,7 +52,7 @@ __all__ = [
     "eb_selection",
     "eb_round",
     "position_scores",
-    "token_law",
+    "token_log_law",
     "eb_set",
 ]
 
@@ -790,12 +790,13 @@ def position_scores(rule: PositionRule, probs: np.ndarray) -> np.ndarray:
     return rule.base_scores(_state_log_probs(probs))[0].detach().cpu().numpy().astype(np.float64)
 
 
-def token_law(transform: TokenTransform, probs: np.ndarray) -> np.ndarray:
-    """The token law (N, V) that ``transform`` makes of the rows ``probs`` (N, V), normalised in float64."""
+def token_log_law(transform: TokenTransform, probs: np.ndarray) -> np.ndarray:
+    """The log token law (N, V) that ``transform`` makes of the rows ``probs`` (N, V), normalised in log-space
+    (no underflow however cold the temperature; −inf where a token is impossible)."""
     rows = transform(_state_log_probs(probs)[0]).detach().cpu().numpy().astype(np.float64)
-    with np.errstate(invalid="ignore"):
-        w = np.exp(rows - rows.max(axis=1, keepdims=True))
-    return w / w.sum(axis=1, keepdims=True)
+    top = rows.max(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return rows - (top + np.log(np.exp(rows - top).sum(axis=1, keepdims=True)))
 
 
 def eb_set(probs: np.ndarray, masked: np.ndarray, gamma: float) -> tuple[int, ...]:
