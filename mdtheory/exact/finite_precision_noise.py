@@ -32,10 +32,11 @@ atom at g_min from U = 0 and the discreteness of float32 U near 1.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize_scalar
+from scipy.optimize import brentq
 from scipy.special import log_softmax
 
 __all__ = ["truncated_gumbel_max_law", "effective_temperature", "MAX_EXACT_VOCAB",
@@ -396,12 +397,27 @@ def effective_temperature(logits, law) -> float:
     """
     a = np.asarray(logits, dtype=np.float64).ravel()
     p = np.asarray(law, dtype=np.float64).ravel()
-    live = p > 0
+    if a.shape != p.shape or a.size < 2:
+        raise ValueError(f"logits and law must be two vectors of the same length >= 2; got {a.shape} and {p.shape}")
+    finite = np.isfinite(a)
+    if np.any(p[~finite] > 0):
+        raise ValueError("law puts mass on a token whose logit is -inf; no temperature fits it")
+    a, p = a[finite], p[finite] / p[finite].sum()
+    # KL(p ‖ softmax(θ a)) is convex in θ = 1/τ with derivative E_softmax(θa)[a] − E_p[a]: the minimiser
+    # matches the mean logit, a root found exactly in log θ (no bound on the answer)
+    target = float(p @ a)
+    if target >= a.max() * (1 - 1e-15) - 1e-300 or np.ptp(a) == 0:
+        return 0.0 if np.ptp(a) > 0 else math.inf
+    if target <= a.mean():
+        return math.inf
 
-    def kl(log_tau):
-        q = log_softmax(a / np.exp(log_tau))
-        return float((p[live] * (np.log(p[live]) - q[live])).sum())
+    def excess(log_theta):
+        q = np.exp(log_softmax(np.exp(log_theta) * a))
+        return float(q @ a) - target
 
-    res = minimize_scalar(kl, bounds=(np.log(0.05), np.log(20.0)), method="bounded",
-                          options={"xatol": 1e-10})
-    return float(np.exp(res.x))
+    lo, hi = -1.0, 1.0
+    while excess(lo) > 0:
+        lo *= 2.0
+    while excess(hi) < 0:
+        hi *= 2.0
+    return float(np.exp(-brentq(excess, lo, hi, xtol=1e-13, rtol=1e-15)))

@@ -267,20 +267,43 @@ def save_denoiser(model: MaskedDenoiser, directory, *, metadata: dict | None = N
     from .._io import atomic_write_text, to_json
 
     out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    bad = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise ValueError(f"the model's weights {bad[0]} (and {len(bad) - 1} more) are not finite; refusing to save")
+    out.mkdir(parents=True, exist_ok=True)
     tmp = out / "model.safetensors.tmp"
     save_file(state, str(tmp))
     tmp.replace(out / "model.safetensors")
-    atomic_write_text(out / "config.json", to_json({"model": model.config.to_dict(), **(metadata or {})},
-                                                      indent=1))
+    meta = {"model": model.config.to_dict(), **(metadata or {}), "sha256": weights_sha256(out / "model.safetensors")}
+    atomic_write_text(out / "config.json", to_json(meta, indent=1))
     return out
 
 
-def load_denoiser(directory, *, device="cpu") -> tuple[MaskedDenoiser, dict]:
-    """Load a denoiser written by :func:`save_denoiser`; the model is returned in eval mode.
+def weights_sha256(path) -> str:
+    """The SHA-256 of a weights file, as recorded in its ``config.json``."""
+    import hashlib
 
-    Spec: §2. :func:`mdtheory.load_trained` also checks the weights' recorded SHA-256.
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def verify_weights(directory, meta: dict, *, verify_hash: bool) -> None:
+    """Check ``directory/model.safetensors`` against the SHA-256 recorded in ``meta``; a checkpoint that records
+    none is refused unless ``verify_hash`` is False."""
+    if not verify_hash:
+        return
+    path = Path(directory) / "model.safetensors"
+    if not meta.get("sha256"):
+        raise ValueError(f"{Path(directory) / 'config.json'} records no SHA-256 for its weights; refusing to load "
+                         "them unchecked (pass verify_hash=False to load it anyway)")
+    if weights_sha256(path) != meta["sha256"]:
+        raise ValueError(f"{path} does not match the SHA-256 recorded in config.json")
+
+
+def load_denoiser(directory, *, device="cpu", verify_hash: bool = True) -> tuple[MaskedDenoiser, dict]:
+    """Load a denoiser written by :func:`save_denoiser`, checking its weights against their recorded SHA-256.
+
+    Spec: §2. The model is returned in eval mode.
 
     Parameters
     ----------
@@ -288,6 +311,9 @@ def load_denoiser(directory, *, device="cpu") -> tuple[MaskedDenoiser, dict]:
         The checkpoint folder.
     device : str
         Where to load it.
+    verify_hash : bool
+        Refuse weights whose SHA-256 differs from, or is missing in, ``config.json`` (default). Pass False
+        only for a checkpoint you trust that records no hash.
 
     Returns
     -------
@@ -316,6 +342,7 @@ def load_denoiser(directory, *, device="cpu") -> tuple[MaskedDenoiser, dict]:
     meta = json.loads((d / "config.json").read_text())
     if "model" not in meta:
         raise ValueError(f"{d / 'config.json'} has no 'model' section")
+    verify_weights(d, meta, verify_hash=verify_hash)
     model = MaskedDenoiser(DenoiserConfig.from_dict(meta["model"]))
     state = load_file(str(d / "model.safetensors"))
     missing, unexpected = model.load_state_dict(state, strict=False)

@@ -139,7 +139,7 @@ def save_evaluator(model: nn.Module, name: str, directory) -> Path:
     from safetensors.torch import save_file
 
     from .._io import atomic_write_text, to_json
-    from .training import weights_sha256
+    from .denoiser import weights_sha256
 
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
@@ -178,7 +178,7 @@ def load_evaluator(name: str, directory=None):
     """
     from safetensors.torch import load_file
 
-    from .training import weights_sha256
+    from .denoiser import verify_weights
 
     if name not in EVALUATORS:
         raise ValueError(f"unknown evaluator {name!r}; allowed: {', '.join(EVALUATORS)}")
@@ -187,8 +187,7 @@ def load_evaluator(name: str, directory=None):
         if not (d / f).is_file():
             raise FileNotFoundError(f"evaluator directory {d} has no {f}; run `mdtheory train-evaluator {name}`")
     meta = json.loads((d / "config.json").read_text())
-    if weights_sha256(d / "model.safetensors") != meta.get("sha256"):
-        raise ValueError(f"{d / 'model.safetensors'} does not match the SHA-256 in config.json")
+    verify_weights(d, meta, verify_hash=True)
     model = DigitsClassifier() if name == "digits_classifier" else CharLM()
     model.load_state_dict(load_file(str(d / "model.safetensors")))
     return model.eval()

@@ -17,7 +17,6 @@ with the training config, the reproducing command, held-out loss and the SHA-256
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import time
@@ -30,7 +29,7 @@ from torch.nn import functional as F
 
 from .._validation import check_positive_int
 from .datasets import DATASETS, load_dataset
-from .denoiser import DenoiserConfig, MaskedDenoiser, load_denoiser, save_denoiser
+from .denoiser import DenoiserConfig, MaskedDenoiser, load_denoiser, save_denoiser, weights_sha256
 from .._io import atomic_write_text, to_json
 
 __all__ = ["TrainConfig", "TRAIN_PRESETS", "masked_ce_loss", "random_mask", "train", "weights_sha256",
@@ -95,6 +94,40 @@ class TrainConfig:
 
 
 #: the configurations of the shipped checkpoints (``mdtheory train --data NAME`` uses them)
+class TrainingDivergedError(ValueError):
+    """Training produced a non-finite loss or weights; nothing non-finite is ever saved."""
+
+
+def _check_config(cfg: TrainConfig) -> None:
+    """Refuse settings that would be ignored or that cannot train (each message names the option)."""
+    from .datasets import DATASETS
+
+    if cfg.data not in DATASETS:
+        raise ValueError(f"data must be one of {', '.join(DATASETS)}; got {cfg.data!r}")
+    if cfg.data != "text" and cfg.seq_len != TrainConfig.seq_len:
+        raise ValueError(f"seq_len applies to the text data only ({cfg.data} sequences have a fixed length); "
+                         f"got seq_len={cfg.seq_len}")
+    for name in ("steps", "batch_size", "checkpoint_every", "d_model", "n_layers", "n_heads", "d_ff", "seq_len"):
+        value = getattr(cfg, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1; got {name}={value!r}")
+    if cfg.d_model % cfg.n_heads:
+        raise ValueError(f"d_model must be a multiple of n_heads; got d_model={cfg.d_model}, n_heads={cfg.n_heads}")
+    for name in ("lr", "weight_decay"):
+        value = getattr(cfg, name)
+        if not (math.isfinite(value) and value >= 0):
+            raise ValueError(f"{name} must be finite and >= 0; got {name}={value!r}")
+    if cfg.warmup < 0 or cfg.seed < 0:
+        raise ValueError(f"warmup and seed must be >= 0; got warmup={cfg.warmup}, seed={cfg.seed}")
+
+
+def _check_finite_state(model, what: str) -> None:
+    bad = [name for name, v in model.state_dict().items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise TrainingDivergedError(f"{what}: weights {bad[0]} (and {len(bad) - 1} more) are not finite; "
+                                    "nothing was saved")
+
+
 TRAIN_PRESETS = {
     "digits": TrainConfig("digits", steps=2500, batch_size=32, d_model=64, n_layers=2, d_ff=256),
     "text": TrainConfig("text", steps=2500, batch_size=32, d_model=64, n_layers=2, d_ff=256),
@@ -164,10 +197,6 @@ def held_out_loss(model: MaskedDenoiser, data: np.ndarray, *, seed: int = 0, bat
     return tot / cnt
 
 
-def weights_sha256(path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def _lr_at(cfg: TrainConfig, step: int) -> float:
     if step < cfg.warmup:
         return cfg.lr * (step + 1) / cfg.warmup
@@ -183,10 +212,17 @@ def _save_checkpoint(ckpt: Path, model, opt, step: int, losses: list[float], cfg
     for i, st in opt.state_dict()["state"].items():
         for name, v in st.items():
             state[f"optim.{i}.{name}"] = torch.as_tensor(v).detach().cpu().contiguous()
-    tmp = ckpt / "state.safetensors.tmp"
+    # the state is written under its step's own name, then progress.json names it: a kill between the two
+    # leaves the previous (progress, state) pair intact, so a resume never pairs a step with another's state
+    name = f"state-{step:09d}.safetensors"
+    tmp = ckpt / f"{name}.tmp"
     save_file(state, str(tmp))
-    tmp.replace(ckpt / "state.safetensors")
-    atomic_write_text(ckpt / "progress.json", to_json({"step": step, "losses": losses, "train": asdict(cfg)}))
+    tmp.replace(ckpt / name)
+    atomic_write_text(ckpt / "progress.json", to_json({"step": step, "losses": losses, "train": asdict(cfg),
+                                                       "state": name}))
+    for old in ckpt.glob("state*.safetensors"):
+        if old.name != name:
+            old.unlink()
 
 
 def _load_checkpoint(ckpt: Path, model, opt, cfg: TrainConfig) -> tuple[int, list[float]]:
@@ -196,7 +232,7 @@ def _load_checkpoint(ckpt: Path, model, opt, cfg: TrainConfig) -> tuple[int, lis
     if prog.get("train") != asdict(cfg):
         raise ValueError(f"the checkpoint in {ckpt} was written by a different training config "
                          f"({prog.get('train')}); resume with the same options or use a fresh --out")
-    state = load_file(str(ckpt / "state.safetensors"))
+    state = load_file(str(ckpt / prog.get("state", "state.safetensors")))
     model.load_state_dict({k[6:]: v for k, v in state.items() if k.startswith("model.")})
     sd = opt.state_dict()
     opt_state: dict = {}
@@ -248,6 +284,7 @@ def train(cfg: TrainConfig, out_dir, *, device="cpu", progress: bool = True, com
     >>> s["step"], s["finished"]
     (5, True)
     """
+    _check_config(cfg)
     out = Path(out_dir)
     ckpt = out / "checkpoint"
     data = load_dataset(cfg.data, seq_len=cfg.seq_len, seed=cfg.seed)
@@ -273,6 +310,10 @@ def train(cfg: TrainConfig, out_dir, *, device="cpu", progress: bool = True, com
         gen = torch.Generator(device=device).manual_seed(cfg.seed * 1_000_003 + step)
         x = x_all[torch.as_tensor(idx, device=device)]
         loss = masked_ce_loss(model, x, random_mask(x.shape, generator=gen, device=device))
+        if not torch.isfinite(loss):
+            raise TrainingDivergedError(f"training diverged at step {step + 1}: the loss is {float(loss)} "
+                                        f"(lr={cfg.lr:g}); checkpoints up to step {step - step % cfg.checkpoint_every} "
+                                        "are intact and no non-finite weights were saved")
         for g in opt.param_groups:
             g["lr"] = _lr_at(cfg, step)
         opt.zero_grad(set_to_none=True)
@@ -286,6 +327,7 @@ def train(cfg: TrainConfig, out_dir, *, device="cpu", progress: bool = True, com
             if step % 50 == 0:
                 bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}")
         if step % cfg.checkpoint_every == 0 or step == end:
+            _check_finite_state(model, f"training at step {step}")
             _save_checkpoint(ckpt, model, opt, step, losses, cfg)
     if bar is not None:
         bar.close()
@@ -314,7 +356,7 @@ def _command(cfg: TrainConfig) -> str:
     return " ".join(parts)
 
 
-def load_trained(directory, *, device="cpu"):
+def load_trained(directory, *, device="cpu", verify_hash: bool = True):
     """Load a trained checkpoint and check its weights against the SHA-256 recorded in its ``config.json``.
 
     Spec: §2.
@@ -325,6 +367,8 @@ def load_trained(directory, *, device="cpu"):
         The checkpoint folder (the shipped ones are under ``SHIPPED_CHECKPOINTS``).
     device : str
         Where to load it.
+    verify_hash : bool
+        Refuse weights whose SHA-256 differs from, or is missing in, ``config.json`` (default).
 
     Returns
     -------
@@ -345,8 +389,4 @@ def load_trained(directory, *, device="cpu"):
     >>> model.config.grid
     (8, 8)
     """
-    d = Path(directory)
-    model, meta = load_denoiser(d, device=device)
-    if "sha256" in meta and weights_sha256(d / "model.safetensors") != meta["sha256"]:
-        raise ValueError(f"{d / 'model.safetensors'} does not match the SHA-256 recorded in config.json")
-    return model, meta
+    return load_denoiser(directory, device=device, verify_hash=verify_hash)

@@ -140,6 +140,12 @@ def _group_logsumexp(inv: np.ndarray, values: np.ndarray, n_groups: int) -> np.n
         return safe + np.log(np.bincount(inv, weights=np.exp(values - safe[inv]), minlength=n_groups))
 
 
+def _check_target(target) -> None:
+    if not all(hasattr(target, a) for a in ("table", "n", "q", "conditionals")):
+        raise TypeError(f"target must be a JointTable (build one from an array with mdtheory.joint_table); "
+                        f"got {type(target).__name__}")
+
+
 def _resolve(sampler, step: int, n_steps: int):
     from ..sampling.loop import _AlphaSampler, annealed_alpha
 
@@ -296,6 +302,7 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
     """
     from ..sampling.loop import EB
 
+    _check_target(target)
     n, q = target.n, target.q
     if (q + 1) ** n >= 2 ** 62:
         raise ValueError(f"(q+1)**N = {q + 1}**{n} partial states cannot be coded in int64")

@@ -324,6 +324,16 @@ def _from_log_weights(log_w: np.ndarray) -> JointTable:
     return JointTable(w / w.sum())
 
 
+def _finite(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number; got {name}={value!r}")
+    return float(value)
+
+
+def _size(name: str, value, minimum: int = 1) -> int:
+    return check_positive_int(value, name=name, minimum=minimum)
+
+
 def _configurations(n: int, q: int) -> np.ndarray:
     if q ** n > MAX_TABLE_SIZE:
         raise ValueError(f"q**N = {q}**{n} exceeds MAX_TABLE_SIZE={MAX_TABLE_SIZE}; use the closed forms")
@@ -360,7 +370,9 @@ def dirichlet_joint(n: int, q: int, *, concentration: float = 1.0, rng=0) -> Joi
     >>> dirichlet_joint(3, 2, rng=0).table.shape
     (2, 2, 2)
     """
-    check_positive_int(n, name="n")
+    n, q = _size("n", n), _size("q", q, 2)
+    if not _finite("concentration", concentration) > 0:
+        raise ValueError(f"concentration must be > 0; got concentration={concentration!r}")
     if q ** n > MAX_TABLE_SIZE:
         raise ValueError(f"q**N = {q}**{n} exceeds MAX_TABLE_SIZE={MAX_TABLE_SIZE}")
     w = np.random.default_rng(rng).dirichlet(np.full(q ** n, concentration))
@@ -394,8 +406,10 @@ def product_target(marginals) -> JointTable:
     from ..exact.round_laws import _token_product
 
     m = np.asarray(marginals, dtype=np.float64)
-    if m.ndim != 2:
-        raise ValueError(f"marginals must have shape (N, q); got shape {m.shape}")
+    if m.ndim != 2 or m.shape[0] < 1 or m.shape[1] < 2:
+        raise ValueError(f"marginals must have shape (N, q) with N >= 1, q >= 2; got shape {m.shape}")
+    if not np.all(np.isfinite(m)) or np.any(m < 0) or np.any(np.abs(m.sum(axis=1) - 1) > 1e-9):
+        raise ValueError("marginals must be finite, non-negative rows summing to 1 (within 1e-9)")
     return joint_table(_token_product(m[None])[0].reshape((m.shape[1],) * m.shape[0]))
 
 
@@ -423,6 +437,7 @@ def repeated_bit(n: int) -> JointTable:
     >>> repeated_bit(2).table.tolist()
     [[0.5, 0.0], [0.0, 0.5]]
     """
+    n = _size("n", n)
     t = np.zeros((2,) * n)
     t[(0,) * n] = t[(1,) * n] = 0.5
     return JointTable(t)
@@ -454,6 +469,10 @@ def hidden_subset_parity(n: int, subset) -> JointTable:
     >>> float(hidden_subset_parity(3, [0, 2]).table[1, 0, 1])
     0.25
     """
+    n = _size("n", n)
+    subset = sorted({int(i) for i in subset})
+    if not subset or subset[0] < 0 or subset[-1] >= n:
+        raise ValueError(f"subset must be a non-empty set of positions in range({n}); got {subset}")
     x = _configurations(n, 2)
     ok = (x[:, list(subset)].sum(axis=1) % 2) == 0
     return JointTable((ok / ok.sum()).reshape((2,) * n))
@@ -483,6 +502,7 @@ def global_parity(n: int) -> JointTable:
     >>> global_parity(2).table.tolist()
     [[0.5, 0.0], [0.0, 0.5]]
     """
+    n = _size("n", n, 2)
     return hidden_subset_parity(n, range(n))
 
 
@@ -514,10 +534,12 @@ def markov_chain(n: int, transition, *, initial=None) -> JointTable:
     >>> markov_chain(2, [[0.9, 0.1], [0.1, 0.9]]).table.round(2).tolist()
     [[0.45, 0.05], [0.05, 0.45]]
     """
+    n = _size("n", n)
     P = np.asarray(transition, dtype=np.float64)
     q = P.shape[0]
-    if P.shape != (q, q) or np.any(P < 0) or np.any(np.abs(P.sum(axis=1) - 1) > 1e-12):
-        raise ValueError("transition must be a (q, q) row-stochastic matrix")
+    if P.ndim != 2 or P.shape != (q, q) or q < 2 or not np.all(np.isfinite(P)) or np.any(P < 0) \
+            or np.any(np.abs(P.sum(axis=1) - 1) > 1e-12):
+        raise ValueError("transition must be a (q, q) row-stochastic matrix with q >= 2 (finite, rows sum to 1)")
     if initial is None:
         vals, vecs = np.linalg.eig(P.T)
         pi0 = np.real(vecs[:, np.argmin(np.abs(vals - 1))])
@@ -554,6 +576,7 @@ def binary_markov_chain(n: int, eps: float) -> JointTable:
     >>> binary_markov_chain(2, 0.1).table.round(2).tolist()
     [[0.45, 0.05], [0.05, 0.45]]
     """
+    eps = _finite("eps", eps)
     if not 0.0 <= eps <= 1.0:
         raise ValueError(f"eps must satisfy 0 <= eps <= 1; got eps={eps!r}")
     return markov_chain(n, [[1 - eps, eps], [eps, 1 - eps]], initial=[0.5, 0.5])
@@ -589,6 +612,8 @@ def potts_chain(n: int, q: int, *, coupling: float, field: float = 0.0) -> Joint
     >>> round(float(potts_chain(2, 2, coupling=0.0).table[0, 1]), 12)
     0.25
     """
+    n, q = _size("n", n), _size("q", q, 2)
+    coupling, field = _finite("coupling", coupling), _finite("field", field)
     x = _configurations(n, q)
     log_w = coupling * (x[:, 1:] == x[:, :-1]).sum(axis=1) + field * (x == 0).sum(axis=1)
     return JointTable(_from_log_weights(log_w.astype(float)).table.reshape((q,) * n))
@@ -624,6 +649,8 @@ def potts_grid(height: int, width: int, q: int, *, coupling: float, field: float
     >>> potts_grid(2, 2, 3, coupling=0.5).table.shape
     (3, 3, 3, 3)
     """
+    height, width, q = _size("height", height), _size("width", width), _size("q", q, 2)
+    coupling, field = _finite("coupling", coupling), _finite("field", field)
     n = height * width
     x = _configurations(n, q).reshape(-1, height, width)
     same = (x[:, 1:, :] == x[:, :-1, :]).sum(axis=(1, 2)) + (x[:, :, 1:] == x[:, :, :-1]).sum(axis=(1, 2))
@@ -689,6 +716,9 @@ def beta_bernoulli(n: int, a: float, b: float) -> JointTable:
     >>> round(float(beta_bernoulli(2, 1.0, 1.0).table[0, 0]), 6)
     0.333333
     """
+    n = _size("n", n)
+    if not (_finite("a", a) > 0 and _finite("b", b) > 0):
+        raise ValueError(f"a and b must be > 0; got a={a!r}, b={b!r}")
     from scipy.special import betaln
 
     x = _configurations(n, 2)
@@ -722,6 +752,7 @@ def noisy_repeated_bit(n: int, eta: float) -> JointTable:
     >>> noisy_repeated_bit(2, 0.0).table.tolist()
     [[0.5, 0.0], [0.0, 0.5]]
     """
+    n, eta = _size("n", n), _finite("eta", eta)
     if not 0.0 <= eta <= 1.0:
         raise ValueError(f"eta must satisfy 0 <= eta <= 1; got eta={eta!r}")
     x = _configurations(n, 2)

@@ -39,6 +39,7 @@ from .rounds import (
     RoundOutput,
     TokenTransform,
     UniformRule,
+    _check_round_inputs,
     as_generator,
     cts_round,
     eb_round,
@@ -364,6 +365,9 @@ def sample(predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seq
     """
     if not isinstance(sampler, Sampler):
         raise TypeError(f"sampler must be an mdtheory.sampling.loop.Sampler; got {type(sampler).__name__}")
+    for name, value in (("seq_len", seq_len), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1; got {name}={value!r}")
     device = torch.device(device)
     generator = as_generator(generator, device)
     tokens, masked, n_masked = initial_state(batch_size=batch_size, seq_len=seq_len, mask_id=mask_id,
@@ -375,7 +379,10 @@ def sample(predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seq
         if out.ndim != 3 or out.shape[:2] != tokens.shape:
             raise ValueError(f"predict must return (batch, seq_len, vocab_size)=({tokens.shape[0]}, {seq_len}, V); "
                              f"got {tuple(out.shape)}")
-        return to_log_probs(out, kind=output)
+        lp = to_log_probs(out, kind=output)
+        if not isinstance(sampler, (MaskGIT, Moment, UMoment, CTS, EB)):  # mdtheory's own rounds check their input
+            _check_round_inputs(lp, masked, None)
+        return lp
 
     if isinstance(sampler, AdaptiveSampler):
         t = 0

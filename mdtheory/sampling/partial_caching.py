@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .rounds import Identity, as_generator, sample_categorical, to_log_probs
+from .rounds import Identity, _check_round_inputs, as_generator, sample_categorical, to_log_probs
 from .schedules import as_schedule
 
 __all__ = ["PartialCaching", "CachedSampleResult", "split_sizes", "sample_partial_caching", "cache_consistency_error"]
@@ -210,6 +210,7 @@ def sample_partial_caching(model, *, sampler, caching: PartialCaching, schedule=
             logits, cache = model.full_pass(tokens)
             nfe, n_full = nfe + 1.0, n_full + 1
             lp = to_log_probs(logits, kind="logits")
+            _check_round_inputs(lp, masked, int(k))
             pos = cts.position_rule.select(lp, k=int(k), masked=masked, generator=generator, noise_dtype=noise_dtype)
             rows_lp = lp.gather(1, pos.unsqueeze(-1).expand(-1, -1, lp.shape[-1]))
             offset = 0

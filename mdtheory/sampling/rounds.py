@@ -93,21 +93,38 @@ def to_log_probs(x: torch.Tensor, *, kind: Literal["logits", "probs", "log_probs
     raise ValueError(f"unknown kind={kind!r}; allowed values are 'logits', 'probs', 'log_probs'")
 
 
-def _check_round_inputs(log_probs: torch.Tensor, masked: torch.Tensor | None, k: int) -> torch.Tensor:
+def _check_round_inputs(log_probs: torch.Tensor, masked: torch.Tensor | None, k: int | None) -> torch.Tensor:
+    """Validate a round's inputs (shapes, k, and the predictions at masked positions); returns ``masked``.
+
+    The prediction check (no NaN, no +inf, at least one finite logit per masked row) costs one elementwise
+    pass and one reduction over (B, N, V), and shares the round's single device synchronisation with the
+    check of k (benchmark ``round_throughput``)."""
     if not isinstance(log_probs, torch.Tensor) or log_probs.ndim != 3:
         shape = tuple(log_probs.shape) if isinstance(log_probs, torch.Tensor) else type(log_probs).__name__
         raise ValueError(f"log_probs must be a tensor of shape (batch, n_positions, vocab_size); got {shape}")
     B, N, V = log_probs.shape
+    if B < 1 or N < 1:
+        raise ValueError(f"log_probs must hold at least one row; got shape {(B, N, V)}")
     if V < 2:
         raise ValueError(f"log_probs must have vocab_size >= 2; got vocab_size={V}")
+    if log_probs.is_complex() or not log_probs.is_floating_point():
+        raise TypeError(f"log_probs must be a real floating tensor; got dtype {log_probs.dtype}")
     if masked is None:
         masked = torch.ones(B, N, dtype=torch.bool, device=log_probs.device)
     elif masked.shape != (B, N):
         raise ValueError(f"masked must have shape (batch, n_positions)=({B}, {N}); got {tuple(masked.shape)}")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+    if k is not None and (isinstance(k, bool) or not isinstance(k, (int, np.integer))):
         raise TypeError(f"k must be an integer; got {k!r}")
-    n_min = int(masked.sum(dim=1).min())
-    if not 1 <= k <= n_min:
+    # NaN < inf is False, so one comparison catches NaN and +inf; amax > -inf needs one finite entry
+    usable = (log_probs < math.inf).all(dim=-1) & (log_probs.amax(dim=-1) > -math.inf)
+    bad = masked & ~usable
+    n_min, n_bad = (int(v) for v in torch.stack([masked.sum(dim=1).min(), bad.sum()]).tolist())
+    if n_bad:
+        b, i = (int(v) for v in torch.nonzero(bad)[0].tolist())
+        raise ValueError(f"log_probs must be finite probabilities or logits with at least one finite logit per masked "
+                         f"position; {n_bad} masked row(s) hold NaN, +inf or only -inf (first: batch {b}, "
+                         f"position {i})")
+    if k is not None and not 1 <= k <= n_min:
         raise ValueError(f"k must satisfy 1 <= k <= n_masked={n_min} (fewest masked positions in the batch); got k={k}")
     return masked
 
@@ -753,9 +770,8 @@ def moment_round(log_probs: torch.Tensor, *, k: int, alpha: float, masked: torch
 def eb_selection(log_probs: torch.Tensor, *, gamma: float, masked: torch.Tensor | None = None) -> torch.Tensor:
     """The EB set (§8): masked positions sorted by Shannon entropy (ties by position index), the
     largest prefix with Σ H − max H ≤ γ (at least one). Returns a (B, N) bool mask."""
+    masked = _check_round_inputs(log_probs, masked, None)
     B, N, V = log_probs.shape
-    if masked is None:
-        masked = torch.ones(B, N, dtype=torch.bool, device=log_probs.device)
     lp = log_probs.to(torch.float64) - torch.logsumexp(log_probs.to(torch.float64), dim=-1, keepdim=True)
     p = lp.exp()
     h = (-(p * lp.masked_fill(p == 0, 0.0)).sum(dim=-1)).masked_fill(~masked, math.inf)
