@@ -220,7 +220,7 @@ def _cmd_sweep_tv(args) -> int:
     atomic_write_text(out / "slopes.json", to_json(slopes, indent=1))
 
     def fmt(s, where):
-        se = "undefined (2 points)" if s["stderr"] is None else f"{s['stderr']:.3f}"
+        se = "undefined (2 points)" if s["stderr"] != s["stderr"] else f"{s['stderr']:.3f}"
         return f"slope in {where}: {s['slope']:.3f} ± {se}"
 
     lines = [fmt(s, f"N (k={s['k']} alpha={s['alpha']} V={s['vocab_size']})") for s in slopes["in_n"]]

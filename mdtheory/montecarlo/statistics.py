@@ -101,6 +101,17 @@ class ChiSquareResult:
     passed: bool
 
 
+def _counts_and_law(counts, law) -> tuple[np.ndarray, np.ndarray]:
+    """Flat counts and law probabilities of the same layout, with at least one draw."""
+    obs = np.asarray(counts, dtype=np.float64).ravel()
+    p = np.asarray(getattr(law, "probs", getattr(law, "table", law)), dtype=np.float64).ravel()
+    if obs.shape != p.shape:
+        raise ValueError(f"counts and law must have the same layout; got {obs.size} counts and {p.size} cells")
+    if not (np.all(np.isfinite(obs)) and np.all(obs >= 0) and obs.sum() > 0):
+        raise ValueError("counts must be finite, non-negative and not all zero (no draws is no evidence)")
+    return obs, p
+
+
 def chisquare_test(counts: np.ndarray, law, *, false_alarm: float = 1e-4) -> ChiSquareResult:
     """Pearson's χ² test of counts against an exact law, at a stated false-alarm rate.
 
@@ -132,8 +143,9 @@ def chisquare_test(counts: np.ndarray, law, *, false_alarm: float = 1e-4) -> Chi
     >>> r.passed, r.dof
     (True, 1)
     """
-    obs = np.asarray(counts, dtype=np.float64).ravel()
-    p = np.asarray(getattr(law, "probs", getattr(law, "table", law)), dtype=np.float64).ravel()
+    obs, p = _counts_and_law(counts, law)
+    if not 0 < false_alarm < 1:
+        raise ValueError(f"false_alarm must lie in (0, 1); got false_alarm={false_alarm!r}")
     n = obs.sum()
     exp = p * n
     off = int(obs[p <= 0].sum())
@@ -175,8 +187,9 @@ def tv_estimate(counts: np.ndarray, law, *, confidence: float = 0.99):
     >>> round(tv, 3), bool(upper > tv)
     (0.01, True)
     """
-    obs = np.asarray(counts, dtype=np.float64).ravel()
-    p = np.asarray(getattr(law, "probs", getattr(law, "table", law)), dtype=np.float64).ravel()
+    obs, p = _counts_and_law(counts, law)
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie in (0, 1); got confidence={confidence!r}")
     n = obs.sum()
     tv = 0.5 * float(np.abs(obs / n - p).sum())
     c = int((p > 0).sum() + (obs[p <= 0] > 0).sum())

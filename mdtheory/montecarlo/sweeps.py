@@ -97,7 +97,8 @@ def run_sweep(tasks: Iterable[dict], fn: Callable[[dict], dict], out_dir: str | 
 
 @dataclass(frozen=True)
 class SlopeFit:
-    """Least-squares fit log y = intercept + slope · log x, with the slope's standard error."""
+    """Least-squares fit log y = intercept + slope · log x, with the slope's standard error (NaN, i.e.
+    undefined, when two points fit exactly)."""
 
     slope: float
     intercept: float
@@ -143,8 +144,8 @@ def fit_loglog_slope(x, y) -> SlopeFit:
         resid = ly - A @ coef
         s2 = float(resid @ resid) / (n - 2)
         stderr = math.sqrt(s2 / float(((lx - lx.mean()) ** 2).sum()))
-    else:
-        stderr = 0.0
+    else:  # two points fit exactly: the error of the slope is undefined, not zero
+        stderr = math.nan
     return SlopeFit(slope=float(coef[1]), intercept=float(coef[0]), stderr=stderr, n_points=n)
 
 
@@ -152,10 +153,20 @@ def fit_loglog_slope(x, y) -> SlopeFit:
 # the TV(MaskGIT, moment) sweep
 def tv_sweep_tasks(*, family: str, n_values, k_values, alpha_values, vocab_values, reps: int = 1,
                    concentration: float = 1.0, seed: int = 0) -> list[dict]:
-    """Grid of one-round TV tasks; combinations with k > N are skipped."""
-    from .._validation import check_method
+    """Grid of one-round TV tasks; combinations with k > N are skipped (an empty grid is refused)."""
+    from .._validation import check_alpha, check_method, check_positive_int
 
     check_method(family, allowed=("dirichlet", "homogeneous"), name="family")
+    for name, values, minimum in (("n_values", n_values, 1), ("k_values", k_values, 1), ("vocab_values", vocab_values, 2)):
+        if not len(values):
+            raise ValueError(f"{name} must not be empty")
+        for v in values:
+            check_positive_int(v, name=name, minimum=minimum)
+    for a in alpha_values:
+        check_alpha(a, name="alpha")
+    check_positive_int(reps, name="reps")
+    if not (math.isfinite(concentration) and concentration > 0):
+        raise ValueError(f"concentration must be finite and > 0; got concentration={concentration!r}")
     tasks = []
     for V in vocab_values:
         for N in n_values:
@@ -167,6 +178,8 @@ def tv_sweep_tasks(*, family: str, n_values, k_values, alpha_values, vocab_value
                         tasks.append(dict(family=family, n_masked=int(N), k=int(k), alpha=float(a),
                                           vocab_size=int(V), rep=r, concentration=float(concentration),
                                           seed=int(seed)))
+    if not tasks:
+        raise ValueError("the sweep has no tasks: every k exceeds every N")
     return tasks
 
 

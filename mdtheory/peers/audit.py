@@ -114,6 +114,17 @@ class AuditResult:
                 "tv": self.tv, "tv_upper": self.tv_upper, "passed": self.passed, "worst_cells": self.worst_cells}
 
 
+#: an audit needs enough draws that its TV upper bound is within this of the estimate (it never passes on
+#: no evidence): n ≥ 2(c·log 2 + log(1/δ))/(2·resolution)² for c support cells at confidence 1 − δ
+AUDIT_TV_RESOLUTION = 0.05
+
+
+def min_audit_samples(n_cells: int, *, confidence: float = 0.99) -> int:
+    """The fewest draws for which the TV bound of :func:`mdtheory.tv_estimate` on ``n_cells`` cells is within
+    ``AUDIT_TV_RESOLUTION`` of the estimate, at ``confidence``."""
+    return int(np.ceil(2 * (n_cells * np.log(2) + np.log(1 / (1 - confidence))) / (2 * AUDIT_TV_RESOLUTION) ** 2))
+
+
 def audit_round(round_fn, case: AuditCase, exact_law, *, peer: str = "peer", n_samples: int = 200_000,
                 seed: int = 0, false_alarm: float = 1e-6, confidence: float = 0.99, batch: int = 50_000,
                 n_worst: int = 3) -> AuditResult:
@@ -162,6 +173,14 @@ def audit_round(round_fn, case: AuditCase, exact_law, *, peer: str = "peer", n_s
     """
     from ..montecarlo.statistics import chisquare_test, empirical_round_counts, tv_estimate
 
+    for name, value in (("false_alarm", false_alarm), ("confidence", confidence)):
+        if not 0 < value < 1:
+            raise ValueError(f"{name} must lie in (0, 1); got {name}={value!r}")
+    n_min = min_audit_samples(int(np.count_nonzero(exact_law.probs)), confidence=confidence)
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < n_min:
+        raise ValueError(f"n_samples must be an integer >= {n_min} (the draws that resolve a TV of {AUDIT_TV_RESOLUTION} "
+                         f"at confidence {confidence} on this case's {np.count_nonzero(exact_law.probs)} cells); "
+                         f"got n_samples={n_samples!r}")
     counts = empirical_round_counts(round_fn, case.probs, k=case.k, n_samples=n_samples, seed=seed, batch=batch)
     chi = chisquare_test(counts, exact_law, false_alarm=false_alarm)
     tv, upper = tv_estimate(counts, exact_law, confidence=confidence)
@@ -435,7 +454,7 @@ def audit_all(out_dir, *, alpha: float = 1.0, n_samples: int = 100_000, seed: in
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as d:
     ...     try:
-    ...         rows, md = audit_all(d, n_samples=5000)
+    ...         rows, md = audit_all(d, n_samples=10000)
     ...         ok = md.name == "audit.md"
     ...     except ImportError:
     ...         ok = True
