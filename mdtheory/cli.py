@@ -183,7 +183,7 @@ def _load_probs(path: str):
 def _cmd_tv(args) -> int:
     from .exact.distances import maskgit_moment_tv
 
-    r = maskgit_moment_tv(_load_probs(args.probs), k=args.k, alpha=args.alpha)
+    r = maskgit_moment_tv(_load_probs(args.probs), k=args.k, alpha=args.alpha, max_cells=args.max_cells)
     _emit(args, r.to_dict(), f"TV(MaskGIT, moment) = {r.tv:.15g}  (quad_error ≤ {r.quad_error:.2e}, N={r.n_masked}, "
                              f"k={r.k}, V={r.vocab_size}, alpha={r.alpha}, route={r.route})")
     return 0
@@ -253,7 +253,7 @@ def _target_profile(args):
     from .profiles.closed_forms import family_profile
 
     return family_profile(args.target, dict(n=args.n, eps=args.eps, q=args.q, a=args.a, b=args.b, eta=args.eta,
-                                            m=args.m, rho=args.corr))
+                                            m=args.m, rho=args.corr), max_seconds=args.max_seconds)
 
 
 def _cmd_profile(args) -> int:
@@ -323,7 +323,7 @@ def _cmd_noise(args) -> int:
     from .exact.finite_precision_noise import noise_temperature_table
 
     rows = noise_temperature_table(vocab_sizes=args.vocab, exponents=args.exponent, temperatures=args.temperature,
-                                   dtypes=args.dtype)
+                                   dtypes=args.dtype, max_vocab=args.max_vocab)
     lines = [f"{'V':>7} {'zipf':>5} {'tau':>6} {'noise':>8} {'tau_eff':>9} {'dead':>7} {'dead mass':>10} "
              f"{'TV':>9} {'dH nats':>10} {'quad err':>9}"]
     lines += [f"{r.vocab_size:7d} {r.exponent:5.2f} {r.temperature:6.3f} {r.dtype:>8} "
@@ -454,6 +454,8 @@ def _add_target_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--eta", type=_number, help="noisy-repeated-bit: noise in [0, 1]")
     g.add_argument("--m", type=_int(1), help="hidden-parity: size of the hidden subset")
     g.add_argument("--corr", type=_number, help="gaussian-ar1: correlation ρ in (-1, 1) of neighbours")
+    g.add_argument("--max-seconds", type=_positive_finite, default=60.0,
+                   help="refuse (before any work) a closed form estimated to take longer (default 60)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -480,6 +482,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--probs", required=True, help="(N, V) .npy file whose rows are distributions")
     t.add_argument("--k", type=_int(1), required=True, help="positions revealed, 1 <= k <= N")
     t.add_argument("--alpha", type=_alpha, required=True, help="Gumbel scale alpha >= 0 ('inf' allowed)")
+    t.add_argument("--max-cells", type=_positive_finite, default=5e8,
+                   help="refuse (before any work) a sum over more cells C(N,k)·V^k than this (default 5e8, ~40 s)")
     t.set_defaults(fn=_cmd_tv)
 
     law = command("law", "exact one-round law on (set, tokens) cells (§3)", "json")
@@ -538,6 +542,8 @@ def build_parser() -> argparse.ArgumentParser:
     nz.add_argument("--exponent", type=_list(_number), default=[1.1], help="comma list of Zipf exponents (> 0)")
     nz.add_argument("--temperature", type=_list(_number), default=[0.5, 1.0], help="comma list of temperatures")
     nz.add_argument("--dtype", type=_list(str), default=["float32", "float64"], help="comma list: float32, float64")
+    nz.add_argument("--max-vocab", type=_int(2), default=5_000_000,
+                    help="refuse (before any work) a larger vocabulary (default 5,000,000: ~45 s, 2 GB)")
     nz.set_defaults(fn=_cmd_noise)
 
     tr = command("train", "train a masked-diffusion denoiser (a rerun resumes from its checkpoint)",
@@ -598,6 +604,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; rerun the same command to resume where it stopped", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader of our output went away (`| head`): nothing left to say
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except _user_errors() as exc:
         if args.debug:
             raise

@@ -316,9 +316,13 @@ class NoiseTemperatureRow:
         return dict(self.__dict__)
 
 
+#: the largest vocabulary :func:`noise_temperature_table` takes by default (about 45 s and 2 GB; raise ``max_vocab``)
+DEFAULT_MAX_NOISE_VOCAB = 5_000_000
+
+
 def noise_temperature_table(vocab_sizes=(1000, 10_000, 50_257), exponents=(1.1,),
                             temperatures=(0.25, 0.5, 0.75, 1.0), dtypes=("float32", "float64"),
-                            *, panel: float = 0.1) -> list[NoiseTemperatureRow]:
+                            *, panel: float = 0.1, max_vocab: int = DEFAULT_MAX_NOISE_VOCAB) -> list[NoiseTemperatureRow]:
     """The effective against the nominal temperature of Gumbel-max sampling with float32 or float64 noise.
 
     Spec: §9. For each (V, exponent, τ, dtype): the exact law of argmax(a/τ + G) with G truncated to
@@ -330,6 +334,8 @@ def noise_temperature_table(vocab_sizes=(1000, 10_000, 50_257), exponents=(1.1,)
         The grid.
     panel : float
         Panel width of the quadrature.
+    max_vocab : int
+        Refuse, before any work, a vocabulary larger than this (the cost grows like V in time and memory).
 
     Returns
     -------
@@ -348,6 +354,15 @@ def noise_temperature_table(vocab_sizes=(1000, 10_000, 50_257), exponents=(1.1,)
     """
     from scipy.special import entr, softmax
 
+    for V in vocab_sizes:
+        if isinstance(V, bool) or int(V) != V or V < 2:
+            raise ValueError(f"vocab_sizes must be integers >= 2; got {V!r}")
+        if V > max_vocab:
+            raise ValueError(f"vocab_size={V} needs about {V * 2.2e-6 * 4:.3g} s and {V * 400 / 1e9:.3g} GB per row, "
+                             f"more than max_vocab={max_vocab}; raise max_vocab (CLI: --max-vocab) to run it anyway")
+    for dtype in dtypes:
+        if dtype not in ("float32", "float64"):
+            raise ValueError(f"dtypes must be 'float32' or 'float64'; got {dtype!r}")
     rows = []
     for dtype in dtypes:
         from ..sampling.rounds import gumbel_noise_range

@@ -22,6 +22,7 @@ starts from its stationary law (uniform).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -424,7 +425,33 @@ FAMILIES = {
 }
 
 
-def family_profile(family: str, params: Mapping[str, float]) -> InformationProfile:
+#: refuse closed forms estimated to take longer than this by default (raise ``max_seconds``)
+DEFAULT_MAX_PROFILE_SECONDS = 60.0
+
+
+def _gaps(decay: float) -> float:
+    """How many gaps d a chain keeps before |decay|^d falls below 1e-20 (its truncation; ∞ without decay)."""
+    decay = abs(decay)
+    return math.inf if decay >= 1.0 else (0.0 if decay == 0.0 else math.log(1e-20) / math.log(decay))
+
+
+def profile_seconds(family: str, params: Mapping[str, float]) -> float:
+    """A conservative estimate of the seconds :func:`family_profile` takes on one core of the project's VM
+    (Markov chains and AR(1) cost N·min(N, gaps kept); the exchangeable mixtures N²)."""
+    n = float(params.get("n") or 0)
+    if family == "markov":
+        q = params.get("q") or 2
+        gaps = _gaps(1.0 - q * float(params.get("eps") or 0.0) / (q - 1))
+        return 3e-9 * n * min(n, gaps) + 5e-6 * n
+    if family == "gaussian-ar1":
+        return 3e-9 * n * min(n, _gaps(float(params.get("rho") or 0.0))) + 5e-6 * n
+    if family in ("beta-bernoulli", "noisy-repeated-bit"):
+        return 1.5e-8 * n * n
+    return 1e-7 * n
+
+
+def family_profile(family: str, params: Mapping[str, float], *,
+                   max_seconds: float = DEFAULT_MAX_PROFILE_SECONDS) -> InformationProfile:
     """The closed-form profile of a named target family, from a mapping of its parameters.
 
     Spec: §6. ``FAMILIES`` lists each family with its required and optional parameters; a parameter the family
@@ -437,6 +464,8 @@ def family_profile(family: str, params: Mapping[str, float]) -> InformationProfi
         gaussian-ar1.
     params : mapping
         The family's parameters, e.g. ``{"n": 5, "eps": 0.1}``.
+    max_seconds : float
+        Refuse, before any work, a profile estimated (:func:`profile_seconds`) to take longer.
 
     Returns
     -------
@@ -464,5 +493,10 @@ def family_profile(family: str, params: Mapping[str, float]) -> InformationProfi
     missing = [p for p in required if p not in given]
     if missing:
         raise ValueError(f"target {family!r} needs {', '.join(missing)}")
+    seconds = profile_seconds(family, given)
+    if seconds > max_seconds:
+        raise ValueError(f"the {family} profile with {', '.join(f'{k}={v}' for k, v in given.items())} would take about "
+                         f"{seconds:.3g} s, more than max_seconds={max_seconds:g}; raise max_seconds (CLI: "
+                         "--max-seconds) to run it anyway")
     n, *rest = (given[p] for p in required)
     return fn(n, *rest, **{p: given[p] for p in optional if p in given})
