@@ -101,7 +101,7 @@ class ImplicitTemperatureErrors:
     quad_error: float
 
 
-def implicit_temperature_errors(probs, *, alpha: float) -> ImplicitTemperatureErrors:
+def implicit_temperature_errors(probs, *, alpha: float, prediction_alpha: float | None = None) -> ImplicitTemperatureErrors:
     """The exact errors of the implicit-temperature approximation at k = 1: position law and token laws.
 
     Spec: §4.1. Both errors fall like 1/N as the number of masked positions grows.
@@ -112,6 +112,9 @@ def implicit_temperature_errors(probs, *, alpha: float) -> ImplicitTemperatureEr
         The rows p_i.
     alpha : float
         0 < α < ∞.
+    prediction_alpha : float, optional
+        The α of the prediction (default: ``alpha``). Another value is a wrong prediction, whose errors stay
+        bounded away from 0 as N grows.
 
     Returns
     -------
@@ -131,7 +134,7 @@ def implicit_temperature_errors(probs, *, alpha: float) -> ImplicitTemperatureEr
     >>> e.position_tv < 0.05
     True
     """
-    pos_pred, tok_pred = implicit_temperature_prediction(probs, alpha=alpha)
+    pos_pred, tok_pred = implicit_temperature_prediction(probs, alpha=alpha if prediction_alpha is None else prediction_alpha)
     law = maskgit_round_law(probs, k=1, alpha=alpha)
     cells = law.probs  # (N, V) since sets are the single positions in order
     pos = cells.sum(axis=1)
@@ -146,5 +149,5 @@ def implicit_temperature_task(task: dict) -> dict:
     (seed, n_masked); keys ``alpha``, ``n_masked``, ``vocab_size``, ``seed``."""
     P = np.random.default_rng([task["seed"], task["n_masked"]]).dirichlet(np.ones(task["vocab_size"]),
                                                                           size=task["n_masked"])
-    e = implicit_temperature_errors(P, alpha=task["alpha"])
+    e = implicit_temperature_errors(P, alpha=task["alpha"], prediction_alpha=task.get("prediction_alpha"))
     return {"position_tv": e.position_tv, "token_tv": e.token_tv_weighted, "quad_error": e.quad_error}

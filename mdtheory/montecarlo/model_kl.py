@@ -109,7 +109,7 @@ def exact_entropy(target) -> float:
 
 
 def kl_bound_check(target, predict, *, mask_id: int, sizes, n_samples: int = 2000, n_orders: int = 8,
-                   n_per_m: int = 1000, seed: int = 0, level: float = 0.99) -> dict:
+                   n_per_m: int = 1000, seed: int = 0, level: float = 0.99, sampler_predict=None) -> dict:
     """The KL chain rule with a trained model on a known law: KL_M ≤ Σ_t k_t·CE_θ(s_{t−1}) − H(π), path KL = bound.
 
     Spec: §4.4, §5.1, §5.3, §9. KL(π ‖ p_sampler) of random-order CTS is estimated from above by
@@ -136,6 +136,9 @@ def kl_bound_check(target, predict, *, mask_id: int, sizes, n_samples: int = 200
         Seed.
     level : float
         Confidence level of the intervals.
+    sampler_predict : callable, optional
+        The prediction function the sampler runs (default: ``predict``, whose loss curve forms the bound).
+        Another one breaks the bound's premise; tests use it to show the check can fail.
 
     Returns
     -------
@@ -164,7 +167,7 @@ def kl_bound_check(target, predict, *, mask_id: int, sizes, n_samples: int = 200
     bound_se = float(np.sqrt((sizes ** 2) @ (curve.stderr[s_prev] ** 2)))
     x = np.asarray(target.sample(n_samples, rng=rng))
     log_pi = np.asarray(target.log_prob(x), dtype=np.float64)
-    ll = np.stack([order_log_likelihood(predict, x, np.argsort(rng.random((n_samples, N)), axis=1), sizes,
+    ll = np.stack([order_log_likelihood(predict if sampler_predict is None else sampler_predict, x, np.argsort(rng.random((n_samples, N)), axis=1), sizes,
                                         mask_id=mask_id) for _ in range(n_orders)])
     z = CurveEstimate.z(level)
     out = {"bound": bound, "bound_se": bound_se, "entropy": H, "n_samples": n_samples, "n_orders": n_orders}

@@ -260,7 +260,7 @@ def round_tv_record(probs: np.ndarray, *, k: int, alpha: float) -> dict:
     return {"n_masked": r.n_masked, "tv": r.tv, "quad_error": r.quad_error, "m_rest": r.m_rest, "c_ratio": r.c_ratio}
 
 
-def round_temperature_record(probs: np.ndarray, *, alpha: float) -> dict:
+def round_temperature_record(probs: np.ndarray, *, alpha: float, prediction_alpha: float | None = None) -> dict:
     """The exact errors of the implicit-temperature prediction at k = 1 on real rows.
 
     Spec: §4.1.
@@ -271,6 +271,8 @@ def round_temperature_record(probs: np.ndarray, *, alpha: float) -> dict:
         The rows.
     alpha : float
         0 < α < ∞.
+    prediction_alpha : float, optional
+        The α of the prediction (default: ``alpha``).
 
     Returns
     -------
@@ -285,7 +287,7 @@ def round_temperature_record(probs: np.ndarray, *, alpha: float) -> dict:
     """
     from ..exact.temperature import implicit_temperature_errors
 
-    e = implicit_temperature_errors(probs, alpha=alpha)
+    e = implicit_temperature_errors(probs, alpha=alpha, prediction_alpha=prediction_alpha)
     return {"n_masked": int(probs.shape[0]), **{f: float(v) for f, v in e.__dict__.items()
                                                  if isinstance(v, (float, np.floating))}}
 

@@ -32,7 +32,9 @@ def _check_shipped(*, names=MODELS, bound: float = 1.0):
           "Partial caching on the shipped text transformer: with r = 1 the cached sampler draws exactly the "
           "uncached loop's tokens (mismatches = 0), and a rows pass from a fresh cache equals the full pass "
           "(max |Δ logit| ≤ 1e-4 in float32).", expression="0")
-def _check_caching(*, batch_size: int = 16, tol: float = 1e-4, bound: float = 0.0):
+def _check_caching(*, batch_size: int = 16, tol: float = 1e-4, bound: float = 0.0, r: int = 1):
+    """``r`` > 1 splits each step into cached sub-steps, which no longer draw the loop's tokens (a wrong
+    sampler for this statement)."""
     from ...sampling.partial_caching import PartialCaching, cache_consistency_error, sample_partial_caching
     from ...sampling.loop import Moment, sample
     from ...models.training import load_trained
@@ -40,7 +42,7 @@ def _check_caching(*, batch_size: int = 16, tol: float = 1e-4, bound: float = 0.
     model, _ = load_trained(CHECKPOINTS / "text")
     ref = sample(model.predictor(), seq_len=model.config.seq_len, schedule=[8] * 8, sampler=Moment(1.0),
                  batch_size=batch_size, mask_id=model.config.mask_id, generator=0)
-    got = sample_partial_caching(model, sampler=Moment(1.0), caching=PartialCaching(r=1), schedule=[8] * 8,
+    got = sample_partial_caching(model, sampler=Moment(1.0), caching=PartialCaching(r=r), schedule=[8] * 8,
                                  batch_size=batch_size, generator=0)
     mismatches = int((ref.tokens != got.tokens).sum())
     diff = cache_consistency_error(model, ref.tokens, stride=5)

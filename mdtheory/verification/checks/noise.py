@@ -17,7 +17,9 @@ from ..registry import register
           "random vocabularies with V ≤ 40 (max abs error ≤ 1e-12), and under float64 noise equals softmax on "
           "Zipf(1.1) with V = 50,257 (≤ 1e-10).", expression="1e-10")
 def _check_large_vocab(*, n_cases: int = 12, seed: int = 0, vocab_size: int = 50_257, tol_small: float = 1e-12,
-                       tol: float = 1e-10):
+                       tol: float = 1e-10, large_dtype: str = "float64"):
+    """``large_dtype="float32"`` compares the float32-noise law with softmax (a wrong reference), which the
+    check must catch."""
     rng = np.random.default_rng(seed)
     lo, hi = gumbel_noise_range("float32")
     small = 0.0
@@ -27,7 +29,7 @@ def _check_large_vocab(*, n_cases: int = 12, seed: int = 0, vocab_size: int = 50
         got, _ = truncated_gumbel_max_law(a, lo, hi, method="common")
         small = max(small, float(np.abs(ref - got).max()))
     a = zipf_logits(vocab_size, 1.1)
-    law, err = truncated_gumbel_max_law(a, *gumbel_noise_range("float64"), method="common")
+    law, err = truncated_gumbel_max_law(a, *gumbel_noise_range(large_dtype), method="common")
     large = float(np.abs(law - softmax(a)).max())
     # scaled so that one number carries both tolerances
     return max(small * tol / tol_small, large), tol, {"small_vocab_max_err": small, "float64_vs_softmax": large,

@@ -18,6 +18,13 @@ from ...montecarlo.sweeps import fit_loglog_slope
 from ...exact.temperature import implicit_temperature_task
 
 
+def _perturbed(probs: np.ndarray, perturb: float) -> np.ndarray:
+    """A copy of a law's table with ``perturb`` added to its first cell (a wrong law, for can-fail tests)."""
+    out = np.array(probs, dtype=np.float64)
+    out.flat[0] += perturb
+    return out
+
+
 def random_cases(n_cases: int, *, seed: int = 0, max_n: int = 5, max_k: int = 3):
     """Seeded small cases: peaked, near-uniform and zero-containing rows, α from 0.02 to 50."""
     rng = np.random.default_rng(seed)
@@ -40,11 +47,12 @@ def random_cases(n_cases: int, *, seed: int = 0, max_n: int = 5, max_k: int = 3)
 @register("laws.quadrature_vs_bruteforce", "§3.2, §3.4",
           "The quadrature MaskGIT law and the closed-form moment law equal the brute-force oracle (max abs "
           "cell error ≤ 1e-10) on random cases with N ≤ 5, k ≤ 3.", expression="1e-10")
-def _check_quadrature(*, n_cases: int = 25, seed: int = 0, tol: float = 1e-10):
+def _check_quadrature(*, n_cases: int = 25, seed: int = 0, tol: float = 1e-10, perturb: float = 0.0):
+    """``perturb`` adds to one cell of every quadrature law: a wrong law, which the check must catch."""
     worst = 0.0
     for P, k, a in random_cases(n_cases, seed=seed):
         worst = max(worst,
-                    float(np.abs(maskgit_round_law(P, k=k, alpha=a).probs
+                    float(np.abs(_perturbed(maskgit_round_law(P, k=k, alpha=a).probs, perturb)
                                  - maskgit_round_law_bruteforce(P, k=k, alpha=a).probs).max()),
                     float(np.abs(moment_round_law(P, k=k, alpha=a).probs
                                  - moment_round_law_bruteforce(P, k=k, alpha=a).probs).max()))
@@ -53,21 +61,25 @@ def _check_quadrature(*, n_cases: int = 25, seed: int = 0, tol: float = 1e-10):
 
 @register("laws.normalised", "§3",
           "Every exact one-round law sums to 1 (|Σ − 1| ≤ 1e-12), for both samplers and the α = 0, ∞ limits.")
-def _check_normalised(*, n_cases: int = 20, seed: int = 1, tol: float = 1e-12):
+def _check_normalised(*, n_cases: int = 20, seed: int = 1, tol: float = 1e-12, perturb: float = 0.0):
+    """``perturb`` adds to one cell of every law: an unnormalised law, which the check must catch."""
     worst = 0.0
     for P, k, a in random_cases(n_cases, seed=seed):
         for alpha in (a, 0.0, np.inf):
             for fn in (maskgit_round_law, moment_round_law):
-                worst = max(worst, abs(float(fn(P, k=k, alpha=alpha).probs.sum()) - 1.0))
+                worst = max(worst, abs(float(_perturbed(fn(P, k=k, alpha=alpha).probs, perturb).sum()) - 1.0))
     return worst, tol, {}
 
 
 @register("theorem1.k_equals_n_untempered", "§4.1",
           "At k = N MaskGIT reveals every candidate, so its tokens follow p exactly (no tempering).")
-def _check_k_equals_n(*, seed: int = 2, alpha: float = 0.5, tol: float = 1e-14):
+def _check_k_equals_n(*, seed: int = 2, alpha: float = 0.5, tol: float = 1e-14, sampler: str = "maskgit"):
+    """``sampler="moment"`` checks the moment sampler's one-round law instead, whose tokens are tempered at
+    k = N (a wrong sampler for this statement)."""
     rng = np.random.default_rng(seed)
     P = rng.dirichlet(np.ones(3), size=4)
-    law = maskgit_round_law_bruteforce(P, k=4, alpha=alpha)
+    oracle = {"maskgit": maskgit_round_law_bruteforce, "moment": moment_round_law_bruteforce}[sampler]
+    law = oracle(P, k=4, alpha=alpha)
     expected = np.einsum("a,b,c,d->abcd", *P).ravel()
     return float(np.abs(law.probs[0] - expected).max()), tol, {"alpha": alpha}
 
@@ -92,17 +104,22 @@ def _check_alpha_zero(*, alpha: float = 1e-3, tol: float = 1e-10):
 
 @register("laws.homogeneous_reduction", "§3.5",
           "The homogeneous (composition) reduction equals the general law: |TV_hom − TV_general| ≤ 1e-12.")
-def _check_homogeneous(*, tol: float = 1e-12):
+def _check_homogeneous(*, tol: float = 1e-12, perturb: float = 0.0):
+    """``perturb`` moves mass between the first two tokens of one row of the general route's table (a
+    perturbed table), which the check must catch."""
     worst = 0.0
     for p, n, k, a in [([0.6, 0.3, 0.1], 6, 2, 1.0), ([0.5, 0.5], 7, 3, 0.3), ([0.7, 0.2, 0.1], 5, 4, 2.5)]:
         h = homogeneous_maskgit_moment_tv(p, n_masked=n, k=k, alpha=a).tv
-        g = maskgit_moment_tv(np.tile(p, (n, 1)), k=k, alpha=a).tv
+        table = np.tile(p, (n, 1))
+        table[0, :2] += (perturb, -perturb)
+        g = maskgit_moment_tv(table, k=k, alpha=a).tv
         worst = max(worst, abs(h - g))
     return worst, tol, {}
 
 
-def _temperature_curve(n_values, alpha, seed, vocab=4):
-    rows = [implicit_temperature_task(dict(alpha=alpha, n_masked=n, vocab_size=vocab, seed=seed)) for n in n_values]
+def _temperature_curve(n_values, alpha, seed, vocab=4, prediction_alpha=None):
+    rows = [implicit_temperature_task(dict(alpha=alpha, n_masked=n, vocab_size=vocab, seed=seed,
+                                           prediction_alpha=prediction_alpha)) for n in n_values]
     return np.array([r["position_tv"] for r in rows]), np.array([r["token_tv"] for r in rows])
 
 
@@ -111,8 +128,10 @@ def _temperature_curve(n_values, alpha, seed, vocab=4):
           "decay like 1/N at token temperature τ = α/(1+α); the fitted log-log slope in N of both errors is ≤ −0.8.",
           expression="alpha/(1 + alpha)")
 def _check_temperature(*, n_values=(16, 32, 64, 128, 256), alpha: float = 1.0, seed: int = 4,
-                       bound: float = -0.8):
-    pos, tok = _temperature_curve(n_values, alpha, seed)
+                       bound: float = -0.8, prediction_alpha: float | None = None):
+    """``prediction_alpha`` ≠ α compares MaskGIT with a prediction at the wrong temperature, whose error does
+    not decay."""
+    pos, tok = _temperature_curve(n_values, alpha, seed, prediction_alpha=prediction_alpha)
     s_pos = fit_loglog_slope(n_values, pos).slope
     s_tok = fit_loglog_slope(n_values, tok).slope
     return max(s_pos, s_tok), bound, {"slope_position": s_pos, "slope_token": s_tok,
@@ -123,9 +142,15 @@ def _check_temperature(*, n_values=(16, 32, 64, 128, 256), alpha: float = 1.0, s
           "Theorem 2: TV(MaskGIT, moment) = O(k²/M_rest); on Dirichlet rows the log-log slope in N at fixed "
           "k = 2 is ≤ −0.8 (≈ −1).", expression="C*k**2*V**(1/alpha)/(N - k) + exp(-c*(N - k)*V**(-1/alpha))")
 def _check_tv_slope_n(*, n_values=(32, 64, 128, 256), k: int = 2, alpha: float = 1.0, seed: int = 5,
-                      bound: float = -0.8):
-    tvs = [maskgit_moment_tv(np.random.default_rng([seed, n]).dirichlet(np.ones(4), size=n), k=k, alpha=alpha).tv
-           for n in n_values]
+                      bound: float = -0.8, moment_alpha: float | None = None):
+    """``moment_alpha`` ≠ α compares MaskGIT with a moment sampler at another α (a wrong sampler), whose
+    TV does not vanish with N."""
+    rows = [np.random.default_rng([seed, n]).dirichlet(np.ones(4), size=n) for n in n_values]
+    if moment_alpha is None:
+        tvs = [maskgit_moment_tv(P, k=k, alpha=alpha).tv for P in rows]
+    else:
+        tvs = [tv_distance(maskgit_round_law(P, k=k, alpha=alpha), moment_round_law(P, k=k, alpha=moment_alpha))
+               for P in rows]
     s = fit_loglog_slope(n_values, tvs).slope
     return s, bound, {"tv": tvs, "n_values": list(n_values)}
 

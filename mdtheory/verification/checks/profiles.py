@@ -33,12 +33,19 @@ def _random_schedule(rng: np.random.Generator, n: int) -> np.ndarray:
 @register("profiles.identities", "§5.2, §7",
           "f ≥ 0, Σf = ΣI/N ≤ log q, Σ(N−i)f = TC, Σ i f = DTC, TC + DTC = ΣI, f(i) = Z_{i+1} − Z_i, ΣZ = TC, "
           "Σ(Z_N − Z_j) = DTC hold to 1e-10 on random Dirichlet joints.", expression="1e-10")
-def _check_identities(*, n_cases: int = 6, seed: int = 0, tol: float = 1e-10):
+def _check_identities(*, n_cases: int = 6, seed: int = 0, tol: float = 1e-10, perturb: float = 0.0):
+    """``perturb`` shifts the profile's H_1 (a wrong entropy profile), which breaks the identities."""
+    from ...profiles.enumeration import profile_from_entropy
+
     worst = 0.0
     for c in range(n_cases):
         n, q = (4, 3) if c % 2 else (6, 2)
         t = dirichlet_joint(n, q, concentration=0.5, rng=[seed, c])
         pr = information_profile(t)
+        if perturb:
+            H = pr.H.copy()
+            H[1] += perturb
+            pr = profile_from_entropy(H, alphabet_size=q)
         i = np.arange(1, n)
         # TC, DTC and Σ_j I(x_j; x_−j) from their definitions, by subset entropies
         ents = subset_entropies(t)
@@ -76,11 +83,12 @@ def _check_efact_bruteforce(*, n_cases: int = 6, seed: int = 2, tol: float = 1e-
 @register("profiles.closed_forms", "§6",
           "Closed-form profiles (binary/ternary Markov, Beta–Bernoulli, noisy repeated bit, repeated bit, parity, "
           "hidden-subset parity) equal enumeration at N = 7 to 1e-10.", expression="1e-10")
-def _check_closed_forms(*, n: int = 7, tol: float = 1e-10, eps: float = 0.15):
+def _check_closed_forms(*, n: int = 7, tol: float = 1e-10, eps: float = 0.15, eps_shift: float = 0.0):
+    """``eps_shift`` enumerates the binary chain at a different ε (a wrong law), which the check must catch."""
     from ...multiround.targets import markov_chain
 
     P3 = (1 - eps) * np.eye(3) + eps / 2 * (np.ones((3, 3)) - np.eye(3))
-    pairs = [(markov_profile(n, eps), binary_markov_chain(n, eps)),
+    pairs = [(markov_profile(n, eps), binary_markov_chain(n, eps + eps_shift)),
              (markov_profile(5, eps, q=3), markov_chain(5, P3, initial=np.ones(3) / 3)),
              (beta_bernoulli_profile(n, 0.7, 1.6), beta_bernoulli(n, 0.7, 1.6)),
              (noisy_repeated_bit_profile(n, 0.2), noisy_repeated_bit(n, 0.2)),
@@ -160,7 +168,9 @@ def _check_dp(*, n_cases: int = 12, seed: int = 4, tol: float = 1e-12, use_const
           "For set-keyed learned conditionals, E_learn + E_fact = Σ_t k_t CE_θ(s_{t−1}) − H(π) = the path KL "
           "averaged over all N! orders (tempered, uniform-mixed conditionals; value = max abs gap).",
           expression="1e-10")
-def _check_loss_curve(*, n_cases: int = 4, seed: int = 5, tol: float = 1e-10, beta: float = 0.7):
+def _check_loss_curve(*, n_cases: int = 4, seed: int = 5, tol: float = 1e-10, beta: float = 0.7,
+                      path_beta: float | None = None):
+    """``path_beta`` ≠ β runs the path KL with another model than the curves (a wrong model)."""
     rng = np.random.default_rng(seed)
     worst = 0.0
     for c in range(n_cases):
@@ -171,7 +181,8 @@ def _check_loss_curve(*, n_cases: int = 4, seed: int = 5, tol: float = 1e-10, be
         sizes = _random_schedule(rng, t.n)
         lhs = learning_error(curves, sizes) + efact(pr, sizes)
         worst = max(worst, abs(lhs - (schedule_cost(curves.ce, sizes) - pr.entropy)),
-                    abs(lhs - path_kl_bruteforce(t, model, sizes)))
+                    abs(lhs - path_kl_bruteforce(t, model if path_beta is None else
+                                                 TemperedConditionals(t, beta=path_beta, mix=0.1), sizes)))
     return worst, tol, {"n_cases": n_cases}
 
 
@@ -179,7 +190,8 @@ def _check_loss_curve(*, n_cases: int = 4, seed: int = 5, tol: float = 1e-10, be
           "Gaussian targets: the closed-form KL of the fixed-order factorized (linear-Gaussian) sampler equals the "
           "chain rule Σ_t TC(x_B | x_R), and its average over all orders equals E_fact of the differential-"
           "entropy profile (value = max abs gap).", expression="1e-10")
-def _check_gaussian(*, n: int = 5, seed: int = 6, tol: float = 1e-10, schedule=(2, 1, 2)):
+def _check_gaussian(*, n: int = 5, seed: int = 6, tol: float = 1e-10, schedule=(2, 1, 2), perturb: float = 0.0):
+    """``perturb`` adds to one variance of the covariance the chain rule sees (a wrong covariance)."""
     import itertools
 
     rng = np.random.default_rng(seed)
@@ -189,7 +201,8 @@ def _check_gaussian(*, n: int = 5, seed: int = 6, tol: float = 1e-10, schedule=(
     worst = 0.0
     for order in itertools.permutations(range(n)):
         a = gaussian_factorized_kl(cov, order, schedule)
-        worst = max(worst, abs(a - gaussian_factorized_kl_chain_rule(cov, order, schedule)))
+        worst = max(worst, abs(a - gaussian_factorized_kl_chain_rule(cov + perturb * np.eye(n)[:1].T @ np.eye(n)[:1],
+                                                                      order, schedule)))
         kls.append(a)
     worst = max(worst, abs(float(np.mean(kls)) - efact(gaussian_profile(cov), schedule)))
     return worst, tol, {"mean_kl": float(np.mean(kls))}

@@ -48,11 +48,14 @@ register("real.theorem2_constant_full", "§4.2",
           "Theorem 1 on real predictions: the exact position-law error of the implicit-temperature prediction "
           "(k = 1, α = 1) shrinks as the number of masked positions N grows along a digits trajectory — fitted "
           "log-log slope in N ≤ −0.5 (≈ −1).", expression="-1")
-def _check_real_temperature(*, model: str = "digits", alpha: float = 1.0, seed: int = 0, bound: float = -0.5):
+def _check_real_temperature(*, model: str = "digits", alpha: float = 1.0, seed: int = 0, bound: float = -0.5,
+                            prediction_alpha: float | None = None):
+    """``prediction_alpha`` ≠ α uses a prediction at the wrong temperature, whose error does not shrink."""
     from ...montecarlo.real_predictions import round_temperature_record
 
     (_, recs), = list(_real_rounds((model,), seed))
-    rows = [round_temperature_record(r.probs, alpha=alpha) for r in recs if r.probs.shape[0] > 1]
+    rows = [round_temperature_record(r.probs, alpha=alpha, prediction_alpha=prediction_alpha)
+            for r in recs if r.probs.shape[0] > 1]
     fit = fit_loglog_slope([r["n_masked"] for r in rows], [r["position_tv"] for r in rows])
     return fit.slope, bound, {"n_masked": [r["n_masked"] for r in rows],
                               "position_tv": [r["position_tv"] for r in rows], "stderr": fit.stderr,
@@ -89,7 +92,9 @@ def _check_temperature_entropy(*, n_samples: int = 400, alphas=(0.5, 4.0), seed:
           "exceed the data-driven bound Σ k_t·CE_θ(s_{t−1}) − H(π) beyond its 99% interval, and the path KL "
           "matches that bound (value = max over models of (KL_8 − B)/se_margin ≤ 2.576).", expression="2.576")
 def _check_kl_bound(*, models=("markov", "ising"), n_samples: int = 1000, n_orders: int = 8, steps=(8,),
-                    bound: float = 2.576):
+                    bound: float = 2.576, wrong_sampler: bool = False):
+    """``wrong_sampler`` runs a sampler with uniform predictions under the trained model's bound: the bound's
+    premise (one model for both) fails, and so must the check."""
     from ...models.datasets import known_law_target
     from ...montecarlo.model_kl import kl_bound_check
     from ...montecarlo.real_predictions import _shipped_denoiser
@@ -99,9 +104,18 @@ def _check_kl_bound(*, models=("markov", "ising"), n_samples: int = 1000, n_orde
     for name in models:
         m = _shipped_denoiser(name)
         for K in steps:
+            sampler_predict = None
+            if wrong_sampler:
+                import numpy as np
+
+                from ...models.predictors import target_predictor
+                from ...multiround.targets import MarkovChain
+
+                V = m.config.vocab_size  # independent uniform tokens, as a chain with a uniform transition
+                sampler_predict = target_predictor(MarkovChain(np.full((V, V), 1.0 / V), m.config.seq_len))
             r = kl_bound_check(known_law_target(name), m.predictor(), mask_id=m.config.mask_id,
                                sizes=as_schedule("cosine", seq_len=m.config.seq_len, n_steps=K), n_samples=n_samples,
-                               n_orders=n_orders, n_per_m=300)
+                               n_orders=n_orders, n_per_m=300, sampler_predict=sampler_predict)
             z = -r["margin"] / r["margin_se"]
             if not r["path_matches_bound"]:
                 z = float("inf")
@@ -122,12 +136,18 @@ register("real.kl_chain_rule_bound_full", "§5.1, §5.3",
           "samples beyond 3 bootstrap standard errors (value = contradictions; inf when no pair is significant; "
           "--full only).", expression="0", fast=False)
 def _check_schedule_ordering(*, model: str = "digits", n_steps: int = 4, n_samples: int = 300, n_per_m: int = 200,
-                             seed: int = 0, bound: float = 0.0):
+                             seed: int = 0, bound: float = 0.0, quality_sign: float = 1.0):
+    """``quality_sign=-1`` reads the lower-is-better score as higher-is-better (a wrong metric direction)."""
     from ...montecarlo.sample_quality import order_schedule_rows, schedule_quality
 
     names = ("cosine", "constant", "geometric", "dp")
     rows = [schedule_quality(model, s, n_steps=n_steps, n_samples=n_samples, n_per_m=n_per_m, seed=seed)
             for s in names]
+    if quality_sign != 1.0:
+        from ...montecarlo.sample_quality import QUALITY_METRIC
+
+        key = QUALITY_METRIC[model]
+        rows = [{**r, key: quality_sign * r[key]} for r in rows]
     o = order_schedule_rows(rows, model, names)
     value = float(o.contradictions) if o.significant_pairs else float("inf")
     return value, bound, {"significant_pairs": o.significant_pairs, "agreements": o.agreements,
