@@ -22,7 +22,8 @@ def test_amused_draws_the_maskgit_law(alpha):
         r = audit_round(_peer(alpha), case, maskgit_round_law(case.probs, k=case.k, alpha=alpha), peer="amused",
                         n_samples=100_000, seed=2)
         assert r.passed, r.to_dict()
-        assert r.tv <= r.tv_upper
+        # the statistical claim: the exact law lies in the 99% region ‖p̂ − p‖₁ ≤ ε, i.e. TV̂ ≤ ε/2 = upper − TV̂
+        assert r.tv <= r.tv_upper - r.tv, r.to_dict()
 
 
 def test_audit_has_power_against_the_wrong_law():
@@ -144,7 +145,9 @@ def test_audit_all_writes_the_report(tmp_path):
     assert md.exists() and (tmp_path / "audit.json").exists()
     assert {r["peer"] for r in rows} == {"amused", "entropy-bound", "block-refinement"}
     assert all(r["passed"] for r in rows if r["peer"] in ("amused", "entropy-bound"))
-    assert all(r["version"].startswith("diffusers ") and r["tv"] <= r["tv_upper"] for r in rows)
+    assert all(r["version"].startswith("diffusers ") for r in rows)
+    # peers that draw their stated law: the exact law lies in each case's 99% region (TV̂ ≤ ε/2 = upper − TV̂)
+    assert all(r["tv"] <= r["tv_upper"] - r["tv"] for r in rows if r["peer"] in ("amused", "entropy-bound"))
     report = json.loads((tmp_path / "audit.json").read_text())
     assert len(report["rows"]) == len(rows) == 12
     assert report["not_audited"][0]["peer"] == "muse-maskgit-pytorch" and report["not_audited"][0]["reason"]

@@ -49,7 +49,8 @@ def _assert_fits(counts, law, case):
     assert r.off_support == 0, f"{case}: {r.off_support} draws outside the support"
     assert r.passed, f"{case}: chi2={r.statistic:.1f} > {r.critical_value:.1f} (dof={r.dof}, p={r.p_value:.2e})"
     tv, ub = tv_estimate(counts, law)
-    assert tv <= ub
+    # the statistical claim: the exact law lies in the 99% region ‖p̂ − p‖₁ ≤ ε, i.e. TV̂ ≤ ε/2 = ub − TV̂
+    assert tv <= ub - tv, f"{case}: TV {tv:.4f} beyond its 99% half-width {ub - tv:.4f}"
 
 
 @pytest.mark.parametrize("alpha", [0.3, 1.0, 4.0])

@@ -53,3 +53,22 @@ def test_hybrid_select():
     assert hybrid_select(np.array([5, 4]), np.array([4, 1, 2]), k=2, gamma=0.0).tolist() == [4, 1]
     with pytest.raises(ValueError, match="0 <= gamma <= 1"):
         hybrid_select(np.array([1]), np.array([1]), k=1, gamma=1.5)
+
+
+# Hand-derived from the masked count after step t, ⌊D·γ(t/K)⌋ (§2.4; zero-size steps raised to 1, the excess
+# taken from the largest step). Example, cosine D = 10, K = 4: ⌊10·cos(πt/8)⌋ = 10, 9, 7, 3, 0 → 1, 2, 4, 3.
+PINNED_SCHEDULES = [
+    ("cosine", 10, 4, [1, 2, 4, 3]),
+    ("cosine", 16, 8, [1, 1, 1, 2, 3, 2, 3, 3]),  # ⌊16·cos(πt/16)⌋ = 16, 15, 14, 13, 11, 8, 6, 3, 0
+    ("cosine", 5, 5, [1, 1, 1, 1, 1]),  # 5, 4, 4, 2, 1, 0: the zero step borrows from the size-2 step
+    ("arccos", 10, 4, [2, 2, 2, 4]),  # ⌊10·arccos(t/4)/(π/2)⌋ = 10, 8, 6, 4, 0
+    ("linear", 10, 4, [3, 2, 3, 2]),  # ⌊10·(1 − t/4)⌋ = 10, 7, 5, 2, 0
+    ("linear", 10, 3, [4, 3, 3]),  # 10, 6, 3, 0
+    ("constant", 10, 4, [3, 3, 2, 2]),  # ⌊10/4⌋ or ⌈10/4⌉, the larger first
+    ("constant", 7, 7, [1] * 7),
+]
+
+
+@pytest.mark.parametrize("name,seq_len,n_steps,sizes", PINNED_SCHEDULES)
+def test_named_schedules_match_hand_derived_counts(name, seq_len, n_steps, sizes):
+    assert schedule_sizes(name, seq_len=seq_len, n_steps=n_steps).tolist() == sizes
