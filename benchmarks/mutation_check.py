@@ -53,7 +53,8 @@ MUTANTS = {
         "return float(np.abs(p.probs - q.probs).sum())", ["tests/exact/test_distances.py"]),
     "caching reads the wrong rows": (
         "mdtheory/sampling/partial_caching.py", "new = sample_categorical(transform(rows_lp[:, offset:offset + size]),",
-        "new = sample_categorical(transform(rows_lp[:, :size]),", ["tests/models/test_denoiser.py"]),
+        "new = sample_categorical(transform(rows_lp[:, :size]),",
+        ["tests/sampling/test_partial_caching.py", "tests/models/test_denoiser.py"]),
     "homogeneous multiplicity without k!": (
         "mdtheory/exact/homogeneous.py",
         "log_mult = (gammaln(n + 1) - gammaln(n - k + 1)) - gammaln(counts + 1).sum(axis=1)",
