@@ -17,16 +17,22 @@ import numpy as np
 NORMALISATION_ATOL = 1e-9
 
 
+def _real_array(values: Any, *, name: str) -> np.ndarray:
+    """A float64 copy of a real numeric array; complex, object and non-numeric inputs are refused (a complex
+    value would otherwise lose its imaginary part without a word)."""
+    raw = np.asarray(values)
+    if raw.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be an array of real numbers; got dtype {raw.dtype}")
+    return np.array(raw, dtype=np.float64, copy=True)
+
+
 def check_probs(probs: Any, *, name: str = "probs", min_vocab: int = 2) -> np.ndarray:
     """Validate an (n_masked, vocab_size) table whose rows are probability vectors.
 
     Returns a C-contiguous float64 copy. Rows must be finite, non-negative and sum to 1 within
     ``NORMALISATION_ATOL``; they are then renormalised exactly (so laws sum to 1 to rounding).
     """
-    try:
-        arr = np.array(probs, dtype=np.float64, copy=True)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a numeric array; got {type(probs).__name__}") from exc
+    arr = _real_array(probs, name=name)
     if arr.ndim != 2:
         raise ValueError(f"{name} must have shape (n_masked, vocab_size); got ndim={arr.ndim}, shape={arr.shape}")
     n_masked, vocab_size = arr.shape

@@ -83,7 +83,7 @@ def schedule_sizes(name: Literal["cosine", "arccos", "linear", "constant"], *, s
     >>> int(schedule_sizes("cosine", seq_len=64, n_steps=8).sum())
     64
     """
-    check_method(name, allowed=SCHEDULE_NAMES, name="schedule")
+    check_method(name, allowed=SCHEDULE_NAMES, name="name")
     D = check_positive_int(seq_len, name="seq_len")
     K = check_positive_int(n_steps, name="n_steps")
     if K > D:
