@@ -419,16 +419,20 @@ def effective_temperature(logits, law) -> float:
         raise ValueError("law puts mass on a token whose logit is -inf; no temperature fits it")
     a, p = a[finite], p[finite] / p[finite].sum()
     # KL(p ‖ softmax(θ a)) is convex in θ = 1/τ with derivative E_softmax(θa)[a] − E_p[a]: the minimiser
-    # matches the mean logit, a root found exactly in log θ (no bound on the answer)
-    target = float(p @ a)
-    if target >= a.max() * (1 - 1e-15) - 1e-300 or np.ptp(a) == 0:
-        return 0.0 if np.ptp(a) > 0 else math.inf
-    if target <= a.mean():
+    # matches the mean logit, a root found exactly in log θ (no bound on the answer). Logits are measured
+    # from their maximum, so that the means of nearly degenerate laws keep their digits.
+    b = a - a.max()
+    if np.ptp(b) == 0:
+        return math.inf
+    target = float(p @ b)
+    if target == 0.0:  # all mass on the maxima: the zero-temperature limit
+        return 0.0
+    if target <= b.mean():
         return math.inf
 
     def excess(log_theta):
-        q = np.exp(log_softmax(np.exp(log_theta) * a))
-        return float(q @ a) - target
+        q = np.exp(log_softmax(np.exp(log_theta) * b))
+        return float(q @ b) - target
 
     lo, hi = -1.0, 1.0
     while excess(lo) > 0:

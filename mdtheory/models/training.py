@@ -311,7 +311,7 @@ def train(cfg: TrainConfig, out_dir, *, device="cpu", progress: bool = True, com
         x = x_all[torch.as_tensor(idx, device=device)]
         loss = masked_ce_loss(model, x, random_mask(x.shape, generator=gen, device=device))
         if not torch.isfinite(loss):
-            raise TrainingDivergedError(f"training diverged at step {step + 1}: the loss is {float(loss)} "
+            raise TrainingDivergedError(f"training diverged at step {step + 1}: the loss is {float(loss.detach())} "
                                         f"(lr={cfg.lr:g}); checkpoints up to step {step - step % cfg.checkpoint_every} "
                                         "are intact and no non-finite weights were saved")
         for g in opt.param_groups:
