@@ -50,5 +50,5 @@ INVALID = [
     ("three_dim", _ok[None], 1, 1.0, ValueError, "shape"),
     ("vocab_one", np.ones((3, 1)), 1, 1.0, ValueError, "vocab_size >= 2"),
     ("empty", np.zeros((0, 3)), 1, 1.0, ValueError, "at least one row"),
-    ("strings", [["a", "b"]], 1, 1.0, TypeError, "numeric"),
+    ("strings", [["a", "b"]], 1, 1.0, TypeError, "real numbers"),
 ]
