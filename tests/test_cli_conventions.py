@@ -157,7 +157,7 @@ def test_every_readme_command_parses(capsys):
             assert build_parser().parse_args(argv).fn, argv
 
 
-HEAVY = {"verify", "audit", "simulate", "figures"}  # tens of seconds each: run with -m slow
+HEAVY = {"verify", "audit", "simulate", "figures", "bench"}  # tens of seconds or minutes each: run with -m slow
 
 
 def _run_readme_command(argv, tmp_path, capsys):
