@@ -66,7 +66,7 @@ for _module, _names in {
     "exact.round_laws": ("RoundLaw", "LawSizeError", "maskgit_round_law", "moment_round_law", "round_law",
                          "maskgit_ordered_law", "moment_ordered_law", "sample_then_choose_law"),
     "exact.plackett_luce": ("pl_ordered_log_prob", "pl_set_log_prob"),
-    "exact.homogeneous": ("homogeneous_round_laws", "homogeneous_maskgit_moment_tv"),
+    "exact.homogeneous": ("homogeneous_round_laws", "homogeneous_maskgit_moment_tv", "homogeneous_law_bytes"),
     "exact.distances": ("TVResult", "tv_distance", "kl_divergence", "position_inclusion", "token_law_given_position",
                         "maskgit_moment_tv", "maskgit_moment_ordered_tv"),
     "exact.temperature": ("implicit_temperature_tau", "implicit_temperature_prediction",
@@ -110,7 +110,8 @@ for _module, _names in {
     "models.predictors": ("PredictorModel", "target_predictor"),
     # Monte Carlo (§9)
     "montecarlo.statistics": ("empirical_round_counts", "chisquare_test", "tv_estimate"),
-    "montecarlo.sweeps": ("run_sweep", "fit_loglog_slope"),
+    "montecarlo.sweeps": ("run_sweep", "fit_loglog_slope", "tv_scaling_tasks"),
+    "montecarlo.executors": ("InProcess", "ProcessPool", "DaskExecutor", "executor_from_options"),
     "montecarlo.real_predictions": ("PredictionModel", "load_prediction_model", "record_trajectory_predictions",
                                     "round_tv_record", "round_temperature_record", "marginal_tv_exact",
                                     "marginal_tv_mc", "model_loss_curve"),

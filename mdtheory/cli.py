@@ -98,6 +98,22 @@ def _list(item):
     return parse
 
 
+def _cluster(text: str) -> str:
+    kind, _, n = text.partition(":")
+    if kind != "local" or not n.isdigit() or int(n) < 1:
+        raise argparse.ArgumentTypeError(f"must be local:N with N >= 1 workers; got {text!r}")
+    return text
+
+
+def _scheduler(text: str) -> str:
+    from .montecarlo.executors import check_scheduler_address
+
+    try:
+        return check_scheduler_address(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a Dask scheduler address like tcp://HOST:PORT; got {text!r}") from None
+
+
 def _names(text: str) -> list[str]:
     return _list(str)(text)
 
@@ -142,6 +158,14 @@ def _out_dir(args, default: str) -> Path:
     except (OSError, FileExistsError) as exc:
         raise UsageError(f"--out {out}: must be a writable directory ({exc.strerror or exc})") from None
     return out
+
+
+def _executor(args):
+    """The executor that --workers, --cluster or --scheduler names (in-process by default)."""
+    from .montecarlo.executors import executor_from_options
+
+    return executor_from_options(workers=args.workers, cluster=args.cluster, scheduler=args.scheduler,
+                                 threads=args.threads)
 
 
 def _device_available(args) -> str:
@@ -210,23 +234,45 @@ def _cmd_law(args) -> int:
 
 def _cmd_sweep_tv(args) -> int:
     from ._io import atomic_write_text, to_json
-    from .montecarlo.sweeps import run_sweep, tv_sweep_slopes, tv_sweep_task, tv_sweep_tasks
+    from .montecarlo.sweeps import run_sweep, tv_scaling_tasks, tv_sweep_slopes, tv_sweep_task, tv_sweep_tasks
 
-    out = _out_dir(args, "sweep-tv")
-    tasks = tv_sweep_tasks(family=args.family, n_values=args.n, k_values=args.k, alpha_values=args.alpha,
-                           vocab_values=args.vocab, reps=args.reps, concentration=args.concentration, seed=args.seed)
-    rows = run_sweep(tasks, tv_sweep_task, out, progress=_progress(args), desc=f"sweep tv ({args.family})")
+    grid = {"--family": args.family, "--n": args.n, "--k": args.k, "--alpha": args.alpha, "--vocab": args.vocab,
+            "--reps": args.reps, "--concentration": args.concentration}
+    if args.preset is not None:
+        given = [flag for flag, value in grid.items() if value is not None]
+        if given:
+            raise ValueError(f"--preset {args.preset} fixes the grid; drop {', '.join(given)}")
+        out = _out_dir(args, f"sweep-tv/{args.preset}-seed{args.seed}")
+        tasks, refused = tv_scaling_tasks(seed=args.seed)
+    else:
+        if args.family is None:
+            raise ValueError("give --family (dirichlet or homogeneous) or --preset scaling")
+        out = _out_dir(args, "sweep-tv")
+        tasks, refused = tv_sweep_tasks(
+            family=args.family, n_values=args.n or [16, 32, 64, 128], k_values=args.k or [1, 2, 3],
+            alpha_values=args.alpha or [0.5, 1.0, 2.0], vocab_values=args.vocab or [4], reps=args.reps or 1,
+            concentration=1.0 if args.concentration is None else args.concentration, seed=args.seed), []
+    with _executor(args) as executor:
+        rows = run_sweep(tasks, tv_sweep_task, out, progress=_progress(args), desc="sweep tv", executor=executor)
     slopes = tv_sweep_slopes(rows)
-    atomic_write_text(out / "slopes.json", to_json(slopes, indent=1))
+    atomic_write_text(out / "slopes.json", to_json({**slopes, "refused": refused}, indent=1))
+    result = {**slopes, "refused": refused, "out": str(out.resolve())}
+    if args.preset is not None:
+        from .figures import driver_figure
+
+        result["figure"] = str(driver_figure(f"tv_{args.preset}", out, out))
 
     def fmt(s, where):
         se = "undefined (2 points)" if s["stderr"] != s["stderr"] else f"{s['stderr']:.3f}"
-        return f"slope in {where}: {s['slope']:.3f} ± {se}"
+        return f"{s['family']}: slope in {where}: {s['slope']:.3f} ± {se}"
 
     lines = [fmt(s, f"N (k={s['k']} alpha={s['alpha']} V={s['vocab_size']})") for s in slopes["in_n"]]
     lines += [fmt(s, f"k (N={s['n_masked']} alpha={s['alpha']} V={s['vocab_size']})") for s in slopes["in_k"]]
-    _emit(args, {**slopes, "out": str(out.resolve())}, "\n".join(lines))
-    _say(args, f"results: {out.resolve()} (results.csv, results.json, slopes.json)")
+    lines += [f"homogeneous route refused at k={r['k']}, V={r['vocab_size']}: needs {r['bytes'] / 2 ** 20:.0f} MiB "
+              f"> {r['max_bytes'] / 2 ** 20:.0f} MiB" for r in refused]
+    _emit(args, result, "\n".join(lines))
+    _say(args, f"results: {out.resolve()} (results.csv, results.json, slopes.json, run.json"
+               f"{', fig_tv_' + args.preset + '.png' if args.preset else ''})")
     return 0
 
 
@@ -370,8 +416,10 @@ def _cmd_simulate(args) -> int:
     from .montecarlo.drivers import run_driver
 
     out = _out_dir(args, f"simulate/{args.name}-{args.preset}-seed{args.seed}")
-    summary = run_driver(args.name, out, preset=args.preset, seed=args.seed, device=_device_available(args),
-                         progress=_progress(args))
+    device = _device_available(args)
+    with _executor(args) as executor:
+        summary = run_driver(args.name, out, preset=args.preset, seed=args.seed, device=device,
+                             progress=_progress(args), executor=executor)
     summary["figure"] = str(driver_figure(args.name, out, out))
     from ._io import to_json
 
@@ -424,6 +472,19 @@ def _parents() -> dict[str, argparse.ArgumentParser]:
         return p
 
     quiet = (("--quiet",), dict(action="store_true", help="print only the result"))
+    executor = argparse.ArgumentParser(add_help=False)
+    group = executor.add_argument_group("where the tasks run (default: in this process; the rows are the same "
+                                        "everywhere)")
+    group.add_argument("--threads", type=_int(1), default=1, metavar="T",
+                       help="BLAS and torch threads per task (default 1; pinned, so that rows do not depend on where "
+                            "they ran: add workers, not threads, to go faster)")
+    where = group.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_int(1), metavar="N", help="N local worker processes")
+    where.add_argument("--cluster", type=_cluster, metavar="local:N",
+                       help="a Dask LocalCluster of N workers (pip install \"mdtheory[dask]\")")
+    where.add_argument("--scheduler", type=_scheduler, metavar="URL",
+                       help="a running Dask scheduler, e.g. tcp://HOST:8786 (dask-jobqueue: the scheduler address "
+                            "of its SLURM or PBS cluster)")
     no_progress = (("--no-progress",), dict(action="store_true", help="hide progress bars"))
     return {
         "json": parent((("--json",), dict(action="store_true", help="print the result as strict JSON"))),
@@ -433,6 +494,7 @@ def _parents() -> dict[str, argparse.ArgumentParser]:
         "device": parent((("--device",), dict(type=_device, default="cpu",
                                               help="cpu, cuda, cuda:N or mps (checked before any work)"))),
         "quiet": parent(quiet, no_progress),
+        "executor": executor,
         # default SUPPRESS: given after the command it sets args.debug, and never resets the top-level default
         "debug": parent((("--debug",), dict(action="store_true", default=argparse.SUPPRESS,
                                             help="show the full traceback of an unexpected error"))),
@@ -497,14 +559,19 @@ def build_parser() -> argparse.ArgumentParser:
     sw = command("sweep", "resumable parameter sweeps")
     swsub = sw.add_subparsers(dest="sweep", required=True, metavar="SWEEP", parser_class=_Parser)
     st = swsub.add_parser("tv", help="TV(MaskGIT, moment) over grids of N, k, alpha, V with log-log slopes (§4.2)",
-                          parents=[P["out"], P["json"], P["seed"], P["quiet"], P["debug"]])
-    st.add_argument("--family", choices=("dirichlet", "homogeneous"), required=True)
-    st.add_argument("--n", type=_list(_int(1)), default=[16, 32, 64, 128], help="comma list of N")
-    st.add_argument("--k", type=_list(_int(1)), default=[1, 2, 3], help="comma list of k")
-    st.add_argument("--alpha", type=_list(_alpha), default=[0.5, 1.0, 2.0], help="comma list of alpha")
-    st.add_argument("--vocab", type=_list(_int(2)), default=[4], help="comma list of V")
-    st.add_argument("--reps", type=_int(1), default=1, help="random instances per grid point")
-    st.add_argument("--concentration", type=_number, default=1.0, help="Dirichlet concentration of the rows (> 0)")
+                          description="TV(MaskGIT, moment) over grids of N, k, alpha, V with log-log slopes (§4.2); "
+                          "a rerun into the same --out resumes",
+                          parents=[P["out"], P["json"], P["seed"], P["quiet"], P["executor"], P["debug"]])
+    st.add_argument("--preset", choices=("scaling",), help="scaling: k = 2 up to N = 4096, k = 3 up to N = 256, "
+                    "V in {2, 4}, alpha in {0.5, 1, 2}, and the homogeneous route at N = 4096 up to the largest k "
+                    "whose memory estimate fits (2 GiB); draws fig_tv_scaling")
+    st.add_argument("--family", choices=("dirichlet", "homogeneous"), help="the rows (required without --preset)")
+    st.add_argument("--n", type=_list(_int(1)), help="comma list of N (default 16,32,64,128)")
+    st.add_argument("--k", type=_list(_int(1)), help="comma list of k (default 1,2,3)")
+    st.add_argument("--alpha", type=_list(_alpha), help="comma list of alpha (default 0.5,1,2)")
+    st.add_argument("--vocab", type=_list(_int(2)), help="comma list of V (default 4)")
+    st.add_argument("--reps", type=_int(1), help="random instances per grid point (default 1)")
+    st.add_argument("--concentration", type=_number, help="Dirichlet concentration of the rows (> 0, default 1)")
     st.set_defaults(fn=_cmd_sweep_tv)
 
     pp = command("profile", "entropy/information profile, Z curve, TC, DTC (§5.2, §7)", "json")
@@ -565,7 +632,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     drivers = ("real_asymptotics", "quality", "kl_bounds", "schedules")  # mdtheory.montecarlo.drivers.DRIVERS
     sm = command("simulate", "Monte-Carlo drivers on real models; results go to --out (default "
-                 "mdtheory-out/simulate/NAME-PRESET-seedS), and a rerun resumes", "out", "json", "seed", "device", "quiet")
+                 "mdtheory-out/simulate/NAME-PRESET-seedS), and a rerun resumes", "out", "json", "seed", "device", "quiet",
+                 "executor")
     sm.add_argument("name", choices=drivers, help="real_asymptotics: Theorems 1-2 on real predictions; "
                     "quality: sample quality vs alpha, steps, gamma and caching; kl_bounds: KL chain-rule bounds "
                     "with trained known-law models; schedules: loss-curve quantity vs sample quality")

@@ -115,6 +115,38 @@ def test_sweep_homogeneous(tmp_path):
     assert all(r["route"] == "homogeneous" for r in rows)
 
 
+def test_sweep_preset_fixes_the_grid(capsys, tmp_path):
+    code = main(["sweep", "tv", "--preset", "scaling", "--n", "16", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "--preset scaling fixes the grid; drop --n" in err
+    code = main(["sweep", "tv", "--out", str(tmp_path)])
+    assert code == 2 and "give --family" in capsys.readouterr().err
+
+
+def test_scaling_preset_grid():
+    from math import comb
+
+    from mdtheory import tv_scaling_tasks
+
+    tasks, refused = tv_scaling_tasks()
+    dirichlet = {(t["n_masked"], t["k"]) for t in tasks if t["family"] == "dirichlet"}
+    assert dirichlet == {(2 ** e, 2) for e in range(4, 13)} | {(2 ** e, 3) for e in range(4, 9)}
+    hom = {t["vocab_size"]: max(u["k"] for u in tasks if u["family"] == "homogeneous" and u["vocab_size"] ==
+                                t["vocab_size"]) for t in tasks if t["family"] == "homogeneous"}
+    limit = 2 * 1024 ** 3
+
+    def fits(k, V):  # the estimate, written out: compositions × (V + 12) float64 + the 128 MB block
+        return comb(k + V - 1, V - 1) * (V + 12) * 8 + 128_000_000 <= limit
+
+    assert hom[2] == 4096 and fits(4096, 2)  # V = 2: every k up to N
+    assert fits(hom[4], 4) and not fits(2 * hom[4], 4) and hom[4] == 256
+    assert refused == [dict(vocab_size=4, k=512, bytes=comb(515, 3) * 16 * 8 + 128_000_000, max_bytes=limit)]
+    assert {t["alpha"] for t in tasks} == {0.5, 1.0, 2.0} and {t["vocab_size"] for t in tasks} == {2, 4}
+    # a smaller limit stops the homogeneous route earlier, and says where
+    _, refused = tv_scaling_tasks(max_bytes=150 * 2 ** 20)
+    assert [(r["vocab_size"], r["k"]) for r in refused] == [(4, 128)]
+
+
 def test_figures_quick(tmp_path, capsys):
     code, out = _run(capsys, ["figures", "--quick", "--out", str(tmp_path)])
     assert code == 0

@@ -22,31 +22,63 @@ from scipy.special import gammaln, logsumexp
 
 from .._validation import check_alpha, check_k, check_positive_int, check_probs
 from .distances import TVResult
+from .round_laws import LawSizeError
 from .race import fast_logsumexp as _lse
 from .race import race_grid, race_node_factors
 
-__all__ = ["compositions", "HomogeneousLaw", "homogeneous_round_laws", "homogeneous_maskgit_moment_tv"]
+__all__ = ["compositions", "HomogeneousLaw", "homogeneous_law_bytes", "homogeneous_round_laws",
+           "homogeneous_maskgit_moment_tv", "DEFAULT_MAX_HOMOGENEOUS_BYTES"]
 
 MAX_COMPOSITIONS = 5_000_000
+#: the most memory (bytes) the homogeneous laws may take by default; raise ``max_bytes`` to go further
+DEFAULT_MAX_HOMOGENEOUS_BYTES = 2 * 1024 ** 3
+#: elements of the (compositions × tokens × nodes) block evaluated at once (32 MB of float64 per array)
+_BLOCK_ELEMS = 4_000_000
 
 
-def compositions(k: int, parts: int) -> np.ndarray:
-    """All n ∈ ℕ^parts with Σ n = k, shape (C(k+parts−1, parts−1), parts), lexicographic order."""
-    if comb(k + parts - 1, parts - 1) > MAX_COMPOSITIONS:
-        raise ValueError(
-            f"there are C(k+V-1, V-1) = {comb(k + parts - 1, parts - 1):.3g} token compositions for k={k}, "
-            f"V={parts}; more than MAX_COMPOSITIONS={MAX_COMPOSITIONS:.3g}"
-        )
-    out = []
-    for bars in itertools.combinations(range(k + parts - 1), parts - 1):
-        prev = -1
-        row = []
-        for b in bars:
-            row.append(b - prev - 1)
-            prev = b
-        row.append(k + parts - 1 - prev - 1)
-        out.append(row)
-    return np.array(out, dtype=np.int64).reshape(-1, parts)
+def compositions(k: int, parts: int, *, max_rows: int | None = MAX_COMPOSITIONS) -> np.ndarray:
+    """All n ∈ ℕ^parts with Σ n = k, shape (C(k+parts−1, parts−1), parts), lexicographic order.
+
+    More than ``max_rows`` rows are refused before any work (``None``: no limit).
+    """
+    n_rows = comb(k + parts - 1, parts - 1)
+    if max_rows is not None and n_rows > max_rows:
+        raise LawSizeError(f"there are C(k+V-1, V-1) = {n_rows:.3g} token compositions for k={k}, V={parts}; "
+                           f"more than max_rows={max_rows:.3g}")
+    # stars and bars: the V−1 bar positions among k+V−1 slots; part sizes are the gaps between bars
+    flat = np.fromiter(itertools.chain.from_iterable(itertools.combinations(range(k + parts - 1), parts - 1)),
+                       dtype=np.int64, count=n_rows * (parts - 1))
+    bars = flat.reshape(n_rows, parts - 1)
+    edges = np.concatenate([np.full((n_rows, 1), -1), bars, np.full((n_rows, 1), k + parts - 1)], axis=1)
+    return np.diff(edges, axis=1) - 1
+
+
+def homogeneous_law_bytes(k: int, vocab_size: int) -> int:
+    """Memory (bytes) that :func:`homogeneous_maskgit_moment_tv` needs at k and V: the C(k+V−1, V−1)
+    compositions (V int64 each), twelve float64 per composition (the laws and the TV's temporaries), and one
+    evaluation block (four arrays of 32 MB).
+
+    Spec: §3.5.
+
+    Parameters
+    ----------
+    k : int
+        Positions revealed.
+    vocab_size : int
+        Tokens in the support of the common prediction.
+
+    Returns
+    -------
+    int
+        The estimate, an upper bound on the peak (measured peaks are about half of it).
+
+    Examples
+    --------
+    >>> homogeneous_law_bytes(2, 4)  # 10 compositions, plus the fixed block
+    128001280
+    """
+    n_comp = comb(k + vocab_size - 1, vocab_size - 1)
+    return n_comp * (vocab_size + 12) * 8 + 4 * _BLOCK_ELEMS * 8
 
 
 @dataclass(frozen=True)
@@ -90,7 +122,8 @@ def _common_row(p) -> np.ndarray:
     return check_probs(np.atleast_2d(arr), name="p")
 
 
-def homogeneous_round_laws(p, *, n_masked: int, k: int, alpha: float) -> HomogeneousLaw:
+def homogeneous_round_laws(p, *, n_masked: int, k: int, alpha: float,
+                           max_bytes: float = DEFAULT_MAX_HOMOGENEOUS_BYTES) -> HomogeneousLaw:
     """The MaskGIT and moment laws of one round when all N positions predict the same p.
 
     Spec: §3.5. Positions are exchangeable, so the laws live on token compositions n (|n| = k), with
@@ -106,6 +139,8 @@ def homogeneous_round_laws(p, *, n_masked: int, k: int, alpha: float) -> Homogen
         1 ≤ k ≤ N.
     alpha : float
         0 < α ≤ ∞.
+    max_bytes : float
+        Refuse, before any work, laws estimated (:func:`homogeneous_law_bytes`) to need more memory than this.
 
     Returns
     -------
@@ -117,6 +152,8 @@ def homogeneous_round_laws(p, *, n_masked: int, k: int, alpha: float) -> Homogen
     ------
     ValueError
         If p is not a distribution or a parameter is out of range.
+    LawSizeError
+        If the memory estimate exceeds ``max_bytes`` (checked before any work).
 
     Examples
     --------
@@ -130,10 +167,17 @@ def homogeneous_round_laws(p, *, n_masked: int, k: int, alpha: float) -> Homogen
     alpha = check_alpha(alpha)
     if alpha == 0.0:
         raise ValueError("alpha must be > 0 for the homogeneous reduction (use the general laws for alpha=0)")
+    if not (isinstance(max_bytes, (int, float)) and max_bytes > 0):
+        raise ValueError(f"max_bytes must be a number > 0; got max_bytes={max_bytes!r}")
     support = np.nonzero(row[0] > 0)[0]
+    need = homogeneous_law_bytes(k, support.size)
+    if need > max_bytes:
+        raise LawSizeError(f"the homogeneous law at k={k} over {support.size} tokens needs about {need / 2 ** 20:.4g} MiB "
+                           f"({comb(k + support.size - 1, support.size - 1):.3g} token compositions), more than "
+                           f"max_bytes={max_bytes / 2 ** 20:.4g} MiB; raise max_bytes to run it anyway")
     ps = row[0, support]
     log_p = np.log(ps)
-    counts = compositions(k, support.size)
+    counts = compositions(k, support.size, max_rows=None)
     log_mult = (gammaln(n + 1) - gammaln(n - k + 1)) - gammaln(counts + 1).sum(axis=1)  # C(N,k)·k!/Π n_s!
     log_tok = counts @ log_p
     if alpha == inf:
@@ -154,21 +198,26 @@ def homogeneous_round_laws(p, *, n_masked: int, k: int, alpha: float) -> Homogen
     log_x = np.minimum(log_w[0][:, None] + grid.log_t[None, :], 700.0)  # (V, T) log(w t)
     x = np.exp(log_x)
     l1m = _log1mexp(x, log_x)  # (V, T), finite
-    # t·d/dt Π_s (1−e^{−x_s})^{n_s} = Σ_s n_s x_s e^{−x_s} (1−e^{−x_s})^{n_s−1} Π_{r≠s}(…)^{n_r}
-    base = counts @ l1m  # (C, T)
-    per_s = np.log(np.where(counts > 0, counts, 1))[:, :, None] + (log_x - x - l1m)[None, :, :]
-    per_s = np.where((counts > 0)[:, :, None], per_s, -np.inf)
-    log_deriv = base + _lse(per_s, axis=1)  # (C, T)
     log_rest = (n - k) * fac.log_phi[0]  # (T,)
     with np.errstate(divide="ignore"):
         lwk, lwg = np.log(grid.weight_kronrod), np.log(grid.weight_gauss)
-    log_int_k = _lse(log_deriv + log_rest + lwk, axis=1)
-    log_int_g = _lse(log_deriv + log_rest + lwg, axis=1)
+    shift = log_x - x - l1m  # (V, T)
+    log_int_k, log_int_g = np.empty(counts.shape[0]), np.empty(counts.shape[0])
+    block = max(1, _BLOCK_ELEMS // (counts.shape[1] * log_x.shape[1]))
+    for lo in range(0, counts.shape[0], block):  # blocks of compositions bound the working memory
+        c = counts[lo:lo + block]
+        # t·d/dt Π_s (1−e^{−x_s})^{n_s} = Σ_s n_s x_s e^{−x_s} (1−e^{−x_s})^{n_s−1} Π_{r≠s}(…)^{n_r}
+        base = c @ l1m  # (C, T)
+        per_s = np.where((c > 0)[:, :, None], np.log(np.where(c > 0, c, 1))[:, :, None] + shift[None, :, :], -np.inf)
+        log_deriv = base + _lse(per_s, axis=1) + log_rest  # (C, T)
+        log_int_k[lo:lo + block] = _lse(log_deriv + lwk, axis=1)
+        log_int_g[lo:lo + block] = _lse(log_deriv + lwg, axis=1)
     return HomogeneousLaw(counts, support, log_mult, log_tok + log_int_k, log_tok + log_int_g, log_moment,
                           grid.truncation, n, k, alpha)
 
 
-def homogeneous_maskgit_moment_tv(p, *, n_masked: int, k: int, alpha: float) -> TVResult:
+def homogeneous_maskgit_moment_tv(p, *, n_masked: int, k: int, alpha: float,
+                                  max_bytes: float = DEFAULT_MAX_HOMOGENEOUS_BYTES) -> TVResult:
     """The exact TV(MaskGIT, moment) of one round with identical rows p, through token compositions.
 
     Spec: §3.5, §4.2.
@@ -183,6 +232,8 @@ def homogeneous_maskgit_moment_tv(p, *, n_masked: int, k: int, alpha: float) -> 
         1 ≤ k ≤ N.
     alpha : float
         0 < α ≤ ∞.
+    max_bytes : float
+        Refuse, before any work, laws estimated (:func:`homogeneous_law_bytes`) to need more memory than this.
 
     Returns
     -------
@@ -192,6 +243,8 @@ def homogeneous_maskgit_moment_tv(p, *, n_masked: int, k: int, alpha: float) -> 
     ------
     ValueError
         If p is not a distribution or a parameter is out of range.
+    LawSizeError
+        If the memory estimate exceeds ``max_bytes`` (checked before any work).
 
     Examples
     --------
@@ -199,7 +252,7 @@ def homogeneous_maskgit_moment_tv(p, *, n_masked: int, k: int, alpha: float) -> 
     >>> 0 < r.tv < 0.1
     True
     """
-    law = homogeneous_round_laws(p, n_masked=n_masked, k=k, alpha=alpha)
+    law = homogeneous_round_laws(p, n_masked=n_masked, k=k, alpha=alpha, max_bytes=max_bytes)
     mg = np.exp(law.log_multiplicity + law.log_cell_maskgit)
     mg_g = np.exp(law.log_multiplicity + law.log_cell_maskgit_gauss)
     mo = np.exp(law.log_multiplicity + law.log_cell_moment)

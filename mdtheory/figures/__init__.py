@@ -2,7 +2,7 @@
 
 ``FIGURES`` lists them in the order ``mdtheory figures`` runs them. The figures of the Monte-Carlo drivers
 also expose ``plot(data_dir, out_dir)``, which draws from a driver's output folder
-(:func:`driver_figure`). The top-level ``paper_figures/`` folder holds one thin entry script per figure.
+(:func:`driver_figure`); so does the figure of a sweep preset (``fig_tv_scaling``). The top-level ``paper_figures/`` folder holds one thin entry script per figure.
 """
 
 import importlib
@@ -30,5 +30,6 @@ FIGURES = (
 
 
 def driver_figure(name: str, data_dir, out_dir) -> Path:
-    """Draw the figure of Monte-Carlo driver ``name`` from its output folder ``data_dir`` into ``out_dir``."""
+    """Draw figure ``name`` of a Monte-Carlo driver (e.g. ``kl_bounds``) or a sweep preset (``tv_scaling``)
+    from its output folder ``data_dir`` into ``out_dir``."""
     return importlib.import_module(f"{__name__}.fig_{name}").plot(data_dir, out_dir)

@@ -3,7 +3,8 @@
 A sweep is a list of tasks (dicts of parameters) and a function from a task to a result dict. Results
 are appended one JSON line per task to ``<out>/results.jsonl`` (flushed and fsync'ed, so an interrupted
 sweep loses at most the task in flight); a rerun skips the tasks already recorded. At the end the CSV
-and JSON tables are written atomically (temporary file + ``os.replace``).
+and JSON tables are written atomically (temporary file + ``os.replace``), and ``run.json`` gains one entry
+for the run: where it ran (:mod:`mdtheory.montecarlo.executors`), the tasks it computed and its wall-clock.
 """
 
 from __future__ import annotations
@@ -11,9 +12,12 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +25,44 @@ import numpy as np
 from .._io import append_jsonl, atomic_write_text, drop_torn_tail, read_jsonl, restore_inf, strict_json, to_json
 
 __all__ = ["run_sweep", "SlopeFit", "fit_loglog_slope", "tv_sweep_tasks", "tv_sweep_task",
-           "tv_sweep_slopes", "rows_for"]
+           "tv_sweep_slopes", "rows_for", "TV_SCALING", "tv_scaling_tasks"]
+
+
+def _timed(fn, task: dict, threads: int) -> tuple[dict, float]:
+    """``fn(task)`` on ``threads`` BLAS, OpenMP and torch threads, and the seconds it took, measured where it
+    ran (picklable for worker processes).
+
+    The thread count is pinned because it changes the rounding of parallel reductions: with it fixed, a
+    row is bit-for-bit the same in this process, in a worker process or on a Dask worker. A task with a
+    ``device`` runs torch, so torch is imported (and pinned) before it starts.
+    """
+    from threadpoolctl import threadpool_limits
+
+    torch = None
+    if "device" in task or "torch" in sys.modules:
+        import torch
+    previous = torch.get_num_threads() if torch is not None else None
+    with threadpool_limits(limits=threads):
+        if torch is not None:
+            torch.set_num_threads(threads)
+        try:
+            t0 = time.perf_counter()
+            result = fn(task)
+            return result, time.perf_counter() - t0
+        finally:
+            if torch is not None:
+                torch.set_num_threads(previous)
+
+
+def _record_run(path: Path, run: dict) -> None:
+    """Append this invocation's timing to ``run.json`` (one entry per run or resumed run)."""
+    runs = []
+    if path.exists():
+        try:
+            runs = json.loads(path.read_text())["runs"]
+        except (ValueError, KeyError, TypeError):  # a file from elsewhere: start a new record
+            runs = []
+    atomic_write_text(path, to_json({"runs": [*runs, run]}, indent=1))
 
 
 def _task_key(task: dict) -> str:
@@ -29,7 +70,7 @@ def _task_key(task: dict) -> str:
 
 
 def run_sweep(tasks: Iterable[dict], fn: Callable[[dict], dict], out_dir: str | Path, *,
-              progress: bool = True, desc: str = "sweep") -> list[dict]:
+              progress: bool = True, desc: str = "sweep", executor=None) -> list[dict]:
     """Run a function over a list of tasks, resumably: one fsync'ed JSON line per finished task.
 
     Spec: §4.2 (a)–(b), §9. A rerun skips the tasks already in ``out_dir/results.jsonl``; at the end
@@ -47,6 +88,12 @@ def run_sweep(tasks: Iterable[dict], fn: Callable[[dict], dict], out_dir: str | 
         Show a progress bar.
     desc : str
         Its label.
+    executor : Executor, optional
+        Where the tasks run (:mod:`mdtheory.montecarlo.executors`; in this process by default). Rows come back
+        in any order and only this process writes the log, so each task's row is written exactly once. ``fn``
+        must then be picklable (a module-level function or a ``functools.partial`` of one). Each task runs
+        on the executor's ``threads`` BLAS, OpenMP and torch threads (1 by default): with the thread count
+        pinned, every row is bit-for-bit the same whatever the executor and however many workers.
 
     Returns
     -------
@@ -63,6 +110,8 @@ def run_sweep(tasks: Iterable[dict], fn: Callable[[dict], dict], out_dir: str | 
     """
     from tqdm.auto import tqdm
 
+    from .executors import InProcess
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     log = out / "results.jsonl"
@@ -72,15 +121,30 @@ def run_sweep(tasks: Iterable[dict], fn: Callable[[dict], dict], out_dir: str | 
         for row in read_jsonl(log):
             done[row["_key"]] = restore_inf(row)
     tasks = list(tasks)
-    todo = [t for t in tasks if _task_key(t) not in done]
-    with open(log, "a") as fh:
-        for task in tqdm(todo, desc=desc, disable=not progress, initial=len(tasks) - len(todo), total=len(tasks)):
-            t0 = time.perf_counter()
-            result = fn(task)
-            row = {**task, **result, "seconds": time.perf_counter() - t0, "_key": _task_key(task)}
+    todo, queued = [], set()
+    for t in tasks:  # tasks not yet in the log, each once
+        key = _task_key(t)
+        if key not in done and key not in queued:
+            todo.append(t)
+            queued.add(key)
+    executor = executor or InProcess()
+    threads = executor.threads
+    started, t0, task_seconds = time.strftime("%Y-%m-%dT%H:%M:%S%z"), time.perf_counter(), 0.0
+    with open(log, "a") as fh, tqdm(desc=desc, disable=not progress, initial=len(tasks) - len(todo),
+                                    total=len(tasks), unit="task") as bar:
+        for i, (result, seconds) in executor.map_unordered(partial(_timed, fn, threads=threads), todo):
+            key = _task_key(todo[i])
+            if key in done:  # a retried task that had already reported: keep the first row
+                continue
+            row = {**todo[i], **result, "seconds": seconds, "_key": key}
             append_jsonl(fh, row)
-            done[row["_key"]] = restore_inf(strict_json(row))  # what a resumed run reads back
+            done[key] = restore_inf(strict_json(row))  # what a resumed run reads back
+            task_seconds += seconds
+            bar.update(1)
     rows = [done[_task_key(t)] for t in tasks]
+    _record_run(out / "run.json", {**executor.describe(), "started": started, "tasks": len(tasks),
+                                   "computed": len(todo), "wall_seconds": time.perf_counter() - t0,
+                                   "task_seconds": task_seconds, "cpus": os.cpu_count()})
     clean = [{k: v for k, v in r.items() if k != "_key"} for r in rows]
     atomic_write_text(out / "results.json", to_json(clean, indent=1))
     if clean:
@@ -211,28 +275,96 @@ def tv_sweep_task(task: dict) -> dict:
 
 
 def tv_sweep_slopes(rows: list[dict]) -> dict:
-    """Log-log slopes of mean TV in N (per k, α, V) and in k (per N, α, V)."""
+    """Log-log slopes of the mean TV in N (per family, k, α, V) and in k (per family, N, α, V).
+
+    Spec: §4.2 (b). Lines with fewer than two points are left out; a two-point slope has an undefined
+    (NaN) standard error.
+    """
     from collections import defaultdict
 
     mean: dict = defaultdict(list)
     for r in rows:
-        mean[(r["n_masked"], r["k"], r["alpha"], r["vocab_size"])].append(r["tv"])
+        mean[(r["family"], r["n_masked"], r["k"], r["alpha"], r["vocab_size"])].append(r["tv"])
     avg = {key: float(np.mean(v)) for key, v in mean.items()}
     out = {"in_n": [], "in_k": []}
     groups_n: dict = defaultdict(list)
     groups_k: dict = defaultdict(list)
-    for (N, k, a, V), tv in avg.items():
-        groups_n[(k, a, V)].append((N, tv))
-        groups_k[(N, a, V)].append((k, tv))
-    for (k, a, V), pts in sorted(groups_n.items()):
+    for (fam, N, k, a, V), tv in avg.items():
+        groups_n[(fam, k, a, V)].append((N, tv))
+        groups_k[(fam, N, a, V)].append((k, tv))
+    for (fam, k, a, V), pts in sorted(groups_n.items()):
         if len(pts) >= 2:
             x, y = zip(*sorted(pts))
             f = fit_loglog_slope(x, y)
-            out["in_n"].append(dict(k=k, alpha=a, vocab_size=V, slope=f.slope, stderr=f.stderr, n_points=f.n_points))
-    for (N, a, V), pts in sorted(groups_k.items()):
+            out["in_n"].append(dict(family=fam, k=k, alpha=a, vocab_size=V, slope=f.slope, stderr=f.stderr,
+                                    n_points=f.n_points))
+    for (fam, N, a, V), pts in sorted(groups_k.items()):
         if len(pts) >= 2:
             x, y = zip(*sorted(pts))
             f = fit_loglog_slope(x, y)
-            out["in_k"].append(dict(n_masked=N, alpha=a, vocab_size=V, slope=f.slope, stderr=f.stderr,
+            out["in_k"].append(dict(family=fam, n_masked=N, alpha=a, vocab_size=V, slope=f.slope, stderr=f.stderr,
                                     n_points=f.n_points))
     return out
+
+
+#: the grids of the TV-scaling sweep (``mdtheory sweep tv --preset scaling``)
+TV_SCALING = {
+    "alphas": (0.5, 1.0, 2.0), "vocab_sizes": (2, 4),
+    "k2_n": tuple(2 ** e for e in range(4, 13)),  # N = 16 … 4096 at k = 2
+    "k3_n": tuple(2 ** e for e in range(4, 9)),  # N = 16 … 256 at k = 3
+    "homogeneous_n": 4096,  # the homogeneous route: k = 1, 2, 4, … while the memory estimate fits
+}
+
+
+def tv_scaling_tasks(*, seed: int = 0, max_bytes: float | None = None) -> tuple[list[dict], list[dict]]:
+    """The TV-scaling sweep: exact TV(MaskGIT, moment) in N and in k, and the homogeneous route up to the
+    largest k whose memory estimate fits.
+
+    Spec: §3.5, §4.2. Dirichlet(1) rows at k = 2 for N = 16 … 4096 and at k = 3 for N = 16 … 256; one
+    shared Dirichlet(1) row at N = 4096 for k = 1, 2, 4, … (homogeneous reduction); V ∈ {2, 4} and
+    α ∈ {0.5, 1, 2} throughout (:data:`TV_SCALING`).
+
+    Parameters
+    ----------
+    seed : int
+        Seeds the rows.
+    max_bytes : float, optional
+        The memory limit of the homogeneous route (default
+        :data:`mdtheory.exact.homogeneous.DEFAULT_MAX_HOMOGENEOUS_BYTES`).
+
+    Returns
+    -------
+    tasks : list of dict
+        The tasks, for :func:`run_sweep` with :func:`tv_sweep_task`.
+    refused : list of dict
+        For each V, the first k of the homogeneous route that the memory estimate refused (``k``,
+        ``vocab_size``, ``bytes``, ``max_bytes``); empty where every k up to N fits.
+
+    Examples
+    --------
+    >>> tasks, refused = tv_scaling_tasks()
+    >>> len(tasks), [(r["vocab_size"], r["k"]) for r in refused]
+    (150, [(4, 512)])
+    """
+    from ..exact.homogeneous import DEFAULT_MAX_HOMOGENEOUS_BYTES, homogeneous_law_bytes
+
+    g = TV_SCALING
+    limit = DEFAULT_MAX_HOMOGENEOUS_BYTES if max_bytes is None else max_bytes
+    common = dict(alpha_values=g["alphas"], vocab_values=g["vocab_sizes"], seed=seed)
+    tasks = tv_sweep_tasks(family="dirichlet", n_values=g["k2_n"], k_values=[2], **common)
+    tasks += tv_sweep_tasks(family="dirichlet", n_values=g["k3_n"], k_values=[3], **common)
+    refused = []
+    n = g["homogeneous_n"]
+    for V in g["vocab_sizes"]:
+        k_values = []
+        k = 1
+        while k <= n:
+            need = homogeneous_law_bytes(k, V)
+            if need > limit:
+                refused.append(dict(vocab_size=V, k=k, bytes=need, max_bytes=limit))
+                break
+            k_values.append(k)
+            k *= 2
+        tasks += tv_sweep_tasks(family="homogeneous", n_values=[n], k_values=k_values, alpha_values=g["alphas"],
+                                vocab_values=[V], seed=seed)
+    return tasks, refused

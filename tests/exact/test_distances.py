@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from mdtheory import (
     homogeneous_maskgit_moment_tv,
     homogeneous_round_laws,
+    LawSizeError,
     kl_divergence,
     maskgit_moment_ordered_tv,
     maskgit_moment_tv,
@@ -88,6 +89,50 @@ def test_homogeneous_equals_general(p, n, k, alpha):
 def test_homogeneous_large_is_finite():
     r = homogeneous_maskgit_moment_tv([0.4, 0.3, 0.2, 0.1], n_masked=3000, k=8, alpha=1.0)
     assert 0 < r.tv < 1e-2 and r.quad_error < 1e-8
+
+
+def test_compositions_are_every_count_vector_once():
+    from itertools import product
+    from math import comb
+
+    from mdtheory.exact.homogeneous import compositions
+
+    for k, V in ((0, 3), (1, 1), (4, 3), (5, 4)):
+        got = compositions(k, V)
+        brute = sorted(c for c in product(range(k + 1), repeat=V) if sum(c) == k)  # lexicographic
+        assert got.tolist() == [list(c) for c in brute] and len(got) == comb(k + V - 1, V - 1)
+    with pytest.raises(LawSizeError, match="max_rows=10"):
+        compositions(5, 4, max_rows=10)
+
+
+def test_homogeneous_blocks_do_not_change_the_law(monkeypatch):
+    import mdtheory.exact.homogeneous as hom
+
+    p = [0.4, 0.3, 0.2, 0.1]
+    whole = hom.homogeneous_round_laws(p, n_masked=500, k=12, alpha=0.7)
+    monkeypatch.setattr(hom, "_BLOCK_ELEMS", 1000)  # many blocks of a few compositions, a ragged last one
+    blocks = hom.homogeneous_round_laws(p, n_masked=500, k=12, alpha=0.7)
+    # equal to rounding (BLAS may sum a block in another order); a misplaced block would be off by O(1)
+    np.testing.assert_allclose(blocks.log_cell_maskgit, whole.log_cell_maskgit, rtol=1e-14, atol=0)
+    np.testing.assert_allclose(blocks.log_cell_maskgit_gauss, whole.log_cell_maskgit_gauss, rtol=1e-14, atol=0)
+
+
+def test_homogeneous_memory_is_refused_up_front_and_bounds_the_peak():
+    import tracemalloc
+    from math import comb
+
+    from mdtheory.exact.homogeneous import homogeneous_law_bytes
+
+    p = [0.4, 0.3, 0.2, 0.1]
+    need = homogeneous_law_bytes(48, 4)
+    assert need == comb(51, 3) * 16 * 8 + 128_000_000
+    with pytest.raises(LawSizeError, match=r"needs about .* MiB .*max_bytes"):
+        homogeneous_maskgit_moment_tv(p, n_masked=4096, k=48, alpha=1.0, max_bytes=need - 1)
+    tracemalloc.start()
+    homogeneous_maskgit_moment_tv(p, n_masked=4096, k=48, alpha=1.0, max_bytes=need)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak <= need, (peak, need)  # the estimate is an upper bound on what numpy allocated
 
 
 def test_gauss_kronrod_polynomial_exactness():

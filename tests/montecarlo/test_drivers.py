@@ -12,15 +12,6 @@ import pytest
 CLI = [sys.executable, "-m", "mdtheory.cli"]
 
 
-@pytest.fixture(scope="module")
-def smoke(tmp_path_factory):
-    out = tmp_path_factory.mktemp("real_asymptotics")
-    r = subprocess.run(CLI + ["simulate", "real_asymptotics", "--preset", "smoke", "--out", str(out), "--no-progress"],
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    return out
-
-
 def test_smoke_data_follow_theorem2(smoke):
     s = json.loads((smoke / "summary.json").read_text())
     rows = json.loads((smoke / "results.json").read_text())

@@ -120,7 +120,9 @@ def test_continuum_limits_of_markov_chain():
     phi = markov_scaling_function(eps)
     lim = continuum_limits(phi)
     # ∫φ = lim Σ f = g(0) − g(N−1) → log 2 − (2 h(1) − h(2)) (the last conditional: two neighbours at distance 1)
-    h = lambda e: -(e * np.log(e) + (1 - e) * np.log(1 - e))
+    def h(e):
+        return -(e * np.log(e) + (1 - e) * np.log(1 - e))
+
     e2 = 2 * eps * (1 - eps)
     assert abs(2 * lim.half_integral - (LOG2 - 2 * h(eps) + h(e2))) < 1e-9
     assert lim.gain >= 1.0 and lim.error < 1e-10

@@ -2,7 +2,7 @@
 
 Each driver module exposes ``NAME``, ``PRESETS`` (``smoke`` and ``paper``), ``tasks(preset, seed)``,
 ``run_task(task, device)``, ``summarise(rows, out_dir)`` and ``main(out_dir, *, preset, seed, device,
-progress)``; results are written atomically and resume after interruption. The top-level
+progress, executor)``; results are written atomically and resume after interruption. The top-level
 ``simulations/`` folder holds one thin entry script per driver.
 
 ``SHIPPED_SMOKE/NAME`` holds the smoke preset's results (seed 0, CPU) as shipped with the package, with their
@@ -20,12 +20,13 @@ __all__ = ["DRIVERS", "SHIPPED_SMOKE", "run_driver", "shipped_smoke"]
 
 
 def run_driver(name: str, out_dir, *, preset: str = "smoke", seed: int = 0, device: str = "cpu",
-               progress: bool = True) -> dict:
-    """Run (or resume) driver ``name`` into ``out_dir``; returns its summary."""
+               progress: bool = True, executor=None) -> dict:
+    """Run (or resume) driver ``name`` into ``out_dir``; returns its summary. ``executor``
+    (:mod:`mdtheory.montecarlo.executors`) says where its tasks run: in this process by default."""
     if name not in DRIVERS:
         raise ValueError(f"unknown driver {name!r}; allowed: {', '.join(DRIVERS)}")
     module = importlib.import_module(f"{__name__}.{name}")
-    return module.main(out_dir, preset=preset, seed=seed, device=device, progress=progress)
+    return module.main(out_dir, preset=preset, seed=seed, device=device, progress=progress, executor=executor)
 
 
 def shipped_smoke(name: str) -> Path:

@@ -134,9 +134,11 @@ def summarise(rows: list[dict], out_dir) -> dict:
     return summary
 
 
-def main(out_dir, *, preset: str = "smoke", seed: int = 0, device: str = "cpu", progress: bool = True) -> dict:
+def main(out_dir, *, preset: str = "smoke", seed: int = 0, device: str = "cpu", progress: bool = True,
+         executor=None) -> dict:
     import sys
 
     from ._runner import run_driver
 
-    return run_driver(sys.modules[__name__], out_dir, preset=preset, seed=seed, device=device, progress=progress)
+    return run_driver(sys.modules[__name__], out_dir, preset=preset, seed=seed, device=device, progress=progress,
+                      executor=executor)
