@@ -232,3 +232,19 @@ def test_small_edge_inputs():
                                         (["sweep", "tv", "--family", "dirichlet", "--seed", "-1"], "argument --seed")])
 def test_unknown_names_and_bad_seeds_are_refused(capsys, tmp_path, argv, match):
     assert match in _cli_error(capsys, [*argv, "--out", str(tmp_path)])
+
+
+def test_a_tv_never_exceeds_one():
+    # at k = N over 4096 positions the multiplicities' rounding once put the TV at 1 + 4e-12
+    from scipy.special import gammaln
+
+    p = [0.62, 0.38]
+    r = mdt.homogeneous_maskgit_moment_tv(p, n_masked=4096, k=4096, alpha=1.0)
+    assert r.tv <= 1.0 and r.quad_error < 1e-9
+    # the exact value: 1 − Σ_c C(N, c)·min(p₀^c p₁^(N−c), q₀^c q₁^(N−c)) with q = p^β / m, β = 2, in log space
+    q = np.array(p) ** 2 / np.sum(np.array(p) ** 2)
+    c = np.arange(4097)
+    log_binom = gammaln(4097) - gammaln(c + 1) - gammaln(4097 - c)
+    overlap = np.exp(log_binom + np.minimum(c * np.log(p[0]) + (4096 - c) * np.log(p[1]),
+                                            c * np.log(q[0]) + (4096 - c) * np.log(q[1]))).sum()
+    assert abs(r.tv - (1 - overlap)) <= r.quad_error + 1e-12

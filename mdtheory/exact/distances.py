@@ -315,7 +315,7 @@ def maskgit_moment_tv(probs, *, k: int, alpha: float, max_cells: float = DEFAULT
     else:
         tv, err = _tv_general(race_node_factors(p, log_w, grid), log_m, q, n, k)
         route = "chunked"
-    return TVResult(tv=float(tv), quad_error=float(err) + grid.truncation, truncation=grid.truncation,
+    return TVResult(tv=min(float(tv), 1.0), quad_error=float(err) + grid.truncation, truncation=grid.truncation,
                     route=route, **common)
 
 
