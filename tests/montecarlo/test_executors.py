@@ -53,6 +53,15 @@ def test_process_pool_rows_equal_serial(serial, tmp_path):
     assert run["executor"] == "process-pool" and run["workers"] == 2 and run["computed"] == len(TASKS)
 
 
+def test_progress_counts_tasks_done_across_workers(tmp_path, capsys):
+    tasks = TASKS[:6]
+    run_sweep(tasks[:2], tv_sweep_task, tmp_path, progress=False)  # two already done: the bar starts at 2/6
+    with ProcessPool(2) as pool:
+        run_sweep(tasks, tv_sweep_task, tmp_path, progress=True, desc="tv", executor=pool)
+    err = capsys.readouterr().err
+    assert "2/6" in err and "6/6" in err and "task" in err
+
+
 def test_process_pool_worker_killed_mid_task_loses_and_duplicates_nothing(serial, tmp_path):
     tasks = _with_kill(tmp_path)
     with ProcessPool(2) as pool:
