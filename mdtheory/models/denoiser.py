@@ -221,12 +221,15 @@ class MaskedDenoiser(nn.Module):
         """A prediction function ``(tokens, masked) -> logits`` for :func:`mdtheory.sampling.loop.sample`
         (pass ``mask_id = config.vocab_size``). Positions flagged in ``masked`` are fed as the mask token
         whatever their token value (callers such as the loss-curve estimator pass 0 there). Runs under
-        ``torch.no_grad`` in eval mode."""
+        ``torch.no_grad`` in eval mode, on the model's device: inputs from elsewhere (numpy-side callers hand
+        CPU tensors) are moved there, and the logits stay there."""
 
         def predict(tokens, masked):
             self.eval()
+            device = self.tok.weight.device
+            tokens, masked = tokens.to(device), masked.to(device)
             with torch.no_grad():
-                return self(torch.where(masked.to(tokens.device), self.config.mask_id, tokens))
+                return self(torch.where(masked, self.config.mask_id, tokens))
 
         return predict
 
