@@ -136,6 +136,10 @@ def _cuda_model_serves_numpy_side_callers(device: str):
             x, revealed)
 
     np.testing.assert_allclose(conditionals(dev), conditionals(cpu), atol=1e-4)
+    from mdtheory.montecarlo.sample_quality import pseudo_log_likelihood
+
+    pll = [pseudo_log_likelihood(m.predictor(), x[:8], mask_id=m.config.mask_id, n_positions=4) for m in (dev, cpu)]
+    np.testing.assert_allclose(pll[0], pll[1], atol=1e-4)
     sizes = as_schedule("cosine", seq_len=dev.config.seq_len, n_steps=4)
     r = kl_bound_check(target, dev.predictor(), mask_id=dev.config.mask_id, sizes=sizes, n_samples=200, n_orders=2,
                        n_per_m=50, seed=0)

@@ -353,7 +353,7 @@ def reconstruction_accuracy(predict, sequences, *, mask_id: int, mask_fraction: 
         m = torch.rand(x.shape, generator=gen) < mask_fraction
         if not bool(m.any()):
             m[0, int(torch.randint(0, x.shape[1], (1,), generator=gen))] = True
-        logits = predict(torch.where(m, torch.as_tensor(mask_id), x), m)
+        logits = predict(torch.where(m, torch.as_tensor(mask_id), x), m).cpu()  # from the model's device
         V = logits.shape[-1]
         correct += int((logits.argmax(-1)[m] == x[m]).sum())
         total += int(m.sum())

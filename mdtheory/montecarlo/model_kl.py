@@ -68,7 +68,8 @@ def order_log_likelihood(predict, x: np.ndarray, orders: np.ndarray, sizes, *, m
     total = torch.zeros(x.shape[0], dtype=torch.float64)
     start = 0
     for k in sizes:
-        lp = torch.log_softmax(predict(torch.where(masked, mask_id, x), masked).double(), dim=-1)
+        # the model answers on its own device; the bookkeeping stays on the CPU
+        lp = torch.log_softmax(predict(torch.where(masked, mask_id, x), masked).double(), dim=-1).cpu()
         block = orders[:, start:start + k]
         total += lp.gather(1, block[..., None].expand(-1, -1, lp.shape[-1])).gather(
             2, x.gather(1, block)[..., None])[..., 0].sum(dim=1)

@@ -242,8 +242,8 @@ def pseudo_log_likelihood(predict, x: np.ndarray, *, mask_id: int, n_positions: 
     for i in positions:
         masked = torch.zeros_like(xt, dtype=torch.bool)
         masked[:, i] = True
-        lp = torch.log_softmax(predict(torch.where(masked, mask_id, xt), masked).double(), dim=-1)
-        total += lp[:, i].gather(1, xt[:, i:i + 1])[:, 0].cpu()
+        lp = torch.log_softmax(predict(torch.where(masked, mask_id, xt), masked)[:, i].double(), dim=-1).cpu()
+        total += lp.gather(1, xt[:, i:i + 1])[:, 0]
     return (total / len(positions)).numpy()
 
 
