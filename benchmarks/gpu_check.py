@@ -18,7 +18,7 @@ CPU_RESULTS = ROOT / "benchmarks" / "results" / "cpu-2core"
 
 def _tests(out: Path) -> dict:
     t0 = time.perf_counter()
-    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-m", "gpu", "-p", "no:cacheprovider", "tests",
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-m", "gpu", "-p", "no:cacheprovider", "tests",
                         f"--junitxml={out / 'gpu_tests.xml'}"], cwd=ROOT, capture_output=True, text=True)
     (out / "gpu_tests.log").write_text(r.stdout + r.stderr)
     print(r.stdout[-3000:], flush=True)
