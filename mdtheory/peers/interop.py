@@ -51,7 +51,9 @@ class MdtheoryScheduler:
     sampler : Sampler
         Any mdtheory sampler.
     mask_token_id : int
-        The id of masked positions in ``sample``.
+        The id of masked positions in ``sample``. When it lies inside the vocabulary of ``model_output``
+        (V > mask_token_id), its logit is set to −∞: the mask token is never drawn, and the other tokens keep
+        their law conditional on not being the mask.
     schedule : str or sequence of int
         A named schedule or sizes summing to the masked count of the first step.
 
@@ -93,7 +95,10 @@ class MdtheoryScheduler:
             if not bool((counts == counts[0]).all()):
                 raise ValueError("every row must have the same number of masked positions")
             self._sizes = as_schedule(self.schedule, seq_len=int(counts[0]), n_steps=self.num_inference_steps)
-        lp = to_log_probs(model_output.to(torch.float64), kind="logits")
+        logits = model_output.to(torch.float64)
+        if 0 <= self.mask_token_id < logits.shape[-1]:  # a mask id inside the vocabulary is never drawn
+            logits = logits.index_fill(-1, torch.tensor([self.mask_token_id], device=logits.device), -torch.inf)
+        lp = to_log_probs(logits, kind="logits")
         r = self.sampler.round(lp, k=int(self._sizes[t]), masked=masked, step=t, n_steps=self.num_inference_steps,
                                final=t == self.num_inference_steps - 1, generator=generator,
                                noise_dtype=torch.float64)

@@ -11,7 +11,7 @@ import torch
 from mdtheory.peers.interop import (MdtheoryScheduler, PeerAdaptiveSampler, PeerSampler, amused_peer_round,
                               block_refinement_peer_select, entropy_bound_peer_select)
 from mdtheory.sampling.orders import halton_order
-from mdtheory.sampling.loop import SAMPLER_NAMES, AdaptiveSampler, make_sampler, sample
+from mdtheory.sampling.loop import SAMPLER_NAMES, AdaptiveSampler, MaskGIT, Moment, make_sampler, sample
 
 D, V, K = 12, 5, 4
 ORDER = tuple(int(i) for i in halton_order(3, 4))
@@ -81,6 +81,31 @@ def test_scheduler_adapter_reproduces_the_loop(name):
     for t in sched.timesteps:
         x = sched.step(LOGITS.expand(8, -1, -1), t, x, generator=gen).prev_sample
     assert torch.equal(x, ref.tokens)
+
+
+@pytest.mark.parametrize("sampler", [MaskGIT(1.0), Moment(1.0)], ids=["maskgit", "moment"])
+def test_scheduler_never_draws_a_mask_id_inside_the_vocabulary(sampler):
+    # V = 16 with mask id 15: once 5–7% of positions were left holding the mask token
+    from scipy.stats import chi2
+
+    B, N, V, mask = 4000, 6, 16, 15
+    logits = torch.randn(N, V, generator=torch.Generator().manual_seed(3), dtype=torch.float64).expand(B, -1, -1)
+
+    def run(n_steps):
+        sched = MdtheoryScheduler(sampler, mask_token_id=mask, schedule="cosine")
+        sched.set_timesteps(n_steps)
+        x, gen = torch.full((B, N), mask, dtype=torch.long), torch.Generator().manual_seed(4)
+        for t in sched.timesteps:
+            x = sched.step(logits, t, x, generator=gen).prev_sample
+        return x
+
+    assert not bool((run(3) == mask).any())
+    # one step reveals every position; its token follows p conditioned on not being the mask (MaskGIT's tokens
+    # are untempered, and the moment sampler's last step is untempered by convention)
+    p = torch.softmax(logits[0, :, :mask], -1).numpy()
+    x = run(1).numpy()
+    stat = sum((((np.bincount(x[:, i], minlength=mask) - B * p[i]) ** 2) / (B * p[i])).sum() for i in range(N))
+    assert stat < chi2.isf(1e-6, N * (mask - 1))
 
 
 def test_scheduler_adapter_needs_timesteps():
