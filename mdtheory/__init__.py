@@ -13,6 +13,7 @@ multiround     targets with exact conditionals and exact output laws of whole sa
 profiles       information profiles, closed forms, bounds, optimal schedules, learning error (§5, §7)
 models         the transformer denoiser, training, data, Hugging Face loaders, evaluators, predictors
 montecarlo     statistics, sweeps, real-model predictions, sample quality, model KL, the drivers (§9)
+testing        the exact-law test kit for any round function: stated rules, cases, χ² audits, a pytest plugin (§9)
 peers          the audit of installed sampler implementations, and adapters both ways
 figures        one module per figure, and the plot helpers (matplotlib)
 verification   the theorem registry, its checks, and the report of ``mdtheory verify``
@@ -67,6 +68,7 @@ for _module, _names in {
                          "maskgit_ordered_law", "moment_ordered_law", "sample_then_choose_law"),
     "exact.plackett_luce": ("pl_ordered_log_prob", "pl_set_log_prob"),
     "exact.homogeneous": ("homogeneous_round_laws", "homogeneous_maskgit_moment_tv", "homogeneous_law_bytes"),
+    "exact.variable_laws": ("eb_round_law", "threshold_round_law", "mdlm_round_law"),
     "exact.distances": ("TVResult", "tv_distance", "kl_divergence", "position_inclusion", "token_law_given_position",
                         "maskgit_moment_tv", "maskgit_moment_ordered_tv"),
     "exact.temperature": ("implicit_temperature_tau", "implicit_temperature_prediction",
@@ -120,7 +122,10 @@ for _module, _names in {
                                   "masked_recovery"),
     "montecarlo.model_kl": ("order_log_likelihood", "exact_entropy", "kl_bound_check"),
     # peers
-    "peers.audit": ("audit_round", "audit_cases", "amused_round", "audit_peer", "audit_all"),
+    # the test kit (§9)
+    "testing.kit": ("assert_round_law", "RoundAuditError", "round_cases", "audit_round", "audit_cases"),
+    "testing.rules": ("round_rule", "RoundRule", "truncated"),
+    "peers.audit": ("amused_round", "audit_peer", "audit_all"),
     "peers.interop": ("MdtheoryScheduler", "PeerSampler", "PeerAdaptiveSampler", "amused_peer_round",
                       "entropy_bound_peer_select", "block_refinement_peer_select"),
 }.items():

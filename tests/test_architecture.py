@@ -1,8 +1,8 @@
 """The package's architecture: one subpackage per pipeline stage, imports pointing one way, no cycles.
 
-Stages, lowest first: sampling → exact → multiround → profiles → models → montecarlo → peers → figures →
-verification → the command-line tools. A module may import its own stage and the stages below it, never one
-above. Only the torch stages (sampling, models, montecarlo, peers) import torch; ``bench`` also does,
+Stages, lowest first: sampling → exact → multiround → profiles → models → montecarlo → testing → peers →
+figures → verification → the command-line tools. A module may import its own stage and the stages below it,
+never one above. Only the torch stages (sampling, models, montecarlo, testing, peers) import torch; ``bench`` also does,
 because it times those torch paths themselves. Imports inside functions count too.
 """
 
@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "mdtheory"
-STAGES = ["sampling", "exact", "multiround", "profiles", "models", "montecarlo", "peers", "figures", "verification"]
+STAGES = ["sampling", "exact", "multiround", "profiles", "models", "montecarlo", "testing", "peers", "figures",
+          "verification"]
 # private helpers sit below every stage; the tools and the public facade above them all
 RANK = {"_validation": -1, "_io": -1, **{s: i for i, s in enumerate(STAGES)}, "bench": 100, "cli": 101,
         "__main__": 102, "": 103}
-TORCH_STAGES = {"sampling", "models", "montecarlo", "peers", "bench"}
+TORCH_STAGES = {"sampling", "models", "montecarlo", "testing", "peers", "bench"}
 
 
 def _module(path: Path) -> tuple[str, bool]:

@@ -26,7 +26,7 @@ import numpy as np
 from .._validation import check_alpha, check_k, check_probs
 
 __all__ = ["BruteForceLaw", "maskgit_round_law_bruteforce", "moment_round_law_bruteforce", "output_law_bruteforce",
-           "sample_then_choose_law_bruteforce", "MAX_BRUTEFORCE_CANDIDATES"]
+           "sample_then_choose_law_bruteforce", "mdlm_round_law_bruteforce", "MAX_BRUTEFORCE_CANDIDATES"]
 
 MAX_BRUTEFORCE_CANDIDATES = 300_000
 MAX_BRUTEFORCE_POSITIONS = 5
@@ -128,6 +128,13 @@ def _sorted_order_log_prob(scores: list[float], order: tuple[int, ...]) -> float
     return total
 
 
+def _first_index_order_log_prob(scores: list[float], order: tuple[int, ...]) -> float:
+    """0 if ``order`` is how a stable descending sort of ``scores`` (on the tie grid) begins, else −inf."""
+    keys = [_tie_key(s) for s in scores]
+    ranked = sorted(range(len(keys)), key=lambda j: (-keys[j], j))
+    return 0.0 if tuple(ranked[:len(order)]) == tuple(order) else -inf
+
+
 def _law_from_table(table: dict, n: int, k: int, vocab: int, sampler: str, alpha: float, *,
                     ordered: bool) -> BruteForceLaw:
     keys = list(itertools.permutations(range(n), k)) if ordered else list(itertools.combinations(range(n), k))
@@ -143,7 +150,7 @@ def _law_from_table(table: dict, n: int, k: int, vocab: int, sampler: str, alpha
 
 
 def sample_then_choose_law_bruteforce(probs, scores, *, k: int, noise: float, ordered: bool = False,
-                                      sampler: str = "sample-then-choose") -> BruteForceLaw:
+                                      sampler: str = "sample-then-choose", ties: str = "uniform") -> BruteForceLaw:
     """A sample-then-choose law by enumerating every candidate vector and order. Reference, slow by design.
 
     Spec: §3.4. Candidates x̃_i ~ probs_i; the top k of s_i(x̃_i) + noise·g_i in order is Plackett–Luce with
@@ -163,6 +170,8 @@ def sample_then_choose_law_bruteforce(probs, scores, *, k: int, noise: float, or
         Cells are ordered tuples.
     sampler : str
         A label stored in the result.
+    ties : {"uniform", "first"}
+        At noise 0: a uniform permutation breaks ties, or the lower index wins them.
 
     Returns
     -------
@@ -194,7 +203,7 @@ def sample_then_choose_law_bruteforce(probs, scores, *, k: int, noise: float, or
         sc = [float(s[i, cand[i]]) for i in range(n)]
         for order in itertools.permutations(range(n), k):
             if noise == 0.0:
-                lp = _sorted_order_log_prob(sc, order)
+                lp = _sorted_order_log_prob(sc, order) if ties == "uniform" else _first_index_order_log_prob(sc, order)
             else:
                 lp = _ordered_pl_log_prob([0.0] * n if noise == inf else [v / noise for v in sc], order)
             if lp == -inf:
@@ -511,3 +520,41 @@ def output_law_bruteforce(target, sampler, schedule=None, *, model=None) -> tupl
 
     walk(np.full(n, -1), 0, 1.0, 1.0)
     return table, path_kl[0]
+
+
+def mdlm_round_law_bruteforce(probs, *, rate: float) -> dict:
+    """One MDLM ancestral step by enumerating what each position does: stay masked, or reveal token x.
+
+    Spec: §3.4 (the oracle of :func:`mdtheory.exact.variable_laws.mdlm_round_law`; shares no code with it).
+
+    Parameters
+    ----------
+    probs : array_like, shape (N, V)
+        The predictions.
+    rate : float
+        The probability that a position is revealed.
+
+    Returns
+    -------
+    dict
+        {(positions, tokens): probability}.
+
+    Examples
+    --------
+    >>> law = mdlm_round_law_bruteforce([[0.5, 0.5]], rate=0.5)
+    >>> sorted(law.items())
+    [(((), ()), 0.5), (((0,), (0,)), 0.25), (((0,), (1,)), 0.25)]
+    """
+    p = check_probs(np.atleast_2d(np.asarray(probs, dtype=np.float64)))
+    n, V = p.shape
+    _guard(n, V + 1)
+    table: dict = {}
+    for outcome in itertools.product(range(-1, V), repeat=n):  # −1: the position stays masked
+        pr = 1.0
+        for i, o in enumerate(outcome):
+            pr *= (1.0 - rate) if o < 0 else rate * float(p[i, o])
+        if pr == 0.0:
+            continue
+        key = (tuple(i for i in range(n) if outcome[i] >= 0), tuple(o for o in outcome if o >= 0))
+        table[key] = table.get(key, 0.0) + pr
+    return table

@@ -232,13 +232,17 @@ def _maskgit_cells_on_grid(p: np.ndarray, log_w: np.ndarray, grid, sets: np.ndar
     return cells_k, cells_g
 
 
-def _deterministic_choice_cells(probs: np.ndarray, scores: np.ndarray, sets: np.ndarray) -> np.ndarray:
+def _deterministic_choice_cells(probs: np.ndarray, scores: np.ndarray, sets: np.ndarray,
+                                ties: str = "uniform") -> np.ndarray:
     """Sample-then-choose with no noise: candidates x̃_i ~ probs_i, keep the top-k of scores_i(x̃_i),
-    ties (equal on the tie grid, :func:`mdtheory.sampling.orders.tie_keys`) split uniformly (§2.1).
+    ties (equal on the tie grid, :func:`mdtheory.sampling.orders.tie_keys`) split uniformly (§2.1) or, with
+    ``ties="first"``, won by the lower index.
 
     For a cell with scores v = s_K(x_K), threshold v_min = min v held by a members of K, every j ∉ K
     must draw a score below v_min or tie with it: P = Π q_K(x_K) · Σ_b [z^b] Π_{j∉K}(L_j + E_j z) / C(a+b, a),
-    with L_j (E_j) the q_j-mass of tokens scoring below (equal to) v_min. MaskGIT at α = 0 is s = log p.
+    with L_j (E_j) the q_j-mass of tokens scoring below (equal to) v_min. Under ``ties="first"`` a j ∉ K may
+    tie only if it comes after the last member i* of K at v_min: P = Π q_K(x_K) · Π_{j∉K}(L_j + E_j·[j > i*]).
+    MaskGIT at α = 0 is s = log p.
     """
     n, V = probs.shape
     k = sets.shape[1]
@@ -261,12 +265,18 @@ def _deterministic_choice_cells(probs: np.ndarray, scores: np.ndarray, sets: np.
                 poly = np.convolve(poly, [Lj, Ej]) if Ej > 0 else poly * Lj
             factor[val] = poly
         for j in np.nonzero(v_min > -np.inf)[0]:
+            if ties == "first":
+                last = K[kv[j] == v_min[j]].max()  # i*, the last member of K at the threshold
+                below = (rest * (rest_keys < v_min[j])).sum(axis=1)
+                equal = (rest * (rest_keys == v_min[j])).sum(axis=1)
+                out[c, j] = np.prod(q[j]) * np.prod(below + equal * (others > last))
+                continue
             poly, aj = factor[v_min[j]], int(a[j])
             out[c, j] = np.prod(q[j]) * sum(poly[b] / comb(aj + b, aj) for b in range(poly.size))
     return out
 
 
-def sample_then_choose_law(probs, scores, *, k: int, noise: float) -> RoundLaw:
+def sample_then_choose_law(probs, scores, *, k: int, noise: float, ties: str = "uniform") -> RoundLaw:
     """The exact law of a generic sample-then-choose round: candidates from ``probs``, scores from ``scores``.
 
     Spec: §2.1, §3.2. Every masked i draws x̃_i ~ probs_i and the round keeps the top k of s_i(x̃_i) + noise·g_i.
@@ -282,7 +292,10 @@ def sample_then_choose_law(probs, scores, *, k: int, noise: float) -> RoundLaw:
     k : int
         1 ≤ k ≤ N.
     noise : float
-        Gumbel scale in [0, ∞]; 0 keeps the top k with uniform ties, ∞ is uniform.
+        Gumbel scale in [0, ∞]; 0 keeps the top k, ∞ is uniform.
+    ties : {"uniform", "first"}
+        At noise 0, equal scores are broken uniformly (the samplers' convention) or in favour of the lower
+        index (a stable sort).
 
     Returns
     -------
@@ -308,6 +321,8 @@ def sample_then_choose_law(probs, scores, *, k: int, noise: float) -> RoundLaw:
     s = np.asarray(scores, dtype=np.float64)
     if s.shape != p.shape:
         raise ValueError(f"scores must have the shape of probs {p.shape}; got {s.shape}")
+    if ties not in ("uniform", "first"):
+        raise ValueError(f"ties must be 'uniform' or 'first'; got ties={ties!r}")
     if np.any(np.isnan(s)) or np.any(np.isinf(s) & (p > 0)):
         raise ValueError("scores must be finite wherever probs > 0")
     _check_size(n, k, V)
@@ -316,7 +331,7 @@ def sample_then_choose_law(probs, scores, *, k: int, noise: float) -> RoundLaw:
     if k == n or noise == inf:
         return RoundLaw(probs=_token_product(p[sets]) / comb(n, k), method="closed_form", **common)
     if noise == 0.0:
-        return RoundLaw(probs=_deterministic_choice_cells(p, s, sets), method="closed_form", **common)
+        return RoundLaw(probs=_deterministic_choice_cells(p, s, sets, ties), method="closed_form", **common)
     log_w = np.where(p > 0, s / noise, -np.inf)
     log_w = log_w - np.max(log_w)
     grid = race_grid(p, log_w, k)

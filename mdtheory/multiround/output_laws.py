@@ -49,8 +49,12 @@ __all__ = ["OutputLaw", "output_law", "position_set_law", "round_log_cells",
 MAX_STATES = 2_000_000
 
 
-def _topk_with_ties(scores: np.ndarray, idx: np.ndarray, k: int) -> list[tuple[tuple[int, ...], float]]:
+def _topk_with_ties(scores: np.ndarray, idx: np.ndarray, k: int, ties: str = "uniform"
+                    ) -> list[tuple[tuple[int, ...], float]]:
     s = tie_keys(scores[idx])
+    if ties == "first":  # a stable sort: among equal scores the lowest index comes first
+        order = np.lexsort((idx, -s))
+        return [(tuple(sorted(int(i) for i in idx[order[:k]])), 1.0)]
     thr = np.sort(s)[::-1][k - 1]
     sure = idx[s > thr]
     tied = idx[s == thr]
@@ -62,22 +66,27 @@ def _topk_with_ties(scores: np.ndarray, idx: np.ndarray, k: int) -> list[tuple[t
     return out
 
 
-def position_set_law(rule, probs: np.ndarray, masked: np.ndarray, k: int) -> list[tuple[tuple[int, ...], float]]:
+def position_set_law(rule, probs: np.ndarray, masked: np.ndarray, k: int, *, ties: str = "uniform"
+                     ) -> list[tuple[tuple[int, ...], float]]:
     """Exact law of the set a CTS position rule selects: [(sorted positions, probability), ...].
 
-    ``probs`` is one state's (N, V) predictions; ``masked`` an (N,) bool array.
+    ``probs`` is one state's (N, V) predictions; ``masked`` an (N,) bool array. A rule without noise breaks
+    ties among equal scores uniformly (``ties="uniform"``, the samplers' convention) or in favour of the
+    lowest index (``ties="first"``, what a stable sort does).
     """
+    if ties not in ("uniform", "first"):
+        raise ValueError(f"ties must be 'uniform' or 'first'; got ties={ties!r}")
     from ..sampling.rounds import HybridRule, position_scores
 
     masked = np.asarray(masked, dtype=bool)
     if isinstance(rule, HybridRule):
         m = int(math.ceil(rule.gamma * k - 1e-12))
-        firsts = position_set_law(rule.exploit, probs, masked, m) if m > 0 else [((), 1.0)]
+        firsts = position_set_law(rule.exploit, probs, masked, m, ties=ties) if m > 0 else [((), 1.0)]
         out: dict = defaultdict(float)
         for A, pa in firsts:
             avail = masked.copy()
             avail[list(A)] = False
-            rest = position_set_law(rule.explore, probs, avail, k - m) if k > m else [((), 1.0)]
+            rest = position_set_law(rule.explore, probs, avail, k - m, ties=ties) if k > m else [((), 1.0)]
             for B, pb in rest:
                 out[tuple(sorted(A + B))] += pa * pb
         return list(out.items())
@@ -87,7 +96,7 @@ def position_set_law(rule, probs: np.ndarray, masked: np.ndarray, k: int) -> lis
     scores = position_scores(rule, probs)
     sigma = float(rule.noise_scale)
     if sigma == 0.0:
-        return _topk_with_ties(scores, idx, k)
+        return _topk_with_ties(scores, idx, k, ties)
     sets = np.array(list(itertools.combinations(range(idx.size), k)), dtype=np.int64)
     if np.ptp(scores[idx]) == 0.0:  # equal weights (the uniform rule): every k-set equally likely
         return [(tuple(int(i) for i in idx[row]), 1.0 / len(sets)) for row in sets]
@@ -95,9 +104,11 @@ def position_set_law(rule, probs: np.ndarray, masked: np.ndarray, k: int) -> lis
     return [(tuple(int(i) for i in idx[row]), float(p)) for row, p in zip(sets, set_probs)]
 
 
-def round_log_cells(round_sampler, probs: np.ndarray, masked: np.ndarray, k: int, *, final: bool):
+def round_log_cells(round_sampler, probs: np.ndarray, masked: np.ndarray, k: int, *, final: bool,
+                    ties: str = "uniform"):
     """Exact law of one round at a state, in log-space: [(positions, log-probability vector over (V,)*k), ...]
-    with the position probability folded in (the exponentials sum to 1 over all cells)."""
+    with the position probability folded in (the exponentials sum to 1 over all cells). ``ties`` as in
+    :func:`position_set_law`."""
     from ..exact.round_laws import maskgit_round_law
     from ..sampling.loop import CTS, EB, _MaskGITRound
     from ..sampling.rounds import Identity, eb_set, token_log_law
@@ -119,7 +130,7 @@ def round_log_cells(round_sampler, probs: np.ndarray, masked: np.ndarray, k: int
     if isinstance(round_sampler, CTS):
         log_w = token_log_law(Identity() if final else round_sampler.token_transform, probs)  # row by row
         return [(K, np.log(pk) + _log_product(log_w[list(K)]))
-                for K, pk in position_set_law(round_sampler.position_rule, probs, masked, k) if pk > 0]
+                for K, pk in position_set_law(round_sampler.position_rule, probs, masked, k, ties=ties) if pk > 0]
     raise TypeError(f"no exact law for sampler {type(round_sampler).__name__}")
 
 

@@ -34,167 +34,15 @@ position above the threshold if there are at least m of them, else the top-m
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from .._validation import check_alpha
+from ..exact.variable_laws import eb_round_law, threshold_round_law
+from ..testing.kit import AuditCase, AuditResult, audit_cases, audit_round, audit_variable_round
 
-__all__ = ["AuditCase", "AuditResult", "audit_cases", "audit_round", "amused_round", "entropy_bound_round",
-           "eb_round_law", "audit_peer", "threshold_round_law", "block_refinement_round", "audit_variable_round",
-           "audit_block_refinement", "audit_all", "PEERS", "muse_maskgit_status",
-           "audit_implicit_temperature"]
-
-
-@dataclass(frozen=True)
-class AuditCase:
-    """One fixed probability table (N, V) and the number k of positions a round reveals."""
-
-    name: str
-    probs: np.ndarray
-    k: int
-
-
-def audit_cases(*, seed: int = 0, n: int = 4, vocab_size: int = 3) -> list[AuditCase]:
-    """The seeded tables every audit runs on: peaked, flat, with zero-probability tokens, and with tied rows.
-
-    Spec: §9.
-
-    Parameters
-    ----------
-    seed : int
-        Seed.
-    n : int
-        N.
-    vocab_size : int
-        V.
-
-    Returns
-    -------
-    list of AuditCase
-        Each with ``name``, ``probs`` (N, V) and ``k``.
-
-    Examples
-    --------
-    >>> [c.name for c in audit_cases()]
-    ['peaked', 'flat', 'zeros', 'ties']
-    """
-    rng = np.random.default_rng(seed)
-    peaked = rng.dirichlet(np.full(vocab_size, 0.3), size=n)
-    flat = rng.dirichlet(np.full(vocab_size, 30.0), size=n)
-    zeros = rng.dirichlet(np.ones(vocab_size), size=n)
-    zeros[0, 0] = 0.0
-    zeros[-1, -1] = 0.0
-    zeros /= zeros.sum(axis=1, keepdims=True)
-    tied = np.tile(rng.dirichlet(np.ones(vocab_size)), (n, 1))
-    return [AuditCase("peaked", peaked, 1), AuditCase("flat", flat, 2), AuditCase("zeros", zeros, 2),
-            AuditCase("ties", tied, 1)]
-
-
-@dataclass(frozen=True)
-class AuditResult:
-    """Outcome of one audit: χ² test, TV estimate with its upper confidence bound, worst cells."""
-
-    peer: str
-    case: str
-    k: int
-    n_samples: int
-    chi2: object
-    tv: float
-    tv_upper: float
-    worst_cells: list = field(default_factory=list)
-
-    @property
-    def passed(self) -> bool:
-        return bool(self.chi2.passed)
-
-    def to_dict(self) -> dict:
-        return {"peer": self.peer, "case": self.case, "k": self.k, "n_samples": self.n_samples,
-                "chi2": self.chi2.statistic, "critical": self.chi2.critical_value, "p_value": self.chi2.p_value,
-                "tv": self.tv, "tv_upper": self.tv_upper, "passed": self.passed, "worst_cells": self.worst_cells}
-
-
-#: an audit needs enough draws that its TV upper bound is within this of the estimate (it never passes on
-#: no evidence): n ≥ 2(c·log 2 + log(1/δ))/(2·resolution)² for c support cells at confidence 1 − δ
-AUDIT_TV_RESOLUTION = 0.05
-
-
-def min_audit_samples(n_cells: int, *, confidence: float = 0.99) -> int:
-    """The fewest draws for which the TV bound of :func:`mdtheory.tv_estimate` on ``n_cells`` cells is within
-    ``AUDIT_TV_RESOLUTION`` of the estimate, at ``confidence``."""
-    return int(np.ceil(2 * (n_cells * np.log(2) + np.log(1 / (1 - confidence))) / (2 * AUDIT_TV_RESOLUTION) ** 2))
-
-
-def audit_round(round_fn, case: AuditCase, exact_law, *, peer: str = "peer", n_samples: int = 200_000,
-                seed: int = 0, false_alarm: float = 1e-6, confidence: float = 0.99, batch: int = 50_000,
-                n_worst: int = 3) -> AuditResult:
-    """Run a round function many times on one case and test its empirical law against an exact law.
-
-    Spec: §9: Pearson χ² at ``false_alarm`` and a TV estimate with its upper confidence bound; the worst cells
-    are named in the result.
-
-    Parameters
-    ----------
-    round_fn : callable
-        ``round_fn(log_probs, *, k, generator) -> RoundOutput`` (bind α and other options beforehand).
-    case : AuditCase
-        The table and k.
-    exact_law : RoundLaw
-        The law the round states it draws.
-    peer : str
-        A label.
-    n_samples : int
-        Rounds.
-    seed : int
-        Seed.
-    false_alarm : float
-        The χ² test's level.
-    confidence : float
-        Of the TV bound.
-    batch : int
-        Rounds per call.
-    n_worst : int
-        Cells listed in the result.
-
-    Returns
-    -------
-    AuditResult
-        ``passed``, χ², TV and its bound, and the worst cells.
-
-    Examples
-    --------
-    >>> import functools
-    >>> from mdtheory import maskgit_round, maskgit_round_law
-    >>> case = audit_cases()[0]
-    >>> r = audit_round(functools.partial(maskgit_round, alpha=1.0), case, maskgit_round_law(case.probs, k=case.k, alpha=1.0),
-    ...                 n_samples=20000)
-    >>> r.passed
-    True
-    """
-    from ..montecarlo.statistics import chisquare_test, empirical_round_counts, tv_estimate
-
-    for name, value in (("false_alarm", false_alarm), ("confidence", confidence)):
-        if not 0 < value < 1:
-            raise ValueError(f"{name} must lie in (0, 1); got {name}={value!r}")
-    n_min = min_audit_samples(int(np.count_nonzero(exact_law.probs)), confidence=confidence)
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < n_min:
-        raise ValueError(f"n_samples must be an integer >= {n_min} (the draws that resolve a TV of {AUDIT_TV_RESOLUTION} "
-                         f"at confidence {confidence} on this case's {np.count_nonzero(exact_law.probs)} cells); "
-                         f"got n_samples={n_samples!r}")
-    counts = empirical_round_counts(round_fn, case.probs, k=case.k, n_samples=n_samples, seed=seed, batch=batch)
-    chi = chisquare_test(counts, exact_law, false_alarm=false_alarm)
-    tv, upper = tv_estimate(counts, exact_law, confidence=confidence)
-    expected = exact_law.probs * n_samples
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(expected > 0, (counts - expected) / np.sqrt(expected), np.where(counts > 0, np.inf, 0.0))
-    tuples = exact_law.token_tuples()
-    worst = []
-    for flat in np.argsort(-np.abs(z), axis=None)[:n_worst]:
-        c, j = np.unravel_index(flat, z.shape)
-        worst.append({"positions": exact_law.sets[c].tolist(), "tokens": tuples[j].tolist(),
-                      "observed": int(counts[c, j]), "expected": float(expected[c, j]), "z": float(z[c, j])})
-    return AuditResult(peer=peer, case=case.name, k=case.k, n_samples=n_samples, chi2=chi, tv=tv, tv_upper=upper,
-                       worst_cells=worst)
+__all__ = ["amused_round", "entropy_bound_round", "audit_peer", "block_refinement_round", "audit_block_refinement",
+           "audit_all", "PEERS", "muse_maskgit_status", "audit_implicit_temperature"]
 
 
 def amused_round(log_probs, *, k: int, alpha: float, generator=None):
@@ -264,30 +112,6 @@ def _amused_law(case: AuditCase, alpha: float):
     return maskgit_round_law(case.probs, k=case.k, alpha=alpha)
 
 
-def _tempered(probs: np.ndarray, temperature: float) -> np.ndarray:
-    with np.errstate(divide="ignore"):
-        lw = np.log(probs) / temperature
-    w = np.exp(lw - lw.max(axis=1, keepdims=True))
-    return w / w.sum(axis=1, keepdims=True)
-
-
-def eb_round_law(probs, *, gamma: float, temperature: float = 1.0):
-    """Exact one-round law of the EB rule (§8) on tempered predictions q = p^{1/T}/Σ: the set is the
-    deterministic EB prefix of q's entropies (ties by position index), tokens ~ q. A RoundLaw whose k is
-    the EB set's size."""
-    from ..exact.round_laws import RoundLaw, _all_sets, _token_product
-    from ..sampling.rounds import eb_set
-
-    q = _tempered(np.asarray(probs, dtype=np.float64), temperature)
-    K = eb_set(q, np.ones(q.shape[0], dtype=bool), gamma)
-    sets = _all_sets(q.shape[0], len(K))
-    table = np.zeros((len(sets), q.shape[1] ** len(K)))
-    row = [tuple(s) for s in sets.tolist()].index(K)
-    table[row] = _token_product(q[list(K)][None])[0]
-    return RoundLaw(sets=sets, probs=table, vocab_size=q.shape[1], k=len(K), n_masked=q.shape[0], sampler="eb",
-                    alpha=temperature, method="closed_form")
-
-
 def entropy_bound_round(log_probs, *, k: int, alpha: float, generator=None, gamma: float = 0.3):
     """One step of diffusers' ``EntropyBoundScheduler`` (temperature ``alpha`` on both steps of its
     anneal), as a RoundOutput of the accepted positions; ``k`` must equal the accepted count."""
@@ -309,47 +133,6 @@ def entropy_bound_round(log_probs, *, k: int, alpha: float, generator=None, gamm
     return RoundOutput(positions=positions, tokens=out.prev_sample.gather(1, positions))
 
 
-def threshold_round_law(probs, *, m: int, threshold: float, temperature: float = 1.0) -> dict:
-    """Exact law of the LLaDA2-style threshold/top-m rule ({(positions, tokens): prob}; set sizes vary).
-
-    Candidates x̃_i ~ q_i = p_i^{1/T}/Σ with confidence c_i = q_i(x̃_i). If at least m positions have
-    c_i > θ, all of them are committed; otherwise the top-m confidences are (ties split uniformly, the
-    tie-grid convention of :func:`mdtheory.sampling.orders.tie_keys`). Closed form: a set K with every member
-    above θ (|K| ≥ m) has P = Π_K q_i(x_i) Π_{j∉K} q_j(c ≤ θ); a set of size m with a member at or below
-    θ has the deterministic top-m probability (every j ∉ K then scores below that member, so fewer
-    than m are above θ).
-    """
-    from itertools import combinations, product
-
-    from ..exact.round_laws import _deterministic_choice_cells
-
-    q = _tempered(np.asarray(probs, dtype=np.float64), temperature)
-    n, V = q.shape
-    if not 1 <= m <= n:
-        raise ValueError(f"m must satisfy 1 <= m <= n={n}; got m={m}")
-    below = (q * (q <= threshold)).sum(axis=1)  # q_j(c ≤ θ)
-    law: dict = {}
-    for size in range(m, n + 1):
-        for K in combinations(range(n), size):
-            rest = [j for j in range(n) if j not in K]
-            for x in product(range(V), repeat=size):
-                v = q[list(K), list(x)]
-                if np.all(v > threshold):
-                    pr = float(np.prod(v) * np.prod(below[rest]))
-                    if pr > 0:
-                        law[(K, x)] = pr
-    with np.errstate(divide="ignore"):
-        scores = np.log(q)
-    sets = np.array(list(combinations(range(n), m)), dtype=np.int64)
-    cells = _deterministic_choice_cells(q, scores, sets)
-    for c, K in enumerate(sets):
-        for j, x in enumerate(product(range(V), repeat=m)):
-            if cells[c, j] > 0 and np.min(q[K, list(x)]) <= threshold:
-                key = (tuple(int(i) for i in K), tuple(x))
-                law[key] = law.get(key, 0.0) + float(cells[c, j])
-    return law
-
-
 def block_refinement_round(log_probs, *, m: int, threshold: float, temperature: float, generator=None):
     """One step of diffusers' ``BlockRefinementScheduler`` (mask mode) on an all-masked block committing
     m tokens per step: returns (committed (B, N) bool, tokens (B, N))."""
@@ -367,36 +150,6 @@ def block_refinement_round(log_probs, *, m: int, threshold: float, temperature: 
     out = sched.step(log_probs, 0, torch.full((B, N), V, dtype=torch.long), mask_token_id=V, temperature=temperature,
                      generator=generator)
     return out.transfer_index, out.prev_sample
-
-
-def audit_variable_round(round_fn, probs, law: dict, *, peer: str = "peer", n_samples: int = 100_000, seed: int = 0,
-                         false_alarm: float = 1e-6, batch: int = 20_000):
-    """χ² of a peer whose rounds reveal a variable number of positions, against a {(K, x_K): prob} law.
-    ``round_fn(log_probs, generator) -> (selected (B, N) bool, tokens (B, N))``. Returns the ChiSquareResult
-    and the counts dict."""
-    import torch
-
-    from ..montecarlo.statistics import chisquare_test
-
-    probs = np.asarray(probs, dtype=np.float64)
-    with np.errstate(divide="ignore"):
-        lp = torch.as_tensor(np.log(probs))
-    gen = torch.Generator().manual_seed(seed)
-    counts: dict = {}
-    done = 0
-    while done < n_samples:
-        b = min(batch, n_samples - done)
-        sel, tok = round_fn(lp.expand(b, -1, -1), generator=gen)
-        sel, tok = sel.cpu().numpy(), tok.cpu().numpy()
-        for r in range(b):
-            K = tuple(int(i) for i in np.nonzero(sel[r])[0])
-            key = (K, tuple(int(t) for t in tok[r, list(K)]))
-            counts[key] = counts.get(key, 0) + 1
-        done += b
-    keys = sorted(set(law) | set(counts))
-    expected = np.array([law.get(k, 0.0) for k in keys])
-    observed = np.array([counts.get(k, 0) for k in keys])
-    return chisquare_test(observed, expected, false_alarm=false_alarm), counts
 
 
 def audit_block_refinement(*, alpha: float = 1.0, n_samples: int = 40_000, seed: int = 0, false_alarm: float = 1e-6,

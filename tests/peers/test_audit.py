@@ -54,7 +54,8 @@ def test_cli_audit(capsys):
 def test_entropy_bound_scheduler_draws_the_eb_law(temperature, gamma):
     import dataclasses
 
-    from mdtheory.peers.audit import eb_round_law, entropy_bound_round
+    from mdtheory.exact.variable_laws import eb_round_law
+    from mdtheory.peers.audit import entropy_bound_round
 
     for case in audit_cases(seed=4):
         law = eb_round_law(case.probs, gamma=gamma, temperature=temperature)
@@ -73,7 +74,8 @@ def test_cli_audit_entropy_bound(capsys):
 
 @pytest.mark.parametrize("temperature,threshold,m", [(1.0, 0.7, 1), (0.8, 0.6, 2), (1.0, 0.99, 2)])
 def test_block_refinement_scheduler_draws_the_threshold_law(temperature, threshold, m):
-    from mdtheory.peers.audit import audit_variable_round, block_refinement_round, threshold_round_law
+    from mdtheory.exact.variable_laws import threshold_round_law
+    from mdtheory.peers.audit import audit_variable_round, block_refinement_round
 
     P = np.random.default_rng(0).dirichlet(np.full(3, 0.5), size=4)  # tie-free; no q value near θ
     law = threshold_round_law(P, m=m, threshold=threshold, temperature=temperature)
@@ -89,7 +91,7 @@ def test_threshold_law_against_enumeration():
     # independent check of the closed form: enumerate every candidate vector and apply the rule literally
     import itertools
 
-    from mdtheory.peers.audit import threshold_round_law
+    from mdtheory.exact.variable_laws import threshold_round_law
 
     P = np.random.default_rng(1).dirichlet(np.ones(3), size=3)
     m, theta = 2, 0.5
