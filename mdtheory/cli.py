@@ -343,9 +343,83 @@ def _cmd_schedule(args) -> int:
     return 0
 
 
+def _param(text: str) -> tuple[str, object]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.isidentifier():
+        raise argparse.ArgumentTypeError(f"must be KEY=VALUE; got {text!r}")
+    for kind in (int, float):
+        try:
+            return key, kind(value)
+        except ValueError:
+            pass
+    return key, value
+
+
+def _load_step(spec: str):
+    """``package.module:function`` (or ``Class.method``), imported with the working directory on the path."""
+    import importlib
+    import os
+
+    module, sep, qualname = spec.partition(":")
+    if not sep or not module or not qualname:
+        raise ValueError(f"--round must be MODULE:FUNCTION (e.g. mypkg.sampling:maskgit_step); got {spec!r}")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    obj = importlib.import_module(module)
+    for part in qualname.split("."):
+        if not hasattr(obj, part):
+            raise ValueError(f"--round: {module} has no {qualname!r}")
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise ValueError(f"--round: {spec} is not callable")
+    return obj
+
+
+def _cmd_audit_round(args) -> int:
+    from .testing import RoundAuditError, assert_round_law, round_rule
+
+    params = dict(args.param or [])
+    if args.alpha is not None:
+        params.setdefault("alpha", args.alpha)
+    rule = round_rule(args.rule, **params)
+    forward = () if args.forward == ["none"] else tuple(args.forward or ("alpha",))
+    step = _load_step(args.round)
+    try:
+        results = assert_round_law(step, rule, cases=args.case, n_samples=args.n_samples, seed=args.seed,
+                                   false_alarm=args.false_alarm, convention=args.convention, forward=forward)
+        failure = None
+    except RoundAuditError as exc:
+        results, failure = exc.results, str(exc)
+    lines = [f"{args.round} against {rule.describe()} ({args.convention} convention, false alarm "
+             f"{args.false_alarm:g} per case)"]
+    lines += [f"  {r.case:12s} k={r.k}  chi2={r.chi2.statistic:9.2f} (critical {r.chi2.critical_value:7.2f})  "
+              f"TV={r.tv:.4f} (<= {r.tv_upper:.4f})  {'PASS' if r.passed else 'FAIL'}" for r in results]
+    if failure:
+        lines.append(failure)
+    lines.append("PASS" if failure is None else "FAIL")
+    _emit(args, {"step": args.round, "rule": rule.describe(), "convention": args.convention,
+                 "passed": failure is None, "results": [r.to_dict() for r in results], "failure": failure},
+          "\n".join(lines))
+    return 0 if failure is None else 1
+
+
 def _cmd_audit(args) -> int:
     from .peers.audit import PEERS, audit_all, audit_peer
 
+    if args.round is not None:
+        if args.rule is None:
+            raise ValueError("--round needs --rule (the rule the function states it draws)")
+        if args.peer is not None or args.all:
+            raise ValueError("give either --round or a peer (or --all), not both")
+        return _cmd_audit_round(args)
+    for flag, value in (("--rule", args.rule), ("--param", args.param), ("--case", args.case),
+                        ("--forward", args.forward)):
+        if value is not None:
+            raise ValueError(f"{flag} belongs to --round")
+    if args.convention != "round":
+        raise ValueError("--convention belongs to --round")
+    args.alpha = 1.0 if args.alpha is None else args.alpha
+    args.n_samples = args.n_samples or 200_000
     if args.all or args.peer is None:
         out = _out_dir(args, "audit")
         rows, path = audit_all(out, alpha=args.alpha, n_samples=args.n_samples, seed=args.seed,
@@ -592,15 +666,30 @@ def build_parser() -> argparse.ArgumentParser:
     ps.add_argument("--rho", type=_number, help="geometric-*: the ratio rho > 0 (instead of --n-steps)")
     ps.set_defaults(fn=_cmd_schedule)
 
-    au = command("audit", "test installed peer samplers against the exact laws they document (§9)",
-                 "out", "json", "seed", "quiet")
+    au = command("audit", "test a sampler's round function, or the installed peer samplers, against the exact laws "
+                 "they state (§9); exit 1 when one fails", "out", "json", "seed", "quiet")
     au.add_argument("peer", nargs="?", choices=("amused", "entropy-bound"),
                     help="amused: diffusers AmusedScheduler (MaskGIT round); entropy-bound: EntropyBoundScheduler "
                          "(EB); omit it (or give --all) to audit every peer and write the report to --out")
     au.add_argument("--all", action="store_true", help="audit every peer; write audit.md and audit.json to --out")
-    au.add_argument("--alpha", type=_positive_finite, default=1.0,
-                    help="the peer's temperature / Gumbel scale (> 0, finite)")
-    au.add_argument("--n-samples", type=_int(1), default=200_000, help="seeded draws per case")
+    au.add_argument("--alpha", type=_positive_finite,
+                    help="the peer's temperature / Gumbel scale (> 0, finite; default 1), or the rule's alpha")
+    au.add_argument("--n-samples", type=_int(1), help="seeded draws per case (default 200,000 for the peers; for "
+                    "--round 100,000 or what the case needs)")
+    rules = ("maskgit", "moment", "uniform", "confidence", "margin", "entropy", "low_confidence", "dream", "eb",
+             "threshold", "mdlm")  # mdtheory.testing.RULE_NAMES (a test keeps them equal)
+    g = au.add_argument_group("your own round function (mdtheory.testing)")
+    g.add_argument("--round", metavar="MODULE:FUNCTION", help="the function to audit, e.g. mypkg.sampling:step")
+    g.add_argument("--rule", choices=rules, help="the rule it states it draws")
+    g.add_argument("--param", type=_param, action="append", metavar="KEY=VALUE",
+                   help="a parameter of the rule (repeat): alpha=0.5, temperature=0.7, ties=first, m=2, …")
+    g.add_argument("--case", action="append", choices=("peaked", "flat", "zeros", "ties", "large_vocab"),
+                   help="run only this case (repeat; default all five)")
+    g.add_argument("--convention", choices=("round", "logits", "sequence"), default="round",
+                   help="how the function is called: round (default) fn(log_probs, k=k, generator=g, alpha=…), logits "
+                        "(unnormalised), sequence fn(tokens, logits, k=k, mask_id=…, generator=g)")
+    g.add_argument("--forward", type=_names, metavar="NAMES",
+                   help="the rule parameters passed to the function by name (default alpha; 'none' for none)")
     au.add_argument("--false-alarm", type=_open_unit, default=1e-6, help="false-alarm rate of the χ² test, in (0, 1)")
     au.set_defaults(fn=_cmd_audit)
 

@@ -6,6 +6,8 @@ from hypothesis import HealthCheck, settings
 
 matplotlib.use("Agg")
 
+pytest_plugins = ["pytester"]  # runs sampler authors' test files against the installed plugin
+
 # Deterministic hypothesis profile (STYLE.md): derandomised, bounded, no deadline on slow numerics.
 settings.register_profile("mdtheory", derandomize=True, max_examples=40, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])

@@ -55,6 +55,12 @@ def test_parser_lists_match_the_library():
     assert tuple(target.choices) == tuple(FAMILIES)
     name = next(a for a in sub["simulate"]._actions if a.dest == "name")
     assert tuple(name.choices) == tuple(DRIVERS)
+    from mdtheory.testing import RULE_NAMES, round_cases
+
+    rule = next(a for a in sub["audit"]._actions if a.dest == "rule")
+    assert tuple(rule.choices) == RULE_NAMES
+    case = next(a for a in sub["audit"]._actions if a.dest == "case")
+    assert tuple(case.choices) == tuple(c.name for c in round_cases())
 
 
 @pytest.mark.parametrize("argv,match", [

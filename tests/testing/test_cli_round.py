@@ -1,0 +1,47 @@
+"""``mdtheory audit --round``: a user's function from the command line, exit 0 on pass, 1 on failure, 2 on bad usage."""
+
+import json
+import shlex
+
+from mdtheory.cli import main
+
+
+def test_a_correct_round_passes_with_a_json_verdict(capsys):
+    code = main(["audit", "--round", "tests.testing.test_kit:my_maskgit", "--rule", "maskgit", "--alpha", "0.5",
+                 "--case", "peaked", "--case", "flat", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["passed"] and [r["case"] for r in out["results"]] == ["peaked", "flat"]
+    assert out["rule"] == "maskgit(alpha=0.5, ties=uniform)" and out["failure"] is None
+
+
+def test_a_planted_bug_exits_1_and_its_reproduction_line_reruns_it(capsys):
+    code = main(["audit", "--round", "tests.testing.test_kit:maskgit_with_inverse_noise", "--rule", "maskgit",
+                 "--param", "alpha=0.25", "--case", "peaked", "--n-samples", "20000"])
+    out = capsys.readouterr().out
+    assert code == 1 and out.rstrip().endswith("FAIL") and "worst cells: positions" in out
+    line = next(x for x in out.splitlines() if "reproduce: " in x).split("reproduce: ")[1]
+    assert main(shlex.split(line)[1:]) == 1  # the printed command, run as printed, fails the same way
+    assert "χ² = " in capsys.readouterr().out
+
+
+def test_variable_rules_and_the_sequence_convention(capsys):
+    assert main(["audit", "--round", "tests.testing.test_kit:my_mdlm", "--rule", "mdlm", "--param", "rate=0.3",
+                 "--forward", "none", "--case", "flat", "--n-samples", "50000"]) == 0
+    assert main(["audit", "--round", "tests.testing.test_kit:my_sequence_step", "--rule", "maskgit", "--alpha", "1",
+                 "--convention", "sequence", "--case", "zeros"]) == 0
+    capsys.readouterr()
+
+
+def test_bad_usage_exits_2_with_one_line(capsys):
+    for argv, match in (
+        (["--round", "tests.testing.test_kit:my_maskgit"], "--round needs --rule"),
+        (["--round", "tests.testing.test_kit", "--rule", "maskgit", "--alpha", "1"], "MODULE:FUNCTION"),
+        (["--round", "tests.testing.test_kit:nothing", "--rule", "maskgit", "--alpha", "1"], "has no 'nothing'"),
+        (["--round", "no_such_module:f", "--rule", "maskgit", "--alpha", "1"], "No module named"),
+        (["--round", "tests.testing.test_kit:my_maskgit", "--rule", "maskgit"], "needs alpha"),
+        (["--round", "tests.testing.test_kit:my_maskgit", "--rule", "maskgit", "--param", "alpha"], "KEY=VALUE"),
+        (["--rule", "maskgit"], "--rule belongs to --round"),
+    ):
+        assert main(["audit", *argv]) == 2, argv
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and err.count("\n") == 1 and match in err, (argv, err)

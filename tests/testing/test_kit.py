@@ -1,0 +1,179 @@
+"""The test kit on user-style rounds written here from their rules' definitions: correct rounds pass, and each
+planted one-line bug fails with a named cell (or a named invariant)."""
+
+import functools
+
+import numpy as np
+import pytest
+import torch
+
+from mdtheory.testing import AuditCase, RoundAuditError, assert_round_law, round_rule
+
+
+def gumbel(shape, g):
+    u = torch.rand(shape, generator=g, dtype=torch.float64)
+    return -torch.log(-torch.log(u.clamp_min(1e-300)))
+
+
+def draw(log_probs, g):
+    return (log_probs + gumbel(log_probs.shape, g)).argmax(-1)
+
+
+def my_maskgit(log_probs, *, k, alpha, generator=None, noise_scale=None, skip_last=False):
+    """MaskGIT as a sampler author would write it: candidates, confidence log p(x̃) + α·Gumbel, top k."""
+    x = draw(log_probs, generator)
+    scale = alpha if noise_scale is None else noise_scale(alpha)
+    conf = log_probs.gather(-1, x[..., None])[..., 0] + scale * gumbel(x.shape, generator)
+    if skip_last:
+        conf[:, -1] = -torch.inf
+    positions = conf.topk(k, dim=1).indices
+    return positions, x.gather(1, positions)
+
+
+def my_confidence(log_probs, *, k, generator=None, tie_break="random"):
+    """Confidence-first CTS: the top k of max_s p_i(s), then a token from each chosen row."""
+    score = log_probs.amax(-1)
+    if tie_break == "random":
+        positions = (score + 1e-9 * torch.rand(score.shape, generator=generator, dtype=torch.float64)).topk(k).indices
+    elif tie_break == "stable":
+        positions = torch.sort(score, dim=1, descending=True, stable=True).indices[:, :k]
+    else:
+        positions = score.topk(k, dim=1).indices
+    rows = log_probs.gather(1, positions[..., None].expand(-1, -1, log_probs.shape[-1]))
+    return positions, draw(rows, generator)
+
+
+def my_llada(log_probs, *, k, generator=None, temperature=0.5, confidence_from="untempered"):
+    """LLaDA low-confidence remasking: tempered candidates, confidence = untempered p(x̃), top k."""
+    q = torch.log_softmax(log_probs / temperature, -1)
+    x = draw(q, generator)
+    conf = (log_probs if confidence_from == "untempered" else q).gather(-1, x[..., None])[..., 0]
+    positions = (conf + 1e-9 * torch.rand(conf.shape, generator=generator, dtype=torch.float64)).topk(k).indices
+    return positions, x.gather(1, positions)
+
+
+def my_sequence_step(tokens, logits, *, k, mask_id, generator=None, alpha=1.0, redraw_revealed=False):
+    """A MaskGIT step on whole sequences, leaving revealed positions alone."""
+    masked = tokens == mask_id
+    lp = torch.log_softmax(logits, -1)
+    x = draw(lp, generator)
+    conf = (lp.gather(-1, x[..., None])[..., 0] + alpha * gumbel(x.shape, generator)).masked_fill(~masked, -torch.inf)
+    positions = conf.topk(k, dim=1).indices
+    out = tokens.clone()
+    if redraw_revealed:
+        out[~masked] = x[~masked]
+    return out.scatter(1, positions, x.gather(1, positions))
+
+
+def my_mdlm(log_probs, *, generator=None, rate=0.3):
+    """One MDLM ancestral step: each masked position revealed with probability `rate`, token from p."""
+    x = draw(log_probs, generator)
+    selected = torch.rand(x.shape, generator=generator, dtype=torch.float64) < rate
+    return selected, x
+
+
+def maskgit_with_inverse_noise(log_probs, *, k, alpha, generator=None):
+    """A planted bug, importable by name: Gumbel noise scaled by 1/α instead of α."""
+    return my_maskgit(log_probs, k=k, alpha=alpha, generator=generator, noise_scale=lambda a: 1 / a)
+
+
+def _fails(step, rule, match=None, **kw):
+    with pytest.raises(RoundAuditError) as info:
+        assert_round_law(step, rule, **kw)
+    text = str(info.value)
+    if match:
+        assert match in text, text
+    return text
+
+
+def test_correct_rounds_pass():
+    assert all(r.passed for r in assert_round_law(my_maskgit, round_rule("maskgit", alpha=0.5)))
+    assert len(assert_round_law(my_confidence, round_rule("confidence"), forward=())) == 5
+    assert_round_law(functools.partial(my_confidence, tie_break="stable"), round_rule("confidence", ties="first"),
+                     forward=(), cases=["ties", "peaked"])
+    assert_round_law(my_llada, round_rule("low_confidence", temperature=0.5), forward=())
+    assert_round_law(my_sequence_step, round_rule("maskgit", alpha=1.0), convention="sequence")
+    assert_round_law(my_maskgit, round_rule("maskgit", alpha=1.0), convention="logits", cases=["peaked", "flat"])
+    assert_round_law(my_mdlm, round_rule("mdlm", rate=0.3), forward=(), cases=["peaked", "zeros"], n_samples=50_000)
+
+
+def test_noise_scaled_by_one_over_alpha_fails_with_a_named_cell():
+    text = _fails(functools.partial(my_maskgit, noise_scale=lambda a: 1 / a), round_rule("maskgit", alpha=0.5))
+    assert "case peaked" in text and "worst cells: positions [" in text and "χ² = " in text and "TV ≈ " in text
+
+
+def test_never_committing_the_last_position_fails_on_its_cells():
+    text = _fails(functools.partial(my_maskgit, skip_last=True), round_rule("maskgit", alpha=0.5), cases=["flat"])
+    assert "positions [2, 3]" in text and "observed 0" in text  # the cells holding the last position, never drawn
+
+
+def test_index_tie_breaking_under_the_uniform_rule_fails_on_tied_rows():
+    for tie_break in ("stable", "topk"):
+        text = _fails(functools.partial(my_confidence, tie_break=tie_break), round_rule("confidence"), forward=(),
+                      cases=["ties", "peaked"])
+        assert "1 of 2 cases" in text and "case ties" in text
+    # torch.topk is not first-index either: which of equal scores it returns is its own business
+    _fails(functools.partial(my_confidence, tie_break="topk"), round_rule("confidence", ties="first"), forward=(),
+           cases=["ties"], n_samples=20_000)
+
+
+def test_tempered_confidence_fails_against_the_untempered_rule():
+    text = _fails(functools.partial(my_llada, confidence_from="tempered"), round_rule("low_confidence", temperature=0.5),
+                  forward=())
+    assert "low_confidence(temperature=0.5, confidence=untempered" in text
+
+
+def test_redrawing_revealed_tokens_is_named():
+    _fails(functools.partial(my_sequence_step, redraw_revealed=True), round_rule("maskgit", alpha=1.0),
+           match="a revealed token was re-drawn: row 0, position 0", convention="sequence")
+
+
+def test_a_wrong_mdlm_rate_fails_on_the_set_sizes():
+    text = _fails(functools.partial(my_mdlm, rate=0.35), round_rule("mdlm", rate=0.3), forward=(), cases=["flat"],
+                  n_samples=50_000)
+    assert "positions [] tokens []" in text  # the empty set: (1 − r)^N is the sharpest cell
+
+
+@pytest.mark.parametrize("bad, match", [
+    (lambda lp, *, k, alpha, generator=None: (torch.zeros(lp.shape[0], k, dtype=torch.long),) * 2,
+     "a position chosen twice"),
+    (lambda lp, *, k, alpha, generator=None: (torch.full((lp.shape[0], k), 9), torch.zeros(lp.shape[0], k).long()),
+     "position out of range"),
+    (lambda lp, *, k, alpha, generator=None: (torch.arange(k).expand(lp.shape[0], k), torch.full((lp.shape[0], k),
+                                                                                                lp.shape[-1])),
+     "a token outside the vocabulary"),
+    (lambda lp, *, k, alpha, generator=None: torch.zeros(lp.shape[0], k), "must return (positions, tokens)"),
+    (lambda lp, *, k, alpha, generator=None: (torch.zeros(lp.shape[0], k + 1, dtype=torch.long),) * 2,
+     "must have shape"),
+])
+def test_invariants_are_checked_before_counting(bad, match):
+    _fails(bad, round_rule("maskgit", alpha=1.0), match=match, cases=["flat"])
+
+
+def test_sequence_steps_must_reveal_exactly_k():
+    def lazy(tokens, logits, *, k, mask_id, generator=None, alpha=1.0):
+        return tokens  # reveals nothing
+    _fails(lazy, round_rule("maskgit", alpha=1.0), match="must reveal exactly k=2", convention="sequence",
+           cases=["flat"])
+
+
+def test_the_reproduction_line_runs_the_same_audit():
+    text = _fails(functools.partial(my_maskgit, skip_last=True), round_rule("maskgit", alpha=0.5), cases=["peaked"])
+    assert "reproduce: assert_round_law(<the step>, round_rule('maskgit', alpha=0.5" in text
+    text = _fails(maskgit_with_inverse_noise, round_rule("maskgit", alpha=0.25), cases=["peaked"])
+    line = text.split("reproduce: ")[1]
+    assert line.startswith("mdtheory audit --round tests.testing.test_kit:maskgit_with_inverse_noise --rule maskgit "
+                           "--param alpha=0.25")
+
+
+def test_own_cases_and_bad_arguments():
+    case = AuditCase("mine", np.array([[0.7, 0.3], [0.2, 0.8], [0.5, 0.5]]), 1)
+    assert assert_round_law(my_maskgit, round_rule("maskgit", alpha=2.0), cases=[case])[0].case == "mine"
+    with pytest.raises(ValueError, match="cases must name"):
+        assert_round_law(my_maskgit, round_rule("maskgit", alpha=1.0), cases=["nope"])
+    with pytest.raises(ValueError, match="convention must be"):
+        assert_round_law(my_maskgit, round_rule("maskgit", alpha=1.0), convention="diffusers")
+    with pytest.raises(ValueError, match="n_samples must be an integer >= "):
+        assert_round_law(my_maskgit, round_rule("maskgit", alpha=1.0), cases=["large_vocab"], n_samples=100)
+    with pytest.raises(ValueError, match="forward names parameters"):
+        assert_round_law(my_maskgit, round_rule("maskgit", alpha=1.0), forward=("temperature",))
