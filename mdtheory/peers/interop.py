@@ -1,9 +1,10 @@
 """Interoperability with diffusers-style pipelines, both ways (§2).
 
 * :class:`MdtheoryScheduler` exposes any mdtheory sampler (MaskGIT, moment, the CTS family) with a
-  schedule as a discrete scheduler with ``set_timesteps`` / ``step``, so it drops into a denoising loop
-  written for diffusers' ``AmusedScheduler``: timesteps run from T−1 down to 0 and ``step(model_output,
-  timestep, sample)`` returns the next sample with k_t more tokens revealed.
+  schedule as a discrete scheduler with ``set_timesteps`` / ``step`` in the diffusers discrete-scheduler
+  conventions (float32 timesteps (n − i)/n, ``step_index``, ``begin_index``, ``index_for_timestep``, the output
+  fields ``prev_sample``, ``pred_original_sample``, ``sampled_probs``, ``pred_logits``, ``committed_mask``,
+  ``edited_mask``), so it drops into a denoising loop written for diffusers.
 * :class:`PeerSampler` wraps a peer's one-round function (``round_fn(log_probs, *, k, masked, generator)
   -> RoundOutput``, e.g. :func:`amused_peer_round`) as an mdtheory :class:`~mdtheory.sampling.loop.Sampler`,
   so the sampling loop, the Monte-Carlo checks and the contract tests run the peer unchanged.
@@ -34,17 +35,48 @@ __all__ = ["MdtheoryScheduler", "SchedulerOutput", "PeerSampler", "amused_peer_r
 
 @dataclass
 class SchedulerOutput:
-    """``prev_sample`` (B, N): the sample after the step (mask id where still masked)."""
+    """What :meth:`MdtheoryScheduler.step` returns, in the field order of the diffusers discrete-scheduler
+    conventions (``return_dict=False`` gives the same order as a tuple).
+
+    Attributes
+    ----------
+    prev_sample : torch.Tensor, shape (B, N)
+        The sample after the step (the mask id where still masked).
+    pred_original_sample : torch.Tensor, shape (B, N)
+        The step's estimate of the clean sample: ``prev_sample`` where a token is known, the most probable
+        token of the prediction where the position is still masked (no extra randomness is drawn).
+    sampled_probs : torch.Tensor, shape (B, N)
+        The raw softmax probability of ``pred_original_sample``'s token under ``model_output`` (float32).
+    pred_logits : torch.Tensor, shape (B, N, V)
+        The model output the step was given.
+    committed_mask : torch.Tensor, shape (B, N)
+        The positions this step revealed.
+    edited_mask : torch.Tensor, shape (B, N)
+        Revealed positions whose token this step changed: never any, since mdtheory's samplers do not re-mask.
+    """
 
     prev_sample: torch.Tensor
+    pred_original_sample: torch.Tensor | None = None
+    sampled_probs: torch.Tensor | None = None
+    pred_logits: torch.Tensor | None = None
+    committed_mask: torch.Tensor | None = None
+    edited_mask: torch.Tensor | None = None
+
+    def to_tuple(self) -> tuple:
+        return (self.prev_sample, self.pred_original_sample, self.sampled_probs, self.pred_logits,
+                self.committed_mask, self.edited_mask)
 
 
 @dataclass
 class MdtheoryScheduler:
-    """An mdtheory sampler as a diffusers-style discrete scheduler (``set_timesteps`` and ``step``).
+    """An mdtheory sampler as a discrete scheduler (``set_timesteps`` and ``step``), drawing exactly what
+    :func:`mdtheory.sample` draws.
 
-    Spec: §2. Timesteps run from K − 1 down to 0; ``step(model_output, timestep, sample)`` returns the next sample
-    with k_t more tokens revealed, drawing exactly what :func:`mdtheory.sample` draws.
+    Spec: §2. It follows the diffusers discrete-scheduler conventions: float32 timesteps (n − i)/n in (0, 1]
+    for i = 0 … n − 1; ``step_index`` (None before the first step), ``begin_index`` and ``set_begin_index``,
+    ``index_for_timestep``; ``step`` returns a :class:`SchedulerOutput` (or its fields as a tuple, in the same
+    order, with ``return_dict=False``); ``set_timesteps(0)`` raises. Step i reveals k_i positions of the
+    schedule, which is laid out at the first step over the positions masked then and the steps left.
 
     Parameters
     ----------
@@ -63,11 +95,13 @@ class MdtheoryScheduler:
     >>> from mdtheory import MaskGIT
     >>> s = MdtheoryScheduler(MaskGIT(1.0), mask_token_id=3)
     >>> s.set_timesteps(2)
+    >>> s.timesteps.tolist()
+    [1.0, 0.5]
     >>> x = torch.full((1, 4), 3)
     >>> for t in s.timesteps:
     ...     x = s.step(torch.zeros(1, 4, 3), t, x, generator=torch.Generator().manual_seed(0)).prev_sample
-    >>> bool((x != 3).all())
-    True
+    >>> bool((x != 3).all()), s.step_index
+    (True, 2)
     """
 
     sampler: Sampler
@@ -76,25 +110,60 @@ class MdtheoryScheduler:
     timesteps: torch.Tensor | None = None
     num_inference_steps: int = 0
     _sizes: np.ndarray | None = field(default=None, repr=False)
+    _step_index: int | None = field(default=None, repr=False)
+    _begin_index: int | None = field(default=None, repr=False)
 
     def set_timesteps(self, num_inference_steps: int, device=None) -> None:
-        if isinstance(num_inference_steps, bool) or int(num_inference_steps) < 1:
+        if isinstance(num_inference_steps, bool) or not isinstance(num_inference_steps, (int, np.integer)) \
+                or int(num_inference_steps) < 1:
             raise ValueError(f"num_inference_steps must be an integer >= 1; got {num_inference_steps!r}")
-        self.num_inference_steps = int(num_inference_steps)
-        self.timesteps = torch.arange(self.num_inference_steps, device=device).flip(0)
-        self._sizes = None
+        n = int(num_inference_steps)
+        self.num_inference_steps = n
+        self.timesteps = ((n - torch.arange(n, dtype=torch.float64)) / n).to(torch.float32).to(device)
+        self._sizes, self._step_index, self._begin_index = None, None, None
+
+    @property
+    def step_index(self) -> int | None:
+        """The index of the next step (None until the first step)."""
+        return self._step_index
+
+    @property
+    def begin_index(self) -> int | None:
+        """The index the first step starts from (None: found from the first timestep given)."""
+        return self._begin_index
+
+    def set_begin_index(self, begin_index: int = 0) -> None:
+        if isinstance(begin_index, bool) or not isinstance(begin_index, (int, np.integer)) \
+                or not 0 <= begin_index < max(self.num_inference_steps, 1):
+            raise ValueError(f"begin_index must be an integer in [0, {self.num_inference_steps}); got {begin_index!r}")
+        self._begin_index = int(begin_index)
+
+    def index_for_timestep(self, timestep, schedule_timesteps=None) -> int:
+        """The index of ``timestep`` in ``schedule_timesteps`` (default: this scheduler's timesteps)."""
+        ts = self.timesteps if schedule_timesteps is None else schedule_timesteps
+        if ts is None:
+            raise RuntimeError("call set_timesteps before step")
+        hits = torch.nonzero(ts == torch.as_tensor(timestep, dtype=ts.dtype, device=ts.device))
+        if hits.numel() == 0:
+            raise ValueError(f"timestep {float(timestep)!r} is not one of this scheduler's timesteps")
+        return int(hits[0, 0])
 
     def step(self, model_output: torch.Tensor, timestep, sample: torch.Tensor, *, generator=None,
              return_dict: bool = True):
         if self.timesteps is None:
             raise RuntimeError("call set_timesteps before step")
+        if self._step_index is None:
+            self._step_index = self.index_for_timestep(timestep) if self._begin_index is None else self._begin_index
+        t = self._step_index
+        if t >= self.num_inference_steps:
+            raise RuntimeError(f"all {self.num_inference_steps} steps are done; call set_timesteps to start again")
         masked = sample == self.mask_token_id
-        t = self.num_inference_steps - 1 - int(timestep)
-        if t == 0 or self._sizes is None:
+        if self._sizes is None:  # laid out at the first step: the positions masked now over the steps left
             counts = masked.sum(dim=1)
             if not bool((counts == counts[0]).all()):
                 raise ValueError("every row must have the same number of masked positions")
-            self._sizes = as_schedule(self.schedule, seq_len=int(counts[0]), n_steps=self.num_inference_steps)
+            left = as_schedule(self.schedule, seq_len=int(counts[0]), n_steps=self.num_inference_steps - t)
+            self._sizes = np.concatenate([np.zeros(t, dtype=np.int64), left])
         logits = model_output.to(torch.float64)
         if 0 <= self.mask_token_id < logits.shape[-1]:  # a mask id inside the vocabulary is never drawn
             logits = logits.index_fill(-1, torch.tensor([self.mask_token_id], device=logits.device), -torch.inf)
@@ -104,7 +173,18 @@ class MdtheoryScheduler:
                                noise_dtype=torch.float64)
         prev = sample.clone()
         prev.scatter_(1, r.positions, r.tokens)
-        return SchedulerOutput(prev) if return_dict else (prev,)
+        committed = torch.zeros_like(masked).scatter_(1, r.positions, True)
+        still = prev == self.mask_token_id
+        estimate = torch.where(still, lp.argmax(dim=-1), prev)
+        probs = torch.softmax(model_output.to(torch.float64), dim=-1)  # the raw softmax, mask logit included
+        in_vocab = estimate.clamp(max=probs.shape[-1] - 1)
+        sampled = torch.where(estimate < probs.shape[-1], probs.gather(-1, in_vocab[..., None])[..., 0],
+                              torch.zeros((), dtype=probs.dtype, device=probs.device)).to(torch.float32)
+        self._step_index = t + 1
+        out = SchedulerOutput(prev_sample=prev, pred_original_sample=estimate, sampled_probs=sampled,
+                              pred_logits=model_output, committed_mask=committed,
+                              edited_mask=torch.zeros_like(committed))
+        return out if return_dict else out.to_tuple()
 
 
 @dataclass(frozen=True)

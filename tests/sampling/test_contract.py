@@ -108,6 +108,57 @@ def test_scheduler_never_draws_a_mask_id_inside_the_vocabulary(sampler):
     assert stat < chi2.isf(1e-6, N * (mask - 1))
 
 
+def test_scheduler_follows_the_discrete_scheduler_conventions():
+    sched = MdtheoryScheduler(MaskGIT(1.0), mask_token_id=V, schedule="cosine")
+    assert sched.step_index is None and sched.begin_index is None
+    sched.set_timesteps(4)
+    assert sched.timesteps.dtype == torch.float32 and sched.timesteps.tolist() == [1.0, 0.75, 0.5, 0.25]
+    assert [sched.index_for_timestep(t) for t in sched.timesteps] == [0, 1, 2, 3]
+    with pytest.raises(ValueError, match="not one of"):
+        sched.index_for_timestep(0.3)
+    x = torch.full((8, D), V, dtype=torch.long)
+    gen = torch.Generator().manual_seed(5)
+    raw = torch.softmax(LOGITS.expand(8, -1, -1).double(), -1)
+    for i, t in enumerate(sched.timesteps):
+        out = sched.step(LOGITS.expand(8, -1, -1), t, x, generator=gen)
+        assert sched.step_index == i + 1
+        assert torch.equal(out.committed_mask, (x == V) & (out.prev_sample != V))  # what this step revealed
+        assert not bool(out.edited_mask.any()) and out.pred_logits.shape == (8, D, V)
+        known = out.prev_sample != V
+        assert torch.equal(out.pred_original_sample[known], out.prev_sample[known])
+        expected = raw.gather(-1, out.pred_original_sample[..., None])[..., 0].float()
+        assert out.sampled_probs.dtype == torch.float32 and torch.allclose(out.sampled_probs, expected)
+        x = out.prev_sample
+    assert not bool((x == V).any())
+    # return_dict=False: the same fields, in the same order
+    again = MdtheoryScheduler(MaskGIT(1.0), mask_token_id=V, schedule="cosine")
+    again.set_timesteps(4)
+    start = torch.full((8, D), V, dtype=torch.long)
+    as_tuple = again.step(LOGITS.expand(8, -1, -1), 1.0, start, generator=torch.Generator().manual_seed(7),
+                          return_dict=False)
+    again.set_timesteps(4)
+    as_dict = again.step(LOGITS.expand(8, -1, -1), 1.0, start, generator=torch.Generator().manual_seed(7))
+    assert len(as_tuple) == 6
+    assert all(torch.equal(a, b) for a, b in zip(as_tuple, as_dict.to_tuple()))
+    with pytest.raises(ValueError, match="num_inference_steps"):
+        sched.set_timesteps(0)
+
+
+def test_scheduler_can_start_mid_schedule():
+    sched = MdtheoryScheduler(Moment(1.0), mask_token_id=V, schedule="cosine")
+    sched.set_timesteps(4)
+    sched.set_begin_index(2)
+    x = torch.full((8, D), V, dtype=torch.long)
+    x[:, : D // 2] = 1  # half already revealed
+    for t in sched.timesteps[2:]:
+        x = sched.step(LOGITS.expand(8, -1, -1), t, x, generator=torch.Generator().manual_seed(6)).prev_sample
+    assert not bool((x == V).any()) and bool((x[:, : D // 2] == 1).all())
+    with pytest.raises(RuntimeError, match="all 4 steps are done"):
+        sched.step(LOGITS.expand(8, -1, -1), sched.timesteps[-1], x)
+    with pytest.raises(ValueError, match="begin_index"):
+        sched.set_begin_index(4)
+
+
 def test_scheduler_adapter_needs_timesteps():
     with pytest.raises(RuntimeError, match="set_timesteps"):
         MdtheoryScheduler(make_sampler("uniform"), mask_token_id=V).step(LOGITS[None], 0, torch.full((1, D), V))
