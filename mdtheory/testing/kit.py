@@ -193,25 +193,9 @@ def audit_variable_round(round_fn, probs, law: dict, *, peer: str = "peer", n_sa
     """χ² of a peer whose rounds reveal a variable number of positions, against a {(K, x_K): prob} law.
     ``round_fn(log_probs, generator) -> (selected (B, N) bool, tokens (B, N))``. Returns the ChiSquareResult
     and the counts dict."""
-    import torch
-
     from ..montecarlo.statistics import chisquare_test
 
-    probs = np.asarray(probs, dtype=np.float64)
-    with np.errstate(divide="ignore"):
-        lp = torch.as_tensor(np.log(probs))
-    gen = torch.Generator().manual_seed(seed)
-    counts: dict = {}
-    done = 0
-    while done < n_samples:
-        b = min(batch, n_samples - done)
-        sel, tok = round_fn(lp.expand(b, -1, -1), generator=gen)
-        sel, tok = sel.cpu().numpy(), tok.cpu().numpy()
-        for r in range(b):
-            K = tuple(int(i) for i in np.nonzero(sel[r])[0])
-            key = (K, tuple(int(t) for t in tok[r, list(K)]))
-            counts[key] = counts.get(key, 0) + 1
-        done += b
+    counts = _variable_counts(round_fn, np.asarray(probs, dtype=np.float64), n_samples, seed, batch)
     keys = sorted(set(law) | set(counts))
     expected = np.array([law.get(k, 0.0) for k in keys])
     observed = np.array([counts.get(k, 0) for k in keys])
@@ -397,7 +381,7 @@ def _variable_counts(call, probs, n_samples: int, seed: int, batch: int) -> dict
     while done < n_samples:
         b = min(batch, n_samples - done)
         sel, tok = call(lp.expand(b, -1, -1), generator=gen)
-        sel, tok = sel.numpy(), tok.numpy()
+        sel, tok = sel.cpu().numpy(), tok.cpu().numpy()
         for r in range(b):
             K = tuple(int(i) for i in np.nonzero(sel[r])[0])
             key = (K, tuple(int(t) for t in tok[r, list(K)]))
