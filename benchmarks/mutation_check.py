@@ -60,6 +60,18 @@ MUTANTS = {
         "log_mult = (gammaln(n + 1) - gammaln(n - k + 1)) - gammaln(counts + 1).sum(axis=1)",
         "log_mult = (gammaln(n + 1) - gammaln(n - k + 1) - gammaln(k + 1)) - gammaln(counts + 1).sum(axis=1)",
         ["tests/exact/test_distances.py"]),
+    "first-index ties won by the later index": (
+        "mdtheory/exact/round_laws.py", "out[c, j] = np.prod(q[j]) * np.prod(below + equal * (others > last))",
+        "out[c, j] = np.prod(q[j]) * np.prod(below + equal * (others < last))", ["tests/testing/test_rules.py"]),
+    "MDLM without the factor of the positions left masked": (
+        "mdtheory/exact/variable_laws.py", "weight = rate ** size * (1 - rate) ** (n - size)",
+        "weight = rate ** size", ["tests/testing/test_rules.py"]),
+    "low-confidence scored on the tempered law": (
+        "mdtheory/testing/rules.py", 'base = p if self.get("confidence") == "untempered" else q', "base = q",
+        ["tests/testing/test_rules.py"]),
+    "top-p nucleus one token short": (
+        "mdtheory/testing/rules.py", "keep_sorted = before < top_p - 1e-12",
+        "keep_sorted = before + sorted_q < top_p - 1e-12", ["tests/testing/test_rules.py"]),
 }
 
 
