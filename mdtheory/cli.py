@@ -99,9 +99,12 @@ def _list(item):
 
 
 def _cluster(text: str) -> str:
-    kind, _, n = text.partition(":")
-    if kind != "local" or not n.isdigit() or int(n) < 1:
-        raise argparse.ArgumentTypeError(f"must be local:N with N >= 1 workers; got {text!r}")
+    from .montecarlo.executors import parse_cluster
+
+    try:
+        parse_cluster(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be local:N with N >= 1 workers; got {text!r}") from None
     return text
 
 

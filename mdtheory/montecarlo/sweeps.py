@@ -286,25 +286,22 @@ def tv_sweep_slopes(rows: list[dict]) -> dict:
     for r in rows:
         mean[(r["family"], r["n_masked"], r["k"], r["alpha"], r["vocab_size"])].append(r["tv"])
     avg = {key: float(np.mean(v)) for key, v in mean.items()}
-    out = {"in_n": [], "in_k": []}
     groups_n: dict = defaultdict(list)
     groups_k: dict = defaultdict(list)
     for (fam, N, k, a, V), tv in avg.items():
         groups_n[(fam, k, a, V)].append((N, tv))
         groups_k[(fam, N, a, V)].append((k, tv))
-    for (fam, k, a, V), pts in sorted(groups_n.items()):
-        if len(pts) >= 2:
-            x, y = zip(*sorted(pts))
-            f = fit_loglog_slope(x, y)
-            out["in_n"].append(dict(family=fam, k=k, alpha=a, vocab_size=V, slope=f.slope, stderr=f.stderr,
-                                    n_points=f.n_points))
-    for (fam, N, a, V), pts in sorted(groups_k.items()):
-        if len(pts) >= 2:
-            x, y = zip(*sorted(pts))
-            f = fit_loglog_slope(x, y)
-            out["in_k"].append(dict(family=fam, n_masked=N, alpha=a, vocab_size=V, slope=f.slope, stderr=f.stderr,
-                                    n_points=f.n_points))
-    return out
+
+    def fits(groups: dict, names: tuple[str, ...]) -> list[dict]:
+        out = []
+        for key, pts in sorted(groups.items()):
+            if len(pts) >= 2:
+                f = fit_loglog_slope(*zip(*sorted(pts)))
+                out.append(dict(zip(names, key), slope=f.slope, stderr=f.stderr, n_points=f.n_points))
+        return out
+
+    return {"in_n": fits(groups_n, ("family", "k", "alpha", "vocab_size")),
+            "in_k": fits(groups_k, ("family", "n_masked", "alpha", "vocab_size"))}
 
 
 #: the grids of the TV-scaling sweep (``mdtheory sweep tv --preset scaling``)

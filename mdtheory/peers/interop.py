@@ -177,9 +177,7 @@ class MdtheoryScheduler:
         still = prev == self.mask_token_id
         estimate = torch.where(still, lp.argmax(dim=-1), prev)
         probs = torch.softmax(model_output.to(torch.float64), dim=-1)  # the raw softmax, mask logit included
-        in_vocab = estimate.clamp(max=probs.shape[-1] - 1)
-        sampled = torch.where(estimate < probs.shape[-1], probs.gather(-1, in_vocab[..., None])[..., 0],
-                              torch.zeros((), dtype=probs.dtype, device=probs.device)).to(torch.float32)
+        sampled = probs.gather(-1, estimate[..., None])[..., 0].to(torch.float32)
         self._step_index = t + 1
         out = SchedulerOutput(prev_sample=prev, pred_original_sample=estimate, sampled_probs=sampled,
                               pred_logits=model_output, committed_mask=committed,

@@ -211,8 +211,7 @@ class RoundRule:
             alpha = self.get("alpha")
             if alpha == 0.0:
                 with np.errstate(divide="ignore"):
-                    return sample_then_choose_law(p, np.where(p > 0, np.log(np.where(p > 0, p, 1.0)), -np.inf),
-                                                  k=k, noise=0.0, ties=ties)
+                    return sample_then_choose_law(p, np.log(p), k=k, noise=0.0, ties=ties)
             return maskgit_round_law(p, k=k, alpha=alpha)
         if self.name == "moment":
             return moment_round_law(p, k=k, alpha=self.get("alpha"))
@@ -221,10 +220,8 @@ class RoundRule:
             if self.name == "dream":
                 return sample_then_choose_law(q, q, k=k, noise=self.get("alg_temp"), ties=ties)
             base = p if self.get("confidence") == "untempered" else q
-            with np.errstate(divide="ignore"):
-                scores = np.where(base > 0, np.log(np.where(base > 0, base, 1.0)), -np.inf)
-            scores = np.where(q > 0, scores, 0.0)  # tokens q never draws get no score
-            return sample_then_choose_law(q, scores, k=k, noise=0.0, ties=ties)
+            with np.errstate(divide="ignore"):  # −inf only where q is 0: tokens never drawn
+                return sample_then_choose_law(q, np.log(base), k=k, noise=0.0, ties=ties)
         return self._cts_law(p, k, ties)
 
     def _cts_law(self, p: np.ndarray, k: int, ties: str):

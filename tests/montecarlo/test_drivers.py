@@ -64,10 +64,10 @@ def test_simulate_rejects_unknown_names():
 
 @pytest.fixture(scope="module")
 def quality_smoke(tmp_path_factory):
-    from mdtheory.montecarlo.drivers.quality import main
+    from mdtheory.montecarlo.drivers import run_driver
 
     out = tmp_path_factory.mktemp("quality")
-    return out, main(out, preset="smoke", progress=False)
+    return out, run_driver("quality", out, preset="smoke", progress=False)
 
 
 def test_quality_smoke_follows_the_implicit_temperature(quality_smoke):
@@ -90,9 +90,9 @@ def test_quality_smoke_follows_the_implicit_temperature(quality_smoke):
 def test_kl_bounds_smoke(tmp_path):
     """Every (model, schedule) row: the bound B = Σ k_t CE_θ(s_{t−1}) − H(π) is not exceeded by the upper KL
     estimate beyond 2.576 combined standard errors, and the path KL matches B within its 99% interval."""
-    from mdtheory.montecarlo.drivers.kl_bounds import main
+    from mdtheory.montecarlo.drivers import run_driver
 
-    s = main(tmp_path, preset="smoke", progress=False)
+    s = run_driver("kl_bounds", tmp_path, preset="smoke", progress=False)
     assert s["all_hold"] and s["all_path_match"] and s["min_margin_in_se"] > -2.576
     rows = json.loads((tmp_path / "results.json").read_text())
     assert {(r["model"], r["schedule"]) for r in rows} == {(m, sc) for m in ("markov", "ising") for sc in ("cosine", "dp")}
@@ -147,9 +147,9 @@ def test_schedule_ordering_smoke(tmp_path):
     """Digits, K = 4: every pair of schedules whose loss-curve quantities differ by more than 3 combined
     standard errors is ordered the same way by the FID analogue (no violations), and at least one such pair
     exists (the geometric schedule's quantity is far above the others')."""
-    from mdtheory.montecarlo.drivers.schedules import main
+    from mdtheory.montecarlo.drivers import run_driver
 
-    s = main(tmp_path, preset="smoke", progress=False)
+    s = run_driver("schedules", tmp_path, preset="smoke", progress=False)
     (o,) = s["orderings"]
     assert o["significant_pairs"] >= 1 and o["violations"] == 0, o
     assert o["by_quantity"][-1] == o["by_quality"][-1] == "geometric"

@@ -1,9 +1,9 @@
 """Monte-Carlo experiment drivers on real models, run by ``mdtheory simulate NAME``.
 
 Each driver module exposes ``NAME``, ``PRESETS`` (``smoke`` and ``paper``), ``tasks(preset, seed)``,
-``run_task(task, device)``, ``summarise(rows, out_dir)`` and ``main(out_dir, *, preset, seed, device,
-progress, executor)``; results are written atomically and resume after interruption. The top-level
-``simulations/`` folder holds one thin entry script per driver.
+``run_task(task, device)`` and ``summarise(rows, out_dir)``; :func:`run_driver` runs any of them, resumably:
+results are written atomically and resume after interruption. The top-level ``simulations/`` folder holds
+one thin entry script per driver.
 
 ``SHIPPED_SMOKE/NAME`` holds the smoke preset's results (seed 0, CPU) as shipped with the package, with their
 SHA-256 in ``SHIPPED_SMOKE/MANIFEST.json``: quick figures draw from them, and runs on other devices are
@@ -11,6 +11,7 @@ compared with them.
 """
 
 import importlib
+from functools import partial
 from pathlib import Path
 
 DRIVERS = ("real_asymptotics", "quality", "kl_bounds", "schedules")
@@ -23,10 +24,19 @@ def run_driver(name: str, out_dir, *, preset: str = "smoke", seed: int = 0, devi
                progress: bool = True, executor=None) -> dict:
     """Run (or resume) driver ``name`` into ``out_dir``; returns its summary. ``executor``
     (:mod:`mdtheory.montecarlo.executors`) says where its tasks run: in this process by default."""
+    from ...sampling.rounds import check_device
+    from ..sweeps import run_sweep
+
     if name not in DRIVERS:
         raise ValueError(f"unknown driver {name!r}; allowed: {', '.join(DRIVERS)}")
     module = importlib.import_module(f"{__name__}.{name}")
-    return module.main(out_dir, preset=preset, seed=seed, device=device, progress=progress, executor=executor)
+    if preset not in module.PRESETS:
+        raise ValueError(f"preset must be one of {', '.join(module.PRESETS)}; got {preset!r}")
+    device = check_device(device)
+    tasks = [{**task, "device": device} for task in module.tasks(preset, seed)]  # the device is in every task key
+    rows = run_sweep(tasks, partial(module.run_task, device=device), Path(out_dir), progress=progress,
+                     desc=module.NAME, executor=executor)
+    return module.summarise(rows, out_dir)
 
 
 def shipped_smoke(name: str) -> Path:

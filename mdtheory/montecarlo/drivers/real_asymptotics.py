@@ -132,13 +132,3 @@ def summarise(rows: list[dict], out_dir) -> dict:
     summary["real_C"] = max((f["max_c_ratio"] for f in summary["fits"]), default=float("nan"))
     atomic_write_text(Path(out_dir) / "summary.json", to_json(summary, indent=1))
     return summary
-
-
-def main(out_dir, *, preset: str = "smoke", seed: int = 0, device: str = "cpu", progress: bool = True,
-         executor=None) -> dict:
-    import sys
-
-    from ._runner import run_driver
-
-    return run_driver(sys.modules[__name__], out_dir, preset=preset, seed=seed, device=device, progress=progress,
-                      executor=executor)
