@@ -106,15 +106,17 @@ def eb_round_law(probs, *, gamma: float, temperature: float = 1.0):
 
 
 def threshold_round_law(probs, *, m: int, threshold: float, temperature: float = 1.0,
-                        ties: str = "uniform") -> dict:
+                        ties: str = "uniform", confidence: str = "tempered") -> dict:
     """The exact law of the threshold/top-m rule ({(positions, tokens): probability}; set sizes vary).
 
-    Spec: §8, §9. Candidates x̃_i ~ q_i = p_i^{1/T}/Σ with confidence c_i = q_i(x̃_i). If at least m positions
-    have c_i > θ, all of them are committed; otherwise the top-m confidences are, equal ones split uniformly
+    Spec: §8, §9. Candidates x̃_i ~ q_i = p_i^{1/T}/Σ with confidence c_i = q_i(x̃_i) (``confidence="tempered"``)
+    or c_i = p_i(x̃_i), the raw softmax (``"untempered"``). If at least m positions have c_i > θ, all of them
+    are committed; otherwise the top-m confidences are, equal ones split uniformly
     (``ties="uniform"``, on the tie grid of :func:`mdtheory.sampling.orders.tie_keys`) or won by the lower
     index (``ties="first"``). Closed form: a set K with every member above θ (|K| ≥ m) has
     P = Π_K q_i(x_i) Π_{j∉K} q_j(c ≤ θ); a set of size m with a member at or below θ has the deterministic
-    top-m probability (every j ∉ K then scores no higher, so fewer than m are above θ).
+    top-m probability (every j ∉ K then scores no higher, so fewer than m are above θ). Here
+    q_j(c ≤ θ) = Σ_s q_j(s)·[c_j(s) ≤ θ].
 
     Parameters
     ----------
@@ -128,6 +130,8 @@ def threshold_round_law(probs, *, m: int, threshold: float, temperature: float =
         T > 0.
     ties : {"uniform", "first"}
         How equal confidences are broken in the top-m branch.
+    confidence : {"tempered", "untempered"}
+        Which probability of the candidate is compared with θ and ranked.
 
     Returns
     -------
@@ -148,26 +152,28 @@ def threshold_round_law(probs, *, m: int, threshold: float, temperature: float =
         raise ValueError(f"m must be an integer with 1 <= m <= N={n}; got m={m!r}")
     if ties not in ("uniform", "first"):
         raise ValueError(f"ties must be 'uniform' or 'first'; got ties={ties!r}")
-    below = (q * (q <= threshold)).sum(axis=1)  # q_j(c ≤ θ)
+    if confidence not in ("tempered", "untempered"):
+        raise ValueError(f"confidence must be 'tempered' or 'untempered'; got confidence={confidence!r}")
+    c = q if confidence == "tempered" else np.asarray(tempered(probs, 1.0))
+    below = (q * (c <= threshold)).sum(axis=1)  # q_j(c ≤ θ)
     law: dict = {}
     for size in range(m, n + 1):
         for K in combinations(range(n), size):
             rest = [j for j in range(n) if j not in K]
             for x in product(range(V), repeat=size):
-                v = q[list(K), list(x)]
-                if np.all(v > threshold):
-                    pr = float(np.prod(v) * np.prod(below[rest]))
+                if np.all(c[list(K), list(x)] > threshold):
+                    pr = float(np.prod(q[list(K), list(x)]) * np.prod(below[rest]))
                     if pr > 0:
                         law[(K, x)] = pr
     with np.errstate(divide="ignore"):
-        scores = np.log(q)
+        scores = np.log(c)
     sets = np.array(list(combinations(range(n), m)), dtype=np.int64)
     cells = _deterministic_choice_cells(q, scores, sets, ties)
-    for c, K in enumerate(sets):
+    for r, K in enumerate(sets):
         for j, x in enumerate(product(range(V), repeat=m)):
-            if cells[c, j] > 0 and np.min(q[K, list(x)]) <= threshold:
+            if cells[r, j] > 0 and np.min(c[K, list(x)]) <= threshold:
                 key = (tuple(int(i) for i in K), tuple(x))
-                law[key] = law.get(key, 0.0) + float(cells[c, j])
+                law[key] = law.get(key, 0.0) + float(cells[r, j])
     return law
 
 

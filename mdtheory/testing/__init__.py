@@ -12,10 +12,11 @@ invariants, calling conventions); ``plugin`` the pytest plugin (marker ``mdtheor
 ``round_law``). The peer audits of :mod:`mdtheory.peers` run on this kit.
 """
 
-from .kit import (AUDIT_TV_RESOLUTION, CONVENTIONS, AuditCase, AuditResult, RoundAuditError, assert_round_law,
-                  audit_cases, audit_round, audit_variable_round, min_audit_samples, round_cases)
+from .kit import (AUDIT_TV_RESOLUTION, CONVENTIONS, AuditCase, AuditResult, RoundAuditError, RuleAudit,
+                  assert_round_law, check_round_law, audit_cases, audit_round, audit_variable_round, min_audit_samples, round_cases)
 from .rules import RULE_NAMES, RoundRule, round_rule, truncated
 
-__all__ = ["assert_round_law", "round_rule", "RoundRule", "RULE_NAMES", "RoundAuditError", "round_cases",
+__all__ = ["assert_round_law", "check_round_law", "RuleAudit", "round_rule", "RoundRule", "RULE_NAMES",
+           "RoundAuditError", "round_cases",
            "audit_cases", "audit_round", "audit_variable_round", "AuditCase", "AuditResult", "min_audit_samples",
            "AUDIT_TV_RESOLUTION", "CONVENTIONS", "truncated"]

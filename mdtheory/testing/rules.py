@@ -15,7 +15,7 @@ against a brute-force oracle in the test suite. Rules that reveal a fixed number
 | ``low_confidence`` | temperature=1, confidence="untempered", top_k=None, top_p=None, ties="uniform" | LLaDA / Fast-dLLM: candidates from the tempered (truncated) law q, the top k of p_i(x̃_i) (or q_i(x̃_i) with confidence="tempered") |
 | ``dream`` | alg_temp, temperature=1, top_k=None, top_p=None, ties="uniform" | Dream: candidates from q, positions by Plackett–Luce on exp(q_i(x̃_i)/alg_temp) (top k of q_i(x̃_i) at alg_temp = 0) |
 | ``eb`` | gamma, temperature=1 | the entropy-bound prefix, tokens ∝ p^{1/T} |
-| ``threshold`` | m, threshold, temperature=1, ties="uniform" | every candidate with q_i(x̃_i) > θ if at least m, else the top m |
+| ``threshold`` | m, threshold, temperature=1, confidence="tempered", ties="uniform" | every candidate with q_i(x̃_i) > θ (or p_i(x̃_i) with confidence="untempered") if at least m, else the top m |
 | ``mdlm`` | rate, temperature=1 | each position revealed independently with probability ``rate`` = (t − s)/t |
 
 Truncation (``top_k``, ``top_p``) follows the common convention: temperature first, then top-k (tokens tied
@@ -53,7 +53,7 @@ _PARAMS = {
                        "ties": "uniform"},
     "dream": {"alg_temp": None, "temperature": 1.0, "top_k": _ABSENT, "top_p": _ABSENT, "ties": "uniform"},
     "eb": {"gamma": None, "temperature": 1.0},
-    "threshold": {"m": None, "threshold": None, "temperature": 1.0, "ties": "uniform"},
+    "threshold": {"m": None, "threshold": None, "temperature": 1.0, "confidence": "tempered", "ties": "uniform"},
     "mdlm": {"rate": None, "temperature": 1.0},
 }
 
@@ -251,7 +251,7 @@ class RoundRule:
             return law_dict(eb_round_law(p, gamma=self.get("gamma"), temperature=T))
         if self.name == "threshold":
             return threshold_round_law(p, m=self.get("m"), threshold=self.get("threshold"), temperature=T,
-                                       ties=self.get("ties"))
+                                       ties=self.get("ties"), confidence=self.get("confidence"))
         return mdlm_round_law(p, rate=self.get("rate"), temperature=T)
 
 

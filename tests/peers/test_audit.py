@@ -1,13 +1,15 @@
-"""Peer harness: diffusers' AmusedScheduler against the exact MaskGIT law.
+"""Peer harness on diffusers' schedulers: AmusedScheduler against the exact MaskGIT law, EntropyBoundScheduler
+against the EB law, BlockRefinementScheduler against the threshold law, and the report of every peer.
 
-Monte Carlo: 100 000 seeded rounds of the peer's public ``step`` per case; Pearson χ² against the exact
-§3.2 law at false-alarm 1e-6 (cells with expected count < 5 pooled). Skips when diffusers is absent."""
+Monte Carlo: seeded rounds of the peer's public ``step`` per case; Pearson χ² against the exact law at
+false-alarm 1e-6 (cells with expected count < 5 pooled). Skips when diffusers is absent."""
 
 import numpy as np
 import pytest
 
-from mdtheory.peers.audit import amused_round, audit_cases, audit_round
 from mdtheory.exact.round_laws import maskgit_round_law, moment_round_law
+from mdtheory.peers.adapters import amused_round
+from mdtheory.testing.kit import audit_cases, audit_round
 
 pytest.importorskip("diffusers")
 
@@ -42,27 +44,26 @@ def test_amused_adapter_rejects_k_equal_n():
 def test_cli_audit(capsys):
     from mdtheory.cli import main
 
-    assert main(["audit", "amused", "--n-samples", "20000", "--json"]) == 0
+    assert main(["audit", "amused", "--n-samples", "30000", "--json"]) == 0
     import json
 
     d = json.loads(capsys.readouterr().out)
-    assert d["peer"] == "amused" and len(d["results"]) == 4 and all(r["passed"] for r in d["results"])
-    assert np.isfinite([r["tv_upper"] for r in d["results"]]).all()
+    assert d["peer"] == "amused" and d["verdict"] == "PASS" and d["package"] == "diffusers"
+    assert len(d["cases"]) == 5 and all(r["passed"] for r in d["cases"])
+    assert np.isfinite([r["tv_upper"] for r in d["cases"]]).all()
 
 
 @pytest.mark.parametrize("temperature,gamma", [(1.0, 0.3), (0.6, 1.0)])
 def test_entropy_bound_scheduler_draws_the_eb_law(temperature, gamma):
-    import dataclasses
+    import functools
 
-    from mdtheory.exact.variable_laws import eb_round_law
-    from mdtheory.peers.audit import entropy_bound_round
+    from mdtheory.peers.adapters import entropy_bound_step
+    from mdtheory.testing import check_round_law, round_rule
 
-    for case in audit_cases(seed=4):
-        law = eb_round_law(case.probs, gamma=gamma, temperature=temperature)
-        c = dataclasses.replace(case, k=law.k)
-        r = audit_round(lambda lp, k, generator: entropy_bound_round(lp, k=k, alpha=temperature, generator=generator,
-                                                                     gamma=gamma), c, law, n_samples=50_000, seed=5)
-        assert r.passed, r.to_dict()
+    audit = check_round_law(functools.partial(entropy_bound_step, gamma=gamma),
+                            round_rule("eb", gamma=gamma, temperature=temperature), forward=("temperature",),
+                            n_samples=50_000, seed=5)
+    assert audit.passed, (audit.invariant, audit.failures)
 
 
 def test_cli_audit_entropy_bound(capsys):
@@ -75,7 +76,8 @@ def test_cli_audit_entropy_bound(capsys):
 @pytest.mark.parametrize("temperature,threshold,m", [(1.0, 0.7, 1), (0.8, 0.6, 2), (1.0, 0.99, 2)])
 def test_block_refinement_scheduler_draws_the_threshold_law(temperature, threshold, m):
     from mdtheory.exact.variable_laws import threshold_round_law
-    from mdtheory.peers.audit import audit_variable_round, block_refinement_round
+    from mdtheory.peers.adapters import block_refinement_round
+    from mdtheory.testing.kit import audit_variable_round
 
     P = np.random.default_rng(0).dirichlet(np.full(3, 0.5), size=4)  # tie-free; no q value near θ
     law = threshold_round_law(P, m=m, threshold=threshold, temperature=temperature)
@@ -87,18 +89,23 @@ def test_block_refinement_scheduler_draws_the_threshold_law(temperature, thresho
     assert chi.passed and chi.off_support == 0, chi
 
 
-def test_threshold_law_against_enumeration():
+@pytest.mark.parametrize("temperature,confidence", [(1.0, "tempered"), (0.6, "tempered"), (0.6, "untempered"),
+                                                    (1.7, "untempered")])
+def test_threshold_law_against_enumeration(temperature, confidence):
     # independent check of the closed form: enumerate every candidate vector and apply the rule literally
     import itertools
 
     from mdtheory.exact.variable_laws import threshold_round_law
 
     P = np.random.default_rng(1).dirichlet(np.ones(3), size=3)
+    Q = P ** (1 / temperature)
+    Q /= Q.sum(axis=1, keepdims=True)
+    C = Q if confidence == "tempered" else P
     m, theta = 2, 0.5
     ref: dict = {}
     for cand in itertools.product(range(3), repeat=3):
-        pr = np.prod([P[i, c] for i, c in enumerate(cand)])
-        conf = np.array([P[i, c] for i, c in enumerate(cand)])
+        pr = np.prod([Q[i, c] for i, c in enumerate(cand)])
+        conf = np.array([C[i, c] for i, c in enumerate(cand)])
         above = [i for i in range(3) if conf[i] > theta]
         if len(above) >= m:
             sets = [(tuple(above), 1.0)]
@@ -108,7 +115,7 @@ def test_threshold_law_against_enumeration():
         for K, w in sets:
             key = (K, tuple(cand[i] for i in K))
             ref[key] = ref.get(key, 0.0) + pr * w
-    law = threshold_round_law(P, m=m, threshold=theta)
+    law = threshold_round_law(P, m=m, threshold=theta, temperature=temperature, confidence=confidence)
     assert set(law) == {k for k, v in ref.items() if v > 0}
     assert max(abs(law[k] - ref[k]) for k in law) < 1e-14
 
@@ -138,26 +145,57 @@ def test_amused_peer_inside_the_sampling_loop_follows_the_exact_maskgit_output_l
     assert r.passed, r
 
 
-def test_audit_all_writes_the_report(tmp_path):
+def test_audit_all_writes_the_report(tmp_path, monkeypatch):
+    import dataclasses
     import json
 
-    from mdtheory.peers.audit import audit_all
+    from mdtheory.peers import audit
 
-    rows, md = audit_all(tmp_path, n_samples=20_000, seed=9)
+    # a peer that is not installed is listed with its install command, not dropped
+    ghost = dataclasses.replace(audit.PEERS["amused"], name="ghost", distribution="no-such-distribution",
+                                install="pip install no-such-distribution")
+    monkeypatch.setitem(audit.PEERS, "ghost", ghost)
+    audits, md = audit.audit_all(tmp_path, n_samples=30_000, seed=9,
+                                 peers=["amused", "entropy-bound", "block-refinement", "ghost"])
     assert md.exists() and (tmp_path / "audit.json").exists()
-    assert {r["peer"] for r in rows} == {"amused", "entropy-bound", "block-refinement"}
-    assert all(r["passed"] for r in rows if r["peer"] in ("amused", "entropy-bound"))
-    assert all(r["version"].startswith("diffusers ") for r in rows)
+    by = {a.peer.name: a for a in audits}
+    assert by["amused"].verdict == by["entropy-bound"].verdict == "PASS"
+    # its top-m fallback ranks with torch.topk, which breaks tied confidences neither uniformly nor by index
+    assert by["block-refinement"].verdict == "FAIL (ties only)"
+    assert by["ghost"].verdict == "not audited" and "pip install no-such-distribution" in by["ghost"].skipped
     # peers that draw their stated law: the exact law lies in each case's 99% region (TV̂ ≤ ε/2 = upper − TV̂)
-    assert all(r["tv"] <= r["tv_upper"] - r["tv"] for r in rows if r["peer"] in ("amused", "entropy-bound"))
+    assert all(r.tv <= r.tv_upper - r.tv for name in ("amused", "entropy-bound") for r in by[name].audit.results)
     report = json.loads((tmp_path / "audit.json").read_text())
-    assert len(report["rows"]) == len(rows) == 12
+    assert [p["peer"] for p in report["peers"]] == ["amused", "entropy-bound", "block-refinement", "ghost"]
+    assert all(p["version"] == __import__("diffusers").__version__ for p in report["peers"][:3])
+    assert [len(p["cases"]) for p in report["peers"][:3]] == [5, 5, 4]
     assert report["not_audited"][0]["peer"] == "muse-maskgit-pytorch" and report["not_audited"][0]["reason"]
     noise = {(r["vocab_size"], r["temperature"], r["dtype"]): r for r in report["float32_noise"]}
     assert noise[(50_257, 1.0, "float32")]["effective_temperature"] < 1.0
     assert abs(noise[(50_257, 1.0, "float64")]["effective_temperature"] - 1.0) < 1e-6
-    assert "Floating-point Gumbel noise" in md.read_text() and "Not audited" in md.read_text()
+    text = md.read_text()
+    assert "Floating-point Gumbel noise" in text and "Not audited" in text and "| ghost |" in text
     assert [r["n"] for r in report["implicit_temperature"]] == [4, 16, 64]
+
+
+def test_cli_peer_names_are_the_registry():
+    import argparse
+
+    from mdtheory.cli import build_parser
+    from mdtheory.peers.audit import PEERS
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    peer_arg = next(a for a in sub.choices["audit"]._actions if a.dest == "peer")
+    assert tuple(peer_arg.choices) == tuple(PEERS)
+
+
+def test_block_refinement_rule_is_gated_on_the_diffusers_version():
+    from mdtheory.peers.audit import block_refinement_rule
+
+    assert block_refinement_rule("0.35.0").get("confidence") == "tempered"
+    assert block_refinement_rule("0.42.1").get("confidence") == "tempered"
+    assert block_refinement_rule("0.43.0").get("confidence") == "untempered"
+    assert block_refinement_rule("1.0.0rc1").get("confidence") == "untempered"
 
 
 def test_entropy_bound_peer_inside_the_sampling_loop_follows_the_exact_eb_output_law():
@@ -196,3 +234,22 @@ def test_amused_against_the_implicit_temperature_prediction():
     small = rows[0]  # at N = 4 the prediction is visibly off, and the peer shows it
     assert small["tv_to_moment_law"] - small["half_width"] > 0
     assert rows[1]["exact_tv_maskgit_moment"] < small["exact_tv_maskgit_moment"]
+
+
+def test_the_installed_block_refinement_rule_is_the_one_it_draws():
+    # the version gate picks the confidence (tempered up to 0.42.1); at T = 0.7 the other one fails on the
+    # peaked case, so a diffusers release that changes the confidence without the gate fails here
+    import diffusers
+
+    from mdtheory.peers.adapters import block_refinement_round
+    from mdtheory.peers.audit import block_refinement_rule
+    from mdtheory.testing import check_round_law, round_rule
+
+    stated = block_refinement_rule(diffusers.__version__)
+    other = "untempered" if stated.get("confidence") == "tempered" else "tempered"
+    runs = {}
+    for rule in (stated, round_rule("threshold", **dict(dict(stated.params), confidence=other))):
+        runs[rule.get("confidence")] = check_round_law(block_refinement_round, rule, cases=["peaked", "flat"],
+                                                       forward=("m", "threshold", "temperature"), n_samples=40_000)
+    assert runs[stated.get("confidence")].passed
+    assert not runs[other].results[0].passed and runs[other].results[0].tv > 0.2

@@ -172,8 +172,44 @@ def test_own_cases_and_bad_arguments():
     with pytest.raises(ValueError, match="cases must name"):
         assert_round_law(my_maskgit, round_rule("maskgit", alpha=1.0), cases=["nope"])
     with pytest.raises(ValueError, match="convention must be"):
+        assert_round_law(my_maskgit, round_rule("maskgit", alpha=1.0), convention="jax")
+    with pytest.raises(TypeError, match="set_timesteps and step"):
         assert_round_law(my_maskgit, round_rule("maskgit", alpha=1.0), convention="diffusers")
     with pytest.raises(ValueError, match="n_samples must be an integer >= "):
         assert_round_law(my_maskgit, round_rule("maskgit", alpha=1.0), cases=["large_vocab"], n_samples=100)
     with pytest.raises(ValueError, match="forward names parameters"):
         assert_round_law(my_maskgit, round_rule("maskgit", alpha=1.0), forward=("temperature",))
+
+
+class RedrawingScheduler:
+    """A diffusers-style scheduler wrapper with a planted bug: it re-draws one revealed token per row."""
+
+    def __init__(self, inner):
+        self.inner, self.mask_token_id = inner, inner.mask_token_id
+
+    def set_timesteps(self, n):
+        self.inner.set_timesteps(n)
+        self.timesteps = self.inner.timesteps
+
+    def step(self, logits, t, sample, generator=None):
+        prev = self.inner.step(logits, t, sample, generator=generator).prev_sample.clone()
+        first = (sample != self.mask_token_id).float().argmax(dim=1)
+        prev[torch.arange(len(prev)), first] = (prev[torch.arange(len(prev)), first] + 1) % logits.shape[-1]
+        return (prev,)
+
+
+def test_a_diffusers_scheduler_is_audited_at_the_k_it_reveals():
+    from mdtheory import MaskGIT, MdtheoryScheduler
+    from mdtheory.testing import check_round_law
+
+    sched = MdtheoryScheduler(MaskGIT(1.0), mask_token_id=99)
+    results = assert_round_law(sched, round_rule("maskgit", alpha=1.0), convention="diffusers", forward=(),
+                               cases=["peaked", "flat"], n_samples=20_000)
+    assert [r.k for r in results] == [2, 2] and all(r.passed for r in results)  # cosine, 2 steps, N = 4
+    # the stated α is not the one the scheduler runs: a named cell fails
+    audit = check_round_law(MdtheoryScheduler(MaskGIT(4.0), mask_token_id=99), round_rule("maskgit", alpha=0.25),
+                            convention="diffusers", forward=(), cases=["peaked"], n_samples=20_000)
+    assert not audit.passed and audit.invariant is None and "worst cells: positions" in audit.failures[0]
+    with pytest.raises(RoundAuditError, match="a revealed token was re-drawn"):
+        assert_round_law(RedrawingScheduler(sched), round_rule("maskgit", alpha=1.0), convention="diffusers",
+                         forward=(), cases=["peaked"], n_samples=20_000)
