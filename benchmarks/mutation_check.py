@@ -66,6 +66,9 @@ MUTANTS = {
     "MDLM without the factor of the positions left masked": (
         "mdtheory/exact/variable_laws.py", "weight = rate ** size * (1 - rate) ** (n - size)",
         "weight = rate ** size", ["tests/testing/test_rules.py"]),
+    "threshold rule counting the tempered confidence below θ": (
+        "mdtheory/exact/variable_laws.py", "below = (q * (c <= threshold)).sum(axis=1)",
+        "below = (q * (q <= threshold)).sum(axis=1)", ["tests/testing/test_rules.py"]),
     "low-confidence scored on the tempered law": (
         "mdtheory/testing/rules.py", 'base = p if self.get("confidence") == "untempered" else q', "base = q",
         ["tests/testing/test_rules.py"]),

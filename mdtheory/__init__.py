@@ -123,9 +123,11 @@ for _module, _names in {
     "montecarlo.model_kl": ("order_log_likelihood", "exact_entropy", "kl_bound_check"),
     # peers
     # the test kit (§9)
-    "testing.kit": ("assert_round_law", "RoundAuditError", "round_cases", "audit_round", "audit_cases"),
+    "testing.kit": ("assert_round_law", "check_round_law", "RoundAuditError", "round_cases", "audit_round",
+                    "audit_cases"),
     "testing.rules": ("round_rule", "RoundRule", "truncated"),
-    "peers.audit": ("amused_round", "audit_peer", "audit_all"),
+    "peers.adapters": ("amused_round", "maskgit_jax_round"),
+    "peers.audit": ("audit_peer", "audit_all", "block_refinement_rule"),
     "peers.interop": ("MdtheoryScheduler", "PeerSampler", "PeerAdaptiveSampler", "amused_peer_round",
                       "entropy_bound_peer_select", "block_refinement_peer_select"),
 }.items():

@@ -306,8 +306,8 @@ def initial_state(*, batch_size: int, seq_len: int, mask_id: int, init_tokens=No
 
 def sample(predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seq_len: int,
            schedule: str | Sequence[int] | np.ndarray | None = None, sampler: Sampler, n_steps: int | None = None,
-           batch_size: int = 1, output: Literal["logits", "probs", "log_probs"] = "logits", mask_id: int = 0,
-           init_tokens: torch.Tensor | None = None, init_masked: torch.Tensor | None = None,
+           batch_size: int = 1, output: Literal["logits", "probs", "log_probs"] = "logits",
+           mask_id: int | None = None, init_tokens: torch.Tensor | None = None, init_masked: torch.Tensor | None = None,
            generator: torch.Generator | int | None = None, device: str | torch.device = "cpu",
            noise_dtype=torch.float64) -> SampleResult:
     """Run a sampler for a whole schedule, from an all-masked (or partly revealed) batch.
@@ -332,8 +332,11 @@ def sample(predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seq
         B.
     output : {"logits", "probs", "log_probs"}
         What ``predict`` returns.
-    mask_id : int
-        The token written at masked positions.
+    mask_id : int, optional
+        The token written at masked positions. If it lies inside the predictions' vocabulary, its probability is
+        set to 0 and the other tokens renormalised: the mask token is never drawn. None (default): the
+        predictions are over real tokens only; masked positions hold 0 as a placeholder, and every token of the
+        vocabulary can be drawn.
     init_tokens, init_masked : torch.Tensor, optional
         A (B, D) prompt and its masked pattern; every row must mask the same number of positions.
     generator : torch.Generator or int, optional
@@ -368,10 +371,13 @@ def sample(predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seq
     for name, value in (("seq_len", seq_len), ("batch_size", batch_size)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name} must be an integer >= 1; got {name}={value!r}")
+    if mask_id is not None and (isinstance(mask_id, bool) or not isinstance(mask_id, (int, np.integer))):
+        raise ValueError(f"mask_id must be an integer or None; got mask_id={mask_id!r}")
     device = torch.device(device)
     generator = as_generator(generator, device)
-    tokens, masked, n_masked = initial_state(batch_size=batch_size, seq_len=seq_len, mask_id=mask_id,
-                                             init_tokens=init_tokens, init_masked=init_masked, device=device)
+    tokens, masked, n_masked = initial_state(batch_size=batch_size, seq_len=seq_len,
+                                             mask_id=0 if mask_id is None else mask_id, init_tokens=init_tokens,
+                                             init_masked=init_masked, device=device)
     reveal_step = torch.full(tokens.shape, -1, dtype=torch.long, device=device)
 
     def predict_log_probs():
@@ -380,6 +386,12 @@ def sample(predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seq
             raise ValueError(f"predict must return (batch, seq_len, vocab_size)=({tokens.shape[0]}, {seq_len}, V); "
                              f"got {tuple(out.shape)}")
         lp = to_log_probs(out, kind=output)
+        if mask_id is not None and 0 <= mask_id < lp.shape[-1]:  # never drawn: condition on the other tokens
+            before = torch.isfinite(lp.amax(-1))
+            lp = torch.log_softmax(lp.index_fill(-1, torch.tensor([mask_id], device=lp.device), -torch.inf), -1)
+            if bool((before & ~torch.isfinite(lp.amax(-1)))[masked].any()):
+                raise ValueError(f"predict gives the mask token (id {mask_id}) all the probability at a masked "
+                                 f"position; the mask token is never drawn")
         if not isinstance(sampler, (MaskGIT, Moment, UMoment, CTS, EB)):  # mdtheory's own rounds check their input
             _check_round_inputs(lp, masked, None)
         return lp

@@ -89,37 +89,6 @@ def test_block_refinement_scheduler_draws_the_threshold_law(temperature, thresho
     assert chi.passed and chi.off_support == 0, chi
 
 
-@pytest.mark.parametrize("temperature,confidence", [(1.0, "tempered"), (0.6, "tempered"), (0.6, "untempered"),
-                                                    (1.7, "untempered")])
-def test_threshold_law_against_enumeration(temperature, confidence):
-    # independent check of the closed form: enumerate every candidate vector and apply the rule literally
-    import itertools
-
-    from mdtheory.exact.variable_laws import threshold_round_law
-
-    P = np.random.default_rng(1).dirichlet(np.ones(3), size=3)
-    Q = P ** (1 / temperature)
-    Q /= Q.sum(axis=1, keepdims=True)
-    C = Q if confidence == "tempered" else P
-    m, theta = 2, 0.5
-    ref: dict = {}
-    for cand in itertools.product(range(3), repeat=3):
-        pr = np.prod([Q[i, c] for i, c in enumerate(cand)])
-        conf = np.array([C[i, c] for i, c in enumerate(cand)])
-        above = [i for i in range(3) if conf[i] > theta]
-        if len(above) >= m:
-            sets = [(tuple(above), 1.0)]
-        else:
-            order = sorted(range(3), key=lambda i: -conf[i])
-            sets = [(tuple(sorted(order[:m])), 1.0)]  # tie-free table
-        for K, w in sets:
-            key = (K, tuple(cand[i] for i in K))
-            ref[key] = ref.get(key, 0.0) + pr * w
-    law = threshold_round_law(P, m=m, threshold=theta, temperature=temperature, confidence=confidence)
-    assert set(law) == {k for k, v in ref.items() if v > 0}
-    assert max(abs(law[k] - ref[k]) for k in law) < 1e-14
-
-
 def test_amused_peer_inside_the_sampling_loop_follows_the_exact_maskgit_output_law():
     # multi-round: the peer adapted as an mdtheory sampler, run by sample() on a target's exact conditionals;
     # Pearson χ² at false-alarm 1e-6 against the exact MaskGIT (α = 1) output law, 60 000 draws

@@ -177,3 +177,24 @@ def test_positions_use_the_untempered_predictions(name):
                       generator=torch.Generator().manual_seed(3)).positions
             for tr in (Temperature(1.0), Temperature(0.3), Temperature(3.0))]
     assert torch.equal(outs[0], outs[1]) and torch.equal(outs[0], outs[2])
+
+
+@pytest.mark.parametrize("mask_id", [0, 3, V - 1, V])
+@pytest.mark.parametrize("name", sorted(SAMPLERS))
+def test_no_mask_token_survives_a_full_run(name, mask_id):
+    # predictions that give the mask token real mass wherever it lies inside the vocabulary: the loop and the
+    # scheduler adapter must still end with every position holding a vocabulary token other than the mask
+    s = SAMPLERS[name]
+    logits = torch.log(torch.as_tensor(np.random.default_rng(5).dirichlet(np.full(V, 0.7), size=D)))
+    sched = None if isinstance(s, AdaptiveSampler) else "cosine"
+    res = sample(lambda tokens, masked: logits.expand(tokens.shape[0], -1, -1).clone(), seq_len=D, schedule=sched,
+                 n_steps=None if sched is None else K, sampler=s, batch_size=256, mask_id=mask_id,
+                 generator=torch.Generator().manual_seed(6))
+    assert not bool((res.tokens == mask_id).any()) and bool((res.tokens < V).all())
+    if sched is not None:
+        sch = MdtheoryScheduler(s, mask_token_id=mask_id, schedule="cosine")
+        sch.set_timesteps(K)
+        x, gen = torch.full((256, D), mask_id, dtype=torch.long), torch.Generator().manual_seed(7)
+        for t in sch.timesteps:
+            x = sch.step(logits.expand(256, -1, -1), t, x, generator=gen).prev_sample
+        assert not bool((x == mask_id).any()) and bool((x < V).all())
