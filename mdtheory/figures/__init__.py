@@ -26,6 +26,8 @@ FIGURES = (
     "fig_quality",
     "fig_kl_bounds",
     "fig_schedules",
+    "fig_random_sizes",
+    "fig_mi_bound",
 )
 
 

@@ -29,7 +29,7 @@ from .optimal_schedules import geometric_rho
 from .enumeration import InformationProfile
 from ..sampling.schedules import block_starts
 
-__all__ = ["kmax_bound", "geometric_increasing_bound", "geometric_decreasing_bound", "ccl_expected_kl",
+__all__ = ["kmax_bound", "mutual_information_bound", "geometric_increasing_bound", "geometric_decreasing_bound", "ccl_expected_kl",
            "stale_expected_kl", "lag_conditioning", "partial_caching_schedule",
            "BOUND_EXPRESSIONS", "bound_expression"]
 
@@ -336,3 +336,35 @@ def partial_caching_schedule(coarse, sub_steps: int, refresh_every: int) -> tupl
             cond.append(seen)
             s += int(part)
     return np.array(fine, dtype=np.int64), np.array(cond, dtype=np.int64)
+
+
+def mutual_information_bound(profile: InformationProfile, schedule) -> float:
+    """Li & Cai's mutual-information bound on the expected KL: ((k_max − 1)/N)·Σ_i I(X_i; X_{−i}).
+
+    Spec: §10.2. It equals (k_max − 1)·Z_N, so it is the bound of §5.4 written through the mutual
+    information; for K equal blocks it is (1/K − 1/N)·(TC + DTC). Its ratio to the truth
+    (:func:`ccl_expected_kl`) is 1 when the profile sits at block starts (the copy law) and 1/(k − 1) when it
+    sits at block ends (global parity, equal blocks of k): the bound charges every unit of f(i) the largest
+    block's k − 1, the truth only s_t − i.
+
+    Parameters
+    ----------
+    profile : InformationProfile
+        The profile.
+    schedule : sequence of int
+        Step sizes.
+
+    Returns
+    -------
+    float
+        The bound in nats.
+
+    Examples
+    --------
+    >>> from mdtheory import parity_profile
+    >>> pr = parity_profile(12)
+    >>> round(ccl_expected_kl(pr, [4, 4, 4]) / mutual_information_bound(pr, [4, 4, 4]), 12)  # 1/(k − 1)
+    0.333333333333
+    """
+    sizes = check_schedule(schedule, total=profile.n)
+    return float((sizes.max() - 1) * profile.sum_mutual_info / profile.n)
