@@ -404,6 +404,8 @@ def _round_definition(sampler, t: int, n_steps: int):
 
     if type(sampler) is s.EB:
         return ("eb", sampler.gamma)
+    if type(sampler) is s.EntropySum:
+        return ("entropy_sum", sampler.threshold)
     if type(sampler) in (s.MaskGIT, s.Moment, s.UMoment):
         alpha = sampler.alpha * (1.0 - t / n_steps) if sampler.anneal else sampler.alpha  # α_t = α_0 (1 − t/K)
         if type(sampler) is s.MaskGIT:
@@ -428,6 +430,16 @@ def _round_cells(definition, p: np.ndarray, masked: list[int], k: int, final: bo
         order = sorted(masked, key=lambda i: (_shannon(p[i]), i))
         hs = [_shannon(p[i]) for i in order]
         take = max(j + 1 for j in range(len(hs)) if sum(hs[: j + 1]) - hs[j] <= definition[1] + 1e-12)
+        K = tuple(sorted(order[:take]))
+        return [(K, x, float(np.prod([p[i, v] for i, v in zip(K, x)]))) for x in itertools.product(range(V), repeat=take)]
+    if definition[0] == "entropy_sum":  # by increasing entropy (ties by index) while Σ H ≤ τ; at least one
+        order = sorted(masked, key=lambda i: (_shannon(p[i]), i))
+        running, take = 0.0, 0
+        for i in order:
+            running += _shannon(p[i])
+            if take and running > definition[1] + 1e-12:
+                break
+            take += 1
         K = tuple(sorted(order[:take]))
         return [(K, x, float(np.prod([p[i, v] for i, v in zip(K, x)]))) for x in itertools.product(range(V), repeat=take)]
     if definition[0] == "maskgit":
@@ -479,14 +491,14 @@ def output_law_bruteforce(target, sampler, schedule=None, *, model=None) -> tupl
     >>> float(abs(table - output_law(t, Moment(1.0), [1, 2]).table).max()) < 1e-12
     True
     """
-    from ..sampling.loop import EB
+    from ..sampling.loop import EB, EntropySum
 
     n, q = target.n, target.q
     if n > MAX_BRUTEFORCE_POSITIONS:
         raise ValueError(f"output_law_bruteforce enumerates every path; N must be <= {MAX_BRUTEFORCE_POSITIONS}, "
                          f"got N={n}")
     model = target if model is None else model
-    sizes = None if type(sampler) is EB else [int(x) for x in schedule]
+    sizes = None if type(sampler) in (EB, EntropySum) else [int(x) for x in schedule]
     steps = n if sizes is None else len(sizes)
     table = np.zeros((q,) * n)
     path_kl = [0.0]

@@ -28,6 +28,8 @@ FIGURES = (
     "fig_schedules",
     "fig_random_sizes",
     "fig_mi_bound",
+    "fig_certificates",
+    "fig_entropy_sum",
 )
 
 

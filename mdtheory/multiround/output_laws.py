@@ -110,15 +110,15 @@ def round_log_cells(round_sampler, probs: np.ndarray, masked: np.ndarray, k: int
     with the position probability folded in (the exponentials sum to 1 over all cells). ``ties`` as in
     :func:`position_set_law`."""
     from ..exact.round_laws import maskgit_round_law
-    from ..sampling.loop import CTS, EB, _MaskGITRound
-    from ..sampling.rounds import Identity, eb_set, token_log_law
+    from ..sampling.loop import CTS, EB, EntropySum, _MaskGITRound
+    from ..sampling.rounds import Identity, token_log_law
 
     masked = np.asarray(masked, dtype=bool)
     idx = np.nonzero(masked)[0]
     with np.errstate(divide="ignore"):
         log_probs = np.log(probs)
-    if isinstance(round_sampler, EB):
-        K = eb_set(probs, masked, round_sampler.gamma)
+    if isinstance(round_sampler, (EB, EntropySum)):
+        K = round_sampler.state_set(probs, masked)
         return [(K, _log_product(log_probs[list(K)]))]
     if k == idx.size and (final or isinstance(round_sampler, _MaskGITRound)):
         # revealing everything: MaskGIT keeps every untempered candidate (§4.1); CTS's final step is untempered
@@ -285,9 +285,9 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
     target : JointTable
         π.
     sampler : Sampler
-        ``MaskGIT``, ``Moment``, ``UMoment``, ``CTS`` or ``EB``.
+        ``MaskGIT``, ``Moment``, ``UMoment``, ``CTS``, ``EB`` or ``EntropySum``.
     schedule : str or sequence of int, optional
-        A name (with ``n_steps``) or sizes; ignored by EB.
+        A name (with ``n_steps``) or sizes; ignored by EB and EntropySum.
     n_steps : int, optional
         K, for a named schedule.
     model : object, optional
@@ -311,14 +311,14 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
     >>> bool(law.kl > 0), bool(law.path_kl >= law.kl)
     (True, True)
     """
-    from ..sampling.loop import EB
+    from ..sampling.loop import EB, EntropySum
 
     _check_target(target)
     n, q = target.n, target.q
     if (q + 1) ** n >= 2 ** 62:
         raise ValueError(f"(q+1)**N = {q + 1}**{n} partial states cannot be coded in int64")
     model = target if model is None else model
-    adaptive = isinstance(sampler, EB)
+    adaptive = isinstance(sampler, (EB, EntropySum))
     sizes = None if adaptive else as_schedule(schedule, seq_len=n, n_steps=n_steps)
     K = n if adaptive else len(sizes)
     place = (q + 1) ** np.arange(n, dtype=np.int64)
@@ -506,11 +506,11 @@ def sampler_comparison(target, samplers: dict, schedules: dict, *, model=None) -
     >>> [(r["sampler"], r["schedule"]) for r in rows]
     [('uniform', 'two'), ('eb', 'adaptive')]
     """
-    from ..sampling.loop import EB
+    from ..sampling.loop import EB, EntropySum
 
     rows = []
     for name, s in samplers.items():
-        for sched_name, sched in ({"adaptive": None} if isinstance(s, EB) else schedules).items():
+        for sched_name, sched in ({"adaptive": None} if isinstance(s, (EB, EntropySum)) else schedules).items():
             law = output_law(target, s, sched, model=model)
             rows.append({"sampler": name, "schedule": sched_name, "kl": law.kl, "path_kl": law.path_kl,
                          "tv": law.tv, "mean_steps": law.mean_steps})

@@ -43,14 +43,16 @@ from .rounds import (
     as_generator,
     cts_round,
     eb_round,
+    eb_set,
+    entropy_sum_round,
     maskgit_round,
     moment_token_transform,
     to_log_probs,
 )
 from .schedules import as_schedule
 
-__all__ = ["annealed_alpha", "Sampler", "AdaptiveSampler", "MaskGIT", "Moment", "UMoment", "CTS", "EB", "SampleResult", "sample",
-           "make_sampler", "SAMPLER_NAMES"]
+__all__ = ["annealed_alpha", "Sampler", "AdaptiveSampler", "MaskGIT", "Moment", "UMoment", "CTS", "EB", "EntropySum",
+           "SampleResult", "sample", "make_sampler", "SAMPLER_NAMES"]
 
 
 def annealed_alpha(alpha0: float, step: int, n_steps: int) -> float:
@@ -257,6 +259,50 @@ class EB(AdaptiveSampler):
     def select(self, log_probs, *, masked, step, generator, noise_dtype):
         return eb_round(log_probs, gamma=self.gamma, masked=masked, generator=generator, noise_dtype=noise_dtype)
 
+    def state_set(self, probs, masked) -> tuple[int, ...]:
+        """The positions this rule reveals at one state (numpy predictions (N, V)); the exact laws use it."""
+        return eb_set(probs, masked, self.gamma)
+
+
+@dataclass(frozen=True)
+class EntropySum(AdaptiveSampler):
+    """Entropy-sum decoding: each step unmasks positions by increasing entropy until the cumulative entropy
+    would exceed a threshold.
+
+    Spec: §10.6 (Cai & Li). **Conventions:** positions by increasing Shannon entropy, ties by index; the
+    position that would take the sum past the threshold is not taken (the largest prefix with Σ H ≤ τ), except
+    that every step takes at least one; tokens from p.
+
+    Parameters
+    ----------
+    threshold : float
+        τ ≥ 0, the entropy (nats) one step may spend.
+
+    Raises
+    ------
+    ValueError
+        If ``threshold`` is negative, infinite or NaN.
+
+    Examples
+    --------
+    >>> EntropySum(0.5).threshold
+    0.5
+    """
+
+    threshold: float = 0.5
+
+    def __post_init__(self):
+        if not (math.isfinite(self.threshold) and self.threshold >= 0):
+            raise ValueError(f"threshold must be finite and >= 0; got threshold={self.threshold!r}")
+
+    def select(self, log_probs, *, masked, step, generator, noise_dtype):
+        return entropy_sum_round(log_probs, threshold=self.threshold, masked=masked, generator=generator,
+                                 noise_dtype=noise_dtype)
+
+    def state_set(self, probs, masked) -> tuple[int, ...]:
+        """The positions this rule reveals at one state (numpy predictions (N, V)); the exact laws use it."""
+        return eb_set(probs, masked, self.threshold, rule="entropy_sum")
+
 
 @dataclass(frozen=True)
 class SampleResult:
@@ -422,7 +468,7 @@ def sample(predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seq
 
 
 SAMPLER_NAMES = ("maskgit", "moment", "umoment", "uniform", "confidence", "entropy", "halton", "raster",
-                 "hybrid", "eb")
+                 "hybrid", "eb", "entropy_sum")
 
 
 def make_sampler(name: str, *, alpha: float = 1.0, anneal: bool = False, gamma: float = 0.5,
@@ -435,13 +481,14 @@ def make_sampler(name: str, *, alpha: float = 1.0, anneal: bool = False, gamma: 
     ----------
     name : str
         One of ``maskgit``, ``moment``, ``umoment``, ``uniform``, ``confidence``, ``entropy``, ``halton``,
-        ``raster``, ``hybrid``, ``eb``.
+        ``raster``, ``hybrid``, ``eb``, ``entropy_sum``.
     alpha : float
         α of the α-samplers.
     anneal : bool
         Anneal α.
     gamma : float
-        γ of ``hybrid`` (the exploitation share) or of ``eb`` (the entropy budget).
+        γ of ``hybrid`` (the exploitation share), of ``eb`` (the entropy budget) or of ``entropy_sum`` (its
+        threshold τ).
     order : sequence of int, optional
         The fixed order of ``halton``/``raster``, and the exploration side of ``hybrid``.
 
@@ -477,6 +524,8 @@ def make_sampler(name: str, *, alpha: float = 1.0, anneal: bool = False, gamma: 
         return CTS(FixedOrderRule(tuple(order)))
     if name == "eb":
         return EB(gamma=gamma)
+    if name == "entropy_sum":
+        return EntropySum(threshold=gamma)
     if name == "hybrid":
         explore = FixedOrderRule(tuple(order)) if order is not None else UniformRule()
         return CTS(HybridRule(exploit=MomentRule(alpha=alpha), explore=explore, gamma=gamma),

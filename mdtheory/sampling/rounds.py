@@ -51,6 +51,8 @@ __all__ = [
     "moment_token_transform",
     "eb_selection",
     "eb_round",
+    "entropy_sum_selection",
+    "entropy_sum_round",
     "position_scores",
     "token_log_law",
     "eb_set",
@@ -767,20 +769,35 @@ def moment_round(log_probs: torch.Tensor, *, k: int, alpha: float, masked: torch
                      noise_dtype=noise_dtype)
 
 
-def eb_selection(log_probs: torch.Tensor, *, gamma: float, masked: torch.Tensor | None = None) -> torch.Tensor:
-    """The EB set (§8): masked positions sorted by Shannon entropy (ties by position index), the
-    largest prefix with Σ H − max H ≤ γ (at least one). Returns a (B, N) bool mask."""
+def _entropy_prefix(log_probs: torch.Tensor, masked, budget: float, *, minus_max: bool) -> torch.Tensor:
+    """Masked positions sorted by Shannon entropy (ties by position index); the largest prefix whose entropy
+    sum (less its largest term when ``minus_max``) is at most ``budget``, and at least one position."""
     masked = _check_round_inputs(log_probs, masked, None)
     B, N, V = log_probs.shape
     lp = log_probs.to(torch.float64) - torch.logsumexp(log_probs.to(torch.float64), dim=-1, keepdim=True)
     p = lp.exp()
     h = (-(p * lp.masked_fill(p == 0, 0.0)).sum(dim=-1)).masked_fill(~masked, math.inf)
     hs, order = torch.sort(h, dim=1, stable=True)
-    ok = (torch.cumsum(hs.masked_fill(~torch.isfinite(hs), 0.0), dim=1) - hs <= gamma + 1e-12) & torch.isfinite(hs)
+    spent = torch.cumsum(hs.masked_fill(~torch.isfinite(hs), 0.0), dim=1) - (hs if minus_max else 0.0)
+    ok = (spent <= budget + 1e-12) & torch.isfinite(hs)
     count = ok.sum(dim=1).clamp_min(1)
     rank = torch.empty_like(order)
     rank.scatter_(1, order, torch.arange(N, device=order.device).expand(B, N))
     return (rank < count[:, None]) & masked
+
+
+def eb_selection(log_probs: torch.Tensor, *, gamma: float, masked: torch.Tensor | None = None) -> torch.Tensor:
+    """The EB set (§8): masked positions sorted by Shannon entropy (ties by position index), the
+    largest prefix with Σ H − max H ≤ γ (at least one). Returns a (B, N) bool mask."""
+    return _entropy_prefix(log_probs, masked, gamma, minus_max=True)
+
+
+def entropy_sum_selection(log_probs: torch.Tensor, *, threshold: float,
+                          masked: torch.Tensor | None = None) -> torch.Tensor:
+    """The entropy-sum set (§10.6): masked positions by increasing Shannon entropy (ties by position index),
+    unmasked while the cumulative entropy stays at most the threshold; the position that would cross it is not
+    taken, except that every step takes at least one. Returns a (B, N) bool mask."""
+    return _entropy_prefix(log_probs, masked, threshold, minus_max=False)
 
 
 def eb_round(log_probs: torch.Tensor, *, gamma: float, masked: torch.Tensor | None = None,
@@ -789,7 +806,21 @@ def eb_round(log_probs: torch.Tensor, *, gamma: float, masked: torch.Tensor | No
 
     Returns (selected (B, N) bool, tokens (B, N) int64 — meaningful where selected).
     """
-    selected = eb_selection(log_probs, gamma=gamma, masked=masked)
+    return _prefix_round(eb_selection(log_probs, gamma=gamma, masked=masked), log_probs, generator, noise_dtype)
+
+
+def entropy_sum_round(log_probs: torch.Tensor, *, threshold: float, masked: torch.Tensor | None = None,
+                      generator: torch.Generator | None = None,
+                      noise_dtype=torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
+    """One entropy-sum round (Cai & Li; §10.6): the :func:`entropy_sum_selection` set, tokens from p.
+
+    Returns (selected (B, N) bool, tokens (B, N) int64 — meaningful where selected).
+    """
+    sel = entropy_sum_selection(log_probs, threshold=threshold, masked=masked)
+    return _prefix_round(sel, log_probs, generator, noise_dtype)
+
+
+def _prefix_round(selected, log_probs, generator, noise_dtype):
     lp = log_probs.to(torch.float64) - torch.logsumexp(log_probs.to(torch.float64), dim=-1, keepdim=True)
     return selected, sample_categorical(lp, generator=generator, dtype=noise_dtype)
 
@@ -815,8 +846,9 @@ def token_log_law(transform: TokenTransform, probs: np.ndarray) -> np.ndarray:
         return rows - (top + np.log(np.exp(rows - top).sum(axis=1, keepdims=True)))
 
 
-def eb_set(probs: np.ndarray, masked: np.ndarray, gamma: float) -> tuple[int, ...]:
-    """The EB set of one state (sorted positions), by :func:`eb_selection`."""
+def eb_set(probs: np.ndarray, masked: np.ndarray, gamma: float, *, rule: str = "eb") -> tuple[int, ...]:
+    """The EB set of one state (sorted positions), by :func:`eb_selection`; ``rule="entropy_sum"`` gives the
+    :func:`entropy_sum_selection` set with threshold ``gamma``."""
     mask = torch.as_tensor(np.asarray(masked, dtype=bool))[None]
-    sel = eb_selection(_state_log_probs(probs), gamma=gamma, masked=mask)[0]
+    sel = _entropy_prefix(_state_log_probs(probs), mask, gamma, minus_max=rule == "eb")[0]
     return tuple(int(i) for i in torch.nonzero(sel)[:, 0])

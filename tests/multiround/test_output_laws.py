@@ -17,7 +17,7 @@ from mdtheory.models.predictors import target_predictor
 from mdtheory.multiround.output_laws import hybrid_decomposition_bound, output_law
 from mdtheory.sampling.rounds import eb_set
 from mdtheory.profiles.enumeration import efact, information_profile
-from mdtheory.sampling.loop import CTS, EB, MaskGIT, Moment, UMoment, sample
+from mdtheory.sampling.loop import CTS, EB, EntropySum, MaskGIT, Moment, UMoment, sample
 from mdtheory.sampling.rounds import (ConfidenceRule, EntropyRule, FixedOrderRule, HybridRule, MarginRule, MomentRule,
                                Temperature, UniformRule)
 from mdtheory.multiround.targets import dirichlet_joint, ising_grid, potts_chain
@@ -39,6 +39,7 @@ SAMPLERS = {
     "hybrid": CTS(HybridRule(ConfidenceRule(), FixedOrderRule((2, 0, 3, 1)), 0.5)),
     "hybrid-tempered": CTS(HybridRule(MomentRule(1.0), UniformRule(), 0.34), Temperature(0.6)),
     "eb": EB(0.7),
+    "entropy-sum": EntropySum(0.9),
 }
 
 
@@ -70,11 +71,12 @@ def test_uniform_path_kl_is_efact():
         assert abs(output_law(t, CTS(UniformRule()), sched).path_kl - efact(pr, sched)) < 1e-12
 
 
-@pytest.mark.parametrize("name", ["uniform", "maskgit", "moment-annealed", "confidence", "hybrid-tempered", "eb"])
+@pytest.mark.parametrize("name", ["uniform", "maskgit", "moment-annealed", "confidence", "hybrid-tempered", "eb",
+                                  "entropy-sum"])
 def test_sampling_loop_matches_exact_output_law(name):
     t = dirichlet_joint(4, 2, concentration=0.7, rng=14)
     s = SAMPLERS[name]
-    sched = None if name == "eb" else [1, 2, 1]
+    sched = None if name in ("eb", "entropy-sum") else [1, 2, 1]
     law = output_law(t, s, sched)
     res = sample(target_predictor(t), seq_len=4, schedule=sched, sampler=s, batch_size=60_000, output="log_probs",
                  generator=torch.Generator().manual_seed(15))
@@ -97,7 +99,7 @@ def test_proposition3():
     for name, s in SAMPLERS.items():
         if name.startswith(("maskgit", "moment", "umoment", "hybrid", "fixed-order")):
             continue
-        s = EB(0.0) if name == "eb" else s
+        s = EB(0.0) if name == "eb" else EntropySum(0.0) if name == "entropy-sum" else s
         assert output_law(t, s, [1] * 5).tv < 1e-12, name
     hybrid = CTS(HybridRule(ConfidenceRule(), FixedOrderRule((4, 2, 0, 3, 1)), 0.5))
     assert output_law(t, hybrid, [1] * 5).tv < 1e-12
@@ -207,3 +209,20 @@ def test_paths_leaving_the_support_are_counted_not_completed():
     law = output_law(repeated_bit(3), CTS(), [2, 1])
     np.testing.assert_allclose([law.off_support, law.tv, law.kl], [0.5, 0.5, np.log(2)], rtol=0, atol=1e-12)
     np.testing.assert_allclose(law.table[0, 0, 0], 0.25, atol=1e-12)
+
+
+def test_entropy_sum_rule_and_bound():
+    from mdtheory.sampling.rounds import entropy_sum_selection
+
+    # entropies 0.69, 0.0, 0.33, 0.33 (nats): by increasing entropy 1, 2, 3, 0; ties by index
+    p = np.array([[0.5, 0.5], [1.0, 0.0], [0.9, 0.1], [0.9, 0.1]])
+    lp = torch.log(torch.as_tensor(p))[None]
+    take = lambda tau: tuple(int(i) for i in torch.nonzero(entropy_sum_selection(lp, threshold=tau)[0])[:, 0])
+    assert take(0.0) == (1,) and take(0.33) == (1, 2) and take(0.66) == (1, 2, 3) and take(10.0) == (0, 1, 2, 3)
+    masked = torch.tensor([[True, False, False, False]])
+    assert tuple(torch.nonzero(entropy_sum_selection(lp, threshold=0.0, masked=masked)[0])[:, 0].tolist()) == (0,)
+    # each step's TC ≤ Σ H ≤ τ, so KL(π‖ν) ≤ τ·E_π[#steps] (§8, §10.6)
+    t = dirichlet_joint(6, 2, concentration=0.4, rng=21)
+    for tau in (0.1, 0.5, 1.5):
+        law = output_law(t, EntropySum(tau))
+        assert law.kl <= tau * law.mean_steps + 1e-12 and law.max_block_kl <= tau + 1e-12
