@@ -30,6 +30,7 @@ FIGURES = (
     "fig_mi_bound",
     "fig_certificates",
     "fig_entropy_sum",
+    "fig_sequence_error",
 )
 
 

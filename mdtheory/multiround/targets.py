@@ -23,7 +23,7 @@ from .._validation import check_positive_int
 __all__ = [
     "JointTable", "MarkovChain", "batch_conditionals", "joint_table", "dirichlet_joint", "product_target", "repeated_bit", "global_parity",
     "hidden_subset_parity", "markov_chain", "binary_markov_chain", "potts_chain", "ising_grid", "potts_grid",
-    "beta_bernoulli", "noisy_repeated_bit", "stationary_law",
+    "beta_bernoulli", "noisy_repeated_bit", "stationary_law", "forbidden_bigram_transition", "bigram_chain",
 ]
 
 MAX_TABLE_SIZE = 2 ** 22
@@ -548,6 +548,81 @@ def markov_chain(n: int, transition, *, initial=None) -> JointTable:
     for _ in range(n - 1):
         t = t[..., :, None] * P.reshape((1,) * (t.ndim - 1) + P.shape)
     return joint_table(t, q=q)
+
+
+def forbidden_bigram_transition(q: int = 3, *, allowed: int = 2, rng=0) -> np.ndarray:
+    """A sparse bigram transition matrix: each token has ``allowed`` successors, the others are forbidden.
+
+    Spec: §10.3. **Convention:** the successors of a are a itself and a + 1 (mod q), so the chain is
+    irreducible and aperiodic, plus ``allowed`` − 2 others drawn at random; the weights on the allowed successors
+    are Dirichlet(1), seeded by ``rng``. With q = 3 and 2 allowed successors, a third of all transitions are
+    forbidden.
+
+    Parameters
+    ----------
+    q : int
+        Alphabet size ≥ 2.
+    allowed : int
+        Successors per token, 2 ≤ allowed ≤ q (q allows everything).
+    rng : int or numpy.random.Generator
+        Seed.
+
+    Returns
+    -------
+    numpy.ndarray, shape (q, q)
+        Row-stochastic, with exact zeros at the forbidden transitions.
+
+    Raises
+    ------
+    ValueError
+        If q < 2 or allowed is out of range.
+
+    Examples
+    --------
+    >>> P = forbidden_bigram_transition(3, allowed=2)
+    >>> (P > 0).sum(axis=1).tolist(), bool(np.allclose(P.sum(axis=1), 1))
+    ([2, 2, 2], True)
+    """
+    q = _size("q", q, 2)
+    allowed = _size("allowed", allowed, 2)
+    if allowed > q:
+        raise ValueError(f"allowed must satisfy 2 <= allowed <= q={q}; got allowed={allowed}")
+    gen = np.random.default_rng(rng)
+    P = np.zeros((q, q))
+    for a in range(q):
+        succ = {a, (a + 1) % q}
+        others = [b for b in range(q) if b not in succ]
+        succ |= set(gen.permutation(others)[: allowed - len(succ)].tolist()) if allowed > len(succ) else set()
+        cols = sorted(succ)
+        P[a, cols] = gen.dirichlet(np.ones(len(cols)))
+    return P
+
+
+def bigram_chain(n: int, *, q: int = 3, allowed: int = 2, rng=0) -> JointTable:
+    """A stationary bigram chain with forbidden transitions, as a table (exact sampling and log-probabilities).
+
+    Spec: §10.3. The transition matrix is :func:`forbidden_bigram_transition`; x_1 follows the stationary law.
+    For N beyond a table, :class:`MarkovChain` gives the same chain's conditionals and
+    :func:`mdtheory.markov_transition_profile` its exact information curve.
+
+    Parameters
+    ----------
+    n : int
+        N (a table of q^N entries).
+    q, allowed, rng
+        As in :func:`forbidden_bigram_transition`.
+
+    Returns
+    -------
+    JointTable
+
+    Examples
+    --------
+    >>> t = bigram_chain(4)
+    >>> float(t.table.sum()).__round__(12), int((t.table == 0).sum()) > 0  # forbidden paths have probability 0
+    (1.0, True)
+    """
+    return markov_chain(n, forbidden_bigram_transition(q, allowed=allowed, rng=rng))
 
 
 def binary_markov_chain(n: int, eps: float) -> JointTable:

@@ -162,7 +162,7 @@ def markov_transition_profile(n: int, transition) -> InformationProfile:
     Pd = np.eye(P.shape[0])
     for d in range(n - 1):
         Pd = Pd @ P
-        ht[d] = -float(mu @ rel_entr(Pd, mu[None, :]).sum(axis=1))
+        ht[d] = min(0.0, -float(mu @ rel_entr(Pd, mu[None, :]).sum(axis=1)))  # −I(x_0; x_d) ≤ 0; rounding can flip it
         if d > 0 and abs(ht[d]) * n <= _TRUNC * max(h_mu, 1.0) and abs(ht[d - 1]) * n <= _TRUNC * max(h_mu, 1.0):
             break  # the remaining gaps are truncated anyway
     return markov_gap_profile(n, h_mu, ht, alphabet_size=P.shape[0])
