@@ -31,6 +31,7 @@ FIGURES = (
     "fig_certificates",
     "fig_entropy_sum",
     "fig_sequence_error",
+    "fig_oracle_posterior",
 )
 
 

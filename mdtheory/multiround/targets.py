@@ -173,11 +173,17 @@ class MarkovChain:
         A row-stochastic matrix with a unique stationary law.
     n : int
         N.
+    on_impossible : {"raise", "nearest"}
+        What a conditional given revealed values of probability 0 is (a sampler that leaves the support, §10.4).
+        ``"raise"`` (default): refused. ``"nearest"`` (a **convention**): every position still uses the formula
+        above with its nearest revealed neighbours, and where these two cannot be joined through it, the left
+        neighbour alone (P^{d_l}(x_l, ·)).
 
     Raises
     ------
     ValueError
-        If ``transition`` is not row-stochastic with a unique stationary law, or N < 1.
+        If ``transition`` is not row-stochastic with a unique stationary law, N < 1, or ``on_impossible`` is
+        unknown.
 
     Examples
     --------
@@ -189,8 +195,11 @@ class MarkovChain:
 
     transition: np.ndarray
     n: int
+    on_impossible: str = "raise"
 
     def __post_init__(self):
+        if self.on_impossible not in ("raise", "nearest"):
+            raise ValueError(f"on_impossible must be 'raise' or 'nearest'; got {self.on_impossible!r}")
 
         P = np.asarray(self.transition, dtype=np.float64)
         object.__setattr__(self, "transition", P)
@@ -225,13 +234,16 @@ class MarkovChain:
         prev = np.concatenate([np.full((B, 1), -1), left[:, :-1]], axis=1)
         xp = values[rows, np.clip(prev, 0, n - 1)]
         factor = np.where(prev >= 0, self.powers[np.where(prev >= 0, idx - prev, 0), xp, values], self.mu[values])
-        if np.any(revealed & (factor <= 0)):
+        if self.on_impossible == "raise" and np.any(revealed & (factor <= 0)):
             raise ValueError("the revealed values have probability 0 under the target; their conditional is "
                              "undefined (zero-probability conditioning sets are rejected)")
         lf = np.where(has_l[..., None], self.powers[dl, xl, :], self.mu)
         rf = np.where(has_r[..., None], self.powers[dr, :, xr], 1.0)
         w = lf * rf
         mass = w.sum(axis=-1, keepdims=True)
+        if self.on_impossible == "nearest":
+            w = np.where(mass > 0, w, lf)
+            mass = w.sum(axis=-1, keepdims=True)
         if np.any(mass <= 0):
             raise ValueError("the revealed values have probability 0 under the target; their conditional is "
                              "undefined (zero-probability conditioning sets are rejected)")
