@@ -84,6 +84,7 @@ for _module, _names in {
                            "repeated_bit", "global_parity", "hidden_subset_parity", "markov_chain",
                            "binary_markov_chain", "potts_chain", "ising_grid", "potts_grid", "beta_bernoulli",
                            "noisy_repeated_bit", "bigram_chain", "forbidden_bigram_transition"),
+    "multiround.entropy_sum": ("entropy_sum_table",),
     "multiround.output_laws": ("OutputLaw", "output_law", "hybrid_decomposition_bound", "sampler_comparison"),
     # profiles, bounds and schedules (§5, §7)
     "profiles.enumeration": ("InformationProfile", "entropy_profile", "information_profile", "profile_from_entropy",

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Certificate", "certificate", "frechet_witness", "tv_witness", "argmax_witness"]
+__all__ = ["Certificate", "certificate", "frechet_witness", "tv_witness", "argmax_witness", "confident_joint"]
 
 
 @dataclass(frozen=True)
@@ -191,3 +191,29 @@ def argmax_witness(n: int, weight: float) -> np.ndarray:
     if n < 1 or not 0 <= weight <= 1 / n:
         raise ValueError(f"argmax_witness needs n >= 1 and 0 <= weight <= 1/n; got n={n}, weight={weight}")
     return frechet_witness([weight] * n)
+
+
+def confident_joint(rng, n: int, q: int) -> np.ndarray:
+    """A random joint on n positions whose marginals are confident: a random mode carrying most of the mass, the
+    rest Dirichlet(0.3) spread with a random total in [0.02, 0.6] (the test joints of §10.5).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The source of randomness.
+    n, q : int
+        Positions and alphabet size.
+
+    Returns
+    -------
+    numpy.ndarray, shape (q,)*n
+
+    Examples
+    --------
+    >>> p = confident_joint(np.random.default_rng(0), 3, 2)
+    >>> p.shape, round(float(p.sum()), 12)
+    ((2, 2, 2), 1.0)
+    """
+    p = rng.dirichlet(np.full(q ** n, 0.3)).reshape((q,) * n) * rng.uniform(0.02, 0.6)
+    p[tuple(rng.integers(0, q, n))] += 1.0 - p.sum()
+    return p

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..exact.certificates import certificate, frechet_witness, tv_witness
-from ..verification.checks.beyond import _confident_joint
+from ..exact.certificates import certificate, confident_joint, frechet_witness, tv_witness
 from .plot import finish_figure, new_figure
 
 NAME = "certificates"
@@ -19,7 +18,7 @@ NAME = "certificates"
 
 def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
     gen = np.random.default_rng(rng)
-    certs = [certificate(_confident_joint(gen, int(gen.integers(2, 5)), int(gen.integers(2, 4))))
+    certs = [certificate(confident_joint(gen, int(gen.integers(2, 5)), int(gen.integers(2, 4))))
              for _ in range(200 if quick else 1500)]
     s = np.array([c.tv_bound for c in certs])
     fig, axes = new_figure(2)

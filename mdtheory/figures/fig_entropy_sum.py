@@ -11,9 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..multiround.output_laws import output_law
-from ..sampling.loop import EntropySum
-from ..verification.checks.beyond import ENTROPY_SUM_THRESHOLDS, entropy_sum_families
+from ..multiround.entropy_sum import ENTROPY_SUM_THRESHOLDS, entropy_sum_families, entropy_sum_table
 from .plot import finish_figure, new_figure
 
 NAME = "entropy_sum"
@@ -22,15 +20,14 @@ NAME = "entropy_sum"
 def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
     taus = np.array(ENTROPY_SUM_THRESHOLDS[::2] if quick else ENTROPY_SUM_THRESHOLDS)
     fig, axes = new_figure(2)
-    for (name, t), marker in zip(entropy_sum_families().items(), "osv^D"):
-        p = t.table[t.table > 0]
-        H = float(-(p * np.log(p)).sum())
-        laws = [output_law(t, EntropySum(float(tau))) for tau in taus]
-        its = np.array([law.mean_steps for law in laws])
-        kl = np.array([max(law.kl, 0.0) for law in laws])
-        label = f"{name} (H/N = {H / t.n:.2f})"
+    rows = entropy_sum_table(thresholds=taus)
+    for name, marker in zip(entropy_sum_families(), "osv^D"):
+        rs = [r for r in rows if r["family"] == name]
+        its = np.array([r["iterations"] for r in rs])
+        kl = np.array([r["kl"] for r in rs])
+        label = f"{name} (H/N = {rs[0]['entropy_per_token']:.2f})"
         axes[0].semilogy(its, np.maximum(kl, 1e-12), marker + "-", ms=4, label=label)
-        axes[1].semilogx(taus, its * kl / H, marker + "-", ms=4, label=label)
+        axes[1].semilogx(taus, [r["ratio"] for r in rs], marker + "-", ms=4, label=label)
     axes[0].set(xlabel="E[#iterations]", ylabel="KL(π ‖ ν) (nats; 1e-12 floor)", title="error against iterations")
     axes[1].set(xlabel="threshold τ (nats)", ylabel="E[#iterations] · KL / H(X)", title="the Õ(H/ε) trend")
     axes[0].legend(fontsize=7)

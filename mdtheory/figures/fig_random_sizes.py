@@ -14,8 +14,7 @@ import numpy as np
 
 from ..profiles.bounds import ccl_expected_kl
 from ..profiles.optimal_schedules import optimal_schedule
-from ..profiles.random_sizes import expected_kl_random_sizes, size_law
-from ..verification.checks.beyond import DIAGNOSTIC_FAMILIES
+from ..profiles.random_sizes import DIAGNOSTIC_FAMILIES, expected_kl_random_sizes, size_law
 from .plot import finish_figure, new_figure
 
 NAME = "random_sizes"

@@ -144,7 +144,8 @@ def oracle_monte_carlo_table(predict, transition, seq_len: int, steps, *, n_samp
     Returns
     -------
     list of dict
-        Per sampler and K: ``pair_tv`` with ``pair_tv_low``/``pair_tv_high``, ``forbidden_rate`` ± half-width,
+        Per sampler and K: ``pair`` (the averaged adjacent-pair law, q × q) ± ``pair_hw`` cell by cell, ``pair_tv``
+        with ``pair_tv_low``/``pair_tv_high``, ``forbidden_rate`` ± half-width,
         ``in_support`` (fraction of sequences with no forbidden transition), ``nll_in_support`` ± half-width.
 
     Examples
@@ -188,7 +189,9 @@ def oracle_monte_carlo_table(predict, transition, seq_len: int, steps, *, n_samp
         inside = bad_seq == 0
         ll = log_mu[x[:, 0]] + log_P[a, b].sum(axis=1)
         nll = -ll[inside] / seq_len
-        rows.append({"sampler": name, "n": seq_len, "K": int(K), "n_samples": n_samples, "pair_tv": tv,
+        pair_hw = z * per_seq.std(axis=0, ddof=1) / np.sqrt(n_samples)
+        rows.append({"sampler": name, "n": seq_len, "K": int(K), "n_samples": n_samples, "pair": pair.tolist(),
+                     "pair_hw": pair_hw.reshape(q, q).tolist(), "pair_tv": tv,
                      "pair_tv_low": float(np.quantile(boot, 0.005)), "pair_tv_high": float(np.quantile(boot, 0.995)),
                      "forbidden_rate": bad, "forbidden_rate_hw": float(z * bad_seq.std(ddof=1) / np.sqrt(n_samples)),
                      "in_support": float(inside.mean()),

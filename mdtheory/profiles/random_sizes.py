@@ -41,9 +41,39 @@ from .._validation import check_positive_int
 from .enumeration import InformationProfile
 
 __all__ = ["SizeLaw", "size_law", "RandomSizesKL", "expected_kl_random_sizes", "expected_kl_over_compositions",
-           "random_sizes_bruteforce", "SIZE_LAWS"]
+           "random_sizes_bruteforce", "SIZE_LAWS", "DIAGNOSTIC_FAMILIES"]
 
 SIZE_LAWS = ("multinomial", "poisson", "geometric")
+
+
+def _pair_parity(n: int):
+    from .closed_forms import hidden_subset_parity_profile
+
+    return hidden_subset_parity_profile(n, 2)
+
+
+def _markov(n: int):
+    from .closed_forms import markov_profile
+
+    return markov_profile(n, 0.1)
+
+
+def _parity(n: int):
+    from .closed_forms import parity_profile
+
+    return parity_profile(n)
+
+
+def _copy(n: int):
+    from .closed_forms import repeated_bit_profile
+
+    return repeated_bit_profile(n)
+
+
+#: the diagnostic families of §10.1, name → profile(N) (TC, DTC in bits: parity 1, N − 1; copy N − 1, 1;
+#: pair parity 1, 1), and a smooth one
+DIAGNOSTIC_FAMILIES = {"parity (m = N)": _parity, "copy": _copy, "pair parity (m = 2)": _pair_parity,
+                       "Markov (ε = 0.1)": _markov}
 _GRID = 9  # ratios of the random geometric law
 
 

@@ -1,5 +1,5 @@
-"""Every figure renders in quick mode, as PNG and PDF, with no overlapping tick labels; quick figures never
-simulate (the Monte-Carlo figures draw from the shipped smoke results)."""
+"""Every figure renders in quick mode, as PNG and PDF, with no overlapping tick labels; the quick driver figures
+never simulate (they draw from the shipped smoke results)."""
 
 import importlib
 
@@ -18,7 +18,8 @@ def rendered(tmp_path_factory):
     real_close = plot_module.plt.close
     plot_module.plt.close = lambda fig=None: kept.setdefault(len(kept), fig)
     try:
-        paths = {name: importlib.import_module(f"mdtheory.figures.{name}").main(out, quick=True) for name in FIGURES}
+        with matplotlib.rc_context({"figure.max_open_warning": 0}):  # every figure stays open until the end
+            paths = {name: importlib.import_module(f"mdtheory.figures.{name}").main(out, quick=True) for name in FIGURES}
     finally:
         plot_module.plt.close = real_close
     yield paths, list(kept.values())

@@ -217,7 +217,10 @@ def test_entropy_sum_rule_and_bound():
     # entropies 0.69, 0.0, 0.33, 0.33 (nats): by increasing entropy 1, 2, 3, 0; ties by index
     p = np.array([[0.5, 0.5], [1.0, 0.0], [0.9, 0.1], [0.9, 0.1]])
     lp = torch.log(torch.as_tensor(p))[None]
-    take = lambda tau: tuple(int(i) for i in torch.nonzero(entropy_sum_selection(lp, threshold=tau)[0])[:, 0])
+
+    def take(tau):
+        return tuple(int(i) for i in torch.nonzero(entropy_sum_selection(lp, threshold=tau)[0])[:, 0])
+
     assert take(0.0) == (1,) and take(0.33) == (1, 2) and take(0.66) == (1, 2, 3) and take(10.0) == (0, 1, 2, 3)
     masked = torch.tensor([[True, False, False, False]])
     assert tuple(torch.nonzero(entropy_sum_selection(lp, threshold=0.0, masked=masked)[0])[:, 0].tolist()) == (0,)

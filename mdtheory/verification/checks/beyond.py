@@ -16,17 +16,10 @@ from ...profiles.closed_forms import (beta_bernoulli_profile, hidden_subset_pari
                                       parity_profile, repeated_bit_profile)
 from ...profiles.enumeration import efact_bruteforce, information_profile
 from ...profiles.optimal_schedules import constant_schedule, optimal_schedule
-from ...profiles.random_sizes import (expected_kl_over_compositions, expected_kl_random_sizes, random_sizes_bruteforce,
-                                      size_law)
+from ...profiles.random_sizes import (DIAGNOSTIC_FAMILIES, expected_kl_over_compositions, expected_kl_random_sizes,
+                                      random_sizes_bruteforce, size_law)
 from ..registry import register
 
-#: the diagnostic families of §10.1 (TC, DTC in bits: parity 1, N − 1; copy N − 1, 1; pair parity 1, 1)
-DIAGNOSTIC_FAMILIES = {
-    "parity (m = N)": parity_profile,
-    "copy": repeated_bit_profile,
-    "pair parity (m = 2)": lambda n: hidden_subset_parity_profile(n, 2),
-    "Markov (ε = 0.1)": lambda n: markov_profile(n, 0.1),
-}
 
 
 def _laws_small():
@@ -145,13 +138,6 @@ def _check_mi_bound(*, seed: int = 0, perturb: float = 1.0):
                                                "worst_family": loosest, "form_deviation": dev}
 
 
-def _confident_joint(rng: np.random.Generator, n: int, q: int) -> np.ndarray:
-    """A random joint whose marginals are confident: a random mode plus Dirichlet noise of random size."""
-    p = rng.dirichlet(np.full(q ** n, 0.3)).reshape((q,) * n) * rng.uniform(0.02, 0.6)
-    p[tuple(rng.integers(0, q, n))] += 1.0 - p.sum()
-    return p
-
-
 @register("certificates.exact_and_sharp", "§10.5",
           "On random joints (n = 2…4, q = 2, 3) the argmax certificate ((n + 1)ε ≤ 1 ⇒ joint mode = x*), the "
           "Fréchet bound π(x*) ≥ 1 − Σδ and TV(π, ⊗p) ≤ Σδ hold; each is sharp on its witness; for the threshold "
@@ -159,14 +145,14 @@ def _confident_joint(rng: np.random.Generator, n: int, q: int) -> np.ndarray:
           expression="0")
 def _check_certificates(*, seed: int = 0, n_joints: int = 300, perturb: float = 0.0):
     """``perturb`` shrinks the TV bound by that amount (a planted constant)."""
-    from ...exact.certificates import argmax_witness, certificate, frechet_witness, tv_witness
+    from ...exact.certificates import argmax_witness, certificate, confident_joint, frechet_witness, tv_witness
     from ...exact.variable_laws import threshold_round_law
 
     rng = np.random.default_rng(seed)
     violations, counted, tight = 0, 0, {}
     for _ in range(n_joints):
         n, q = int(rng.integers(2, 5)), int(rng.integers(2, 4))
-        c = certificate(_confident_joint(rng, n, q))
+        c = certificate(confident_joint(rng, n, q))
         c_ok = c.holds and c.tv_product <= c.tv_bound - perturb + 1e-12
         violations += 0 if c_ok else 1
         counted += int(c.argmax_condition)
@@ -184,7 +170,7 @@ def _check_certificates(*, seed: int = 0, n_joints: int = 300, perturb: float = 
     # the threshold rule commits every position whose raw confidence clears θ (near-greedy candidates)
     rule_rows = []
     for theta in (0.6, 0.75, 0.9):
-        joint = _confident_joint(np.random.default_rng([seed, int(100 * theta)]), 4, 3)
+        joint = confident_joint(np.random.default_rng([seed, int(100 * theta)]), 4, 3)
         n = joint.ndim
         marg = np.stack([joint.sum(axis=tuple(a for a in range(n) if a != j)) for j in range(n)])
         law = threshold_round_law(marg, m=1, threshold=theta, temperature=0.05, confidence="untempered")
@@ -200,19 +186,6 @@ def _check_certificates(*, seed: int = 0, n_joints: int = 300, perturb: float = 
         rule_rows.append({"theta": theta, "certified_commit_probability": certified, "law_mass": mass})
     return float(violations + (0 if sharp else 1)), 0.0, {"joints": n_joints, "with_argmax_condition": counted,
                                                           "sharpness": tight, "threshold_rule": rule_rows}
-
-
-def entropy_sum_families(n: int = 8) -> dict:
-    """The §10.6 families, with very different H(X)/N (N = 8, binary)."""
-    from ...multiround.targets import binary_markov_chain, noisy_repeated_bit, repeated_bit
-
-    return {"Dirichlet (0.2)": dirichlet_joint(n, 2, concentration=0.2, rng=1),
-            "Dirichlet (3)": dirichlet_joint(n, 2, concentration=3.0, rng=1),
-            "Markov (ε = 0.1)": binary_markov_chain(n, 0.1), "noisy copy (η = 0.05)": noisy_repeated_bit(n, 0.05),
-            "copy": repeated_bit(n)}
-
-
-ENTROPY_SUM_THRESHOLDS = (0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0)
 
 
 @register("entropy_sum.exact_and_trend", "§10.6",
@@ -232,18 +205,14 @@ def _check_entropy_sum(*, perturb: float = 1.0):
             table, path_kl = output_law_bruteforce(t, EntropySum(tau))
             law = output_law(t, EntropySum(tau))
             dev = max(dev, float(np.abs(law.table - table).max()), abs(law.path_kl - path_kl))
-    rows, worst, bound_ok = [], 0.0, True
-    for name, t in entropy_sum_families().items():
-        p = t.table[t.table > 0]
-        H = float(-(p * np.log(p)).sum())
-        for tau in ENTROPY_SUM_THRESHOLDS:
-            law = output_law(t, EntropySum(tau))
-            kl = perturb * max(law.kl, 0.0)
-            bound_ok &= kl <= tau * law.mean_steps + 1e-12
-            ratio = law.mean_steps * kl / H
-            worst = max(worst, ratio)
-            rows.append({"family": name, "entropy": H, "threshold": tau, "kl": kl, "iterations": law.mean_steps,
-                         "ratio": ratio, "sequence_error_rate": law.off_support})
+    from ...multiround.entropy_sum import entropy_sum_table
+
+    rows = entropy_sum_table()
+    for r in rows:
+        r["kl"] *= perturb
+        r["ratio"] *= perturb
+    bound_ok = all(r["kl"] <= r["threshold"] * r["iterations"] + 1e-12 for r in rows)
+    worst = max(r["ratio"] for r in rows)
     ok = dev < 1e-12 and bound_ok
     return worst + (0.0 if ok else 10.0), 2.5, {"rows": rows, "exact_deviation": dev}
 
