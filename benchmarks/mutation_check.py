@@ -69,6 +69,20 @@ MUTANTS = {
     "threshold rule counting the tempered confidence below θ": (
         "mdtheory/exact/variable_laws.py", "below = (q * (c <= threshold)).sum(axis=1)",
         "below = (q * (q <= threshold)).sum(axis=1)", ["tests/testing/test_rules.py"]),
+    "multinomial split revealed-count law shifted by one step": (
+        "mdtheory/profiles/random_sizes.py", "pmf = stats.binom.pmf(s[:-1], n, (t - 1) / K)",
+        "pmf = stats.binom.pmf(s[:-1], n, t / K)", ["tests/profiles/test_random_sizes.py"]),
+    "entropy-sum rule spending like the EB rule": (
+        "mdtheory/sampling/rounds.py", "return _entropy_prefix(log_probs, masked, threshold, minus_max=False)",
+        "return _entropy_prefix(log_probs, masked, threshold, minus_max=True)",
+        ["tests/multiround/test_output_laws.py"]),
+    "mutual-information bound without the minus one": (
+        "mdtheory/profiles/bounds.py", "return float((sizes.max() - 1) * profile.sum_mutual_info / profile.n)",
+        "return float(sizes.max() * profile.sum_mutual_info / profile.n)",
+        ["tests/profiles/test_mutual_information_bound.py"]),
+    "Fréchet bound with the largest deficit only": (
+        "mdtheory/exact/certificates.py", "frechet_bound=float(1.0 - deficits.sum())",
+        "frechet_bound=float(1.0 - deficits.max())", ["tests/exact/test_certificates.py"]),
     "low-confidence scored on the tempered law": (
         "mdtheory/testing/rules.py", 'base = p if self.get("confidence") == "untempered" else q', "base = q",
         ["tests/testing/test_rules.py"]),

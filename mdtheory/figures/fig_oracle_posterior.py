@@ -78,8 +78,8 @@ def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
     axes[2].bar(x, sampler_part, color="C0", label="sampler error (oracle)")
     axes[2].bar(x, learning_part, bottom=sampler_part, color="C3", label="learning error (model − oracle)")
     axes[2].set_xticks(x, labels, fontsize=6)
-    axes[2].set(xlabel="sampler (MG MaskGIT, Mo moment, U uniform, C confidence) and K", ylabel="TV of the adjacent-pair law",
-                title="trained Markov model (N = 32)")
+    axes[2].set(ylabel="TV of the adjacent-pair law", title="trained Markov model (N = 32)")
+    axes[2].set_xlabel("MG MaskGIT, Mo moment, U uniform, C confidence; then K", fontsize=7)
     axes[2].legend(fontsize=7)
     return finish_figure(fig, out_dir, NAME)
 

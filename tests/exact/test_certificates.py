@@ -30,7 +30,8 @@ def test_the_three_statements_on_random_confident_joints(seed):
     star, mode, tv, deficits = _literal(p)
     c = certificate(p)
     assert c.argmax_product == star and abs(c.tv_product - tv) < 1e-12
-    assert abs(c.tv_bound - sum(deficits)) < 1e-12 and c.holds
+    assert abs(c.tv_bound - sum(deficits)) < 1e-12 and abs(c.frechet_bound - (1 - sum(deficits))) < 1e-12 and c.holds
+    assert abs(c.p_argmax - p[star]) < 1e-15 and c.argmax_joint == mode
     if (n + 1) * max(deficits) <= 1:
         assert mode == star
     assert p[star] >= 1 - sum(deficits) - 1e-12 and tv <= sum(deficits) + 1e-12
