@@ -393,9 +393,10 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
     pi_flat, p_flat = target.table.ravel(), table.ravel()
     off_support = dropped + float(p_flat[pi_flat == 0].sum())
     on = pi_flat > 0  # KL(π ‖ ν) from log ν, so that cells too small for float64 still count exactly
-    kl = float(np.sum(pi_flat[on] * (np.log(pi_flat[on]) - log_table[on])))
+    # KLs are ≥ 0; sums of terms of both signs can land at −1e-16, which is rounding, so they are clipped at 0
+    kl = max(0.0, float(np.sum(pi_flat[on] * (np.log(pi_flat[on]) - log_table[on]))))
     return OutputLaw(table=table, kl=kl, tv=0.5 * (float(np.abs(pi_flat - p_flat).sum()) + dropped),
-                     path_kl=path_kl, ideal_error=float(np.abs(ideal_table - target.table).max()),
+                     path_kl=max(0.0, path_kl), ideal_error=float(np.abs(ideal_table - target.table).max()),
                      n_states=n_states, schedule=None if adaptive else tuple(int(v) for v in sizes),
                      mean_steps=mean_steps, max_block_kl=max_block_kl, off_support=off_support)
 
