@@ -398,7 +398,8 @@ def _cmd_audit_round(args) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # skipped cases are listed below
         audit = check_round_law(step, rule, cases=args.case, n_samples=args.n_samples, seed=args.seed,
-                                false_alarm=args.false_alarm, convention=args.convention, forward=forward)
+                                false_alarm=args.false_alarm, convention=args.convention, forward=forward,
+                                step_name=args.round)
     lines = [f"{args.round} against {rule.describe()} ({args.convention} convention, false alarm "
              f"{args.false_alarm:g} per case)"]
     lines += [f"  {r.case:12s} k={r.k}  chi2={r.chi2.statistic:9.2f} (critical {r.chi2.critical_value:7.2f})  "

@@ -429,8 +429,9 @@ def _step_name(step) -> str | None:
     return f"{mod}:{qual}"
 
 
-def _reproduction(step, rule, case: str, n_samples: int, seed: int, convention: str, forward) -> str:
-    name = _step_name(step)
+def _reproduction(step, rule, case: str, n_samples: int, seed: int, convention: str, forward,
+                  name: str | None = None) -> str:
+    name = name or _step_name(step)
     if name is None:
         return (f"assert_round_law(<the step>, round_rule({rule.name!r}, "
                 f"{', '.join(f'{k}={v!r}' for k, v in rule.params)}), cases=[{case!r}], n_samples={n_samples}, "
@@ -497,7 +498,7 @@ class RuleAudit:
 def check_round_law(step, rule, *, cases=None, n_samples: int | None = None, seed: int = 0,
                     false_alarm: float = 1e-6, confidence: float = 0.99, convention: str = "round",
                     mask_id: int | None = None, forward=("alpha",), batch: int = 20_000,
-                    num_inference_steps: int = 2) -> RuleAudit:
+                    num_inference_steps: int = 2, step_name: str | None = None) -> RuleAudit:
     """Audit a round function against the exact law of the rule it states, without raising on a failure.
 
     Spec: §9. The engine of :func:`assert_round_law` (which documents the parameters); a broken invariant stops
@@ -513,6 +514,9 @@ def check_round_law(step, rule, *, cases=None, n_samples: int | None = None, see
         As in :func:`assert_round_law`.
     num_inference_steps : int
         The ``diffusers`` convention's ``set_timesteps`` argument.
+    step_name : str, optional
+        ``module:name`` of the step for the reproduction line (found from the step itself when it is an importable
+        function).
 
     Returns
     -------
@@ -611,7 +615,7 @@ def check_round_law(step, rule, *, cases=None, n_samples: int | None = None, see
         results.append(r)
         if not r.passed:
             failures.append(_describe_failure(r, case.probs.shape) + "\n    reproduce: "
-                            + _reproduction(step, rule, case.name, n, seed, convention, forward))
+                            + _reproduction(step, rule, case.name, n, seed, convention, forward, step_name))
     return RuleAudit(rule, results, failures, skipped=skipped)
 
 

@@ -32,6 +32,26 @@ def test_variable_rules_and_the_sequence_convention(capsys):
     capsys.readouterr()
 
 
+def test_a_diffusers_scheduler_from_the_command_line(capsys, tmp_path, monkeypatch):
+    # a module-level scheduler object, and a factory class: the reproduction line names the object and reruns it
+    (tmp_path / "my_schedulers.py").write_text(
+        "from mdtheory import MaskGIT, MdtheoryScheduler\n"
+        "scheduler = MdtheoryScheduler(MaskGIT(3.0), mask_token_id=99)\n"
+        "class Good(MdtheoryScheduler):\n"
+        "    def __init__(self):\n"
+        "        super().__init__(MaskGIT(1.0), mask_token_id=99)\n")
+    monkeypatch.chdir(tmp_path)
+    base = ["--rule", "maskgit", "--convention", "diffusers", "--forward", "none", "--case", "peaked",
+            "--n-samples", "20000"]
+    assert main(["audit", "--round", "my_schedulers:Good", "--alpha", "1", *base]) == 0
+    assert main(["audit", "--round", "my_schedulers:scheduler", "--alpha", "0.3", *base]) == 1
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if "reproduce: " in x).split("reproduce: ")[1]
+    assert "--round my_schedulers:scheduler" in line and "--convention diffusers" in line
+    assert main(shlex.split(line)[1:]) == 1
+    capsys.readouterr()
+
+
 def test_bad_usage_exits_2_with_one_line(capsys):
     for argv, match in (
         (["--round", "tests.testing.test_kit:my_maskgit"], "--round needs --rule"),
