@@ -271,6 +271,43 @@ def test_cli_sweep(tmp_path_factory, capsys, n, k, reps, conc, seed):
           "--concentration", conc, "--seed", seed, "--out", str(out), "--no-progress", "--json"], capsys)
 
 
+@SETTINGS
+@given(name=st.sampled_from(["multinomial", "poisson", "geometric", "binomial"]),
+       steps=st.sampled_from([None, -1, 0, 1, 2, 5, 2.5, True]), mean=st.one_of(st.none(), FLOATS, st.floats(1, 40)),
+       n=st.sampled_from([1, 2, 7, 40]))
+def test_random_size_laws(name, steps, mean, n):
+    OUTCOMES["tried"] += 1
+    try:
+        law = mdt.size_law(name, n_steps=steps, mean_size=mean)
+        r = mdt.expected_kl_random_sizes(mdt.markov_profile(n, 0.1), law)
+    except REFUSALS as exc:
+        _refused(exc, "name", "n_steps", "mean_size", "direction")
+    else:
+        assert math.isfinite(r.expected_kl) and 0 <= r.expected_kl <= mdt.markov_profile(n, 0.1).tc + 1e-9
+        assert math.isfinite(r.expected_steps) and 0 < r.expected_steps <= n + 1e-9
+        OUTCOMES["accepted"] += 1
+
+
+@SETTINGS
+@given(P=tables(), threshold=st.one_of(FLOATS, st.floats(0, 5)))
+def test_certificates_and_entropy_sum(P, threshold):
+    OUTCOMES["tried"] += 1
+    try:
+        c = mdt.certificate(P.reshape((P.shape[1],) * 2) if P.ndim == 2 and P.shape[0] == P.shape[1] else P)
+    except REFUSALS as exc:
+        _refused(exc, "joint")
+    else:
+        assert 0 <= c.tv_product <= 1 and c.holds
+        OUTCOMES["accepted"] += 1
+    try:
+        sampler = mdt.EntropySum(threshold)
+    except REFUSALS as exc:
+        _refused(exc, "threshold")
+    else:
+        law = mdt.output_law(mdt.dirichlet_joint(3, 2, rng=1), sampler)
+        _valid_law(law.table)
+
+
 def test_fuzz_counts_are_recorded():
     """Runs last in this module: the fuzz tests above exercised both sides of the contract."""
     assert OUTCOMES["tried"] > 100 and OUTCOMES["refused"] > 20 and OUTCOMES["accepted"] > 20, OUTCOMES

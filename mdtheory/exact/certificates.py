@@ -51,7 +51,10 @@ class Certificate:
 
 
 def _check_joint(joint) -> np.ndarray:
-    p = np.asarray(joint, dtype=np.float64)
+    raw = np.asarray(joint)
+    if raw.dtype.kind not in "fiu":
+        raise TypeError(f"joint must be an array of real numbers; got dtype {raw.dtype}")
+    p = raw.astype(np.float64)
     if p.ndim < 1 or p.size == 0 or not np.all(np.isfinite(p)) or np.any(p < 0) or abs(p.sum() - 1) > 1e-9:
         raise ValueError("joint must be a finite, non-negative array of shape (q,)*n summing to 1")
     if len(set(p.shape)) != 1:

@@ -18,6 +18,8 @@ gets worse.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 __all__ = ["ORACLE_SAMPLERS", "oracle_samplers", "chain_pair_law", "oracle_exact_table", "oracle_monte_carlo_table"]
@@ -162,6 +164,14 @@ def oracle_monte_carlo_table(predict, transition, seq_len: int, steps, *, n_samp
     from ..profiles.optimal_schedules import constant_schedule
     from ..sampling.loop import sample
 
+    for name, value, low in (("n_samples", n_samples, 2), ("n_boot", n_boot, 1), ("seq_len", seq_len, 2)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}; got {name}={value!r}")
+    if not (isinstance(z, (int, float)) and math.isfinite(z) and z > 0):
+        raise ValueError(f"z must be a finite number > 0; got z={z!r}")
+    unknown = [s for s in (samplers or ()) if s not in ORACLE_SAMPLERS]
+    if unknown:
+        raise ValueError(f"samplers must be among {', '.join(ORACLE_SAMPLERS)}; got {unknown[0]!r}")
     P = np.asarray(transition, dtype=np.float64)
     q = P.shape[0]
     ref = chain_pair_law(P)

@@ -85,7 +85,7 @@ def per_token_curve(transition, sizes, steps) -> list[dict]:
     sizes : sequence of int
         N values (up to 10⁴ and beyond).
     steps : sequence of int
-        K values (K ≤ N).
+        K values, 1 ≤ K ≤ N for every N.
 
     Returns
     -------
@@ -101,10 +101,11 @@ def per_token_curve(transition, sizes, steps) -> list[dict]:
     """
     rows = []
     for n in sizes:
+        bad = [K for K in steps if isinstance(K, bool) or not isinstance(K, (int, np.integer)) or not 1 <= K <= n]
+        if bad:
+            raise ValueError(f"steps must be integers with 1 <= K <= N={n}; got {bad[0]!r}")
         pr = markov_transition_profile(int(n), transition)
         for K in steps:
-            if K > n:
-                continue
             kl = ccl_expected_kl(pr, constant_schedule(int(n), int(K)))
             rows.append({"n": int(n), "K": int(K), "kl": kl, "kl_per_token": kl / n, "kl_per_token_times_k": kl * K / n})
     return rows

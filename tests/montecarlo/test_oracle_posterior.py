@@ -44,3 +44,14 @@ def test_monte_carlo_agrees_with_the_exact_law():
         pair = sum(law.sum(axis=tuple(a for a in range(6) if a not in (i, i + 1))) for i in range(5)) / 5
         assert r["forbidden_rate"] == 0
         assert np.all(np.abs(np.array(r["pair"]) - pair) <= np.array(r["pair_hw"]) + 1e-12), r["sampler"]
+
+
+def test_bad_arguments_are_refused():
+    import pytest
+
+    P = forbidden_bigram_transition(3)
+    predict = target_predictor(MarkovChain(P, 8))
+    for kwargs, match in ((dict(n_samples=1), "n_samples"), (dict(n_boot=0), "n_boot"), (dict(z=-1.0), "z must"),
+                          (dict(samplers=["halton"]), "samplers must")):
+        with pytest.raises(ValueError, match=match):
+            oracle_monte_carlo_table(predict, P, 8, [8], **kwargs)

@@ -63,3 +63,8 @@ def test_markov_chain_nearest_convention():
     assert np.allclose(got[2], P[b]) and np.allclose(got.sum(axis=1), 1)
     with pytest.raises(ValueError, match="on_impossible"):
         MarkovChain(P, 4, on_impossible="skip")
+
+
+def test_per_token_curve_refuses_more_steps_than_positions():
+    with pytest.raises(ValueError, match="1 <= K <= N=10"):
+        per_token_curve(forbidden_bigram_transition(3), [10], [4, 11])
