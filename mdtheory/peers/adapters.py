@@ -157,20 +157,36 @@ def amused_round(log_probs, *, k: int, alpha: float, generator=None):
     from .._validation import check_alpha
     from ..sampling.rounds import RoundOutput
 
-    diffusers = _need("diffusers", "pip install 'mdtheory[peers]'")
     alpha = check_alpha(alpha)
     B, N, V = log_probs.shape
     if not 1 <= k <= N - 1:
         raise ValueError(f"the aMUSEd step always re-masks at least one position: k must satisfy 1 <= k <= N-1={N - 1}")
-    sched = diffusers.AmusedScheduler(mask_token_id=V)
-    sched.set_timesteps(2, temperature=(alpha, alpha))
-    ratio = (N - k + 0.5) / (N * math.cos(math.pi / 4))
-    sample = torch.full((B, N), V, dtype=torch.long)
-    out = sched.step(log_probs, int(sched.timesteps[0]), sample, starting_mask_ratio=ratio, generator=generator)
-    revealed = out.prev_sample != V
+    revealed, prev = amused_step(log_probs, k=k, alpha=alpha, masked=torch.ones(B, N, dtype=torch.bool),
+                                 generator=generator)
     _check_revealed(revealed, k, "the aMUSEd step")
     positions = torch.nonzero(revealed)[:, 1].view(B, k)
-    return RoundOutput(positions=positions, tokens=out.prev_sample.gather(1, positions))
+    return RoundOutput(positions=positions, tokens=prev.gather(1, positions))
+
+
+def amused_step(log_probs, *, k: int, alpha: float, masked, generator=None):
+    """One ``AmusedScheduler`` step revealing k of the M masked positions of every row: returns (newly revealed
+    (B, N) bool, prev_sample (B, N)). Two inference steps at constant temperature α; k < M uses the first
+    timestep with ``starting_mask_ratio`` = (M − k + ½)/(N cos(π/4)), k = M the last one (the peer always
+    re-masks a position before it)."""
+    import torch
+
+    diffusers = _need("diffusers", "pip install 'mdtheory[peers]'")
+    B, N, V = log_probs.shape
+    M = int(masked[0].sum())
+    sched = diffusers.AmusedScheduler(mask_token_id=V)
+    sched.set_timesteps(2, temperature=(alpha, alpha))
+    sample = torch.where(masked, V, 0)
+    if k == M:
+        out = sched.step(log_probs, 0, sample, generator=generator)
+    else:
+        ratio = (M - k + 0.5) / (N * math.cos(math.pi / 4))
+        out = sched.step(log_probs, int(sched.timesteps[0]), sample, starting_mask_ratio=ratio, generator=generator)
+    return masked & (out.prev_sample != V), out.prev_sample
 
 
 def entropy_bound_step(log_probs, *, gamma: float, temperature: float = 1.0, generator=None):

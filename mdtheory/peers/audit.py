@@ -24,6 +24,7 @@ Conventions of the report (also in docs/conventions.md):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable
 
 import numpy as np
@@ -100,12 +101,6 @@ def _rule(name: str, **params):
     return lambda version, alpha: round_rule(name, **{k: (alpha if v == "alpha" else v) for k, v in params.items()})
 
 
-def _partial(fn, **bound):
-    import functools
-
-    return functools.partial(fn, **bound)
-
-
 _N4 = ("peaked", "flat", "zeros", "ties")
 _T = LLM_TEMPERATURE
 
@@ -117,7 +112,7 @@ PEERS = {p.name: p for p in (
          install="pip install 'mdtheory[peers]'"),
     Peer("entropy-bound", "diffusers", "0.42.1", "diffusers.schedulers.EntropyBoundScheduler.step",
          f"EB sampler: the lowest-entropy prefix with ΣH − max H ≤ γ (γ = {EB_GAMMA})",
-         _rule("eb", gamma=EB_GAMMA, temperature="alpha"), _partial(adapters.entropy_bound_step, gamma=EB_GAMMA),
+         _rule("eb", gamma=EB_GAMMA, temperature="alpha"), partial(adapters.entropy_bound_step, gamma=EB_GAMMA),
          forward=("temperature",), install="pip install 'mdtheory[peers]'"),
     Peer("block-refinement", "diffusers", "0.42.1", "diffusers.schedulers.BlockRefinementScheduler.step",
          "LLaDA2 threshold rule: every candidate above θ = 0.6, at least the top 2",
@@ -139,12 +134,12 @@ PEERS = {p.name: p for p in (
     Peer("dllm-reason-cosine", "dllm-reason", "1.6.1", "dllm_reason MaskGITCosineScheduler.select_positions",
          "its name: MaskGIT's cosine scheduler (Chang et al. 2022), here at α = alpha",
          _rule("maskgit", alpha="alpha"),
-         _partial(adapters.dllm_reason_step, scheduler="maskgit_cosine", temperature=1.0), "sequence",
+         partial(adapters.dllm_reason_step, scheduler="maskgit_cosine", temperature=1.0), "sequence",
          install="pip install --no-deps dllm-reason==1.6.1",
          note="tokens at temperature 1, as in MaskGIT; no Gumbel noise on the confidence: deterministic top-k"),
     Peer("dllm-reason-cosine-topk", "dllm-reason", "1.6.1", "dllm_reason MaskGITCosineScheduler.select_positions",
          "its docstring: within each step, positions are selected by highest confidence",
-         _rule("low_confidence", temperature=_T), _partial(adapters.dllm_reason_step, scheduler="maskgit_cosine"),
+         _rule("low_confidence", temperature=_T), partial(adapters.dllm_reason_step, scheduler="maskgit_cosine"),
          "sequence", ("temperature",), install="pip install --no-deps dllm-reason==1.6.1"),
     Peer("bitnet-dllm", "bitnet-dllm", "1.3.0", "bitnet_dllm.sampler.MDLMAncestralSampler (first of 2 steps)",
          "MDLM ancestral: each masked position revealed with probability (α_s − α_t)/(1 − α_t) = ½",
@@ -165,7 +160,7 @@ PEERS = {p.name: p for p in (
          install="pip install --no-deps dfastllm==0.0.4"),
     Peer("dfastllm-float32", "dfastllm", "0.0.4", "diffusion_generate(use_float32_gumbel=True)",
          "the same rule with float32 Gumbel noise ('slight quality tradeoff')",
-         _rule("low_confidence", temperature=_T), _partial(adapters.dfastllm_round, float32_gumbel=True),
+         _rule("low_confidence", temperature=_T), partial(adapters.dfastllm_round, float32_gumbel=True),
          forward=("temperature",), install="pip install --no-deps dfastllm==0.0.4"),
 )}
 

@@ -19,7 +19,6 @@ Neither copies peer code: adapters call the peer's public API only.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -238,23 +237,13 @@ def amused_peer_round(alpha: float):
     """
 
     def round_fn(log_probs, *, k, masked, generator=None) -> RoundOutput:
-        from diffusers import AmusedScheduler
+        from .adapters import amused_step
 
-        B, N, V = log_probs.shape
-        M = int(masked[0].sum())
-        sched = AmusedScheduler(mask_token_id=V)
-        sched.set_timesteps(2, temperature=(alpha, alpha))
-        if k == M:  # the peer always re-masks one position: its last step (timestep 0) reveals all
-            out = sched.step(log_probs, 0, torch.where(masked, V, 0), generator=generator)
-        else:
-            ratio = (M - k + 0.5) / (N * math.cos(math.pi / 4))
-            out = sched.step(log_probs, int(sched.timesteps[0]), torch.where(masked, V, 0),
-                             starting_mask_ratio=ratio, generator=generator)
-        new = masked & (out.prev_sample != V)
-        positions = torch.nonzero(new)[:, 1].view(B, -1)
+        new, prev = amused_step(log_probs, k=k, alpha=alpha, masked=masked, generator=generator)
+        positions = torch.nonzero(new)[:, 1].view(log_probs.shape[0], -1)
         if positions.shape[1] != k:
             raise RuntimeError(f"the aMUSEd step revealed {positions.shape[1]} positions, expected {k}")
-        return RoundOutput(positions=positions, tokens=out.prev_sample.gather(1, positions))
+        return RoundOutput(positions=positions, tokens=prev.gather(1, positions))
 
     return round_fn
 
@@ -334,12 +323,10 @@ def entropy_bound_peer_select(gamma: float, temperature: float = 1.0):
     """
 
     def step_row(lp, generator):
-        from diffusers.schedulers import EntropyBoundScheduler
+        from .adapters import entropy_bound_step
 
-        sched = EntropyBoundScheduler(entropy_bound=gamma, t_max=temperature, t_min=temperature,
-                                      num_inference_steps=1)
-        out = sched.step(lp, 0, torch.zeros(lp.shape[:2], dtype=torch.long), generator=generator)
-        return out.accepted_index[0], out.prev_sample[0]
+        accepted, tokens = entropy_bound_step(lp, gamma=gamma, temperature=temperature, generator=generator)
+        return accepted[0], tokens[0]
 
     return _rowwise(step_row)
 
@@ -369,13 +356,10 @@ def block_refinement_peer_select(threshold: float, temperature: float = 1.0):
     """
 
     def step_row(lp, generator):
-        from diffusers.schedulers import BlockRefinementScheduler
+        from .adapters import block_refinement_round
 
-        M, V = lp.shape[1], lp.shape[2]
-        sched = BlockRefinementScheduler(block_length=M, num_inference_steps=M, threshold=threshold)
-        sched.set_timesteps(M, block_length=M)
-        out = sched.step(lp, 0, torch.full((1, M), V, dtype=torch.long), mask_token_id=V, temperature=temperature,
-                         generator=generator)
-        return out.transfer_index[0], out.prev_sample[0]
+        committed, tokens = block_refinement_round(lp, m=1, threshold=threshold, temperature=temperature,
+                                                   generator=generator)
+        return committed[0], tokens[0]
 
     return _rowwise(step_row)

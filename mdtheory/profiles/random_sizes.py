@@ -32,12 +32,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 from itertools import product
 
 import numpy as np
 from scipy import stats
 
 from .._validation import check_positive_int
+from .closed_forms import hidden_subset_parity_profile, markov_profile, parity_profile, repeated_bit_profile
 from .enumeration import InformationProfile
 
 __all__ = ["SizeLaw", "size_law", "RandomSizesKL", "expected_kl_random_sizes", "expected_kl_over_compositions",
@@ -46,34 +48,11 @@ __all__ = ["SizeLaw", "size_law", "RandomSizesKL", "expected_kl_random_sizes", "
 SIZE_LAWS = ("multinomial", "poisson", "geometric")
 
 
-def _pair_parity(n: int):
-    from .closed_forms import hidden_subset_parity_profile
-
-    return hidden_subset_parity_profile(n, 2)
-
-
-def _markov(n: int):
-    from .closed_forms import markov_profile
-
-    return markov_profile(n, 0.1)
-
-
-def _parity(n: int):
-    from .closed_forms import parity_profile
-
-    return parity_profile(n)
-
-
-def _copy(n: int):
-    from .closed_forms import repeated_bit_profile
-
-    return repeated_bit_profile(n)
-
-
 #: the diagnostic families of §10.1, name → profile(N) (TC, DTC in bits: parity 1, N − 1; copy N − 1, 1;
 #: pair parity 1, 1), and a smooth one
-DIAGNOSTIC_FAMILIES = {"parity (m = N)": _parity, "copy": _copy, "pair parity (m = 2)": _pair_parity,
-                       "Markov (ε = 0.1)": _markov}
+DIAGNOSTIC_FAMILIES = {"parity (m = N)": parity_profile, "copy": repeated_bit_profile,
+                       "pair parity (m = 2)": partial(hidden_subset_parity_profile, m=2),
+                       "Markov (ε = 0.1)": partial(markov_profile, eps=0.1)}
 _GRID = 9  # ratios of the random geometric law
 
 

@@ -44,6 +44,7 @@ from .rounds import (
     cts_round,
     eb_round,
     eb_set,
+    entropy_prefix_set,
     entropy_sum_round,
     maskgit_round,
     moment_token_transform,
@@ -301,7 +302,7 @@ class EntropySum(AdaptiveSampler):
 
     def state_set(self, probs, masked) -> tuple[int, ...]:
         """The positions this rule reveals at one state (numpy predictions (N, V)); the exact laws use it."""
-        return eb_set(probs, masked, self.threshold, rule="entropy_sum")
+        return entropy_prefix_set(probs, masked, self.threshold, minus_max=False)
 
 
 @dataclass(frozen=True)

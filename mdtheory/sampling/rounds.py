@@ -846,9 +846,14 @@ def token_log_law(transform: TokenTransform, probs: np.ndarray) -> np.ndarray:
         return rows - (top + np.log(np.exp(rows - top).sum(axis=1, keepdims=True)))
 
 
-def eb_set(probs: np.ndarray, masked: np.ndarray, gamma: float, *, rule: str = "eb") -> tuple[int, ...]:
-    """The EB set of one state (sorted positions), by :func:`eb_selection`; ``rule="entropy_sum"`` gives the
-    :func:`entropy_sum_selection` set with threshold ``gamma``."""
+def entropy_prefix_set(probs: np.ndarray, masked: np.ndarray, budget: float, *, minus_max: bool) -> tuple[int, ...]:
+    """The entropy-sorted prefix of one state (sorted positions): :func:`eb_selection` with ``minus_max`` (γ =
+    ``budget``), :func:`entropy_sum_selection` without it (τ = ``budget``)."""
     mask = torch.as_tensor(np.asarray(masked, dtype=bool))[None]
-    sel = _entropy_prefix(_state_log_probs(probs), mask, gamma, minus_max=rule == "eb")[0]
+    sel = _entropy_prefix(_state_log_probs(probs), mask, budget, minus_max=minus_max)[0]
     return tuple(int(i) for i in torch.nonzero(sel)[:, 0])
+
+
+def eb_set(probs: np.ndarray, masked: np.ndarray, gamma: float) -> tuple[int, ...]:
+    """The EB set of one state (sorted positions), by :func:`eb_selection`."""
+    return entropy_prefix_set(probs, masked, gamma, minus_max=True)
