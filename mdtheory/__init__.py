@@ -6,9 +6,11 @@ public name below is imported from its stage on first use.
 
 Stages (subpackages, lowest first; a stage imports only the stages before it)
 -----------------------------------------------------------------------------
-sampling       one-round samplers, the sampling loop, orders, schedules, partial caching (torch, §2, §4.6)
+rules          what a round does: token laws, position rules, round shapes, samplers, schedules, orders, the
+               one table of names (numpy, §2, §2.5, §8)
 exact          exact one-round laws, race quadrature, Plackett–Luce, homogeneous reduction, distances,
                implicit temperature, finite-precision noise, the brute-force oracles (numpy, §3, §4.1–§4.2, §9)
+sampling       the rules executed in torch on any device, the sampling loop, partial caching (§2, §4.6)
 multiround     targets with exact conditionals and exact output laws of whole samplers (§4.3–§4.5, §6, §8)
 profiles       information profiles, closed forms, bounds, optimal schedules, learning error (§5, §7)
 models         the transformer denoiser, training, data, Hugging Face loaders, evaluators, predictors
@@ -54,18 +56,23 @@ __version__ = "0.1.0"
 #: every public name and the module that defines it: the one source of the public API
 _PUBLIC: dict[str, str] = {}
 for _module, _names in {
-    # sampling (§2, §4.6)
-    "sampling.rounds": ("RoundOutput", "maskgit_round", "moment_round", "cts_round", "UniformRule", "MomentRule",
-                        "ConfidenceRule", "MarginRule", "EntropyRule", "FixedOrderRule", "HybridRule", "Identity",
-                        "Temperature", "gumbel_noise_range"),
-    "sampling.loop": ("MaskGIT", "Moment", "UMoment", "CTS", "EB", "EntropySum", "AdaptiveSampler", "SampleResult",
-                      "sample", "make_sampler"),
-    "sampling.orders": ("halton_order", "raster_order", "van_der_corput_order", "hybrid_select"),
-    "sampling.schedules": ("SCHEDULE_NAMES", "schedule_sizes", "block_starts"),
+    # rules: what a round does, torch-free (§2, §2.5, §8)
+    "rules.positions": ("UniformRule", "MomentRule", "ConfidenceRule", "MarginRule", "EntropyRule", "FixedOrderRule",
+                        "HybridRule"),
+    "rules.tokens": ("Identity", "Temperature", "Truncated"),
+    "rules.rounds": ("ChooseThenSample", "SampleThenChoose", "EntropyPrefix", "Threshold", "Bernoulli"),
+    "rules.samplers": ("MaskGIT", "Moment", "UMoment", "CTS", "EB", "EntropySum", "MDLM", "RuleSampler"),
+    "rules.registry": ("make_sampler", "SAMPLER_NAMES"),
+    "rules.orders": ("halton_order", "raster_order", "van_der_corput_order", "hybrid_select"),
+    "rules.schedules": ("SCHEDULE_NAMES", "schedule_sizes", "block_starts"),
+    # sampling: the rules executed in torch, and the loop (§2, §4.6)
+    "sampling.rounds": ("RoundOutput", "maskgit_round", "moment_round", "cts_round", "run_round", "run_select"),
+    "sampling.loop": ("AdaptiveSampler", "CustomSampler", "SampleResult", "sample"),
     "sampling.partial_caching": ("PartialCaching", "CachedSampleResult", "sample_partial_caching"),
     # exact one-round laws (§3, §4.1–§4.2, §9)
     "exact.round_laws": ("RoundLaw", "LawSizeError", "maskgit_round_law", "moment_round_law", "round_law",
                          "maskgit_ordered_law", "moment_ordered_law", "sample_then_choose_law"),
+    "exact.rule_laws": ("rule_law",),
     "exact.plackett_luce": ("pl_ordered_log_prob", "pl_set_log_prob"),
     "exact.homogeneous": ("homogeneous_round_laws", "homogeneous_maskgit_moment_tv", "homogeneous_law_bytes"),
     "exact.variable_laws": ("eb_round_law", "threshold_round_law", "mdlm_round_law"),
@@ -75,7 +82,7 @@ for _module, _names in {
     "exact.temperature": ("implicit_temperature_tau", "implicit_temperature_prediction",
                           "implicit_temperature_errors"),
     "exact.moment_equivalence": ("THEOREM2_C_REGRESSION", "theorem2_ratio", "theorem2_constant_fit"),
-    "exact.finite_precision_noise": ("truncated_gumbel_max_law", "effective_temperature", "NoiseTemperatureRow",
+    "exact.finite_precision_noise": ("gumbel_noise_range", "truncated_gumbel_max_law", "effective_temperature", "NoiseTemperatureRow",
                                      "noise_temperature_table", "zipf_logits"),
     "exact.oracle": ("maskgit_round_law_bruteforce", "moment_round_law_bruteforce",
                      "sample_then_choose_law_bruteforce", "output_law_bruteforce"),

@@ -141,7 +141,7 @@ def bench_round_throughput(quick: bool, device: str = "cpu") -> dict:
 def bench_markov_profile(quick: bool) -> dict:
     from .profiles.closed_forms import markov_profile
     from .profiles.enumeration import efact
-    from .sampling.schedules import schedule_sizes
+    from .rules.schedules import schedule_sizes
 
     n = 1000 if quick else 10_000
     sched = schedule_sizes("constant", seq_len=n, n_steps=64)
@@ -178,9 +178,9 @@ def bench_enumeration_profile(quick: bool) -> dict:
 
 
 def _grid_samplers(h: int, w: int, *, deterministic_only: bool) -> dict:
-    from .sampling.orders import halton_order, raster_order
-    from .sampling.loop import CTS, EB, MaskGIT, Moment, UMoment
-    from .sampling.rounds import ConfidenceRule, EntropyRule, FixedOrderRule, HybridRule, UniformRule
+    from .rules.orders import halton_order, raster_order
+    from .rules.samplers import CTS, EB, MaskGIT, Moment, UMoment
+    from .rules.positions import ConfidenceRule, EntropyRule, FixedOrderRule, HybridRule, UniformRule
 
     halton = FixedOrderRule(tuple(int(i) for i in halton_order(h, w)))
     out = {"halton": CTS(halton), "raster": CTS(FixedOrderRule(tuple(int(i) for i in raster_order(h * w)))),
@@ -255,7 +255,8 @@ def _shipped(name: str):
 
 def bench_sample_digits(quick: bool, device: str = "cpu") -> dict:
     """sample 1,000 digits with 8 MaskGIT steps (cosine) from the shipped model."""
-    from .sampling.loop import MaskGIT, sample
+    from .rules.samplers import MaskGIT
+    from .sampling.loop import sample
 
     model = _shipped("digits").to(device)
     n = 200 if quick else 1000
@@ -318,7 +319,7 @@ def bench_partial_caching(quick: bool, device: str = "cpu") -> dict:
     each split into r = 4 sub-steps: cached rows passes against 4 full passes per coarse step (the same
     trajectory length). Reports both medians, the ratio and the NFE in full-pass equivalents."""
     from .sampling.partial_caching import PartialCaching, sample_partial_caching
-    from .sampling.loop import Moment
+    from .rules.samplers import Moment
 
     model = _shipped("text").to(device)
     B = 64 if quick else 256

@@ -1,9 +1,11 @@
 """The package's architecture: one subpackage per pipeline stage, imports pointing one way, no cycles.
 
-Stages, lowest first: sampling → exact → multiround → profiles → models → montecarlo → testing → peers →
+Stages, lowest first: rules → exact → sampling → multiround → profiles → models → montecarlo → testing → peers →
 figures → verification → the command-line tools. A module may import its own stage and the stages below it,
-never one above. Only the torch stages (sampling, models, montecarlo, testing, peers) import torch; ``bench`` also does,
-because it times those torch paths themselves. Imports inside functions count too.
+never one above. The torch samplers sit beside the exact laws: ``sampling`` executes the rules, and no numpy
+stage (rules, exact, multiround, profiles) imports it. Only the torch stages (sampling, models, montecarlo,
+testing, peers) import torch; ``bench`` also does, because it times those torch paths themselves. Imports inside
+functions count too.
 """
 
 import ast
@@ -12,7 +14,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "mdtheory"
-STAGES = ["sampling", "exact", "multiround", "profiles", "models", "montecarlo", "testing", "peers", "figures",
+STAGES = ["rules", "exact", "sampling", "multiround", "profiles", "models", "montecarlo", "testing", "peers", "figures",
           "verification"]
 # private helpers sit below every stage; the tools and the public facade above them all
 RANK = {"_validation": -1, "_io": -1, **{s: i for i, s in enumerate(STAGES)}, "bench": 100, "cli": 101,
@@ -96,3 +98,23 @@ def test_oracle_imports_nothing_it_checks():
     checked = ("mdtheory.exact", "mdtheory.multiround", "mdtheory.profiles")
     for target in _imports(MODULES["mdtheory.exact.oracle"]):
         assert not target.startswith(checked), f"the oracle imports {target}"
+
+
+NUMPY_STAGES = ("rules", "exact", "multiround", "profiles")
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if _stage(m) in NUMPY_STAGES))
+def test_numpy_stages_never_import_the_torch_samplers(module):
+    for target in _imports(MODULES[module]):
+        assert not target.startswith("mdtheory.sampling"), f"{module} imports {target}"
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if _stage(m) == "rules"))
+def test_rules_import_only_numpy_scipy_and_the_private_helpers(module):
+    for target in _imports(MODULES[module]):
+        top = target.split(".")[0]
+        if top == "mdtheory":
+            assert _stage(target) in ("rules", "_validation"), f"{module} imports {target}"
+        else:
+            assert top in ("numpy", "scipy", "__future__", "math", "dataclasses", "typing", "importlib",
+                           "itertools", "collections"), f"{module} imports {target}"

@@ -16,7 +16,8 @@ from mdtheory.models.training import TRAIN_PRESETS, load_trained
 from mdtheory.montecarlo.statistics import chisquare_test, empirical_round_counts
 from mdtheory.multiround.targets import dirichlet_joint
 from mdtheory.sampling.partial_caching import PartialCaching, cache_consistency_error, sample_partial_caching
-from mdtheory.sampling.rounds import ConfidenceRule, UniformRule, gumbel_noise_range, maskgit_round, moment_round
+from mdtheory.rules.positions import ConfidenceRule, UniformRule
+from mdtheory.sampling.rounds import gumbel_noise_range, maskgit_round, moment_round
 
 from .cases import PEAKED, ZEROS
 
@@ -124,7 +125,7 @@ def _cuda_model_serves_numpy_side_callers(device: str):
     from mdtheory.models.predictors import PredictorModel
     from mdtheory.montecarlo.model_kl import kl_bound_check
     from mdtheory.montecarlo.real_predictions import _shipped_denoiser
-    from mdtheory.sampling.schedules import as_schedule
+    from mdtheory.rules.schedules import as_schedule
 
     cpu, dev = _shipped_denoiser("markov", "cpu"), _shipped_denoiser("markov", device)
     target = known_law_target("markov")

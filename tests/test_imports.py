@@ -17,7 +17,7 @@ def test_all_names_exist():
     ("mdtheory", ["torch", "matplotlib"]),
     ("mdtheory.exact.round_laws", ["torch", "matplotlib"]),
     ("mdtheory.exact.distances", ["torch", "matplotlib"]),
-    ("mdtheory.sampling.schedules", ["torch", "matplotlib"]),
+    ("mdtheory.rules.schedules", ["torch", "matplotlib"]),
     ("mdtheory.exact.homogeneous", ["torch", "matplotlib"]),
     ("mdtheory.sampling.rounds", ["matplotlib"]),
     ("mdtheory.sampling.loop", ["matplotlib"]),

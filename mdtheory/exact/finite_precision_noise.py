@@ -39,7 +39,7 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.special import log_softmax
 
-__all__ = ["truncated_gumbel_max_law", "effective_temperature", "MAX_EXACT_VOCAB",
+__all__ = ["gumbel_noise_range", "truncated_gumbel_max_law", "effective_temperature", "MAX_EXACT_VOCAB",
            "zipf_logits", "noise_temperature_table", "NoiseTemperatureRow"]
 
 MAX_EXACT_VOCAB = 64
@@ -48,6 +48,46 @@ PANEL = 0.25  # longest Gauss panel on [−6, 50] (where the Gumbel density live
 
 def _cdf(y):
     return np.exp(-np.exp(-y))
+
+
+def gumbel_noise_range(dtype: str = "float32", *, clamp: float = 1e-20) -> tuple[float, float]:
+    """The range of Gumbel noise −log(−log U) as implementations commonly draw it, for U from ``torch.rand``.
+
+    Spec: §9. U's largest draw (``torch.rand``) is 1 − 2^-24 in float32 and 1 − 2^-53 in float64, its smallest 0, and both logs
+    are clamped at ``clamp``; float32 noise therefore lives in about [−3.83, 16.64], which lowers the effective
+    temperature (:func:`mdtheory.effective_temperature`).
+
+    Parameters
+    ----------
+    dtype : {"float32", "float64"}
+        The dtype of the uniforms.
+    clamp : float
+        The clamp applied inside both logarithms (1e-20 in most code bases).
+
+    Returns
+    -------
+    tuple of float
+        (g_min, g_max).
+
+    Raises
+    ------
+    ValueError
+        If ``dtype`` is not one of the two.
+
+    Examples
+    --------
+    >>> lo, hi = gumbel_noise_range("float32")
+    >>> round(lo, 2), round(hi, 2)
+    (-3.83, 16.64)
+    """
+    dt = {"float32": np.float32, "float64": np.float64}.get(dtype)
+    if dt is None:
+        raise ValueError(f"dtype must be 'float32' or 'float64'; got {dtype!r}")
+    bits = 24 if dtype == "float32" else 53
+    u = np.array([0.0, 1.0 - 2.0 ** -bits], dtype=dt)
+    c = dt(clamp)
+    g = -np.log(np.maximum(-np.log(np.maximum(u, c)), c))  # the arithmetic in the uniforms' own dtype
+    return float(g[0]), float(g[1])
 
 
 def truncated_gumbel_max_law(logits, g_min: float, g_max: float, *, method: str = "auto",
@@ -365,8 +405,6 @@ def noise_temperature_table(vocab_sizes=(1000, 10_000, 50_257), exponents=(1.1,)
             raise ValueError(f"dtypes must be 'float32' or 'float64'; got {dtype!r}")
     rows = []
     for dtype in dtypes:
-        from ..sampling.rounds import gumbel_noise_range
-
         lo, hi = gumbel_noise_range(dtype)
         for V in vocab_sizes:
             for s in exponents:

@@ -333,7 +333,7 @@ def _shannon(row) -> float:
 
 def _rule_scores(rule, p: np.ndarray) -> tuple[list[float], float]:
     """(scores of every position, Gumbel noise scale) of a position rule, from the spec (§2.3)."""
-    from ..sampling import rounds as r
+    from ..rules import positions as r
 
     n = p.shape[0]
     if type(rule) is r.UniformRule:
@@ -358,17 +358,17 @@ def _rule_scores(rule, p: np.ndarray) -> tuple[list[float], float]:
     raise TypeError(f"the oracle has no definition of position rule {type(rule).__name__}")
 
 
-def _rule_set_law(rule, p: np.ndarray, masked: list[int], k: int) -> dict:
+def _rule_set_law(rule, p: np.ndarray, masked: list[int], k: int, ties: str = "uniform") -> dict:
     """{sorted set: prob} of a CTS position rule, by enumerating reveal orders literally."""
-    from ..sampling.rounds import HybridRule
+    from ..rules.positions import HybridRule
 
     if type(rule) is HybridRule:  # the first ⌈γk⌉ from the exploitation order, the rest from exploration
         m = math.ceil(rule.gamma * k - 1e-12)
         out: dict = {}
-        firsts = _rule_set_law(rule.exploit, p, masked, m) if m else {(): 1.0}
+        firsts = _rule_set_law(rule.exploit, p, masked, m, ties) if m else {(): 1.0}
         for A, pa in firsts.items():
             avail = [i for i in masked if i not in A]
-            rest = _rule_set_law(rule.explore, p, avail, k - m) if k > m else {(): 1.0}
+            rest = _rule_set_law(rule.explore, p, avail, k - m, ties) if k > m else {(): 1.0}
             for B, pb in rest.items():
                 key = tuple(sorted(A + B))
                 out[key] = out.get(key, 0.0) + pa * pb
@@ -376,7 +376,9 @@ def _rule_set_law(rule, p: np.ndarray, masked: list[int], k: int) -> dict:
     scores, sigma = _rule_scores(rule, p)
     out = {}
     for o in itertools.permutations(masked, k):
-        if sigma == 0.0:
+        if sigma == 0.0 and ties == "first":
+            lp = _first_index_order_log_prob([scores[i] for i in masked], tuple(masked.index(i) for i in o))
+        elif sigma == 0.0:
             lp = _sorted_order_log_prob([scores[i] for i in masked], tuple(masked.index(i) for i in o))
         else:  # Gumbel-top-k: ordered Plackett–Luce on exp(score/σ)
             lp = _ordered_pl_log_prob([scores[i] / sigma for i in masked], tuple(masked.index(i) for i in o))
@@ -399,8 +401,8 @@ def _token_law(row, tau: float) -> list[float]:
 
 def _round_definition(sampler, t: int, n_steps: int):
     """('maskgit', α) or ('cts', position rule, token temperature τ) or ('eb', γ) for step t, from §2."""
-    from ..sampling import loop as s
-    from ..sampling import rounds as r
+    from ..rules import samplers as s
+    from ..rules import tokens as r
 
     if type(sampler) is s.EB:
         return ("eb", sampler.gamma)
@@ -411,14 +413,16 @@ def _round_definition(sampler, t: int, n_steps: int):
         if type(sampler) is s.MaskGIT:
             return ("maskgit", alpha)
         tau = 1.0 if alpha == inf else alpha / (1.0 + alpha)  # p^β/m: τ = 1/β
-        rule = r.MomentRule(alpha=alpha) if type(sampler) is s.Moment else r.UniformRule()
-        return ("cts", rule, tau)
+        from ..rules import positions
+
+        rule = positions.MomentRule(alpha=alpha) if type(sampler) is s.Moment else positions.UniformRule()
+        return ("cts", rule, tau, "uniform")
     if type(sampler) is s.CTS:
         tr = sampler.token_transform
         if type(tr) is r.Identity:
-            return ("cts", sampler.position_rule, 1.0)
+            return ("cts", sampler.position_rule, 1.0, sampler.ties)
         if type(tr) is r.Temperature:
-            return ("cts", sampler.position_rule, tr.tau)
+            return ("cts", sampler.position_rule, tr.tau, sampler.ties)
         raise TypeError(f"the oracle has no definition of token transform {type(tr).__name__}")
     raise TypeError(f"the oracle has no definition of sampler {type(sampler).__name__}")
 
@@ -445,10 +449,10 @@ def _round_cells(definition, p: np.ndarray, masked: list[int], k: int, final: bo
     if definition[0] == "maskgit":
         law = maskgit_round_law_bruteforce(p[masked], k=k, alpha=definition[1])
         return [(tuple(masked[i] for i in pos), toks, pr) for pos, toks, pr in law.cells()]
-    _, rule, tau = definition
+    _, rule, tau, ties = definition
     tok = {i: _token_law(p[i], 1.0 if final else tau) for i in masked}  # the final step is untempered (§2.2)
     out = []
-    for K, pK in _rule_set_law(rule, p, masked, k).items():
+    for K, pK in _rule_set_law(rule, p, masked, k, ties).items():
         for x in itertools.product(range(V), repeat=k):
             out.append((K, x, pK * float(np.prod([tok[i][v] for i, v in zip(K, x)]))))
     return out
@@ -491,7 +495,7 @@ def output_law_bruteforce(target, sampler, schedule=None, *, model=None) -> tupl
     >>> float(abs(table - output_law(t, Moment(1.0), [1, 2]).table).max()) < 1e-12
     True
     """
-    from ..sampling.loop import EB, EntropySum
+    from ..rules.samplers import EB, EntropySum
 
     n, q = target.n, target.q
     if n > MAX_BRUTEFORCE_POSITIONS:

@@ -14,7 +14,7 @@ Routes (``method=``):
 Limits (§2.1): α = ∞ gives uniform positions and untempered tokens for both samplers;
 α = 0 gives MaskGIT's deterministic top-k of the sampled tokens' probabilities and the moment
 sampler's deterministic top-k of max_s p_i(s) with argmax tokens. **Convention:** in both α = 0
-rules ties (equal log-scores on the 2^-36 grid, :func:`mdtheory.sampling.orders.tie_keys`) are split
+rules ties (equal log-scores on the 2^-36 grid, :func:`mdtheory.rules.orders.tie_keys`) are split
 uniformly at random, which is the α → 0 limit of the Gumbel rules.
 """
 
@@ -28,12 +28,14 @@ from math import comb, inf
 from typing import Literal
 
 import numpy as np
-from scipy.special import logsumexp
 
 from .._validation import check_alpha, check_k, check_method, check_probs
-from ..sampling.orders import tie_keys
-from .plackett_luce import pl_ordered_log_prob, pl_set_log_prob
+from ..rules.positions import MomentRule, tie_keys
+from ..rules.rounds import ChooseThenSample
+from ..rules.tokens import moment_token_transform
+from .plackett_luce import pl_ordered_log_prob
 from .race import RaceFactors, grid_chunks, race_grid, race_node_factors
+from .set_laws import cts_log_cells
 
 __all__ = [
     "RoundLaw",
@@ -148,14 +150,24 @@ def maskgit_log_weights(probs: np.ndarray, alpha: float) -> np.ndarray:
 
 
 def moment_log_m(probs: np.ndarray, alpha: float) -> np.ndarray:
-    """log m_i = logsumexp_s(β log p_i(s)) with β = 1 + 1/α (§1); shape (n_masked,)."""
-    beta = 1.0 + 1.0 / alpha
+    """log m_i = logsumexp_s(β log p_i(s)) with β = 1 + 1/α (§1); shape (n_masked,): the moment rule's scores."""
     with np.errstate(divide="ignore"):
-        return logsumexp(beta * np.log(probs), axis=1)
+        return MomentRule(alpha=alpha).scores(np.log(probs))
 
 
 def _all_sets(n: int, k: int) -> np.ndarray:
     return np.array(list(itertools.combinations(range(n), k)), dtype=np.int64).reshape(-1, k)
+
+
+def round_law_from_cells(cells: list, *, n: int, vocab_size: int, k: int, name: str) -> "RoundLaw":
+    """A :class:`RoundLaw` over every k-set from [(sorted positions, log-probability over (V,)*k)] cells."""
+    sets = _all_sets(n, k)
+    row = {tuple(int(i) for i in s): c for c, s in enumerate(sets)}
+    table = np.zeros((len(sets), vocab_size ** k))
+    for K, logv in cells:
+        table[row[tuple(K)]] += np.exp(logv)
+    return RoundLaw(sets=sets, probs=table, vocab_size=vocab_size, k=k, n_masked=n, sampler=name, alpha=np.nan,
+                    method="closed_form")
 
 
 def _check_size(n: int, k: int, vocab: int, *, ordered: bool = False) -> None:
@@ -235,7 +247,7 @@ def _maskgit_cells_on_grid(p: np.ndarray, log_w: np.ndarray, grid, sets: np.ndar
 def _deterministic_choice_cells(probs: np.ndarray, scores: np.ndarray, sets: np.ndarray,
                                 ties: str = "uniform") -> np.ndarray:
     """Sample-then-choose with no noise: candidates x̃_i ~ probs_i, keep the top-k of scores_i(x̃_i),
-    ties (equal on the tie grid, :func:`mdtheory.sampling.orders.tie_keys`) split uniformly (§2.1) or, with
+    ties (equal on the tie grid, :func:`mdtheory.rules.orders.tie_keys`) split uniformly (§2.1) or, with
     ``ties="first"``, won by the lower index.
 
     For a cell with scores v = s_K(x_K), threshold v_min = min v held by a members of K, every j ∉ K
@@ -396,29 +408,8 @@ def maskgit_round_law(probs, *, k: int, alpha: float,
 # ----------------------------------------------------------------------------------------------
 # moment sampler
 def _moment_position_and_token_logs(p: np.ndarray, alpha: float):
-    """(log position weights (n,), log token law (n, V)) of the moment sampler, α in (0, ∞)."""
-    beta = 1.0 + 1.0 / alpha
-    with np.errstate(divide="ignore"):
-        log_p = np.log(p)
-    log_m = logsumexp(beta * log_p, axis=1)
-    return log_m, beta * log_p - log_m[:, None]
-
-
-def _argmax_token_law(p: np.ndarray) -> np.ndarray:
-    top = p == p.max(axis=1, keepdims=True)
-    return top / top.sum(axis=1, keepdims=True)
-
-
-def _deterministic_topk_set_probs(scores: np.ndarray, sets: np.ndarray) -> np.ndarray:
-    """P(set) for deterministic top-k of ``scores`` with ties (equal on the 2^-36 grid) split uniformly."""
-    scores = tie_keys(scores)
-    k = sets.shape[1]
-    thr = np.sort(scores)[::-1][k - 1]
-    n_gt = int(np.sum(scores > thr))
-    n_eq = int(np.sum(scores == thr))
-    s = scores[sets]
-    ok = np.all(s >= thr, axis=1) & (np.sum(s > thr, axis=1) == n_gt)
-    return ok / comb(n_eq, k - n_gt)
+    """(log position weights (n,), log token law (n, V)) of the moment sampler, α in (0, ∞), from its rules."""
+    return moment_log_m(p, alpha), moment_token_transform(alpha).log_law(p)
 
 
 def moment_round_law(probs, *, k: int, alpha: float,
@@ -463,19 +454,12 @@ def moment_round_law(probs, *, k: int, alpha: float,
     p, k, alpha, brute = _round_law_inputs(probs, k, alpha, method, ("closed_form", "bruteforce"), "moment")
     if brute is not None:
         return brute
+    # the moment sampler's round is the choose-then-sample rule of its position weights and tempered tokens
     n, V = p.shape
-    sets = _all_sets(n, k)
-    common = dict(sets=sets, vocab_size=V, k=k, n_masked=n, sampler="moment", alpha=alpha, method="closed_form")
-    if alpha == inf:
-        return RoundLaw(probs=_token_product(p[sets]) / comb(n, k), **common)
-    if alpha == 0.0:
-        with np.errstate(divide="ignore"):
-            set_p = _deterministic_topk_set_probs(np.log(p.max(axis=1)), sets)  # the rule's score (log max p)
-        return RoundLaw(probs=set_p[:, None] * _token_product(_argmax_token_law(p)[sets]), **common)
-    log_m, log_q = _moment_position_and_token_logs(p, alpha)
-    log_set = pl_set_log_prob(log_m, sets)
-    probs_cells = np.exp(log_set)[:, None] * _token_product(np.exp(log_q)[sets])
-    return RoundLaw(probs=probs_cells, **common)
+    rule = ChooseThenSample(MomentRule(alpha=alpha), moment_token_transform(alpha))
+    law = round_law_from_cells(cts_log_cells(rule, p, np.ones(n, dtype=bool), k), n=n, vocab_size=V, k=k,
+                               name="moment")
+    return dataclasses.replace(law, alpha=alpha)
 
 
 def round_law(sampler: Literal["maskgit", "moment"], probs, *, k: int, alpha: float) -> RoundLaw:

@@ -23,38 +23,16 @@ from itertools import combinations, product
 import numpy as np
 
 from .._validation import check_probs
+from ..rules.rounds import Bernoulli, EntropyPrefix, Threshold
+from ..rules.tokens import Identity, Temperature, Truncated, tempered
 
-__all__ = ["tempered", "eb_round_law", "threshold_round_law", "mdlm_round_law", "law_dict"]
+__all__ = ["tempered", "eb_round_law", "threshold_round_law", "mdlm_round_law", "law_dict", "threshold_law", "mdlm_law"]
 
 
-def tempered(probs, temperature: float) -> np.ndarray:
-    """Rows p^{1/T} renormalised (T > 0; T = 1 returns the rows).
-
-    Spec: §2.3.
-
-    Parameters
-    ----------
-    probs : array_like, shape (N, V)
-        Distributions.
-    temperature : float
-        T > 0.
-
-    Returns
-    -------
-    numpy.ndarray, shape (N, V)
-
-    Examples
-    --------
-    >>> tempered([[0.8, 0.2]], 0.5).round(4).tolist()
-    [[0.9412, 0.0588]]
-    """
-    p = check_probs(np.atleast_2d(np.asarray(probs, dtype=np.float64)))
-    if not (isinstance(temperature, (int, float)) and 0 < temperature < np.inf):
-        raise ValueError(f"temperature must be a finite number > 0; got temperature={temperature!r}")
-    with np.errstate(divide="ignore"):
-        lw = np.log(p) / temperature
-    w = np.exp(lw - lw.max(axis=1, keepdims=True))
-    return w / w.sum(axis=1, keepdims=True)
+def _tokens(temperature: float):
+    """The token transform of a temperature (validated: a finite number > 0)."""
+    t = Truncated(temperature=temperature)
+    return Identity() if temperature == 1.0 else Temperature(tau=float(t.temperature))
 
 
 def law_dict(law) -> dict:
@@ -92,11 +70,12 @@ def eb_round_law(probs, *, gamma: float, temperature: float = 1.0):
     >>> law.k, round(float(law.probs.sum()), 12)
     (2, 1.0)
     """
-    from ..sampling.rounds import eb_set
     from .round_laws import RoundLaw, _all_sets, _token_product
 
-    q = tempered(probs, temperature)
-    K = eb_set(q, np.ones(q.shape[0], dtype=bool), gamma)
+    p = check_probs(np.atleast_2d(np.asarray(probs, dtype=np.float64)))
+    rule = EntropyPrefix(gamma, True, _tokens(temperature))
+    q = rule.token_transform.law(p)
+    K = rule.select(p)
     sets = _all_sets(q.shape[0], len(K))
     table = np.zeros((len(sets), q.shape[1] ** len(K)))
     row = [tuple(s) for s in sets.tolist()].index(K)
@@ -112,7 +91,7 @@ def threshold_round_law(probs, *, m: int, threshold: float, temperature: float =
     Spec: §8, §9. Candidates x̃_i ~ q_i = p_i^{1/T}/Σ with confidence c_i = q_i(x̃_i) (``confidence="tempered"``)
     or c_i = p_i(x̃_i), the raw softmax (``"untempered"``). If at least m positions have c_i > θ, all of them
     are committed; otherwise the top-m confidences are, equal ones split uniformly
-    (``ties="uniform"``, on the tie grid of :func:`mdtheory.sampling.orders.tie_keys`) or won by the lower
+    (``ties="uniform"``, on the tie grid of :func:`mdtheory.rules.orders.tie_keys`) or won by the lower
     index (``ties="first"``). Closed form: a set K with every member above θ (|K| ≥ m) has
     P = Π_K q_i(x_i) Π_{j∉K} q_j(c ≤ θ); a set of size m with a member at or below θ has the deterministic
     top-m probability (every j ∉ K then scores no higher, so fewer than m are above θ). Here
@@ -144,17 +123,35 @@ def threshold_round_law(probs, *, m: int, threshold: float, temperature: float =
     >>> round(sum(law.values()), 12)
     1.0
     """
-    from .round_laws import _deterministic_choice_cells
-
-    q = tempered(probs, temperature)
-    n, V = q.shape
+    p = check_probs(np.atleast_2d(np.asarray(probs, dtype=np.float64)))
+    n = p.shape[0]
     if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or not 1 <= m <= n:
         raise ValueError(f"m must be an integer with 1 <= m <= N={n}; got m={m!r}")
-    if ties not in ("uniform", "first"):
-        raise ValueError(f"ties must be 'uniform' or 'first'; got ties={ties!r}")
     if confidence not in ("tempered", "untempered"):
         raise ValueError(f"confidence must be 'tempered' or 'untempered'; got confidence={confidence!r}")
-    c = q if confidence == "tempered" else np.asarray(tempered(probs, 1.0))
+    rule = Threshold(m=m, threshold=threshold, token_transform=_tokens(temperature),
+                     confidence="q" if confidence == "tempered" else "p", ties=ties)
+    return threshold_law(rule, p)
+
+
+def threshold_law(rule: Threshold, probs: np.ndarray) -> dict:
+    """The exact law of a :class:`~mdtheory.rules.Threshold` rule on predictions (N, V): {(K, x_K): p}.
+
+    Spec: §8, §9 (the closed form of :func:`threshold_round_law`). With fewer than m rows, all are the top m.
+
+    Examples
+    --------
+    >>> law = threshold_law(Threshold(m=1, threshold=0.8), np.array([[0.9, 0.1], [0.6, 0.4]]))
+    >>> round(sum(law.values()), 12)
+    1.0
+    """
+    from .round_laws import _deterministic_choice_cells
+
+    p = np.asarray(probs, dtype=np.float64)
+    q = rule.token_transform.law(p)
+    n, V = q.shape
+    m, threshold = min(int(rule.m), n), rule.threshold
+    c = rule.confidence_table(p)
     below = (q * (c <= threshold)).sum(axis=1)  # q_j(c ≤ θ)
     law: dict = {}
     for size in range(m, n + 1):
@@ -168,7 +165,7 @@ def threshold_round_law(probs, *, m: int, threshold: float, temperature: float =
     with np.errstate(divide="ignore"):
         scores = np.log(c)
     sets = np.array(list(combinations(range(n), m)), dtype=np.int64)
-    cells = _deterministic_choice_cells(q, scores, sets, ties)
+    cells = _deterministic_choice_cells(q, scores, sets, rule.ties)
     for r, K in enumerate(sets):
         for j, x in enumerate(product(range(V), repeat=m)):
             if cells[r, j] > 0 and np.min(c[K, list(x)]) <= threshold:
@@ -203,10 +200,23 @@ def mdlm_round_law(probs, *, rate: float, temperature: float = 1.0) -> dict:
     >>> round(law[((), ())], 6), round(sum(law.values()), 12)
     (0.5625, 1.0)
     """
-    q = tempered(probs, temperature)
-    n, V = q.shape
-    if not (isinstance(rate, (int, float)) and 0 < rate <= 1):
+    p = check_probs(np.atleast_2d(np.asarray(probs, dtype=np.float64)))
+    if isinstance(rate, bool) or not (isinstance(rate, (int, float, np.floating)) and 0 < rate <= 1):
         raise ValueError(f"rate must be a number in (0, 1]; got rate={rate!r}")
+    return mdlm_law(Bernoulli(rate=rate, token_transform=_tokens(temperature)), p)
+
+
+def mdlm_law(rule: Bernoulli, probs: np.ndarray) -> dict:
+    """The exact law of a :class:`~mdtheory.rules.Bernoulli` (MDLM) rule on predictions (N, V): {(K, x_K): p}.
+
+    Examples
+    --------
+    >>> round(mdlm_law(Bernoulli(rate=0.5), np.array([[0.5, 0.5]]))[((), ())], 6)
+    0.5
+    """
+    q = rule.token_transform.law(np.asarray(probs, dtype=np.float64))
+    n, V = q.shape
+    rate = rule.rate
     law: dict = {}
     for size in range(n + 1):
         weight = rate ** size * (1 - rate) ** (n - size)

@@ -12,7 +12,8 @@ from pathlib import Path
 from ..models.datasets import load_dataset
 from ..models.evaluators import digits_features, frechet_distance, inception_score, load_evaluator
 from .plot import digit_grid, finish_figure, new_figure
-from ..sampling.loop import MaskGIT, Moment, sample
+from ..rules.samplers import MaskGIT, Moment
+from ..sampling.loop import sample
 from ..models.training import load_trained
 from ..models import SHIPPED_CHECKPOINTS
 

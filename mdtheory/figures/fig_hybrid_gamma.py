@@ -12,11 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 
-from ..sampling.orders import halton_order, raster_order
+from ..rules.orders import halton_order, raster_order
 from ..multiround.output_laws import output_law
 from .plot import finish_figure, new_figure
-from ..sampling.loop import CTS
-from ..sampling.rounds import ConfidenceRule, FixedOrderRule, HybridRule, UniformRule
+from ..rules.samplers import CTS
+from ..rules.positions import ConfidenceRule, FixedOrderRule, HybridRule, UniformRule
 from ..multiround.targets import ising_grid
 
 NAME = "hybrid_gamma"

@@ -11,12 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 
-from ..sampling.orders import halton_order, raster_order, van_der_corput_order
+from ..rules.orders import halton_order, raster_order, van_der_corput_order
 from ..multiround.output_laws import sampler_comparison
 from .plot import finish_figure, new_figure
-from ..sampling.loop import CTS, EB, MaskGIT, Moment, UMoment
-from ..sampling.rounds import ConfidenceRule, EntropyRule, FixedOrderRule, HybridRule, UniformRule
-from ..sampling.schedules import schedule_sizes
+from ..rules.samplers import CTS, EB, MaskGIT, Moment, UMoment
+from ..rules.positions import ConfidenceRule, EntropyRule, FixedOrderRule, HybridRule, UniformRule
+from ..rules.schedules import schedule_sizes
 from ..multiround.targets import ising_grid, potts_chain
 
 NAME = "kl_vs_bound"

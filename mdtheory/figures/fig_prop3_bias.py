@@ -14,8 +14,8 @@ import numpy as np
 
 from ..multiround.output_laws import output_law
 from .plot import finish_figure, new_figure
-from ..sampling.loop import CTS, MaskGIT
-from ..sampling.rounds import ConfidenceRule, UniformRule
+from ..rules.samplers import CTS, MaskGIT
+from ..rules.positions import ConfidenceRule, UniformRule
 from ..multiround.targets import dirichlet_joint, ising_grid, potts_chain
 
 NAME = "prop3_bias"

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from scipy.special import logsumexp
 
-from ..sampling.schedules import block_starts
+from ..rules.schedules import block_starts
 
 __all__ = ["order_log_likelihood", "exact_entropy", "kl_bound_check"]
 

@@ -29,8 +29,8 @@ ORACLE_SAMPLERS = ("maskgit", "moment", "uniform", "confidence")
 
 def oracle_samplers(alpha: float = 1.0) -> dict:
     """The samplers of the comparison: MaskGIT and moment at α, uniform and confidence choose-then-sample."""
-    from ..sampling.loop import CTS, MaskGIT, Moment
-    from ..sampling.rounds import ConfidenceRule, UniformRule
+    from ..rules.samplers import CTS, MaskGIT, Moment
+    from ..rules.positions import ConfidenceRule, UniformRule
 
     return {"maskgit": MaskGIT(alpha), "moment": Moment(alpha), "uniform": CTS(UniformRule()),
             "confidence": CTS(ConfidenceRule())}

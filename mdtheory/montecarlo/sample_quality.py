@@ -33,7 +33,7 @@ QUALITY_METRIC = {"digits": "fid", "text": "gen_ppl"}
 
 
 def _exploration_order(seq_len: int, grid):
-    from ..sampling.orders import halton_order, van_der_corput_order
+    from ..rules.orders import halton_order, van_der_corput_order
 
     order = halton_order(*grid) if grid is not None else van_der_corput_order(seq_len)
     return tuple(int(i) for i in order)
@@ -71,12 +71,13 @@ def sampler_by_name(name: str, *, alpha: float = 1.0, gamma: float = 0.5, seq_le
     >>> sampler_by_name("moment", alpha=0.5, seq_len=64)
     Moment(alpha=0.5, anneal=False)
     """
-    from ..sampling.loop import make_sampler
+    from ..rules.registry import REGISTRY, make_sampler
 
     if name not in SAMPLER_CHOICES:
         raise ValueError(f"unknown sampler {name!r}; allowed: {', '.join(SAMPLER_CHOICES)}")
     order = _exploration_order(seq_len, grid) if name in ("halton", "hybrid") else None
-    return make_sampler(name, alpha=alpha, gamma=gamma, order=order)
+    given = {"alpha": alpha, "share": gamma, "order": order}  # the hybrid's exploitation share is its `share`
+    return make_sampler(name, **{k: v for k, v in given.items() if k in REGISTRY[name].params and v is not None})
 
 
 def generate(model, sampler, *, n_samples: int, n_steps: int, schedule: str = "cosine", seed: int = 0,
@@ -372,7 +373,7 @@ def schedule_quality(model_name: str, schedule: str, *, n_steps: int, n_samples:
     """
     from ..profiles.optimal_schedules import data_driven_schedule, geometric_schedule, schedule_cost_stderr
     from .real_predictions import load_prediction_model, model_loss_curve
-    from ..sampling.schedules import as_schedule
+    from ..rules.schedules import as_schedule
 
     if model_name not in QUALITY_METRIC:
         raise ValueError(f"model_name must be one of {', '.join(QUALITY_METRIC)}; got {model_name!r}")

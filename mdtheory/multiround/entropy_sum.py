@@ -49,7 +49,7 @@ def entropy_sum_table(targets: dict | None = None, thresholds=ENTROPY_SUM_THRESH
     >>> row["iterations"], round(row["kl"], 12)  # one step for the first bit, one for the rest (H = 0)
     (2.0, 0.0)
     """
-    from ..sampling.loop import EntropySum
+    from ..rules.samplers import EntropySum
     from .output_laws import output_law
 
     rows = []

@@ -1,7 +1,7 @@
 """Exact output laws of whole samplers run with a target's conditionals (§2, §3, §4.3–§4.5, §5.1, §8).
 
-The sampler objects are the ones the sampling loop runs (:mod:`mdtheory.sampling.loop`): MaskGIT, Moment,
-UMoment and ``CTS(position_rule, token_transform)`` with any rule of :mod:`mdtheory.sampling.rounds` (uniform,
+The sampler objects are the ones the sampling loop runs (:mod:`mdtheory.rules.samplers`): MaskGIT, Moment,
+UMoment and ``CTS(position_rule, token_transform)`` with any rule of :mod:`mdtheory.rules.positions` (uniform,
 moment, confidence, margin, entropy, fixed orders such as Halton or raster, hybrid(γ)), plus the
 EB-sampler (:class:`EB`). Their exact laws are propagated over partial states (U, x_U):
 
@@ -23,15 +23,13 @@ Reported quantities, for output law p and target π:
 
 **Conventions.** The step that reveals every remaining position draws untempered tokens (the
 sampling loop's final-step convention). Deterministic rules rank by scores rounded to the 2^-36 grid
-(:func:`mdtheory.sampling.rounds.tie_keys`), exactly as the samplers do, so symmetric positions whose scores
+(:func:`mdtheory.rules.positions.tie_keys`), exactly as the samplers do, so symmetric positions whose scores
 differ by float rounding tie and are split uniformly. The EB rule sorts masked positions by entropy, ties by
 position index, and takes the largest prefix with Σ H − max H ≤ γ (at least one position).
 """
 
 from __future__ import annotations
 
-import itertools
-import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -39,9 +37,12 @@ import numpy as np
 from scipy.special import entr
 
 from ..exact.round_laws import _token_product
-from ..sampling.orders import tie_keys
-from ..exact.plackett_luce import pl_set_log_prob
-from ..sampling.schedules import as_schedule
+from ..exact.rule_laws import rule_log_cells
+from ..exact.set_laws import position_set_law
+from ..rules.positions import HybridRule
+from ..rules.rounds import Bernoulli, ChooseThenSample, Rule, SampleThenChoose
+from ..rules.samplers import CTS, MDLM, RuleSampler, Sampler
+from ..rules.schedules import as_schedule
 
 __all__ = ["OutputLaw", "output_law", "position_set_law", "round_log_cells",
            "hybrid_decomposition_bound", "sampler_comparison"]
@@ -49,97 +50,16 @@ __all__ = ["OutputLaw", "output_law", "position_set_law", "round_log_cells",
 MAX_STATES = 2_000_000
 
 
-def _topk_with_ties(scores: np.ndarray, idx: np.ndarray, k: int, ties: str = "uniform"
-                    ) -> list[tuple[tuple[int, ...], float]]:
-    s = tie_keys(scores[idx])
-    if ties == "first":  # a stable sort: among equal scores the lowest index comes first
-        order = np.lexsort((idx, -s))
-        return [(tuple(sorted(int(i) for i in idx[order[:k]])), 1.0)]
-    thr = np.sort(s)[::-1][k - 1]
-    sure = idx[s > thr]
-    tied = idx[s == thr]
-    need = k - sure.size
-    out = []
-    p = 1.0 / math.comb(tied.size, need)
-    for extra in itertools.combinations(tied.tolist(), need):
-        out.append((tuple(sorted(sure.tolist() + list(extra))), p))
-    return out
+def round_log_cells(rule, probs: np.ndarray, masked: np.ndarray, k: int | None, *, final: bool = False):
+    """Exact law of one round at a state, in log-space: [(positions, log-probability vector over (V,)*|K|), ...]
+    with the position probability folded in (the exponentials sum to 1 over all cells).
 
-
-def position_set_law(rule, probs: np.ndarray, masked: np.ndarray, k: int, *, ties: str = "uniform"
-                     ) -> list[tuple[tuple[int, ...], float]]:
-    """Exact law of the set a CTS position rule selects: [(sorted positions, probability), ...].
-
-    ``probs`` is one state's (N, V) predictions; ``masked`` an (N,) bool array. A rule without noise breaks
-    ties among equal scores uniformly (``ties="uniform"``, the samplers' convention) or in favour of the
-    lowest index (``ties="first"``, what a stable sort does).
+    ``rule`` is a round rule of :mod:`mdtheory.rules`; with ``final`` the final-step convention applies
+    (:meth:`~mdtheory.rules.Rule.at_final`). A thin layer over :func:`mdtheory.exact.rule_laws.rule_log_cells`.
     """
-    if ties not in ("uniform", "first"):
-        raise ValueError(f"ties must be 'uniform' or 'first'; got ties={ties!r}")
-    from ..sampling.rounds import HybridRule, position_scores
-
-    masked = np.asarray(masked, dtype=bool)
-    if isinstance(rule, HybridRule):
-        m = int(math.ceil(rule.gamma * k - 1e-12))
-        firsts = position_set_law(rule.exploit, probs, masked, m, ties=ties) if m > 0 else [((), 1.0)]
-        out: dict = defaultdict(float)
-        for A, pa in firsts:
-            avail = masked.copy()
-            avail[list(A)] = False
-            rest = position_set_law(rule.explore, probs, avail, k - m, ties=ties) if k > m else [((), 1.0)]
-            for B, pb in rest:
-                out[tuple(sorted(A + B))] += pa * pb
-        return list(out.items())
-    idx = np.nonzero(masked)[0]
-    if not 1 <= k <= idx.size:
-        raise ValueError(f"k must satisfy 1 <= k <= n_masked={idx.size}; got k={k}")
-    scores = position_scores(rule, probs)
-    sigma = float(rule.noise_scale)
-    if sigma == 0.0:
-        return _topk_with_ties(scores, idx, k, ties)
-    sets = np.array(list(itertools.combinations(range(idx.size), k)), dtype=np.int64)
-    if np.ptp(scores[idx]) == 0.0:  # equal weights (the uniform rule): every k-set equally likely
-        return [(tuple(int(i) for i in idx[row]), 1.0 / len(sets)) for row in sets]
-    set_probs = np.exp(pl_set_log_prob(scores[idx] / sigma, sets))
-    return [(tuple(int(i) for i in idx[row]), float(p)) for row, p in zip(sets, set_probs)]
-
-
-def round_log_cells(round_sampler, probs: np.ndarray, masked: np.ndarray, k: int, *, final: bool,
-                    ties: str = "uniform"):
-    """Exact law of one round at a state, in log-space: [(positions, log-probability vector over (V,)*k), ...]
-    with the position probability folded in (the exponentials sum to 1 over all cells). ``ties`` as in
-    :func:`position_set_law`."""
-    from ..exact.round_laws import maskgit_round_law
-    from ..sampling.loop import CTS, EB, EntropySum, _MaskGITRound
-    from ..sampling.rounds import Identity, token_log_law
-
-    masked = np.asarray(masked, dtype=bool)
-    idx = np.nonzero(masked)[0]
-    with np.errstate(divide="ignore"):
-        log_probs = np.log(probs)
-    if isinstance(round_sampler, (EB, EntropySum)):
-        K = round_sampler.state_set(probs, masked)
-        return [(K, _log_product(log_probs[list(K)]))]
-    if k == idx.size and (final or isinstance(round_sampler, _MaskGITRound)):
-        # revealing everything: MaskGIT keeps every untempered candidate (§4.1); CTS's final step is untempered
-        return [(tuple(int(i) for i in idx), _log_product(log_probs[idx]))]
-    if isinstance(round_sampler, _MaskGITRound):
-        law = maskgit_round_law(probs[idx], k=k, alpha=round_sampler.alpha)
-        with np.errstate(divide="ignore"):
-            return [(tuple(int(i) for i in idx[row]), np.log(law.probs[c])) for c, row in enumerate(law.sets)]
-    if isinstance(round_sampler, CTS):
-        log_w = token_log_law(Identity() if final else round_sampler.token_transform, probs)  # row by row
-        return [(K, np.log(pk) + _log_product(log_w[list(K)]))
-                for K, pk in position_set_law(round_sampler.position_rule, probs, masked, k, ties=ties) if pk > 0]
-    raise TypeError(f"no exact law for sampler {type(round_sampler).__name__}")
-
-
-def _log_product(log_rows: np.ndarray) -> np.ndarray:
-    """Log of the product law over (V,)*k of k independent rows given in log-space (C order)."""
-    out = np.zeros(1)
-    for row in np.asarray(log_rows):
-        out = (out[:, None] + row[None, :]).ravel()
-    return out
+    if not isinstance(rule, Rule):
+        raise TypeError(f"no exact law for sampler {type(rule).__name__}")
+    return rule_log_cells(rule.at_final() if final else rule, probs, masked, k)
 
 
 def _group_logsumexp(inv: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
@@ -157,13 +77,25 @@ def _check_target(target) -> None:
                         f"got {type(target).__name__}")
 
 
-def _resolve(sampler, step: int, n_steps: int):
-    from ..sampling.loop import _AlphaSampler, annealed_alpha
+def _check_sampler(sampler) -> None:
+    if not isinstance(sampler, Sampler):
+        raise TypeError(f"no exact law for sampler {type(sampler).__name__}: output_law reads the samplers of "
+                        f"mdtheory.rules (MaskGIT, Moment, UMoment, CTS, EB, EntropySum, MDLM, RuleSampler)")
 
-    if isinstance(sampler, _AlphaSampler):
-        a = annealed_alpha(sampler.alpha, step, n_steps) if sampler.anneal else sampler.alpha
-        return sampler._round_at(a)
-    return sampler
+
+def _horizon(sampler, n: int) -> int:
+    """The most steps an adaptive sampler takes: N (each step reveals one at least), or MDLM's K."""
+    if isinstance(sampler, MDLM):
+        return sampler.n_steps
+    if isinstance(sampler, RuleSampler) and isinstance(sampler.rule, Bernoulli):
+        raise ValueError("a constant-rate Bernoulli sampler has no finite horizon; use MDLM(n_steps) for an exact law")
+    return n
+
+
+def _untempered_final(rule) -> bool:
+    """True when the final step draws the product of the untempered predictions at every remaining position."""
+    rule = rule.at_final()
+    return isinstance(rule, (ChooseThenSample, SampleThenChoose)) and rule.token_transform.untempered
 
 
 def _free_cube(target, values: np.ndarray, revealed: np.ndarray) -> np.ndarray:
@@ -311,16 +243,15 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
     >>> bool(law.kl > 0), bool(law.path_kl >= law.kl)
     (True, True)
     """
-    from ..sampling.loop import EB, EntropySum
-
     _check_target(target)
+    _check_sampler(sampler)
     n, q = target.n, target.q
     if (q + 1) ** n >= 2 ** 62:
         raise ValueError(f"(q+1)**N = {q + 1}**{n} partial states cannot be coded in int64")
     model = target if model is None else model
-    adaptive = isinstance(sampler, (EB, EntropySum))
+    adaptive = sampler.adaptive
     sizes = None if adaptive else as_schedule(schedule, seq_len=n, n_steps=n_steps)
-    K = n if adaptive else len(sizes)
+    K = _horizon(sampler, n) if adaptive else len(sizes)
     place = (q + 1) ** np.arange(n, dtype=np.int64)
     tuples = {}
     # the algorithm's path mass is kept in log-space (cold tempered tokens underflow float64 otherwise)
@@ -333,8 +264,8 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
         if codes.size == 0:
             break
         out = ([], [], [])
-        rs = sampler if adaptive else _resolve(sampler, t, K)
-        if not adaptive and t == K - 1 and model is target and hasattr(target, "table"):
+        rs = sampler.round_rule(t, K, final=not adaptive and t == K - 1)
+        if not adaptive and t == K - 1 and model is target and hasattr(target, "table") and _untempered_final(rs):
             contribution, worst = _final_step(target, codes, log_p_alg, p_ideal, place, out)
             path_kl += contribution
             max_block_kl = max(max_block_kl, worst)
@@ -350,8 +281,8 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
             # π(x_F | x_U) is undefined where π(x_U) = 0; the ideal process never goes there (pi = 0)
             cube = _free_cube(target, x, revealed) if pi > 0 else None
             probs = _cube_conditionals(target, cube, x, revealed) if model is target else model.conditionals(x, revealed)
-            k = 1 if adaptive else int(sizes[t])
-            for block, log_cell in round_log_cells(rs, probs, ~revealed, k, final=not adaptive and t == K - 1):
+            k = None if adaptive else int(sizes[t])
+            for block, log_cell in rule_log_cells(rs, probs, ~revealed, k):
                 top = float(log_cell.max())
                 if top == -np.inf:
                     continue
@@ -365,7 +296,7 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
                     max_block_kl = max(max_block_kl, block_kl)
                 kb = len(block)
                 if kb not in tuples:
-                    tuples[kb] = np.array(np.unravel_index(np.arange(q ** kb), (q,) * kb)).T + 1
+                    tuples[kb] = (np.array(np.unravel_index(np.arange(q ** kb), (q,) * kb)).T + 1).reshape(-1, kb)
                 out[0].append(code + tuples[kb] @ place[list(block)])
                 out[1].append(log_pa + log_cell)
                 out[2].append(pi * pK * ideal)
@@ -436,9 +367,6 @@ def hybrid_decomposition_bound(target, sampler, schedule=None, *, n_steps: int |
     >>> bool(hybrid_decomposition_bound(t, s, [2, 1]) >= output_law(t, s, [2, 1]).kl)
     True
     """
-    from ..sampling.loop import CTS
-    from ..sampling.rounds import HybridRule
-
     if not (isinstance(sampler, CTS) and isinstance(sampler.position_rule, HybridRule)):
         raise TypeError("hybrid_decomposition_bound needs CTS(HybridRule(...))")
     rule = sampler.position_rule
@@ -449,7 +377,7 @@ def hybrid_decomposition_bound(target, sampler, schedule=None, *, n_steps: int |
     for k in sizes:
         k = int(k)
         nxt: dict = defaultdict(float)
-        m = int(math.ceil(rule.gamma * k - 1e-12))
+        m = rule.exploit_count(k)
         for key, pi in states.items():
             values = np.array(key)
             revealed = values >= 0
@@ -507,11 +435,9 @@ def sampler_comparison(target, samplers: dict, schedules: dict, *, model=None) -
     >>> [(r["sampler"], r["schedule"]) for r in rows]
     [('uniform', 'two'), ('eb', 'adaptive')]
     """
-    from ..sampling.loop import EB, EntropySum
-
     rows = []
     for name, s in samplers.items():
-        for sched_name, sched in ({"adaptive": None} if isinstance(s, (EB, EntropySum)) else schedules).items():
+        for sched_name, sched in ({"adaptive": None} if s.adaptive else schedules).items():
             law = output_law(target, s, sched, model=model)
             rows.append({"sampler": name, "schedule": sched_name, "kl": law.kl, "path_kl": law.path_kl,
                          "tv": law.tv, "mean_steps": law.mean_steps})

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..sampling.loop import AdaptiveSampler, Sampler
+from ..sampling.loop import AdaptiveSampler, CustomSampler, Sampler, step_round
 from ..sampling.rounds import RoundOutput, to_log_probs
-from ..sampling.schedules import as_schedule
+from ..rules.schedules import as_schedule
 
 __all__ = ["MdtheoryScheduler", "SchedulerOutput", "PeerSampler", "amused_peer_round", "PeerAdaptiveSampler",
            "entropy_bound_peer_select", "block_refinement_peer_select"]
@@ -167,9 +167,8 @@ class MdtheoryScheduler:
         if 0 <= self.mask_token_id < logits.shape[-1]:  # a mask id inside the vocabulary is never drawn
             logits = logits.index_fill(-1, torch.tensor([self.mask_token_id], device=logits.device), -torch.inf)
         lp = to_log_probs(logits, kind="logits")
-        r = self.sampler.round(lp, k=int(self._sizes[t]), masked=masked, step=t, n_steps=self.num_inference_steps,
-                               final=t == self.num_inference_steps - 1, generator=generator,
-                               noise_dtype=torch.float64)
+        r = step_round(self.sampler, lp, k=int(self._sizes[t]), masked=masked, step=t,
+                       n_steps=self.num_inference_steps, generator=generator, noise_dtype=torch.float64)
         prev = sample.clone()
         prev.scatter_(1, r.positions, r.tokens)
         committed = torch.zeros_like(masked).scatter_(1, r.positions, True)
@@ -185,7 +184,7 @@ class MdtheoryScheduler:
 
 
 @dataclass(frozen=True)
-class PeerSampler(Sampler):
+class PeerSampler(CustomSampler):
     """A peer's one-round function as an mdtheory sampler, so the loop and the tests run the peer unchanged.
 
     Spec: §2.

@@ -27,7 +27,7 @@ import numpy as np
 from .._validation import check_schedule
 from .optimal_schedules import geometric_rho
 from .enumeration import InformationProfile
-from ..sampling.schedules import block_starts
+from ..rules.schedules import block_starts
 
 __all__ = ["kmax_bound", "mutual_information_bound", "geometric_increasing_bound", "geometric_decreasing_bound", "ccl_expected_kl",
            "stale_expected_kl", "lag_conditioning", "partial_caching_schedule",
@@ -318,7 +318,7 @@ def partial_caching_schedule(coarse, sub_steps: int, refresh_every: int) -> tupl
     >>> fine.tolist(), cond.tolist()
     ([2, 2, 1, 1], [0, 0, 4, 4])
     """
-    from ..sampling.schedules import schedule_sizes
+    from ..rules.schedules import schedule_sizes
 
     sizes = check_schedule(coarse, total=int(np.sum(coarse)))
     if isinstance(sub_steps, bool) or int(sub_steps) != sub_steps or sub_steps < 1:

@@ -24,7 +24,7 @@ from scipy.special import xlogy
 
 from .._validation import check_schedule
 from ..exact.round_laws import _token_product
-from ..sampling.schedules import block_starts
+from ..rules.schedules import block_starts
 from ..multiround.targets import JointTable
 
 __all__ = ["TemperedConditionals", "LearningCurves", "cross_entropy_curve", "learning_error",

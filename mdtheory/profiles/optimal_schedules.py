@@ -37,7 +37,7 @@ from scipy import integrate
 
 from .._validation import check_method, check_positive_int, check_schedule
 from .enumeration import InformationProfile, efact
-from ..sampling.schedules import block_starts, schedule_sizes
+from ..rules.schedules import block_starts, schedule_sizes
 
 __all__ = ["SCHEDULE_METHODS", "schedule_cost", "optimal_schedule", "optimal_schedule_exhaustive",
            "geometric_schedule", "geometric_rho", "sqrt_schedule", "constant_schedule", "profile_schedule",

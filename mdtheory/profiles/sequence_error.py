@@ -53,7 +53,7 @@ def sequence_error_table(target, steps) -> list[dict]:
     (True, inf)
     """
     from ..multiround.output_laws import output_law
-    from ..sampling.loop import CTS
+    from ..rules.samplers import CTS
 
     n = target.n
     rows = []

@@ -18,291 +18,81 @@ Conventions (also in the README):
 
 from __future__ import annotations
 
-import math
-
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass
+from typing import ClassVar, Literal
 
 import numpy as np
 import torch
 
-from .._validation import check_alpha
-from .rounds import (
-    ConfidenceRule,
-    EntropyRule,
-    FixedOrderRule,
-    HybridRule,
-    Identity,
-    MomentRule,
-    PositionRule,
-    RoundOutput,
-    TokenTransform,
-    UniformRule,
-    _check_round_inputs,
-    as_generator,
-    cts_round,
-    eb_round,
-    eb_set,
-    entropy_prefix_set,
-    entropy_sum_round,
-    maskgit_round,
-    moment_token_transform,
-    to_log_probs,
-)
-from .schedules import as_schedule
+from ..rules.registry import SAMPLER_NAMES, make_sampler
+from ..rules.samplers import CTS, EB, MDLM, EntropySum, MaskGIT, Moment, RuleSampler, Sampler, UMoment, annealed_alpha
+from ..rules.schedules import as_schedule
+from .rounds import RoundOutput, _check_round_inputs, as_generator, run_round, run_select, to_log_probs
 
-__all__ = ["annealed_alpha", "Sampler", "AdaptiveSampler", "MaskGIT", "Moment", "UMoment", "CTS", "EB", "EntropySum",
-           "SampleResult", "sample", "make_sampler", "SAMPLER_NAMES"]
-
-
-def annealed_alpha(alpha0: float, step: int, n_steps: int) -> float:
-    """α_t = α_0 (1 − t/K) for step t = 0..K−1."""
-    return alpha0 * (1.0 - step / n_steps)
+__all__ = ["annealed_alpha", "Sampler", "CustomSampler", "AdaptiveSampler", "MaskGIT", "Moment", "UMoment", "CTS",
+           "EB", "EntropySum", "MDLM", "RuleSampler", "SampleResult", "sample", "step_round", "make_sampler", "SAMPLER_NAMES"]
 
 
 @dataclass(frozen=True)
-class Sampler:
-    """Base class: ``round`` reveals k positions given the current predictions."""
+class CustomSampler(Sampler):
+    """Base class of samplers that execute their own torch round (peers, user code) instead of a stated rule.
+
+    Spec: §2. Subclasses implement ``round(log_probs, *, k, masked, step, n_steps, final, generator,
+    noise_dtype) -> RoundOutput``; they have no rule, so no exact law.
+
+    Examples
+    --------
+    >>> issubclass(AdaptiveSampler, CustomSampler)
+    True
+    """
 
     def round(self, log_probs: torch.Tensor, *, k: int, masked: torch.Tensor, step: int, n_steps: int,
               final: bool, generator: torch.Generator | None, noise_dtype) -> RoundOutput:  # pragma: no cover
         raise NotImplementedError
 
-
-@dataclass(frozen=True)
-class _AlphaSampler(Sampler):
-    """A sampler with Gumbel scale α, optionally annealed (module doc); subclasses define ``_round_at``."""
-
-    alpha: float = 1.0
-    anneal: bool = False
-
-    def __post_init__(self):
-        check_alpha(self.alpha)
-
-    def round(self, log_probs, *, k, masked, step, n_steps, final, generator, noise_dtype):
-        a = annealed_alpha(self.alpha, step, n_steps) if self.anneal else self.alpha
-        return self._round_at(a).round(log_probs, k=k, masked=masked, step=step, n_steps=n_steps, final=final,
-                                       generator=generator, noise_dtype=noise_dtype)
-
-    def _round_at(self, alpha: float) -> Sampler:  # pragma: no cover
-        raise NotImplementedError
+    def rule_at(self, step, n_steps):
+        raise TypeError(f"{type(self).__name__} executes its own round: it states no rule of mdtheory.rules")
 
 
 @dataclass(frozen=True)
-class CTS(Sampler):
-    """A choose-then-sample sampler: any position rule with any token transform.
-
-    Spec: §2.3. The last step of a run draws untempered tokens (§2.2).
-
-    Parameters
-    ----------
-    position_rule : PositionRule
-        How each step's set is chosen (uniform by default).
-    token_transform : TokenTransform
-        ``Identity()`` (default) or ``Temperature(tau)``.
-
-    Examples
-    --------
-    >>> CTS(ConfidenceRule(noise=0.5)).position_rule
-    ConfidenceRule(noise=0.5)
-    """
-
-    position_rule: PositionRule = field(default_factory=UniformRule)
-    token_transform: TokenTransform = field(default_factory=Identity)
-
-    def round(self, log_probs, *, k, masked, step, n_steps, final, generator, noise_dtype):
-        transform = Identity() if final else self.token_transform
-        return cts_round(log_probs, k=k, position_rule=self.position_rule, token_transform=transform,
-                         masked=masked, generator=generator, noise_dtype=noise_dtype)
-
-
-@dataclass(frozen=True)
-class _MaskGITRound(Sampler):
-    alpha: float
-
-    def round(self, log_probs, *, k, masked, step, n_steps, final, generator, noise_dtype):
-        return maskgit_round(log_probs, k=k, alpha=self.alpha, masked=masked, generator=generator,
-                             noise_dtype=noise_dtype)
-
-
-@dataclass(frozen=True)
-class MaskGIT(_AlphaSampler):
-    """The MaskGIT sampler for the whole loop: one :func:`maskgit_round` per step.
-
-    Spec: §2.1, and §2 for the loop. With ``anneal=True`` step t of K uses α_t = α_0 (1 − t/K) (a convention).
-
-    Parameters
-    ----------
-    alpha : float
-        Gumbel scale α in [0, ∞].
-    anneal : bool
-        Anneal α linearly over the steps.
-
-    Raises
-    ------
-    ValueError
-        If ``alpha`` is negative or NaN.
-
-    Examples
-    --------
-    >>> MaskGIT(1.0)
-    MaskGIT(alpha=1.0, anneal=False)
-    """
-
-    def _round_at(self, alpha):
-        return _MaskGITRound(alpha)
-
-
-@dataclass(frozen=True)
-class Moment(_AlphaSampler):
-    """The moment sampler for the whole loop; its last step is untempered.
-
-    Spec: §2.2 (final-step convention: the step that reveals every remaining position samples at temperature 1).
-
-    Parameters
-    ----------
-    alpha : float
-        Gumbel scale α in [0, ∞].
-    anneal : bool
-        Anneal α linearly over the steps.
-
-    Raises
-    ------
-    ValueError
-        If ``alpha`` is negative or NaN.
-
-    Examples
-    --------
-    >>> Moment(0.5).alpha
-    0.5
-    """
-
-    def _round_at(self, alpha):
-        return CTS(MomentRule(alpha=alpha), moment_token_transform(alpha))
-
-
-@dataclass(frozen=True)
-class UMoment(_AlphaSampler):
-    """U-moment: uniform positions with the moment sampler's tempered tokens p^β/m.
-
-    Spec: §2.3. **Convention:** read from [H]'s experiment names; it isolates the temperature from the order.
-
-    Parameters
-    ----------
-    alpha : float
-        Gumbel scale α; tokens are tempered at τ = α/(1 + α).
-    anneal : bool
-        Anneal α linearly over the steps.
-
-    Raises
-    ------
-    ValueError
-        If ``alpha`` is negative or NaN.
-
-    Examples
-    --------
-    >>> UMoment(1.0).anneal
-    False
-    """
-
-    def _round_at(self, alpha):
-        return CTS(UniformRule(), moment_token_transform(alpha))
-
-
-@dataclass(frozen=True)
-class AdaptiveSampler(Sampler):
-    """Base class of samplers that choose their own step sizes (EB, threshold rules, adaptive peers).
+class AdaptiveSampler(CustomSampler):
+    """Base class of custom samplers that choose their own step sizes (threshold rules, adaptive peers).
 
     Spec: §8. Subclasses implement ``select(log_probs, *, masked, step, generator, noise_dtype)`` returning
     (revealed (B, D) bool, tokens (B, D)); each row must reveal at least one masked position.
 
     Examples
     --------
-    >>> issubclass(EB, AdaptiveSampler)
+    >>> AdaptiveSampler.adaptive
     True
     """
+
+    adaptive: ClassVar[bool] = True
 
     def select(self, log_probs: torch.Tensor, *, masked: torch.Tensor, step: int, generator: torch.Generator | None,
                noise_dtype) -> tuple[torch.Tensor, torch.Tensor]:  # pragma: no cover
         raise NotImplementedError
 
 
-@dataclass(frozen=True)
-class EB(AdaptiveSampler):
-    """The EB-sampler: each step reveals the largest entropy-sorted prefix with Σ H − max H ≤ γ.
-
-    Spec: §8 (Ben-Hamu et al.). Positions by increasing Shannon entropy, ties by index, at least one per step;
-    tokens from p. Its steps are not set by a schedule.
-
-    Parameters
-    ----------
-    gamma : float
-        The entropy budget γ ≥ 0 of a step (each step has TC ≤ γ).
-
-    Raises
-    ------
-    ValueError
-        If ``gamma`` is negative, infinite or NaN.
+def step_round(sampler: Sampler, log_probs: torch.Tensor, *, k: int, masked: torch.Tensor, step: int, n_steps: int,
+               generator: torch.Generator | None, noise_dtype=torch.float64) -> RoundOutput:
+    """Execute step ``step`` of ``n_steps`` of a fixed-size sampler: its stated rule (final-step convention
+    applied) or, for a :class:`CustomSampler`, its own round.
 
     Examples
     --------
-    >>> EB(0.3).gamma
-    0.3
+    >>> lp = torch.log(torch.tensor([[[0.5, 0.5], [0.9, 0.1]]], dtype=torch.float64))
+    >>> step_round(MaskGIT(1.0), lp, k=2, masked=torch.ones(1, 2, dtype=torch.bool), step=0, n_steps=1,
+    ...            generator=torch.Generator().manual_seed(0)).positions.shape
+    torch.Size([1, 2])
     """
-
-    gamma: float = 0.1
-
-    def __post_init__(self):
-        if not (math.isfinite(self.gamma) and self.gamma >= 0):
-            raise ValueError(f"gamma must be finite and >= 0; got gamma={self.gamma!r}")
-
-    def select(self, log_probs, *, masked, step, generator, noise_dtype):
-        return eb_round(log_probs, gamma=self.gamma, masked=masked, generator=generator, noise_dtype=noise_dtype)
-
-    def state_set(self, probs, masked) -> tuple[int, ...]:
-        """The positions this rule reveals at one state (numpy predictions (N, V)); the exact laws use it."""
-        return eb_set(probs, masked, self.gamma)
-
-
-@dataclass(frozen=True)
-class EntropySum(AdaptiveSampler):
-    """Entropy-sum decoding: each step unmasks positions by increasing entropy until the cumulative entropy
-    would exceed a threshold.
-
-    Spec: §10.6 (Cai & Li). **Conventions:** positions by increasing Shannon entropy, ties by index; the
-    position that would take the sum past the threshold is not taken (the largest prefix with Σ H ≤ τ), except
-    that every step takes at least one; tokens from p.
-
-    Parameters
-    ----------
-    threshold : float
-        τ ≥ 0, the entropy (nats) one step may spend.
-
-    Raises
-    ------
-    ValueError
-        If ``threshold`` is negative, infinite or NaN.
-
-    Examples
-    --------
-    >>> EntropySum(0.5).threshold
-    0.5
-    """
-
-    threshold: float = 0.5
-
-    def __post_init__(self):
-        if not (math.isfinite(self.threshold) and self.threshold >= 0):
-            raise ValueError(f"threshold must be finite and >= 0; got threshold={self.threshold!r}")
-
-    def select(self, log_probs, *, masked, step, generator, noise_dtype):
-        return entropy_sum_round(log_probs, threshold=self.threshold, masked=masked, generator=generator,
-                                 noise_dtype=noise_dtype)
-
-    def state_set(self, probs, masked) -> tuple[int, ...]:
-        """The positions this rule reveals at one state (numpy predictions (N, V)); the exact laws use it."""
-        return entropy_prefix_set(probs, masked, self.threshold, minus_max=False)
+    final = step == n_steps - 1
+    if isinstance(sampler, CustomSampler):
+        return sampler.round(log_probs, k=k, masked=masked, step=step, n_steps=n_steps, final=final,
+                             generator=generator, noise_dtype=noise_dtype)
+    return run_round(sampler.round_rule(step, n_steps, final=final), log_probs, k=k, masked=masked,
+                     generator=generator, noise_dtype=noise_dtype)
 
 
 @dataclass(frozen=True)
@@ -414,7 +204,8 @@ def sample(predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seq
     (torch.Size([2, 6]), True)
     """
     if not isinstance(sampler, Sampler):
-        raise TypeError(f"sampler must be an mdtheory.sampling.loop.Sampler; got {type(sampler).__name__}")
+        raise TypeError(f"sampler must be an mdtheory sampler (mdtheory.rules.samplers, or a CustomSampler); got "
+                        f"{type(sampler).__name__}")
     for name, value in (("seq_len", seq_len), ("batch_size", batch_size)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name} must be an integer >= 1; got {name}={value!r}")
@@ -439,17 +230,22 @@ def sample(predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seq
             if bool((before & ~torch.isfinite(lp.amax(-1)))[masked].any()):
                 raise ValueError(f"predict gives the mask token (id {mask_id}) all the probability at a masked "
                                  f"position; the mask token is never drawn")
-        if not isinstance(sampler, (MaskGIT, Moment, UMoment, CTS, EB)):  # mdtheory's own rounds check their input
+        if isinstance(sampler, CustomSampler):  # mdtheory's own rounds check their input
             _check_round_inputs(lp, masked, None)
         return lp
 
-    if isinstance(sampler, AdaptiveSampler):
+    custom = isinstance(sampler, CustomSampler)
+    if sampler.adaptive:
         t = 0
         while bool(masked.any()):
-            sel, tok = sampler.select(predict_log_probs(), masked=masked, step=t, generator=generator,
-                                      noise_dtype=noise_dtype)
+            if custom:
+                sel, tok = sampler.select(predict_log_probs(), masked=masked, step=t, generator=generator,
+                                          noise_dtype=noise_dtype)
+            else:
+                sel, tok = run_select(sampler.rule_at(t, None), predict_log_probs(), masked=masked,
+                                      generator=generator, noise_dtype=noise_dtype)
             sel = sel & masked
-            if not bool(sel.any(dim=1)[masked.any(dim=1)].all()):
+            if custom and not bool(sel.any(dim=1)[masked.any(dim=1)].all()):
                 raise RuntimeError(f"{type(sampler).__name__}.select revealed no position in some row at step {t}")
             tokens = torch.where(sel, tok, tokens)
             reveal_step = torch.where(sel, torch.as_tensor(t, device=device), reveal_step)
@@ -460,77 +256,9 @@ def sample(predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seq
     K = len(sizes)
     for t, k in enumerate(sizes):
         lp = predict_log_probs()
-        r = sampler.round(lp, k=int(k), masked=masked, step=t, n_steps=K, final=t == K - 1,
-                          generator=generator, noise_dtype=noise_dtype)
+        r = step_round(sampler, lp, k=int(k), masked=masked, step=t, n_steps=K, generator=generator,
+                       noise_dtype=noise_dtype)
         tokens.scatter_(1, r.positions, r.tokens)
         masked.scatter_(1, r.positions, False)
         reveal_step.scatter_(1, r.positions, t)
     return SampleResult(tokens=tokens, reveal_step=reveal_step, schedule=sizes)
-
-
-SAMPLER_NAMES = ("maskgit", "moment", "umoment", "uniform", "confidence", "entropy", "halton", "raster",
-                 "hybrid", "eb", "entropy_sum")
-
-
-def make_sampler(name: str, *, alpha: float = 1.0, anneal: bool = False, gamma: float = 0.5,
-                 order: Sequence[int] | None = None) -> Sampler:
-    """Build a sampler by name (a convenience of the command line and the drivers).
-
-    Spec: §2.1–§2.3, §8.
-
-    Parameters
-    ----------
-    name : str
-        One of ``maskgit``, ``moment``, ``umoment``, ``uniform``, ``confidence``, ``entropy``, ``halton``,
-        ``raster``, ``hybrid``, ``eb``, ``entropy_sum``.
-    alpha : float
-        α of the α-samplers.
-    anneal : bool
-        Anneal α.
-    gamma : float
-        γ of ``hybrid`` (the exploitation share), of ``eb`` (the entropy budget) or of ``entropy_sum`` (its
-        threshold τ).
-    order : sequence of int, optional
-        The fixed order of ``halton``/``raster``, and the exploration side of ``hybrid``.
-
-    Returns
-    -------
-    Sampler
-
-    Raises
-    ------
-    ValueError
-        If ``name`` is unknown or a fixed order is missing.
-
-    Examples
-    --------
-    >>> make_sampler("maskgit", alpha=0.5)
-    MaskGIT(alpha=0.5, anneal=False)
-    """
-    if name == "maskgit":
-        return MaskGIT(alpha=alpha, anneal=anneal)
-    if name == "moment":
-        return Moment(alpha=alpha, anneal=anneal)
-    if name == "umoment":
-        return UMoment(alpha=alpha, anneal=anneal)
-    if name == "uniform":
-        return CTS(UniformRule())
-    if name == "confidence":
-        return CTS(ConfidenceRule())
-    if name == "entropy":
-        return CTS(EntropyRule())
-    if name in ("halton", "raster"):
-        if order is None:
-            raise ValueError(f"sampler {name!r} needs an explicit order")
-        return CTS(FixedOrderRule(tuple(order)))
-    if name == "eb":
-        return EB(gamma=gamma)
-    if name == "entropy_sum":
-        return EntropySum(threshold=gamma)
-    if name == "hybrid":
-        explore = FixedOrderRule(tuple(order)) if order is not None else UniformRule()
-        return CTS(HybridRule(exploit=MomentRule(alpha=alpha), explore=explore, gamma=gamma),
-                   moment_token_transform(alpha))
-    raise ValueError(f"unknown sampler {name!r}; allowed values are {', '.join(map(repr, SAMPLER_NAMES))}")
-
-

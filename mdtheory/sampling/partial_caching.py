@@ -25,8 +25,17 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .rounds import Identity, _check_round_inputs, as_generator, sample_categorical, to_log_probs
-from .schedules import as_schedule
+from ..rules.rounds import ChooseThenSample
+from ..rules.samplers import Sampler
+from ..rules.schedules import as_schedule
+from .rounds import (
+    _check_round_inputs,
+    as_generator,
+    sample_categorical,
+    select_positions,
+    to_log_probs,
+    torch_token_log_weights,
+)
 
 __all__ = ["PartialCaching", "CachedSampleResult", "split_sizes", "sample_partial_caching", "cache_consistency_error"]
 
@@ -124,18 +133,13 @@ class CachedSampleResult:
     seconds: float
 
 
-def _cts_round_sampler(sampler, step: int, n_steps: int):
-    from .loop import CTS, annealed_alpha, _AlphaSampler
-
-    if isinstance(sampler, CTS):
-        return sampler
-    if isinstance(sampler, _AlphaSampler):
-        a = annealed_alpha(sampler.alpha, step, n_steps) if sampler.anneal else sampler.alpha
-        inner = sampler._round_at(a)
-        if isinstance(inner, CTS):
-            return inner
-    raise ValueError(f"partial caching needs a choose-then-sample sampler (CTS, Moment, UMoment); "
-                     f"got {type(sampler).__name__}")
+def _cts_round_rule(sampler, step: int, n_steps: int) -> ChooseThenSample:
+    """The choose-then-sample rule of step ``step`` (final-step convention applied), or a clear refusal."""
+    rule = sampler.round_rule(step, n_steps, final=step == n_steps - 1) if isinstance(sampler, Sampler) else None
+    if not isinstance(rule, ChooseThenSample):
+        raise ValueError(f"partial caching needs a choose-then-sample sampler (CTS, Moment, UMoment); "
+                         f"got {type(sampler).__name__}")
+    return rule
 
 
 def sample_partial_caching(model, *, sampler, caching: PartialCaching, schedule="cosine", n_steps: int | None = None,
@@ -205,13 +209,13 @@ def sample_partial_caching(model, *, sampler, caching: PartialCaching, schedule=
     t0 = time.perf_counter()
     with torch.no_grad():
         for t, k in enumerate(sizes):
-            cts = _cts_round_sampler(sampler, t, K)
-            transform = Identity() if t == K - 1 else cts.token_transform
+            cts = _cts_round_rule(sampler, t, K)
             logits, cache = model.full_pass(tokens)
             nfe, n_full = nfe + 1.0, n_full + 1
             lp = to_log_probs(logits, kind="logits")
             _check_round_inputs(lp, masked, int(k))
-            pos = cts.position_rule.select(lp, k=int(k), masked=masked, generator=generator, noise_dtype=noise_dtype)
+            pos = select_positions(cts.position_rule, lp, k=int(k), masked=masked, generator=generator,
+                                   noise_dtype=noise_dtype, ties=cts.ties)
             rows_lp = lp.gather(1, pos.unsqueeze(-1).expand(-1, -1, lp.shape[-1]))
             offset = 0
             for s, size in enumerate(split_sizes(int(k), caching)):
@@ -225,8 +229,8 @@ def sample_partial_caching(model, *, sampler, caching: PartialCaching, schedule=
                         rows_lp = to_log_probs(model.rows_pass(tokens, pos, cache), kind="logits")
                         nfe, n_rows = nfe + pos.shape[1] / N, n_rows + 1
                 sub = pos[:, offset:offset + size]
-                new = sample_categorical(transform(rows_lp[:, offset:offset + size]), generator=generator,
-                                         dtype=noise_dtype)
+                new = sample_categorical(torch_token_log_weights(cts.token_transform, rows_lp[:, offset:offset + size]),
+                                         generator=generator, dtype=noise_dtype)
                 tokens.scatter_(1, sub, new)
                 masked.scatter_(1, sub, False)
                 reveal.scatter_(1, sub, sub_index)

@@ -7,8 +7,9 @@ import torch
 
 from mdtheory.models.denoiser import DenoiserConfig, MaskedDenoiser, load_denoiser, save_denoiser
 from mdtheory.sampling.partial_caching import PartialCaching, sample_partial_caching, split_sizes
-from mdtheory.sampling.rounds import ConfidenceRule, MomentRule
-from mdtheory.sampling.loop import CTS, MaskGIT, Moment, UMoment, sample
+from mdtheory.rules.positions import ConfidenceRule, MomentRule
+from mdtheory.rules.samplers import CTS, MaskGIT, Moment, UMoment
+from mdtheory.sampling.loop import sample
 
 V, N = 7, 20
 

@@ -41,7 +41,8 @@ def test_tiny_bert_as_a_prediction_function(tiny_bert):
 
 
 def test_sampling_loop_never_draws_special_tokens(tiny_bert):
-    from mdtheory.sampling.loop import Moment, sample
+    from mdtheory.rules.samplers import Moment
+    from mdtheory.sampling.loop import sample
 
     p = load_hf_masked_lm(tiny_bert)
     res = sample(p, seq_len=6, schedule="cosine", n_steps=3, sampler=Moment(1.0), batch_size=16, mask_id=p.mask_id,

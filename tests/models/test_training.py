@@ -65,7 +65,8 @@ def test_train_config_validation():
 
 @pytest.mark.parametrize("name", sorted(TRAIN_PRESETS))
 def test_shipped_checkpoints_load_and_sample(name):
-    from mdtheory.sampling.loop import MaskGIT, sample
+    from mdtheory.rules.samplers import MaskGIT
+    from mdtheory.sampling.loop import sample
 
     from mdtheory.models.datasets import load_dataset
     from mdtheory.models.training import held_out_loss

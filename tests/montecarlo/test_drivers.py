@@ -163,7 +163,7 @@ def test_monte_carlo_marginal_tv_matches_the_exact_statistics():
 
     from mdtheory.montecarlo.real_predictions import (load_prediction_model, marginal_tv_exact, marginal_tv_mc,
                                            record_trajectory_predictions, round_tv_record)
-    from mdtheory.sampling.loop import MaskGIT
+    from mdtheory.rules.samplers import MaskGIT
 
     recs = record_trajectory_predictions(load_prediction_model("digits"), sampler=MaskGIT(1.0), n_steps=8, seed=0)
     P = recs[-2].probs[:12]

@@ -12,14 +12,15 @@ import torch
 from mdtheory.profiles.learning_error import TemperedConditionals
 from mdtheory.montecarlo.statistics import chisquare_test
 from mdtheory.exact.oracle import output_law_bruteforce
-from mdtheory.sampling.orders import halton_order
+from mdtheory.rules.orders import halton_order
 from mdtheory.models.predictors import target_predictor
 from mdtheory.multiround.output_laws import hybrid_decomposition_bound, output_law
-from mdtheory.sampling.rounds import eb_set
+from mdtheory.rules import EntropyPrefix
 from mdtheory.profiles.enumeration import efact, information_profile
-from mdtheory.sampling.loop import CTS, EB, EntropySum, MaskGIT, Moment, UMoment, sample
-from mdtheory.sampling.rounds import (ConfidenceRule, EntropyRule, FixedOrderRule, HybridRule, MarginRule, MomentRule,
-                               Temperature, UniformRule)
+from mdtheory.rules.samplers import CTS, EB, EntropySum, MaskGIT, Moment, UMoment
+from mdtheory.sampling.loop import sample
+from mdtheory.rules.positions import ConfidenceRule, EntropyRule, FixedOrderRule, HybridRule, MarginRule, MomentRule, UniformRule
+from mdtheory.rules.tokens import Temperature
 from mdtheory.multiround.targets import dirichlet_joint, ising_grid, potts_chain
 
 SAMPLERS = {
@@ -139,9 +140,9 @@ def test_hybrid_decomposition_bound():
 
 def test_eb_rule_and_bound():
     p = np.array([[0.5, 0.5], [0.99, 0.01], [0.9, 0.1], [0.99, 0.01]])
-    assert eb_set(p, np.ones(4, bool), 0.0) == (1,)  # ties by position index
-    assert eb_set(p, np.ones(4, bool), 0.06) == (1, 3)
-    assert eb_set(p, np.ones(4, bool), 0.2) == (1, 2, 3)
+    assert EntropyPrefix(0.0, subtract_max=True).select(p, np.ones(4, bool)) == (1,)  # ties by position index
+    assert EntropyPrefix(0.06, subtract_max=True).select(p, np.ones(4, bool)) == (1, 3)
+    assert EntropyPrefix(0.2, subtract_max=True).select(p, np.ones(4, bool)) == (1, 2, 3)
     t = dirichlet_joint(5, 2, concentration=0.8, rng=20)
     for gamma in (0.1, 0.4, 1.0):
         law = output_law(t, EB(gamma))

@@ -98,7 +98,8 @@ def test_amused_peer_inside_the_sampling_loop_follows_the_exact_maskgit_output_l
     from mdtheory.montecarlo.statistics import chisquare_test
     from mdtheory.models.predictors import target_predictor
     from mdtheory.multiround.output_laws import output_law
-    from mdtheory.sampling.loop import MaskGIT, sample
+    from mdtheory.rules.samplers import MaskGIT
+    from mdtheory.sampling.loop import sample
     from mdtheory.multiround.targets import dirichlet_joint
 
     t = dirichlet_joint(4, 2, concentration=0.7, rng=7)
@@ -176,7 +177,8 @@ def test_entropy_bound_peer_inside_the_sampling_loop_follows_the_exact_eb_output
     from mdtheory.montecarlo.statistics import chisquare_test
     from mdtheory.models.predictors import target_predictor
     from mdtheory.multiround.output_laws import output_law
-    from mdtheory.sampling.loop import EB, sample
+    from mdtheory.rules.samplers import EB
+    from mdtheory.sampling.loop import sample
     from mdtheory.multiround.targets import dirichlet_joint
 
     t = dirichlet_joint(4, 2, concentration=0.7, rng=7)

@@ -10,16 +10,17 @@ import torch
 
 from mdtheory.peers.interop import (MdtheoryScheduler, PeerAdaptiveSampler, PeerSampler, amused_peer_round,
                               block_refinement_peer_select, entropy_bound_peer_select)
-from mdtheory.sampling.orders import halton_order
-from mdtheory.sampling.loop import SAMPLER_NAMES, AdaptiveSampler, MaskGIT, Moment, make_sampler, sample
+from mdtheory.rules.orders import halton_order
+from mdtheory.rules.registry import example_params
+from mdtheory.sampling.loop import SAMPLER_NAMES, MaskGIT, Moment, make_sampler, sample
 
 D, V, K = 12, 5, 4
 ORDER = tuple(int(i) for i in halton_order(3, 4))
 
 
 def _samplers():
-    out = {name: make_sampler(name, alpha=1.0, order=ORDER if name in ("halton", "raster", "hybrid") else None)
-           for name in SAMPLER_NAMES}
+    out = {name: make_sampler(name, **example_params(name, D, loop=True)) for name in SAMPLER_NAMES}
+    out["hybrid-halton"] = make_sampler("hybrid", alpha=1.0, order=ORDER)
     try:
         import diffusers  # noqa: F401
 
@@ -55,7 +56,7 @@ class Recorder:
 @pytest.mark.parametrize("name", sorted(SAMPLERS))
 def test_sampler_contract(name):
     s = SAMPLERS[name]
-    sched = None if isinstance(s, AdaptiveSampler) else "cosine"
+    sched = None if s.adaptive else "cosine"
     res = sample(Recorder(), seq_len=D, schedule=sched, n_steps=None if sched is None else K, sampler=s,
                  batch_size=64, mask_id=V, generator=torch.Generator().manual_seed(1))
     toks, steps = res.tokens.numpy(), res.reveal_step.numpy()
@@ -69,7 +70,7 @@ def test_sampler_contract(name):
     assert torch.equal(res.tokens, again.tokens)
 
 
-@pytest.mark.parametrize("name", sorted(n for n, s in SAMPLERS.items() if not isinstance(s, AdaptiveSampler)))
+@pytest.mark.parametrize("name", sorted(n for n, s in SAMPLERS.items() if not s.adaptive))
 def test_scheduler_adapter_reproduces_the_loop(name):
     s = SAMPLERS[name]
     ref = sample(Recorder(), seq_len=D, schedule="cosine", n_steps=K, sampler=s, batch_size=8, mask_id=V,
@@ -186,7 +187,7 @@ def test_no_mask_token_survives_a_full_run(name, mask_id):
     # scheduler adapter must still end with every position holding a vocabulary token other than the mask
     s = SAMPLERS[name]
     logits = torch.log(torch.as_tensor(np.random.default_rng(5).dirichlet(np.full(V, 0.7), size=D)))
-    sched = None if isinstance(s, AdaptiveSampler) else "cosine"
+    sched = None if s.adaptive else "cosine"
     res = sample(lambda tokens, masked: logits.expand(tokens.shape[0], -1, -1).clone(), seq_len=D, schedule=sched,
                  n_steps=None if sched is None else K, sampler=s, batch_size=256, mask_id=mask_id,
                  generator=torch.Generator().manual_seed(6))

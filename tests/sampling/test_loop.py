@@ -7,7 +7,7 @@ import pytest
 import torch
 from scipy.stats import chisquare
 
-from mdtheory.sampling.orders import halton_order
+from mdtheory.rules.orders import halton_order
 from mdtheory.sampling.loop import CTS, MaskGIT, Moment, UMoment, annealed_alpha, make_sampler, sample
 from mdtheory.sampling.rounds import ConfidenceRule, EntropyRule, FixedOrderRule, HybridRule, UniformRule
 
@@ -80,10 +80,12 @@ def test_annealed_alpha():
 
 
 def test_make_sampler_and_errors():
-    assert isinstance(make_sampler("hybrid", gamma=0.3, order=list(range(D))), CTS)
+    assert isinstance(make_sampler("hybrid", alpha=1.0, share=0.3, order=list(range(D))), CTS)
+    with pytest.raises(ValueError, match="unknown parameter"):
+        make_sampler("hybrid", alpha=1.0, gamma=0.3)  # the hybrid's share is `share`; `gamma` is EB's budget
     with pytest.raises(ValueError, match="allowed values"):
         make_sampler("nope")
-    with pytest.raises(ValueError, match="needs an explicit order"):
+    with pytest.raises(ValueError, match="needs order"):
         make_sampler("halton")
     with pytest.raises(TypeError, match="Sampler"):
         sample(product_predict, seq_len=D, schedule="cosine", n_steps=2, sampler="maskgit")

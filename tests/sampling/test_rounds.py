@@ -16,7 +16,7 @@ from mdtheory import maskgit_round_law, moment_round_law
 # private helpers build closed-form laws in the RoundLaw cell layout (set order, C-order token tuples)
 from mdtheory.exact.round_laws import RoundLaw, _all_sets, _token_product
 from mdtheory.montecarlo.statistics import chisquare_test, empirical_round_counts, tv_estimate
-from mdtheory.sampling.orders import halton_order
+from mdtheory.rules.orders import halton_order
 from mdtheory.sampling.rounds import (
     ConfidenceRule,
     EntropyRule,
@@ -29,6 +29,7 @@ from mdtheory.sampling.rounds import (
     cts_round,
     maskgit_round,
     moment_round,
+    select_positions,
 )
 
 from ..cases import PEAKED, TIES, ZEROS
@@ -130,11 +131,11 @@ def test_deterministic_rules_pick_the_right_positions():
     P = torch.log(torch.tensor([[[0.9, 0.1], [0.5, 0.5], [0.6, 0.4], [0.99, 0.01]]], dtype=torch.float64))
     g = torch.Generator().manual_seed(0)
     m = torch.ones(1, 4, dtype=torch.bool)
-    assert set(ConfidenceRule().select(P, k=2, masked=m, generator=g)[0].tolist()) == {0, 3}
-    assert set(MarginRule().select(P, k=2, masked=m, generator=g)[0].tolist()) == {0, 3}
-    assert set(EntropyRule().select(P, k=1, masked=m, generator=g)[0].tolist()) == {3}
-    assert set(EntropyRule(order=2.0).select(P, k=1, masked=m, generator=g)[0].tolist()) == {3}
-    assert set(MomentRule(alpha=0.0).select(P, k=2, masked=m, generator=g)[0].tolist()) == {0, 3}
+    assert set(select_positions(ConfidenceRule(), P, k=2, masked=m, generator=g)[0].tolist()) == {0, 3}
+    assert set(select_positions(MarginRule(), P, k=2, masked=m, generator=g)[0].tolist()) == {0, 3}
+    assert set(select_positions(EntropyRule(), P, k=1, masked=m, generator=g)[0].tolist()) == {3}
+    assert set(select_positions(EntropyRule(order=2.0), P, k=1, masked=m, generator=g)[0].tolist()) == {3}
+    assert set(select_positions(MomentRule(alpha=0.0), P, k=2, masked=m, generator=g)[0].tolist()) == {0, 3}
 
 
 def test_hybrid_rule_merges_exploit_then_explore():
@@ -142,11 +143,11 @@ def test_hybrid_rule_merges_exploit_then_explore():
     m = torch.ones(1, 5, dtype=torch.bool)
     explore = FixedOrderRule((3, 1, 4, 2, 0))
     g = torch.Generator().manual_seed(0)
-    got = HybridRule(exploit=ConfidenceRule(), explore=explore, gamma=0.5).select(P, k=3, masked=m, generator=g)
+    got = select_positions(HybridRule(exploit=ConfidenceRule(), explore=explore, gamma=0.5), P, k=3, masked=m, generator=g)
     # ⌈0.5·3⌉ = 2 from confidence ({3, 0}), then explore order skipping 3 → 1
     assert got[0].tolist() == [3, 0, 1]
-    assert HybridRule(exploit=ConfidenceRule(), explore=explore, gamma=0.0).select(P, k=2, masked=m, generator=g)[0].tolist() == [3, 1]
-    assert set(HybridRule(exploit=ConfidenceRule(), explore=explore, gamma=1.0).select(P, k=2, masked=m, generator=g)[0].tolist()) == {3, 0}
+    assert select_positions(HybridRule(exploit=ConfidenceRule(), explore=explore, gamma=0.0), P, k=2, masked=m, generator=g)[0].tolist() == [3, 1]
+    assert set(select_positions(HybridRule(exploit=ConfidenceRule(), explore=explore, gamma=1.0), P, k=2, masked=m, generator=g)[0].tolist()) == {3, 0}
 
 
 def test_temperature_transform_and_float32_input():

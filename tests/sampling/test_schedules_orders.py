@@ -6,8 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mdtheory._validation import check_schedule
-from mdtheory.sampling.orders import halton_order, hybrid_select, radical_inverse, raster_order, van_der_corput_order
-from mdtheory.sampling.schedules import SCHEDULE_NAMES, masked_fraction, schedule_sizes
+from mdtheory.rules.orders import halton_order, hybrid_select, radical_inverse, raster_order, van_der_corput_order
+from mdtheory.rules.schedules import SCHEDULE_NAMES, masked_fraction, schedule_sizes
 
 
 @given(st.sampled_from(SCHEDULE_NAMES), st.integers(1, 300), st.integers(1, 300))

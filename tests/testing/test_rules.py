@@ -112,10 +112,10 @@ def test_rules_refuse_bad_parameters(name, params, match):
 
 
 def test_every_rule_has_a_law_that_sums_to_one():
-    params = {"maskgit": {"alpha": 0.7}, "moment": {"alpha": 0.7}, "dream": {"alg_temp": 0.5}, "eb": {"gamma": 0.3},
-              "threshold": {"m": 2, "threshold": 0.6}, "mdlm": {"rate": 0.4}}
+    from mdtheory.rules.registry import example_params
+
     for name in RULE_NAMES:
-        rule = round_rule(name, **params.get(name, {}))
+        rule = round_rule(name, **example_params(name, len(P)))
         law = rule.law(P, None if rule.variable else 2)
         total = sum(law.values()) if rule.variable else float(law.probs.sum())
         assert abs(total - 1) < 1e-9, name

@@ -37,7 +37,7 @@ def run_task(task: dict, device: str = "cpu") -> dict:
     from ...montecarlo.model_kl import kl_bound_check
     from ...profiles.optimal_schedules import data_driven_schedule
     from ...montecarlo.real_predictions import _shipped_denoiser, model_loss_curve
-    from ...sampling.schedules import as_schedule
+    from ...rules.schedules import as_schedule
 
     model = _shipped_denoiser(task["model"], device)
     N = model.config.seq_len

@@ -39,7 +39,7 @@ _CACHE: dict = {}
 def _rounds(model: str, trajectories: int, seed: int, device: str):
     key = (model, trajectories, seed, device)
     if key not in _CACHE:
-        from ...sampling.loop import MaskGIT
+        from ...rules.samplers import MaskGIT
 
         m = load_prediction_model(model, device)
         _CACHE[key] = record_trajectory_predictions(m, sampler=MaskGIT(1.0), n_steps=N_STEPS,

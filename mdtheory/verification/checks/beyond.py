@@ -196,7 +196,7 @@ def _check_entropy_sum(*, perturb: float = 1.0):
     """``perturb`` scales the KL (a planted factor)."""
     from ...exact.oracle import output_law_bruteforce
     from ...multiround.output_laws import output_law
-    from ...sampling.loop import EntropySum
+    from ...rules.samplers import EntropySum
 
     dev = 0.0
     for c in range(2):

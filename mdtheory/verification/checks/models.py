@@ -36,7 +36,8 @@ def _check_caching(*, batch_size: int = 16, tol: float = 1e-4, bound: float = 0.
     """``r`` > 1 splits each step into cached sub-steps, which no longer draw the loop's tokens (a wrong
     sampler for this statement)."""
     from ...sampling.partial_caching import PartialCaching, cache_consistency_error, sample_partial_caching
-    from ...sampling.loop import Moment, sample
+    from ...rules.samplers import Moment
+    from ...sampling.loop import sample
     from ...models.training import load_trained
 
     model, _ = load_trained(CHECKPOINTS / "text")

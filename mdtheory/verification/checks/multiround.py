@@ -24,9 +24,8 @@ from ...multiround.targets import dirichlet_joint, ising_grid
 def cts_samplers(n: int, *, untempered_only: bool = False):
     """The CTS family used by the checks: uniform, moment positions, confidence, entropy, margin, noisy
     confidence, a fixed order, hybrid(γ = ½), EB; with moment/U-moment tokens unless ``untempered_only``."""
-    from ...sampling.loop import CTS, EB, Moment, UMoment
-    from ...sampling.rounds import (ConfidenceRule, EntropyRule, FixedOrderRule, HybridRule, MarginRule, MomentRule,
-                            UniformRule)
+    from ...rules.samplers import CTS, EB, Moment, UMoment
+    from ...rules.positions import ConfidenceRule, EntropyRule, FixedOrderRule, HybridRule, MarginRule, MomentRule, UniformRule
 
     order = tuple(int(i) for i in np.random.default_rng(n).permutation(n))
     out = {"uniform": CTS(UniformRule()), "moment-positions": CTS(MomentRule(1.0)),
@@ -46,7 +45,7 @@ DETERMINISTIC = ("confidence", "entropy", "margin", "fixed-order", "hybrid", "eb
           "enumeration of every path (one-round brute force) for MaskGIT (annealed too), moment, U-moment "
           "and the CTS family on random joints with N = 4 (value = max abs difference).", expression="1e-10")
 def _check_bruteforce(*, n_cases: int = 2, seed: int = 0, tol: float = 1e-10, alpha_shift: float = 0.0):
-    from ...sampling.loop import MaskGIT
+    from ...rules.samplers import MaskGIT
 
     worst = 0.0
     for c in range(n_cases):
@@ -65,7 +64,7 @@ def _check_bruteforce(*, n_cases: int = 2, seed: int = 0, tol: float = 1e-10, al
           "Every CTS sampler with untempered tokens that reveals one position per step outputs π exactly "
           "(max TV over random joints and rules ≤ 1e-12; includes EB with γ = 0).", expression="1e-12")
 def _check_prop3(*, n_cases: int = 3, seed: int = 1, tol: float = 1e-12, beta: float = 1.0):
-    from ...sampling.loop import EB
+    from ...rules.samplers import EB
 
     worst = 0.0
     for c in range(n_cases):
@@ -82,7 +81,7 @@ def _check_prop3(*, n_cases: int = 3, seed: int = 1, tol: float = 1e-12, beta: f
           "→ 0 as α → ∞ (value = max of the increases between consecutive α, of 1e-4 − KL(α=1) and of "
           "KL(α=1e4) − 1e-3; must be ≤ 0).")
 def _check_prop3_maskgit(*, seed: int = 2, alphas=(0.25, 1.0, 4.0, 16.0, 1e4), threshold: float = 1e-4):
-    from ...sampling.loop import MaskGIT
+    from ...rules.samplers import MaskGIT
 
     t = dirichlet_joint(4, 2, concentration=0.6, rng=seed)
     kls = [output_law(t, MaskGIT(a), [1] * t.n).kl for a in alphas]
@@ -127,8 +126,8 @@ def _check_eq4_equality(*, n_cases: int = 2, seed: int = 4, tol: float = 1e-10, 
           "violation).")
 def _check_prop4(*, seed: int = 5, identity_shift: float = 0.0):
     from ...profiles.enumeration import subset_entropies
-    from ...sampling.loop import CTS
-    from ...sampling.rounds import ConfidenceRule, FixedOrderRule, HybridRule
+    from ...rules.samplers import CTS
+    from ...rules.positions import ConfidenceRule, FixedOrderRule, HybridRule
 
     rng = np.random.default_rng(seed)
     worst = -math.inf
@@ -154,7 +153,7 @@ def _check_prop4(*, seed: int = 5, identity_shift: float = 0.0):
           "EB-sampler with exact conditionals: every step has TC(X_K | x_U) ≤ γ and KL(π ‖ p) ≤ γ·E[#steps] "
           "(value = max over γ of max_step_TC/γ and KL/(γ E#steps); must be ≤ 1).")
 def _check_eb(*, seed: int = 6, gammas=(0.05, 0.2, 0.5, 1.0), bound_factor: float = 1.0):
-    from ...sampling.loop import EB
+    from ...rules.samplers import EB
 
     worst = 0.0
     for c, gamma in enumerate(gammas):
@@ -217,9 +216,9 @@ register("theorem2.fitted_constant_full", "§4.2",
           "the output law from the path formula has KL = E_π Σ_t TC(X_{S_t} | x_{R_t}) exactly (value = max "
           "|KL − path KL|; --full only).", expression="1e-10", fast=False)
 def _check_grid_path_formula(*, size: int = 4, tol: float = 1e-10, include_uniform: bool = False):
-    from ...sampling.orders import halton_order, raster_order
-    from ...sampling.loop import CTS, EB
-    from ...sampling.rounds import FixedOrderRule, UniformRule
+    from ...rules.orders import halton_order, raster_order
+    from ...rules.samplers import CTS, EB
+    from ...rules.positions import FixedOrderRule, UniformRule
 
     g = ising_grid(size, size, coupling=0.5, field=0.1)
     samplers = [CTS(FixedOrderRule(tuple(int(i) for i in halton_order(size, size)))),

@@ -14,7 +14,7 @@ from ...montecarlo.sweeps import fit_loglog_slope
 
 def _real_rounds(models, seed):
     from ...montecarlo.real_predictions import load_prediction_model, record_trajectory_predictions
-    from ...sampling.loop import MaskGIT
+    from ...rules.samplers import MaskGIT
 
     for name in models:
         yield name, record_trajectory_predictions(load_prediction_model(name), sampler=MaskGIT(1.0), n_steps=8,
@@ -98,7 +98,7 @@ def _check_kl_bound(*, models=("markov", "ising"), n_samples: int = 1000, n_orde
     from ...models.datasets import known_law_target
     from ...montecarlo.model_kl import kl_bound_check
     from ...montecarlo.real_predictions import _shipped_denoiser
-    from ...sampling.schedules import as_schedule
+    from ...rules.schedules import as_schedule
 
     worst, details = -float("inf"), {}
     for name in models:
