@@ -62,7 +62,7 @@ for _module, _names in {
     "rules.tokens": ("Identity", "Temperature", "Truncated"),
     "rules.rounds": ("ChooseThenSample", "SampleThenChoose", "EntropyPrefix", "Threshold", "Bernoulli"),
     "rules.samplers": ("MaskGIT", "Moment", "UMoment", "CTS", "EB", "EntropySum", "MDLM", "RuleSampler"),
-    "rules.registry": ("make_sampler", "SAMPLER_NAMES"),
+    "rules.registry": ("make_sampler",),
     "rules.orders": ("halton_order", "raster_order", "van_der_corput_order", "hybrid_select"),
     "rules.schedules": ("SCHEDULE_NAMES", "schedule_sizes", "block_starts"),
     # sampling: the rules executed in torch, and the loop (§2, §4.6)

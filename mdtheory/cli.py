@@ -694,8 +694,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="the peer's temperature / Gumbel scale (> 0, finite; default 1), or the rule's alpha")
     au.add_argument("--n-samples", type=_int(1), help="seeded draws per case (default 100,000 or what the case "
                     "needs to resolve a TV of 0.05)")
-    rules = ("maskgit", "moment", "uniform", "confidence", "margin", "entropy", "low_confidence", "dream", "eb",
-             "threshold", "mdlm")  # mdtheory.testing.RULE_NAMES (a test keeps them equal)
+    from .rules.registry import RULE_NAMES as rules  # the one table of names (imports nothing heavy)
     g = au.add_argument_group("your own round function (mdtheory.testing)")
     g.add_argument("--round", metavar="MODULE:FUNCTION", help="the function to audit, e.g. mypkg.sampling:step")
     g.add_argument("--rule", choices=rules, help="the rule it states it draws")

@@ -222,8 +222,8 @@ class EntropyRule(_NoisyRule):
 
     Examples
     --------
-    >>> EntropyRule().scores(np.log([[0.5, 0.5], [1.0, 0.0]])).round(4).tolist()
-    [-0.6931, -0.0]
+    >>> EntropyRule().scores(np.log([[0.5, 0.5], [0.9, 0.1]])).round(4).tolist()
+    [-0.6931, -0.3251]
     """
 
     order: float = 1.0

@@ -64,8 +64,8 @@ def shannon_entropy(probs) -> np.ndarray:
 
     Examples
     --------
-    >>> shannon_entropy([[0.5, 0.5], [1.0, 0.0]]).round(4).tolist()
-    [0.6931, 0.0]
+    >>> shannon_entropy([[0.5, 0.5], [0.9, 0.1]]).round(4).tolist()
+    [0.6931, 0.3251]
     """
     with np.errstate(divide="ignore"):
         return -EntropyRule().scores(np.log(np.asarray(probs, dtype=np.float64)))
@@ -288,7 +288,7 @@ class Threshold(Rule):
 class Bernoulli(Rule):
     """Reveal every masked position independently with probability ``rate``; tokens from the token law.
 
-    Spec: MDLM ancestral sampling (Sahoo et al. 2024): from time t to s < t, rate = (t − s)/t. The number revealed
+    Spec: §2.5 (MDLM ancestral sampling, Sahoo et al. 2024): from time t to s < t, rate = (t − s)/t. The number revealed
     is Binomial(N, rate), possibly 0.
 
     Parameters

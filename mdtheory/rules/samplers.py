@@ -298,7 +298,7 @@ class RuleSampler(Sampler):
 class MDLM(Sampler):
     """MDLM ancestral sampling on K equal time steps: step t of K reveals each masked position with rate 1/(K − t).
 
-    Spec: MDLM (Sahoo et al. 2024) with the linear schedule α_t = 1 − t: from time (K − t)/K to (K − t − 1)/K
+    Spec: §2.5 (MDLM, Sahoo et al. 2024) with the linear schedule α_t = 1 − t: from time (K − t)/K to (K − t − 1)/K
     the rate (t − s)/t is 1/(K − t); the last step's rate is 1, so the run ends after K steps. Steps may reveal
     nothing. **Convention:** equal time steps.
 

@@ -95,6 +95,10 @@ class Identity(TokenTransform):
     def log_weights(self, log_probs):
         return log_probs
 
+    def law(self, probs) -> np.ndarray:
+        p = np.asarray(probs, dtype=np.float64)  # p itself: no round trip through log and exp
+        return p / p.sum(axis=-1, keepdims=True)
+
     @property
     def untempered(self) -> bool:
         return True

@@ -480,8 +480,31 @@ def run_select(rule: Rule, log_probs: torch.Tensor, *, masked: torch.Tensor | No
                generator: torch.Generator | None = None, noise_dtype=torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
     """Execute one variable-size round of ``rule`` (entropy prefix, threshold, Bernoulli) on a batch.
 
-    Spec: §8, §9. Returns (selected (B, N) bool, tokens (B, N) int64 — meaningful where selected); the law is
+    Spec: §2.5, §8, §9. Returns (selected (B, N) bool, tokens (B, N) int64 — meaningful where selected); the law is
     :func:`mdtheory.exact.rule_laws.rule_law` of the same rule.
+
+    Parameters
+    ----------
+    rule : EntropyPrefix, Threshold or Bernoulli
+        The rule.
+    log_probs : torch.Tensor, shape (B, N, V)
+        Log-probabilities (or logits).
+    masked : torch.Tensor, shape (B, N), bool, optional
+        Still-masked positions (default: all).
+    generator : torch.Generator, optional
+        Source of randomness.
+    noise_dtype : torch.dtype
+        Dtype of the noise.
+
+    Returns
+    -------
+    tuple of torch.Tensor
+        (selected, tokens).
+
+    Raises
+    ------
+    TypeError
+        If ``rule`` is not a variable-size rule.
 
     Examples
     --------
