@@ -80,7 +80,7 @@ def tv_distance(p: RoundLaw, q: RoundLaw) -> float:
     --------
     >>> import numpy as np
     >>> P = np.array([[0.5, 0.5], [0.9, 0.1]])
-    >>> tv_distance(maskgit_round_law(P, k=1, alpha=np.inf), moment_round_law(P, k=1, alpha=np.inf))
+    >>> round(tv_distance(maskgit_round_law(P, k=1, alpha=np.inf), moment_round_law(P, k=1, alpha=np.inf)), 15)
     0.0
     """
     _check_same_layout(p, q)
