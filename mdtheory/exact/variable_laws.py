@@ -24,15 +24,11 @@ import numpy as np
 
 from .._validation import check_probs
 from ..rules.rounds import Bernoulli, EntropyPrefix, Threshold
-from ..rules.tokens import Identity, Temperature, Truncated, tempered
+from ..rules.tokens import tempered
+from ..rules.tokens import temperature_transform as _tokens
 
 __all__ = ["tempered", "eb_round_law", "threshold_round_law", "mdlm_round_law", "law_dict", "threshold_law", "mdlm_law"]
 
-
-def _tokens(temperature: float):
-    """The token transform of a temperature (validated: a finite number > 0)."""
-    t = Truncated(temperature=temperature)
-    return Identity() if temperature == 1.0 else Temperature(tau=float(t.temperature))
 
 
 def law_dict(law) -> dict:

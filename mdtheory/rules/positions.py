@@ -23,9 +23,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._validation import check_alpha, check_unit_interval
+from .tokens import log_normalise as normalised_log_probs
+from .tokens import logsumexp_rows as _logsumexp
 
 __all__ = ["PositionRule", "UniformRule", "MomentRule", "ConfidenceRule", "MarginRule", "EntropyRule",
-           "FixedOrderRule", "HybridRule", "TIE_SCALE", "tie_keys", "normalised_log_probs"]
+           "FixedOrderRule", "HybridRule", "TIE_SCALE", "tie_keys"]
 
 TIE_SCALE = 2.0 ** 36  # deterministic rankings: scores equal on the 2^-36 grid are ties
 
@@ -37,22 +39,6 @@ def tie_keys(scores):
     if hasattr(scores, "detach"):  # a torch tensor (no torch import here)
         return (scores.double() * TIE_SCALE).round()
     return np.round(np.asarray(scores, dtype=np.float64) * TIE_SCALE)
-
-
-def normalised_log_probs(log_probs) -> np.ndarray:
-    """log-softmax over the last axis in float64 (rows of logits or log-probabilities; −inf kept)."""
-    lp = np.asarray(log_probs, dtype=np.float64)
-    top = lp.max(axis=-1, keepdims=True)
-    safe = np.where(np.isfinite(top), top, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return lp - (safe + np.log(np.exp(lp - safe).sum(axis=-1, keepdims=True)))
-
-
-def _logsumexp(x: np.ndarray) -> np.ndarray:
-    top = x.max(axis=-1, keepdims=True)
-    safe = np.where(np.isfinite(top), top, 0.0)
-    with np.errstate(divide="ignore"):
-        return (safe + np.log(np.exp(x - safe).sum(axis=-1, keepdims=True)))[..., 0]
 
 
 @dataclass(frozen=True)

@@ -126,9 +126,9 @@ class Entry:
 
 
 def _tokens(temperature: float):
-    from .tokens import Identity, Temperature
+    from .tokens import temperature_transform
 
-    return Identity() if temperature == 1.0 else Temperature(tau=temperature)
+    return temperature_transform(temperature)
 
 
 def _candidates(p: dict):

@@ -21,10 +21,19 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["TokenTransform", "Identity", "Temperature", "Truncated", "moment_token_transform", "log_normalise",
-           "tempered", "truncated", "TOP_P_TOLERANCE"]
+           "logsumexp_rows", "temperature_transform", "tempered", "truncated", "TOP_P_TOLERANCE"]
 
 #: top-p keeps a token while the mass strictly before it is below p − TOP_P_TOLERANCE (rounding of the cumsum)
 TOP_P_TOLERANCE = 1e-12
+
+
+def logsumexp_rows(log_weights) -> np.ndarray:
+    """log Σ exp over the last axis (…,), shift-invariant; −inf for a row of −inf only."""
+    lw = np.asarray(log_weights, dtype=np.float64)
+    top = lw.max(axis=-1, keepdims=True)
+    safe = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (safe + np.log(np.exp(lw - safe).sum(axis=-1, keepdims=True)))[..., 0]
 
 
 def log_normalise(log_weights) -> np.ndarray:
@@ -38,10 +47,8 @@ def log_normalise(log_weights) -> np.ndarray:
     [[-0.6931, -0.6931]]
     """
     lw = np.asarray(log_weights, dtype=np.float64)
-    top = lw.max(axis=-1, keepdims=True)
-    safe = np.where(np.isfinite(top), top, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return lw - (safe + np.log(np.exp(lw - safe).sum(axis=-1, keepdims=True)))
+    with np.errstate(invalid="ignore"):
+        return lw - logsumexp_rows(lw)[..., None]
 
 
 def _log(probs) -> np.ndarray:
@@ -223,6 +230,18 @@ def moment_token_transform(alpha: float) -> TokenTransform:
     if alpha == math.inf:
         return Identity()
     return Temperature(tau=alpha / (1.0 + alpha))
+
+
+def temperature_transform(temperature: float) -> TokenTransform:
+    """The token law p^{1/T}: ``Identity()`` at T = 1, else ``Temperature(T)`` (T a finite number > 0).
+
+    Examples
+    --------
+    >>> temperature_transform(1.0), temperature_transform(0.5)
+    (Identity(), Temperature(tau=0.5))
+    """
+    t = Truncated(temperature=temperature).temperature  # validates: finite and > 0
+    return Identity() if t == 1.0 else Temperature(tau=float(t))
 
 
 def tempered(probs, temperature: float) -> np.ndarray:

@@ -364,18 +364,15 @@ def select_positions(rule: PositionRule, log_probs: torch.Tensor, *, k: int, mas
     return topk_positions(s, k, generator=generator, ties=ties if rule.deterministic else None)
 
 
-def _candidates(rule, log_probs, generator, noise_dtype):
-    """(candidates (B, N), their confidences (B, N) in noise_dtype) of a rule that draws a candidate everywhere."""
-    weights = torch_token_log_weights(rule.token_transform, log_probs)
+def _candidates(token_transform, confidence: str, log_probs, generator, noise_dtype):
+    """(candidates (B, N), their confidences (B, N) in noise_dtype): x̃_i ~ q_i everywhere, scored by
+    log p_i(x̃_i) (``"log_p"``), log q_i(x̃_i) (``"log_q"``), q_i(x̃_i) (``"q"``) or p_i(x̃_i) (``"p"``)."""
+    weights = torch_token_log_weights(token_transform, log_probs)
     cand, log_norm = _sample_categorical_with_norm(weights, generator=generator, dtype=noise_dtype)
-    log_q = weights.gather(-1, cand.unsqueeze(-1)).squeeze(-1).to(noise_dtype) - log_norm  # log q_i(x̃_i)
-    conf = rule.confidence
-    if conf in ("log_q", "q"):
-        return cand, (log_q if conf == "log_q" else log_q.exp())
-    if type(rule.token_transform) is Identity:  # p is q
-        return cand, log_q if conf == "log_p" else log_q.exp()
-    lp = _normalised(log_probs).gather(-1, cand.unsqueeze(-1)).squeeze(-1).to(noise_dtype)  # log p_i(x̃_i)
-    return cand, lp if conf == "log_p" else lp.exp()
+    log_c = weights.gather(-1, cand.unsqueeze(-1)).squeeze(-1).to(noise_dtype) - log_norm  # log q_i(x̃_i)
+    if confidence in ("log_p", "p") and type(token_transform) is not Identity:  # else p is q
+        log_c = _normalised(log_probs).gather(-1, cand.unsqueeze(-1)).squeeze(-1).to(noise_dtype)
+    return cand, (log_c if confidence.startswith("log_") else log_c.exp())
 
 
 def run_round(rule: Rule, log_probs: torch.Tensor, *, k: int, masked: torch.Tensor | None = None,
@@ -427,7 +424,7 @@ def run_round(rule: Rule, log_probs: torch.Tensor, *, k: int, masked: torch.Tens
         return RoundOutput(positions=pos, tokens=tokens)
     if isinstance(rule, SampleThenChoose):
         B, N, _ = log_probs.shape
-        cand, conf = _candidates(rule, log_probs, generator, noise_dtype)
+        cand, conf = _candidates(rule.token_transform, rule.confidence, log_probs, generator, noise_dtype)
         if rule.noise == math.inf:
             scores = gumbel_noise((B, N), generator=generator, device=log_probs.device, dtype=noise_dtype)
         elif rule.noise == 0.0:
@@ -444,9 +441,8 @@ def run_round(rule: Rule, log_probs: torch.Tensor, *, k: int, masked: torch.Tens
 
 def _entropy_prefix(rule: EntropyPrefix, lp: torch.Tensor, masked: torch.Tensor) -> torch.Tensor:
     B, N, V = lp.shape
-    q = torch.log_softmax(torch_token_log_weights(rule.token_transform, lp).to(torch.float64), dim=-1)
-    p = q.exp()
-    h = (-(p * q.masked_fill(p == 0, 0.0)).sum(dim=-1)).masked_fill(~masked, math.inf)
+    log_q = torch.log_softmax(torch_token_log_weights(rule.token_transform, lp).to(torch.float64), dim=-1)
+    h = (-_entropy_scores(EntropyRule(), log_q)).masked_fill(~masked, math.inf)  # Shannon entropy of q
     hs, order = torch.sort(h, dim=1, stable=True)
     spent = torch.cumsum(hs.masked_fill(~torch.isfinite(hs), 0.0), dim=1) - (hs if rule.subtract_max else 0.0)
     ok = (spent <= rule.budget + ENTROPY_TOLERANCE) & torch.isfinite(hs)
@@ -457,13 +453,7 @@ def _entropy_prefix(rule: EntropyPrefix, lp: torch.Tensor, masked: torch.Tensor)
 
 
 def _threshold_select(rule: Threshold, lp, masked, generator, noise_dtype):
-    weights = torch_token_log_weights(rule.token_transform, lp)
-    cand, log_norm = _sample_categorical_with_norm(weights, generator=generator, dtype=noise_dtype)
-    log_q = weights.gather(-1, cand.unsqueeze(-1)).squeeze(-1).to(noise_dtype) - log_norm
-    if rule.confidence == "q":
-        c = log_q.exp()
-    else:
-        c = _normalised(lp).gather(-1, cand.unsqueeze(-1)).squeeze(-1).exp().to(noise_dtype)
+    cand, c = _candidates(rule.token_transform, rule.confidence, lp, generator, noise_dtype)
     c = c.masked_fill(~masked, -math.inf)
     above = (c > rule.threshold) & masked
     m = torch.clamp(masked.sum(dim=1), max=rule.m)  # fewer than m masked: all of them
