@@ -1,0 +1,355 @@
+"""Mutation kill rate of the tests over the mathematical stages, from a seeded random sample of the mutants
+that a mutation-testing tool (cosmic-ray's operators) generates: nobody picks the mutants.
+
+What it measures: the fraction of non-equivalent sampled mutants that the tests kill. The stages are
+``rules``, ``exact``, ``multiround``, ``profiles`` and the test kit (``testing/kit.py``, ``testing/rules.py``).
+
+How:
+
+1. **Snapshot.** The working tree (tracked and untracked, not ignored) is copied into one folder per worker
+   under ``--work``, so the checkout itself is never mutated and can be edited while this runs.
+2. **Coverage.** The default test run (``-m 'not slow and not gpu'``, doctests included) runs once under
+   ``coverage`` with the running test's node id as the coverage context (``_coverage_contexts.py``), which
+   maps each line of the stages to the tests that execute it, and records each test's duration.
+3. **Mutants.** Every mutation point of cosmic-ray's core operators (the ones that take no arguments) in
+   the stages' files is listed; ``--sample`` of them are drawn with ``random.Random(--seed)``.
+4. **Runs.** Each mutant is applied in a worker's copy and the tests that cover its lines run with ``-x``
+   (a line executed only at import, such as a default argument or a constant, is covered by every test
+   that covers its file). Exit 1 or 2 (a failing test, an import error) or the time limit (3 × the tests'
+   recorded duration + 60 s) kills it; exit 0 lets it survive.
+5. **Triage.** Survivors are looked up in ``benchmarks/mutation_triage.json`` (key → verdict and reason): a
+   survivor marked ``equivalent`` leaves the denominator.
+
+The kill rate is ``killed / (applied − equivalent)``. Results go to ``--out/NAME.json`` (atomically), with
+one row per mutant (file, line, operator, the line before and after, tests run, outcome, seconds) and the
+rate by stage and by operator family. Each finished mutant is appended to ``--work/NAME.jsonl`` first, so a
+killed run resumes where it stopped (same seed and sample) and loses nothing.
+
+Usage::
+
+    python benchmarks/mutation_kill_rate.py [--sample 300] [--seed 0] [--workers 2] [--name mutation_kill_rate]
+        [--out benchmarks/results/cpu-2core] [--work .mutation-work] [--fresh-coverage] [--list-survivors]
+
+About 35 minutes for 300 mutants on 2 cores (the coverage pass about 15 of them). Not a test: the slow-marked
+``tests/test_mutation.py`` checks the committed result and the triage file instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import concurrent.futures as cf
+import difflib
+import hashlib
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+STAGES = ("mdtheory/rules", "mdtheory/exact", "mdtheory/multiround", "mdtheory/profiles")
+KIT_FILES = ("mdtheory/testing/kit.py", "mdtheory/testing/rules.py")
+TRIAGE = ROOT / "benchmarks" / "mutation_triage.json"
+THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+
+
+def stage_files(root: Path) -> list[str]:
+    """The mutated files, relative to the root: every module of the stages except the lazy ``__init__``s."""
+    files = [str(p.relative_to(root)) for s in STAGES for p in sorted((root / s).glob("*.py"))
+             if p.name != "__init__.py"]
+    return files + [f for f in KIT_FILES if (root / f).exists()]
+
+
+def snapshot(dest: Path) -> None:
+    """Copy the working tree (tracked and untracked files that git does not ignore) into ``dest``."""
+    names = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True,
+                           capture_output=True).stdout.decode().split("\0")
+    if dest.exists():
+        shutil.rmtree(dest)
+    for name in filter(None, names):
+        src = ROOT / name
+        if src.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / name)
+
+
+def _env(tree: Path, **extra: str) -> dict[str, str]:
+    env = dict(os.environ, **THREAD_ENV, **extra)
+    # the copy comes first on the path, ahead of the editable install's finder (which sits after PathFinder)
+    env["PYTHONPATH"] = os.pathsep.join([str(tree), str(ROOT / "benchmarks")])
+    env.pop("PYTEST_ADDOPTS", None)
+    return env
+
+
+def coverage_map(tree: Path, work: Path, files: list[str], fresh: bool, tests: list[str]) -> tuple[dict, dict]:
+    """``({file: {line: [node ids]}}, {node id: seconds})`` from one covered run of the default tests."""
+    cache = work / "coverage_map.json"
+    if cache.exists() and not fresh:
+        data = json.loads(cache.read_text())
+        return ({f: {int(k): v for k, v in lines.items()} for f, lines in data["lines"].items()},
+                data["durations"])
+    db, durations_file = work / "coverage.db", work / "durations.json"
+    include = ",".join(str(tree / f) for f in files)
+    cmd = [sys.executable, "-m", "coverage", "run", f"--data-file={db}", f"--include={include}", "-m", "pytest",
+           "-q", "-p", "no:cacheprovider", "-p", "_coverage_contexts", "-x", "--no-header", *tests]
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, cwd=tree, env=_env(tree, MDT_TEST_DURATIONS=str(durations_file)),
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"the covered test run failed (exit {r.returncode}); the tests must pass before mutating:\n"
+                 + r.stdout[-3000:] + r.stderr[-3000:])
+    print(f"coverage pass: {time.perf_counter() - t0:.0f} s", flush=True)
+    import coverage
+
+    data = coverage.CoverageData(basename=str(db))
+    data.read()
+    lines = {}
+    for f in files:
+        by_line = data.contexts_by_lineno(str(tree / f)) or {}
+        lines[f] = {int(k): sorted(c for c in v if c) for k, v in by_line.items()}
+    durations = json.loads(durations_file.read_text())
+    tmp = cache.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"lines": lines, "durations": durations}))
+    tmp.replace(cache)
+    return lines, durations
+
+
+def annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """(start, end) of every annotation, as (line, character column), in a module that defers them
+    (``from __future__ import annotations``): a mutant there is never evaluated, so it is not drawn."""
+    import ast
+
+    tree = ast.parse(source)
+    if not any(isinstance(n, ast.ImportFrom) and n.module == "__future__" and
+               any(a.name == "annotations" for a in n.names) for n in tree.body):
+        return []
+    text = source.splitlines()
+
+    def char_col(line: int, byte_col: int) -> int:
+        return len(text[line - 1].encode()[:byte_col].decode(errors="ignore"))
+
+    nodes = []
+    for n in ast.walk(tree):
+        if isinstance(n, ast.arg) and n.annotation is not None:
+            nodes.append(n.annotation)
+        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.returns is not None:
+            nodes.append(n.returns)
+        elif isinstance(n, ast.AnnAssign):
+            nodes.append(n.annotation)
+    return [((a.lineno, char_col(a.lineno, a.col_offset)), (a.end_lineno, char_col(a.end_lineno, a.end_col_offset)))
+            for a in nodes]
+
+
+def all_mutants(tree: Path, files: list[str]) -> list[dict]:
+    """Every mutation point of cosmic-ray's argument-free core operators in ``files``, in a stable order
+    (annotations that are never evaluated left out)."""
+    from cosmic_ray.ast import ast_nodes, get_ast_from_path
+    from cosmic_ray.plugins import get_operator, operator_names
+
+    ops = [(n, get_operator(n)()) for n in operator_names() if not get_operator(n).arguments()]
+    out = []
+    for f in files:
+        module = get_ast_from_path(tree / f)
+        nodes = list(ast_nodes(module))
+        spans = annotation_spans((tree / f).read_text())
+        for name, op in ops:
+            occurrence = 0
+            for node in nodes:
+                for start, end in op.mutation_positions(node):
+                    if any(a <= tuple(start) < b for a, b in spans):
+                        occurrence += 1
+                        continue
+                    out.append({"file": f, "operator": name, "occurrence": occurrence, "line": start[0],
+                                "end_line": end[0]})
+                    occurrence += 1
+    return out
+
+
+def mutate(tree: Path, m: dict) -> tuple[str, str | None]:
+    from cosmic_ray.mutating import mutate_code
+    from cosmic_ray.plugins import get_operator
+
+    original = (tree / m["file"]).read_text()
+    return original, mutate_code(original, get_operator(m["operator"])(), m["occurrence"])
+
+
+def changed_lines(original: str, mutated: str) -> tuple[str, str]:
+    a, b = original.splitlines(), mutated.splitlines()
+    before, after = [], []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag != "equal":
+            before += a[i1:i2]
+            after += b[j1:j2]
+    return "\n".join(x.strip() for x in before), "\n".join(x.strip() for x in after)
+
+
+def mutant_key(m: dict, before: str, after: str) -> str:
+    """Stable across unrelated edits: the file, the operator and the text changed (not line numbers)."""
+    digest = hashlib.sha1(f"{before}\0{after}".encode()).hexdigest()[:12]
+    return f"{m['file']}|{m['operator'].split('/')[-1]}|{digest}"
+
+
+def tests_for(m: dict, lines: dict, durations: dict) -> list[str]:
+    by_line = lines.get(m["file"], {})
+    ids = {t for ln in range(m["line"], m["end_line"] + 1) for t in by_line.get(ln, [])}
+    if not ids and any(ln in by_line for ln in range(m["line"], m["end_line"] + 1)):
+        # executed, but only at import (a constant, a default, a decorator): every test of the file's code
+        ids = {t for ts in by_line.values() for t in ts}
+    # fastest files first; file order kept within a file so module fixtures are built once
+    per_file = collections.defaultdict(list)
+    for t in ids:
+        per_file[t.split("::")[0]].append(t)
+    order = sorted(per_file, key=lambda f: sum(durations.get(t, 0.0) for t in per_file[f]))
+    return [t for f in order for t in sorted(per_file[f])]
+
+
+def run_one(tree: Path, m: dict, tests: list[str], durations: dict) -> dict:
+    original, mutated = mutate(tree, m)
+    row = dict(m)
+    if mutated is None:
+        return row | {"outcome": "not applied"}
+    before, after = changed_lines(original, mutated)
+    row |= {"key": mutant_key(m, before, after), "before": before, "after": after, "tests": len(tests)}
+    if not tests:
+        return row | {"outcome": "survived", "why": "no test executes this line", "seconds": 0.0}
+    limit = min(1800.0, 60.0 + 3.0 * sum(durations.get(t, 0.0) for t in tests))
+    path = tree / m["file"]
+    t0 = time.perf_counter()
+    try:
+        path.write_text(mutated)
+        cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--no-header", "-o", "addopts=",
+               "--doctest-modules", "-p", "no:randomly", *tests]
+        try:
+            r = subprocess.run(cmd, cwd=tree, env=_env(tree), capture_output=True, text=True, timeout=limit)
+            rc, tail = r.returncode, (r.stdout.strip().splitlines() or [""])[-1][-300:]
+        except subprocess.TimeoutExpired:
+            rc, tail = "timeout", f"over {limit:.0f} s"
+    finally:
+        path.write_text(original)
+    outcome = {0: "survived", 1: "killed", 2: "killed", "timeout": "killed"}.get(rc, "error")
+    return row | {"outcome": outcome, "rc": rc, "pytest": tail, "seconds": round(time.perf_counter() - t0, 2)}
+
+
+def summarise(rows: list[dict], triage: dict, seed: int, sample: int, population: int) -> dict:
+    applied = [r for r in rows if r["outcome"] in ("killed", "survived")]
+    for r in applied:
+        if r["outcome"] == "survived":
+            verdict = triage.get(r["key"], {})
+            r["triage"] = verdict.get("verdict", "untriaged")
+            if verdict.get("reason"):
+                r["reason"] = verdict["reason"]
+    equivalent = [r for r in applied if r.get("triage") == "equivalent"]
+    killed = [r for r in applied if r["outcome"] == "killed"]
+    denominator = len(applied) - len(equivalent)
+
+    def rate(group):
+        k = sum(r["outcome"] == "killed" for r in group)
+        d = sum(r.get("triage") != "equivalent" for r in group)
+        return {"killed": k, "non_equivalent": d, "kill_rate": k / d if d else None}
+
+    def family(op):
+        name = op.split("/")[-1]
+        return name.split("_")[0] if name.startswith("Replace") and "_" in name else name
+
+    by_stage = collections.defaultdict(list)
+    by_family = collections.defaultdict(list)
+    for r in applied:
+        by_stage[r["file"].rsplit("/", 1)[0]].append(r)
+        by_family[family(r["operator"])].append(r)
+    return {
+        "what": "mutation kill rate of the default tests over the mathematical stages (cosmic-ray operators)",
+        "seed": seed, "sample": sample, "population": population, "applied": len(applied),
+        "not_applied": sum(r["outcome"] == "not applied" for r in rows),
+        "errors": sum(r["outcome"] == "error" for r in rows),
+        "killed": len(killed), "equivalent": len(equivalent),
+        "survived_untriaged": sum(r.get("triage") == "untriaged" for r in applied),
+        "kill_rate": len(killed) / denominator if denominator else None,
+        "by_stage": {k: rate(v) for k, v in sorted(by_stage.items())},
+        "by_operator_family": {k: rate(v) for k, v in sorted(by_family.items())},
+        "median_seconds_per_mutant": sorted(r.get("seconds", 0.0) for r in applied)[len(applied) // 2]
+        if applied else None,
+        "rows": rows,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sample", type=int, default=300, help="mutants drawn (default 300)")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the draw (default 0)")
+    ap.add_argument("--workers", type=int, default=2, help="mutants run at once (default 2)")
+    ap.add_argument("--name", default="mutation_kill_rate", help="result file name (default mutation_kill_rate)")
+    ap.add_argument("--out", default="benchmarks/results/cpu-2core", help="folder of NAME.json")
+    ap.add_argument("--work", default=".mutation-work", help="scratch folder: copies, coverage, resume log")
+    ap.add_argument("--fresh-coverage", action="store_true", help="recompute the coverage map")
+    ap.add_argument("--fresh", action="store_true", help="forget the resume log of NAME")
+    ap.add_argument("--coverage-tests", nargs="*", default=[],
+                    help="restrict the covered run to these test paths (a dry run; default: the whole default run)")
+    ap.add_argument("--list-survivors", action="store_true", help="print the survivors' diffs at the end")
+    args = ap.parse_args(argv)
+    if args.sample < 1 or args.workers < 1:
+        ap.error("--sample and --workers must be at least 1")
+    work = (ROOT / args.work).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    trees = [work / f"tree{i}" for i in range(args.workers)]
+    for t in trees:
+        snapshot(t)
+    files = stage_files(trees[0])
+    lines, durations = coverage_map(trees[0], work, files, args.fresh_coverage or args.fresh,
+                                    args.coverage_tests)
+    population = all_mutants(trees[0], files)
+    chosen = random.Random(args.seed).sample(population, min(args.sample, len(population)))
+    log = work / f"{args.name}.jsonl"
+    if args.fresh and log.exists():
+        log.unlink()
+    done = {}
+    if log.exists():
+        for line in log.read_text().splitlines():
+            r = json.loads(line)
+            done[(r["file"], r["operator"], r["occurrence"])] = r
+    todo = [m for m in chosen if (m["file"], m["operator"], m["occurrence"]) not in done]
+    print(f"{len(population)} mutants in {len(files)} files; sample {len(chosen)} (seed {args.seed}); "
+          f"{len(done)} done before, {len(todo)} to run", flush=True)
+    free = list(trees)
+    with cf.ThreadPoolExecutor(args.workers) as pool, log.open("a") as fh:
+        pending = {}
+        queue = list(todo)
+        while queue or pending:
+            while queue and free:
+                m, tree = queue.pop(0), free.pop()
+                pending[pool.submit(run_one, tree, m, tests_for(m, lines, durations), durations)] = tree
+            finished, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            for fut in finished:
+                free.append(pending.pop(fut))
+                r = fut.result()
+                done[(r["file"], r["operator"], r["occurrence"])] = r
+                fh.write(json.dumps(r) + "\n")
+                fh.flush()
+                print(f"[{len(done)}/{len(chosen)}] {r['outcome']:9s} {r['file']}:{r['line']} "
+                      f"{r['operator'].split('/')[-1]} ({r.get('tests', 0)} tests, {r.get('seconds', 0):.0f} s)",
+                      flush=True)
+    triage = json.loads(TRIAGE.read_text()) if TRIAGE.exists() else {}
+    rows = [done[(m["file"], m["operator"], m["occurrence"])] for m in chosen]
+    summary = summarise(rows, triage, args.seed, len(chosen), len(population))
+    out = (ROOT / args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / f".{args.name}.json.tmp"
+    tmp.write_text(json.dumps(summary, indent=1, allow_nan=False) + "\n")
+    tmp.replace(out / f"{args.name}.json")
+    rate = summary["kill_rate"]
+    print(f"killed {summary['killed']} of {summary['applied']} applied, {summary['equivalent']} equivalent, "
+          f"{summary['survived_untriaged']} untriaged survivors: kill rate "
+          f"{'n/a' if rate is None else f'{rate:.1%}'}; written to {out / (args.name + '.json')}")
+    if args.list_survivors:
+        for r in rows:
+            if r.get("triage") == "untriaged":
+                print(f"\n{r['key']}  ({r['file']}:{r['line']}, {r.get('why', r.get('pytest', ''))})\n"
+                      f"- {r['before']}\n+ {r['after']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
