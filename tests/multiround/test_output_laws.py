@@ -150,6 +150,28 @@ def test_eb_rule_and_bound():
         assert 1 <= law.mean_steps <= 5
 
 
+@pytest.mark.parametrize("subtract_max", [False, True])
+def test_entropy_prefix_budget_is_inclusive(subtract_max):
+    # Spec §8: a prefix is admitted while its spent entropy is ≤ the budget. Four V = 3 rows whose entropies
+    # (computed here as −Σ p log p) increase from row 3 to row 0; the budget is set exactly at the spend of the
+    # two-row prefix {3, 2}, then a hair below it (inside the rounding tolerance), then clearly below: the
+    # prefix is taken, taken, and refused (one row is always revealed).
+    p = np.array([[0.98, 0.01, 0.01], [0.9, 0.05, 0.05], [0.8, 0.1, 0.1], [0.6, 0.3, 0.1]])[::-1].copy()
+    h = -(p * np.log(p)).sum(axis=1)  # rows 3, 2, 1, 0 by increasing entropy
+    two = h[3] + h[2] - (h[2] if subtract_max else 0.0)
+    masked = np.ones(4, bool)
+    import torch
+
+    from mdtheory.sampling.rounds import run_select
+
+    lp = torch.log(torch.tensor(p))[None]
+    for budget, expected in ((two, (2, 3)), (two - 1e-13, (2, 3)), (two - 1e-9, (3,))):
+        rule = EntropyPrefix(budget, subtract_max=subtract_max)
+        assert rule.select(p, masked) == expected, (budget, expected)
+        chosen = torch.nonzero(run_select(rule, lp)[0][0])[:, 0].tolist()
+        assert tuple(chosen) == expected, (budget, chosen)
+
+
 def test_grids_chains_and_performance_scale():
     g = ising_grid(3, 3, coupling=0.6, field=0.1)
     order = tuple(int(i) for i in halton_order(3, 3))

@@ -48,6 +48,17 @@ def test_halton_and_van_der_corput_values():
     assert halton_order(2, 2)[:3].tolist() == [0, 2, 1]
 
 
+def test_halton_rotation_shifts_each_coordinate_by_its_own_component():
+    # 3 × 5 grid, shift (0.3, 0.7). n = 0: (0.3, 0.7) → row ⌊0.9⌋ = 0, col ⌊3.5⌋ = 3 → cell 3;
+    # n = 1: (0.8, 1/3 + 0.7 − 1) → row 2, col 0 → cell 10; n = 2: (0.55, 2/3 + 0.7 − 1) → row 1, col 1 → 6;
+    # n = 3: (0.75 + 0.3 − 1, 1/9 + 0.7) → row 0, col 4 → cell 4
+    assert halton_order(3, 5, shift=(0.3, 0.7))[:4].tolist() == [3, 10, 6, 4]
+    # a rotation of the first coordinate only moves the rows: (0.3, 0), (0.8, 1/3), (0.55, 2/3) → 0, 11, 8
+    assert halton_order(3, 5, shift=(0.3, 0.0))[:3].tolist() == [0, 11, 8]
+    # van der Corput, 4 positions, shift 0.3: 0.3, 0.8, 0.55, 0.05 → 1, 3, 2, 0
+    assert van_der_corput_order(4, shift=0.3).tolist() == [1, 3, 2, 0]
+
+
 def test_hybrid_select():
     assert hybrid_select(np.array([5, 4, 3]), np.array([4, 1, 2]), k=3, gamma=0.5).tolist() == [5, 4, 1]
     assert hybrid_select(np.array([5, 4]), np.array([4, 1, 2]), k=2, gamma=0.0).tolist() == [4, 1]
@@ -61,6 +72,9 @@ PINNED_SCHEDULES = [
     ("cosine", 10, 4, [1, 2, 4, 3]),
     ("cosine", 16, 8, [1, 1, 1, 2, 3, 2, 3, 3]),  # ⌊16·cos(πt/16)⌋ = 16, 15, 14, 13, 11, 8, 6, 3, 0
     ("cosine", 5, 5, [1, 1, 1, 1, 1]),  # 5, 4, 4, 2, 1, 0: the zero step borrows from the size-2 step
+    # 7, 6, 6, 4, 3, 1, 0 → 1, 0, 2, 1, 2, 1: the zero step is raised to 1 and the excess is taken from the
+    # latest of the two largest steps (the fifth), not the earliest (the third)
+    ("cosine", 7, 6, [1, 1, 2, 1, 1, 1]),
     ("arccos", 10, 4, [2, 2, 2, 4]),  # ⌊10·arccos(t/4)/(π/2)⌋ = 10, 8, 6, 4, 0
     ("linear", 10, 4, [3, 2, 3, 2]),  # ⌊10·(1 − t/4)⌋ = 10, 7, 5, 2, 0
     ("linear", 10, 3, [4, 3, 3]),  # 10, 6, 3, 0
