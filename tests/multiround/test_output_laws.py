@@ -56,6 +56,53 @@ def test_output_law_equals_path_enumeration(name, schedule):
         assert abs(law.table.sum() - 1) < 1e-12 and law.ideal_error < 1e-14
 
 
+# A V = 3 target whose first-round conditionals are near the rows [[0.5, 0.45, 0.05], [0.45, 0.3, 0.25],
+# [0.49, 0.49, 0.02]]: confidence reveals position 0 first, margin position 1, entropy position 2, so a
+# rule that scores like another one changes the law (dependence comes from the 10 % Dirichlet component).
+APART_ROWS = [[0.5, 0.45, 0.05], [0.45, 0.3, 0.25], [0.49, 0.49, 0.02]]
+
+
+def apart_target():
+    from mdtheory.multiround.targets import joint_table, product_target
+
+    return joint_table(0.9 * product_target(APART_ROWS).table
+                       + 0.1 * dirichlet_joint(3, 3, concentration=0.5, rng=2).table)
+
+
+def _on_three_positions(sampler):
+    # the fixed orders above are for four positions; the same shapes on three
+    order = FixedOrderRule((2, 0, 1))
+    rule = getattr(sampler, "position_rule", None)
+    if isinstance(rule, FixedOrderRule):
+        return CTS(order)
+    if isinstance(rule, HybridRule) and isinstance(rule.explore, FixedOrderRule):
+        return CTS(HybridRule(rule.exploit, order, rule.gamma), sampler.token_transform)
+    return sampler
+
+
+def test_apart_target_tells_the_position_rules_apart():
+    t = apart_target()
+    first = t.conditionals([0, 0, 0], [False] * 3)
+    top2 = -np.sort(-first, axis=1)[:, :2]
+    assert np.argmax(top2[:, 0]) == 0 and np.argmax(top2[:, 0] - top2[:, 1]) == 1  # confidence 0, margin 1
+    assert np.argmin(-(first * np.log(first)).sum(axis=1)) == 2  # lowest entropy: position 2
+    laws = {n: output_law(t, SAMPLERS[n], [1, 2]).table for n in ("confidence", "margin", "entropy")}
+    for a, b in (("confidence", "margin"), ("confidence", "entropy"), ("margin", "entropy")):
+        assert 0.5 * np.abs(laws[a] - laws[b]).sum() > 0.01, (a, b)
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLERS))
+@pytest.mark.parametrize("schedule", [[1, 2], [2, 1]])
+def test_output_law_equals_path_enumeration_on_a_table_that_tells_rules_apart(name, schedule):
+    t = apart_target()
+    s = _on_three_positions(SAMPLERS[name])
+    for model in (None, TemperedConditionals(t, beta=0.7, mix=0.1)):
+        law = output_law(t, s, schedule, model=model)
+        table, path_kl = output_law_bruteforce(t, s, schedule, model=model)
+        np.testing.assert_allclose(law.table, table, atol=1e-12)
+        assert abs(law.path_kl - path_kl) < 1e-12
+
+
 def test_ternary_target_and_three_steps():
     t = dirichlet_joint(3, 3, concentration=0.8, rng=12)
     for s in (MaskGIT(0.8), CTS(EntropyRule()), UMoment(0.5)):

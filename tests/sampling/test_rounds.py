@@ -138,6 +138,20 @@ def test_deterministic_rules_pick_the_right_positions():
     assert set(select_positions(MomentRule(alpha=0.0), P, k=2, masked=m, generator=g)[0].tolist()) == {0, 3}
 
 
+def test_deterministic_rules_pick_different_rows_on_a_three_token_table():
+    # Rows: max p = 0.5, 0.45, 0.49 (confidence: row 0); p1 − p2 = 0.05, 0.15, 0 (margin: row 1);
+    # −Σ p log p ≈ 0.856, 1.067, 0.777 (entropy: row 2); Rényi-2 −log Σ p² ≈ 0.787, 1.036, 0.733 (row 2, then 0).
+    # The fourth row is uniform: last by confidence and entropy, and tied with row 2 at margin 0 (so k = 2 there).
+    P = torch.log(torch.tensor([[[0.5, 0.45, 0.05], [0.45, 0.3, 0.25], [0.49, 0.49, 0.02], [1 / 3, 1 / 3, 1 / 3]]],
+                               dtype=torch.float64))
+    m = torch.ones(1, 4, dtype=torch.bool)
+    g = torch.Generator().manual_seed(0)
+    assert select_positions(ConfidenceRule(), P, k=3, masked=m, generator=g)[0].tolist() == [0, 2, 1]
+    assert select_positions(MarginRule(), P, k=2, masked=m, generator=g)[0].tolist() == [1, 0]
+    assert select_positions(EntropyRule(), P, k=3, masked=m, generator=g)[0].tolist() == [2, 0, 1]
+    assert select_positions(EntropyRule(order=2.0), P, k=3, masked=m, generator=g)[0].tolist() == [2, 0, 1]
+
+
 def test_hybrid_rule_merges_exploit_then_explore():
     P = torch.log(torch.tensor([[[0.9, 0.1], [0.5, 0.5], [0.6, 0.4], [0.99, 0.01], [0.55, 0.45]]], dtype=torch.float64))
     m = torch.ones(1, 5, dtype=torch.bool)
