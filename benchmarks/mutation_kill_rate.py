@@ -29,6 +29,11 @@ Usage::
 
     python benchmarks/mutation_kill_rate.py [--sample 300] [--seed 0] [--workers 2] [--name mutation_kill_rate]
         [--out benchmarks/results/cpu-2core] [--work .mutation-work] [--fresh-coverage] [--list-survivors]
+        [--deadline MINUTES] [--reuse-trees]
+
+``--deadline`` stops starting mutants after that many minutes (the rest of the sample is reported as
+``not run``, and the rate is over the mutants run); ``--reuse-trees`` resumes against the copies already
+made, so a resumed measurement is of the same snapshot of the tests.
 
 About 35 minutes for 300 mutants on 2 cores (the coverage pass about 15 of them). Not a test: the slow-marked
 ``tests/test_mutation.py`` checks the committed result and the triage file instead.
@@ -265,6 +270,7 @@ def summarise(rows: list[dict], triage: dict, seed: int, sample: int, population
         "seed": seed, "sample": sample, "population": population, "applied": len(applied),
         "not_applied": sum(r["outcome"] == "not applied" for r in rows),
         "errors": sum(r["outcome"] == "error" for r in rows),
+        "not_run": sum(r["outcome"] == "not run" for r in rows),
         "killed": len(killed), "equivalent": len(equivalent),
         "survived_untriaged": sum(r.get("triage") == "untriaged" for r in applied),
         "kill_rate": len(killed) / denominator if denominator else None,
@@ -288,6 +294,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fresh", action="store_true", help="forget the resume log of NAME")
     ap.add_argument("--coverage-tests", nargs="*", default=[],
                     help="restrict the covered run to these test paths (a dry run; default: the whole default run)")
+    ap.add_argument("--reuse-trees", action="store_true",
+                    help="keep the copies already under --work (resume against the same snapshot)")
+    ap.add_argument("--deadline", type=float, default=None,
+                    help="minutes after which no new mutant starts; the rest of the sample is reported as not run")
     ap.add_argument("--list-survivors", action="store_true", help="print the survivors' diffs at the end")
     args = ap.parse_args(argv)
     if args.sample < 1 or args.workers < 1:
@@ -296,7 +306,9 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     trees = [work / f"tree{i}" for i in range(args.workers)]
     for t in trees:
-        snapshot(t)
+        if not (args.reuse_trees and (t / "mdtheory").is_dir()):
+            snapshot(t)
+    started = time.monotonic()
     files = stage_files(trees[0])
     lines, durations = coverage_map(trees[0], work, files, args.fresh_coverage or args.fresh,
                                     args.coverage_tests)
@@ -318,6 +330,8 @@ def main(argv: list[str] | None = None) -> int:
         pending = {}
         queue = list(todo)
         while queue or pending:
+            if args.deadline is not None and time.monotonic() - started > 60.0 * args.deadline:
+                queue.clear()
             while queue and free:
                 m, tree = queue.pop(0), free.pop()
                 pending[pool.submit(run_one, tree, m, tests_for(m, lines, durations), durations)] = tree
@@ -332,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
                       f"{r['operator'].split('/')[-1]} ({r.get('tests', 0)} tests, {r.get('seconds', 0):.0f} s)",
                       flush=True)
     triage = json.loads(TRIAGE.read_text()) if TRIAGE.exists() else {}
-    rows = [done[(m["file"], m["operator"], m["occurrence"])] for m in chosen]
+    rows = [done.get((m["file"], m["operator"], m["occurrence"]), dict(m, outcome="not run")) for m in chosen]
     summary = summarise(rows, triage, args.seed, len(chosen), len(population))
     out = (ROOT / args.out)
     out.mkdir(parents=True, exist_ok=True)
