@@ -158,4 +158,5 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    # the public names only: the lazy table and the module's own imports are not part of the API
+    return sorted(set(__all__) | {"__version__"})

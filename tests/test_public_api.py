@@ -58,3 +58,32 @@ def test_import_mdtheory_is_light():
     code = f"import sys, mdtheory; print(','.join(m for m in {heavy!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "", f"import mdtheory loaded {out}"
+
+
+def test_dir_shows_only_public_names():
+    import mdtheory as mdt
+
+    names = dir(mdt)
+    assert set(names) == set(mdt.__all__) | {"__version__"}
+    assert not [n for n in names if n.startswith("_") and n != "__version__"]
+    assert "importlib" not in names and "annotations" not in names
+
+
+STAGES_WITH_NAMES = ["rules", "exact", "sampling", "multiround", "profiles", "models", "montecarlo", "testing",
+                     "peers"]
+
+
+@pytest.mark.parametrize("stage", STAGES_WITH_NAMES)
+def test_each_stage_reexports_its_public_names_from_the_one_table(stage):
+    import importlib.util
+
+    import mdtheory as mdt
+
+    mod = importlib.import_module(f"mdtheory.{stage}")
+    mine = {n for n, where in mdt._PUBLIC.items() if where.split(".")[0] == stage and "." in where}
+    # a public name that is also a module of its stage stays the module at the stage level
+    clash = {n for n in mine if importlib.util.find_spec(f"mdtheory.{stage}.{n}") is not None}
+    assert mine - clash <= set(mod.__all__), sorted(mine - clash - set(mod.__all__))
+    for name in mine - clash:
+        assert getattr(mod, name) is getattr(mdt, name), name
+        assert name in dir(mod)
