@@ -49,7 +49,7 @@ THEOREM2_C_REGRESSION  the regression value of the fitted Theorem 2 constant C (
 
 from __future__ import annotations
 
-import importlib
+from ._namespace import lazy_attributes
 
 __version__ = "0.1.0"
 
@@ -149,14 +149,5 @@ del _module, _names
 __all__ = list(_PUBLIC)
 
 
-def __getattr__(name: str):
-    if name in _PUBLIC:
-        value = getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
-        globals()[name] = value  # later lookups skip this function
-        return value
-    raise AttributeError(f"module 'mdtheory' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    # the public names only: the lazy table and the module's own imports are not part of the API
-    return sorted(set(__all__) | {"__version__"})
+# the public names only in dir(): the lazy table and the module's own imports are not part of the API
+__getattr__, __dir__ = lazy_attributes(__name__, _PUBLIC, also=("__version__",))

@@ -9,4 +9,3 @@ from .._namespace import stage_namespace  # noqa: E402
 
 # the stage's public names, from the package's one table (mdtheory._PUBLIC)
 __all__, __getattr__, __dir__ = stage_namespace(__name__)
-__all__ = sorted({*__all__, "SHIPPED_CHECKPOINTS"})

@@ -17,7 +17,7 @@ Names load on first use, so ``import mdtheory.rules.registry`` stays cheap.
 
 from __future__ import annotations
 
-import importlib
+from .._namespace import lazy_attributes
 
 _PUBLIC = {
     "tokens": ("TokenTransform", "Identity", "Temperature", "Truncated", "moment_token_transform", "tempered",
@@ -37,13 +37,4 @@ _WHERE = {name: module for module, names in _PUBLIC.items() for name in names}
 __all__ = sorted(_WHERE)
 
 
-def __getattr__(name: str):
-    if name in _WHERE:
-        value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'mdtheory.rules' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_attributes(__name__, _WHERE)
