@@ -55,10 +55,13 @@ import sys
 import time
 from pathlib import Path
 
+from mdtheory._io import append_jsonl, atomic_write_text, drop_torn_tail, read_jsonl
+
 ROOT = Path(__file__).resolve().parents[1]
 STAGES = ("mdtheory/rules", "mdtheory/exact", "mdtheory/multiround", "mdtheory/profiles")
 KIT_FILES = ("mdtheory/testing/kit.py", "mdtheory/testing/rules.py")
 TRIAGE = ROOT / "benchmarks" / "mutation_triage.json"
+PENDING = ".mutation-in-flight.json"  # in a copy: the file being mutated and its original
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
 
@@ -80,6 +83,15 @@ def snapshot(dest: Path) -> None:
         if src.is_file():
             (dest / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest / name)
+
+
+def restore_interrupted(tree: Path) -> None:
+    """Undo the mutation a killed run left in a copy (its original was saved beside the copy first)."""
+    pending = tree / PENDING
+    if pending.exists():
+        saved = json.loads(pending.read_text())
+        atomic_write_text(tree / saved["file"], saved["original"])
+        pending.unlink()
 
 
 def _env(tree: Path, **extra: str) -> dict[str, str]:
@@ -117,9 +129,7 @@ def coverage_map(tree: Path, work: Path, files: list[str], fresh: bool, tests: l
         by_line = data.contexts_by_lineno(str(tree / f)) or {}
         lines[f] = {int(k): sorted(c for c in v if c) for k, v in by_line.items()}
     durations = json.loads(durations_file.read_text())
-    tmp = cache.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"lines": lines, "durations": durations}))
-    tmp.replace(cache)
+    atomic_write_text(cache, json.dumps({"lines": lines, "durations": durations}))
     return lines, durations
 
 
@@ -224,6 +234,9 @@ def run_one(tree: Path, m: dict, tests: list[str], durations: dict) -> dict:
     limit = min(1800.0, 60.0 + 3.0 * sum(durations.get(t, 0.0) for t in tests))
     path = tree / m["file"]
     t0 = time.perf_counter()
+    # the original goes beside the copy first, so that a kill between the mutation and its undoing is undone
+    # by the next run (restore_interrupted)
+    atomic_write_text(tree / PENDING, json.dumps({"file": m["file"], "original": original}))
     try:
         path.write_text(mutated)
         cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--no-header", "-o", "addopts=",
@@ -235,6 +248,7 @@ def run_one(tree: Path, m: dict, tests: list[str], durations: dict) -> dict:
             rc, tail = "timeout", f"over {limit:.0f} s"
     finally:
         path.write_text(original)
+        (tree / PENDING).unlink()
     outcome = {0: "survived", 1: "killed", 2: "killed", "timeout": "killed"}.get(rc, "error")
     return row | {"outcome": outcome, "rc": rc, "pytest": tail, "seconds": round(time.perf_counter() - t0, 2)}
 
@@ -306,7 +320,9 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     trees = [work / f"tree{i}" for i in range(args.workers)]
     for t in trees:
-        if not (args.reuse_trees and (t / "mdtheory").is_dir()):
+        if args.reuse_trees and (t / "mdtheory").is_dir():
+            restore_interrupted(t)
+        else:
             snapshot(t)
     started = time.monotonic()
     files = stage_files(trees[0])
@@ -319,8 +335,8 @@ def main(argv: list[str] | None = None) -> int:
         log.unlink()
     done = {}
     if log.exists():
-        for line in log.read_text().splitlines():
-            r = json.loads(line)
+        drop_torn_tail(log)  # a kill mid-append leaves a fragment: that mutant is run again
+        for r in read_jsonl(log):
             done[(r["file"], r["operator"], r["occurrence"])] = r
     todo = [m for m in chosen if (m["file"], m["operator"], m["occurrence"]) not in done]
     print(f"{len(population)} mutants in {len(files)} files; sample {len(chosen)} (seed {args.seed}); "
@@ -340,8 +356,7 @@ def main(argv: list[str] | None = None) -> int:
                 free.append(pending.pop(fut))
                 r = fut.result()
                 done[(r["file"], r["operator"], r["occurrence"])] = r
-                fh.write(json.dumps(r) + "\n")
-                fh.flush()
+                append_jsonl(fh, r)
                 print(f"[{len(done)}/{len(chosen)}] {r['outcome']:9s} {r['file']}:{r['line']} "
                       f"{r['operator'].split('/')[-1]} ({r.get('tests', 0)} tests, {r.get('seconds', 0):.0f} s)",
                       flush=True)
@@ -350,9 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = summarise(rows, triage, args.seed, len(chosen), len(population))
     out = (ROOT / args.out)
     out.mkdir(parents=True, exist_ok=True)
-    tmp = out / f".{args.name}.json.tmp"
-    tmp.write_text(json.dumps(summary, indent=1, allow_nan=False) + "\n")
-    tmp.replace(out / f"{args.name}.json")
+    atomic_write_text(out / f"{args.name}.json", json.dumps(summary, indent=1, allow_nan=False) + "\n")
     rate = summary["kill_rate"]
     print(f"killed {summary['killed']} of {summary['applied']} applied, {summary['equivalent']} equivalent, "
           f"{summary['survived_untriaged']} untriaged survivors: kill rate "

@@ -54,3 +54,14 @@ def test_a_small_sample_runs_end_to_end(tmp_path):
     summary = json.loads((tmp_path / "smoke.json").read_text())
     assert summary["sample"] == 4 and len(summary["rows"]) == 4 and summary["seed"] == 1
     assert all(row["outcome"] in ("killed", "survived", "not applied", "error") for row in summary["rows"])
+
+
+def test_a_mutation_left_by_a_kill_is_undone(tmp_path):
+    (tmp_path / "mdtheory").mkdir()
+    target = tmp_path / "mdtheory" / "m.py"
+    target.write_text("x = 2\n")  # the mutant, as a kill left it
+    (tmp_path / mk.PENDING).write_text(json.dumps({"file": "mdtheory/m.py", "original": "x = 1\n"}))
+    mk.restore_interrupted(tmp_path)
+    assert target.read_text() == "x = 1\n" and not (tmp_path / mk.PENDING).exists()
+    mk.restore_interrupted(tmp_path)  # nothing pending: nothing changes
+    assert target.read_text() == "x = 1\n"
