@@ -31,6 +31,11 @@ Usage::
         [--out benchmarks/results/cpu-2core] [--work .mutation-work] [--fresh-coverage] [--list-survivors]
         [--deadline MINUTES] [--reuse-trees]
 
+``--carry NAME --extend-coverage TESTS`` measures the tests again after new ones were written, without
+running everything twice: the new test files join the cached coverage map, a mutant that run NAME killed is
+taken as killed when its line is unchanged (its key is the same), and the rest (NAME's survivors, and mutants
+it did not run) are run against the new tests.
+
 ``--deadline`` stops starting mutants after that many minutes (the rest of the sample is reported as
 ``not run``, and the rate is over the mutants run); ``--reuse-trees`` resumes against the copies already
 made, so a resumed measurement is of the same snapshot of the tests.
@@ -102,13 +107,32 @@ def _env(tree: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def coverage_map(tree: Path, work: Path, files: list[str], fresh: bool, tests: list[str]) -> tuple[dict, dict]:
-    """``({file: {line: [node ids]}}, {node id: seconds})`` from one covered run of the default tests."""
+def coverage_map(tree: Path, work: Path, files: list[str], fresh: bool, tests: list[str],
+                 extend: list[str] = ()) -> tuple[dict, dict]:
+    """``({file: {line: [node ids]}}, {node id: seconds})`` from one covered run of the default tests.
+
+    With ``extend`` (test paths added since the cached map was made), only those run under coverage and
+    their lines join the cached map: the older tests and the stage files are unchanged, so their map is too.
+    """
     cache = work / "coverage_map.json"
     if cache.exists() and not fresh:
         data = json.loads(cache.read_text())
-        return ({f: {int(k): v for k, v in lines.items()} for f, lines in data["lines"].items()},
-                data["durations"])
+        lines = {f: {int(k): v for k, v in by.items()} for f, by in data["lines"].items()}
+        if not extend:
+            return lines, data["durations"]
+        new_lines, new_durations = _covered_run(tree, work, files, list(extend))
+        for f, by in new_lines.items():
+            for ln, ids in by.items():
+                lines.setdefault(f, {})[ln] = sorted(set(lines.get(f, {}).get(ln, [])) | set(ids))
+        durations = {**data["durations"], **new_durations}
+        atomic_write_text(cache, json.dumps({"lines": lines, "durations": durations}))
+        return lines, durations
+    lines, durations = _covered_run(tree, work, files, tests)
+    atomic_write_text(cache, json.dumps({"lines": lines, "durations": durations}))
+    return lines, durations
+
+
+def _covered_run(tree: Path, work: Path, files: list[str], tests: list[str]) -> tuple[dict, dict]:
     db, durations_file = work / "coverage.db", work / "durations.json"
     include = ",".join(str(tree / f) for f in files)
     cmd = [sys.executable, "-m", "coverage", "run", f"--data-file={db}", f"--include={include}", "-m", "pytest",
@@ -128,9 +152,7 @@ def coverage_map(tree: Path, work: Path, files: list[str], fresh: bool, tests: l
     for f in files:
         by_line = data.contexts_by_lineno(str(tree / f)) or {}
         lines[f] = {int(k): sorted(c for c in v if c) for k, v in by_line.items()}
-    durations = json.loads(durations_file.read_text())
-    atomic_write_text(cache, json.dumps({"lines": lines, "durations": durations}))
-    return lines, durations
+    return lines, json.loads(durations_file.read_text())
 
 
 def annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
@@ -253,12 +275,31 @@ def run_one(tree: Path, m: dict, tests: list[str], durations: dict) -> dict:
     return row | {"outcome": outcome, "rc": rc, "pytest": tail, "seconds": round(time.perf_counter() - t0, 2)}
 
 
+def carried_rows(tree: Path, log: Path, chosen: list[dict]) -> dict:
+    """Killed rows of an earlier run's log whose mutant is the same in ``tree`` (same file, operator and
+    occurrence, and the same key: the same text mutated the same way). Tests only grow between the two runs,
+    so a mutant one of them killed is still killed; a changed line is run again."""
+    if not log.exists():
+        sys.exit(f"--carry: no log {log}")
+    old = {(r["file"], r["operator"], r["occurrence"]): r for r in read_jsonl(log) if r.get("outcome") == "killed"}
+    out = {}
+    for m in chosen:
+        r = old.get((m["file"], m["operator"], m["occurrence"]))
+        if r is None:
+            continue
+        original, mutated = mutate(tree, m)
+        if mutated is not None and mutant_key(m, *changed_lines(original, mutated)) == r["key"]:
+            out[(m["file"], m["operator"], m["occurrence"])] = dict(r, carried_from=log.stem)
+    return out
+
+
 def summarise(rows: list[dict], triage: dict, seed: int, sample: int, population: int) -> dict:
     applied = [r for r in rows if r["outcome"] in ("killed", "survived")]
     for r in applied:
         if r["outcome"] == "survived":
             verdict = triage.get(r["key"], {})
-            r["triage"] = verdict.get("verdict", "untriaged")
+            # a survivor that the triage file says a test kills is not triaged: that test does not kill it
+            r["triage"] = "equivalent" if verdict.get("verdict") == "equivalent" else "untriaged"
             if verdict.get("reason"):
                 r["reason"] = verdict["reason"]
     equivalent = [r for r in applied if r.get("triage") == "equivalent"]
@@ -285,7 +326,7 @@ def summarise(rows: list[dict], triage: dict, seed: int, sample: int, population
         "not_applied": sum(r["outcome"] == "not applied" for r in rows),
         "errors": sum(r["outcome"] == "error" for r in rows),
         "not_run": sum(r["outcome"] == "not run" for r in rows),
-        "killed": len(killed), "equivalent": len(equivalent),
+        "killed": len(killed), "carried": sum("carried_from" in r for r in rows), "equivalent": len(equivalent),
         "survived_untriaged": sum(r.get("triage") == "untriaged" for r in applied),
         "kill_rate": len(killed) / denominator if denominator else None,
         "by_stage": {k: rate(v) for k, v in sorted(by_stage.items())},
@@ -312,6 +353,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="keep the copies already under --work (resume against the same snapshot)")
     ap.add_argument("--deadline", type=float, default=None,
                     help="minutes after which no new mutant starts; the rest of the sample is reported as not run")
+    ap.add_argument("--extend-coverage", nargs="+", default=[], metavar="TEST",
+                    help="add these new test paths to the cached coverage map (the rest of it is reused)")
+    ap.add_argument("--carry", default=None, metavar="NAME",
+                    help="take the killed mutants of the run NAME whose line is unchanged as killed (tests only grew)")
     ap.add_argument("--list-survivors", action="store_true", help="print the survivors' diffs at the end")
     args = ap.parse_args(argv)
     if args.sample < 1 or args.workers < 1:
@@ -327,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     files = stage_files(trees[0])
     lines, durations = coverage_map(trees[0], work, files, args.fresh_coverage or args.fresh,
-                                    args.coverage_tests)
+                                    args.coverage_tests, args.extend_coverage)
     population = all_mutants(trees[0], files)
     chosen = random.Random(args.seed).sample(population, min(args.sample, len(population)))
     log = work / f"{args.name}.jsonl"
@@ -338,6 +383,13 @@ def main(argv: list[str] | None = None) -> int:
         drop_torn_tail(log)  # a kill mid-append leaves a fragment: that mutant is run again
         for r in read_jsonl(log):
             done[(r["file"], r["operator"], r["occurrence"])] = r
+    if args.carry:
+        carried = carried_rows(trees[0], work / f"{args.carry}.jsonl", chosen)
+        with log.open("a") as fh:
+            for key, r in carried.items():
+                if key not in done:
+                    done[key] = r
+                    append_jsonl(fh, r)
     todo = [m for m in chosen if (m["file"], m["operator"], m["occurrence"]) not in done]
     print(f"{len(population)} mutants in {len(files)} files; sample {len(chosen)} (seed {args.seed}); "
           f"{len(done)} done before, {len(todo)} to run", flush=True)

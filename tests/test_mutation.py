@@ -21,6 +21,29 @@ def test_triage_entries_have_a_verdict_and_a_reason():
         assert key.count("|") == 2 and key.split("|")[0].startswith("mdtheory/"), key
         assert entry.get("verdict") in ("equivalent", "killed"), key
         assert isinstance(entry.get("reason"), str) and len(entry["reason"]) > 10, key
+        if entry["verdict"] == "killed":  # the test named as the killer exists
+            path, name = entry["test"].split("::")
+            assert f"def {name}(" in (ROOT / path).read_text(), entry["test"]
+
+
+def test_a_survivor_said_to_be_killed_stays_untriaged():
+    rows = [{"file": "f", "operator": "o", "occurrence": i, "key": f"k{i}", "outcome": o}
+            for i, o in enumerate(("survived", "survived", "killed"))]
+    s = mk.summarise(rows, {"k0": {"verdict": "killed"}, "k1": {"verdict": "equivalent"}}, 0, 3, 3)
+    assert (s["survived_untriaged"], s["equivalent"], s["kill_rate"]) == (1, 1, 0.5)
+
+
+def test_killed_mutants_are_carried_only_while_their_line_is_unchanged(tmp_path):
+    (tmp_path / "mdtheory").mkdir()
+    (tmp_path / "mdtheory" / "m.py").write_text("def f(x):\n    return x + 1\n")
+    m = {"file": "mdtheory/m.py", "operator": "core/ReplaceBinaryOperator_Add_Sub", "occurrence": 0,
+         "line": 2, "end_line": 2}
+    key = mk.mutant_key(m, *mk.changed_lines(*mk.mutate(tmp_path, m)))
+    log = tmp_path / "old.jsonl"
+    log.write_text(json.dumps(dict(m, key=key, outcome="killed")) + "\n")
+    assert mk.carried_rows(tmp_path, log, [m])[("mdtheory/m.py", m["operator"], 0)]["carried_from"] == "old"
+    (tmp_path / "mdtheory" / "m.py").write_text("def f(x):\n    return x + 2\n")  # the line changed
+    assert mk.carried_rows(tmp_path, log, [m]) == {}
 
 
 def test_mutant_keys_are_stable_across_line_moves_and_tell_mutants_apart():

@@ -202,7 +202,7 @@ class EB(Sampler):
     Parameters
     ----------
     gamma : float
-        The entropy budget γ ≥ 0 of a step (each step has TC ≤ γ).
+        The entropy budget γ ≥ 0 of a step (each step has TC ≤ γ); 0.1 nats by default.
 
     Raises
     ------

@@ -162,3 +162,10 @@ def test_noise_temperature_table():
             assert r.effective_temperature < r.temperature and r.entropy_change < 0
     cold = [r for r in rows if r.dtype == "float32" and r.vocab_size == 50_257 and r.temperature == 0.5][0]
     assert cold.dead_tokens > 0 and cold.dead_mass > 0
+
+
+def test_noise_range_reads_the_dtype_name_by_value():
+    # a name built at run time (from a config, a CLI flag, numpy) is not the interned literal
+    built = "".join(["float", "32"])
+    assert gumbel_noise_range(built) == gumbel_noise_range("float32")
+    assert gumbel_noise_range(str(np.dtype(np.float32))) == gumbel_noise_range("float32")

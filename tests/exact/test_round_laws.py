@@ -203,3 +203,12 @@ def test_sample_then_choose_law_contains_maskgit_and_rejects_bad_scores():
         sample_then_choose_law(P, np.full(P.shape, np.nan), k=1, noise=1.0)
     with pytest.raises(ValueError, match="noise"):
         sample_then_choose_law(P, np.log(P), k=1, noise=-1.0)
+
+
+def test_ordered_laws_count_every_order_in_their_size_guard():
+    # C(10, 5)·5⁵ = 787 500 sets-with-tokens fit, but × 5! orders = 94.5 M cells do not
+    probs = random_rows(0, 10, 5)
+    assert math.comb(10, 5) * 5 ** 5 < 60_000_000 < math.comb(10, 5) * 5 ** 5 * math.factorial(5)
+    for fn in (maskgit_ordered_law, moment_ordered_law):
+        with pytest.raises(LawSizeError, match="cells"):
+            fn(probs, k=5, alpha=1.0)

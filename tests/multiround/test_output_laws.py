@@ -5,6 +5,8 @@ Monte-Carlo tests: estimator = empirical counts of the 2^N outputs of :func:`mdt
 the target's exact conditionals; Pearson χ² against the exact output law at false-alarm 1e-6 (cells
 with expected count < 5 pooled); fixed seeds; 60 000 samples."""
 
+from math import inf
+
 import numpy as np
 import pytest
 import torch
@@ -299,3 +301,24 @@ def test_entropy_sum_rule_and_bound():
     for tau in (0.1, 0.5, 1.5):
         law = output_law(t, EntropySum(tau))
         assert law.kl <= tau * law.mean_steps + 1e-12 and law.max_block_kl <= tau + 1e-12
+
+
+@pytest.mark.parametrize("share, schedule", [(0.75, [3, 1]), (1.0, [2, 2]), (0.7, [1, 3])])
+def test_hybrid_whose_exploitation_part_has_several_positions_equals_path_enumeration(share, schedule):
+    # ⌈γk⌉ ≥ 2 in some round: the exploitation order's choice of several positions is what is checked
+    t = dirichlet_joint(4, 2, concentration=0.7, rng=13)
+    s = CTS(HybridRule(ConfidenceRule(), FixedOrderRule((2, 0, 3, 1)), share))
+    law = output_law(t, s, schedule)
+    table, path_kl = output_law_bruteforce(t, s, schedule)
+    np.testing.assert_allclose(law.table, table, atol=1e-12)
+    assert abs(law.path_kl - path_kl) < 1e-12
+
+
+def test_greedy_moment_sampler_equals_path_enumeration():
+    # α = ∞: positions by the largest p_max, tokens by argmax (token temperature τ = 1 in the limit)
+    t = dirichlet_joint(4, 2, concentration=0.7, rng=14)
+    for s in (Moment(inf), UMoment(inf)):
+        law = output_law(t, s, [2, 2])
+        table, _ = output_law_bruteforce(t, s, [2, 2])
+        np.testing.assert_allclose(law.table, table, atol=1e-12)
+        assert abs(table.sum() - 1) < 1e-12

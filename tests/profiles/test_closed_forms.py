@@ -153,3 +153,17 @@ def test_gaussian_factorized_kl_two_routes_and_order_average(schedule):
 def test_bad_parameters(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@pytest.mark.parametrize("family, params", [("parity", {"n": 10 ** 9}), ("repeated-bit", {"n": 10 ** 9}),
+                                            ("markov", {"n": 2 * 10 ** 5, "eps": 1e-12}),
+                                            ("beta-bernoulli", {"n": 10 ** 5, "a": 1.0, "b": 1.0})])
+def test_work_guard_refuses_huge_profiles_before_any_work(family, params):
+    from mdtheory.profiles.closed_forms import profile_seconds
+
+    seconds = profile_seconds(family, params)
+    assert seconds > 60.0  # every family's estimate grows with N and is positive
+    half = profile_seconds(family, {**params, "n": params["n"] // 2})
+    assert 0.0 < half < seconds
+    with pytest.raises(ValueError, match="max_seconds"):
+        family_profile(family, params)

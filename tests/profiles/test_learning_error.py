@@ -97,3 +97,13 @@ def test_bad_inputs():
         estimate_profile(t, 1)
     with pytest.raises(ValueError, match="must sum to 3"):
         learning_error(cross_entropy_curve(t, t), [1, 1])
+
+
+def test_path_kl_bruteforce_conditioning_is_keyword_only():
+    # a positional fourth argument would silently be read as the conditioning schedule
+    from mdtheory.multiround.targets import dirichlet_joint
+
+    t = dirichlet_joint(3, 2, concentration=0.7, rng=1)
+    with pytest.raises(TypeError):
+        path_kl_bruteforce(t, t, [1, 2], [0, 1])
+    assert path_kl_bruteforce(target=t, model=t, schedule=[1, 2]) == path_kl_bruteforce(t, t, [1, 2])

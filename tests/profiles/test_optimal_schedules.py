@@ -234,3 +234,10 @@ def test_schedule_cost_stderr_bad_stderr():
         schedule_cost_stderr(SimpleNamespace(values=np.ones(3), stderr=np.ones(2)), [3])
     with pytest.raises(ValueError, match="schedule"):
         schedule_cost_stderr(SimpleNamespace(values=np.ones(3), stderr=np.ones(3)), [1, 1])
+
+
+def test_geometric_rho_of_a_single_block_and_of_hand_computed_schedules():
+    # ρ = max_t (k_t − 1)/s_{t−1}: no step after the first, nothing to bound (ρ = 0)
+    assert geometric_rho([1]) == 0.0
+    assert geometric_rho([1, 1, 2, 4]) == pytest.approx(max(0 / 1, 1 / 2, 3 / 4))
+    assert geometric_rho([3, 1], direction="decreasing") == pytest.approx(2.0)

@@ -84,3 +84,10 @@ def test_hybrid_and_fixed_orders_are_their_rules():
     # ⌈0.5·2⌉ = 1 from confidence (row 0), then the order's first free position (2)
     assert law.sets[np.argmax(law.probs.sum(axis=1))].tolist() == [0, 2]
     assert CTS(rule).rule_at(0, 1) == ChooseThenSample(rule)
+
+
+def test_eb_default_budget_is_the_documented_one():
+    from mdtheory.rules.samplers import EB
+
+    assert "0.1 nats by default" in EB.__doc__
+    assert EB() == EB(0.1) and EB().rule_at(0, 3).budget == 0.1
