@@ -15,7 +15,7 @@ How:
    the stages' files is listed; ``--sample`` of them are drawn with ``random.Random(--seed)``.
 4. **Runs.** Each mutant is applied in a worker's copy and the tests that cover its lines run with ``-x``
    (a line executed only at import, such as a default argument or a constant, is covered by every test
-   that covers its file). Exit 1 or 2 (a failing test, an import error) or the time limit (3 × the tests'
+   that covers its file, and by the record of public signatures). Exit 1 or 2 (a failing test, an import error) or the time limit (3 × the tests'
    recorded duration + 60 s) kills it; exit 0 lets it survive.
 5. **Triage.** Survivors are looked up in ``benchmarks/mutation_triage.json`` (key → verdict and reason): a
    survivor marked ``equivalent`` leaves the denominator.
@@ -67,6 +67,9 @@ STAGES = ("mdtheory/rules", "mdtheory/exact", "mdtheory/multiround", "mdtheory/p
 KIT_FILES = ("mdtheory/testing/kit.py", "mdtheory/testing/rules.py")
 TRIAGE = ROOT / "benchmarks" / "mutation_triage.json"
 PENDING = ".mutation-in-flight.json"  # in a copy: the file being mutated and its original
+# tests of facts fixed at import (signatures, defaults), which run no line of the module they check: they
+# join the tests of every mutant on a line that only import executes
+IMPORT_TIME_TESTS = ("tests/test_public_signatures.py::test_public_signatures_match_the_record",)
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
 
@@ -235,7 +238,7 @@ def tests_for(m: dict, lines: dict, durations: dict) -> list[str]:
     ids = {t for ln in range(m["line"], m["end_line"] + 1) for t in by_line.get(ln, [])}
     if not ids and any(ln in by_line for ln in range(m["line"], m["end_line"] + 1)):
         # executed, but only at import (a constant, a default, a decorator): every test of the file's code
-        ids = {t for ts in by_line.values() for t in ts}
+        ids = {t for ts in by_line.values() for t in ts} | set(IMPORT_TIME_TESTS)
     # fastest files first; file order kept within a file so module fixtures are built once
     per_file = collections.defaultdict(list)
     for t in ids:

@@ -167,3 +167,11 @@ def test_work_guard_refuses_huge_profiles_before_any_work(family, params):
     assert 0.0 < half < seconds
     with pytest.raises(ValueError, match="max_seconds"):
         family_profile(family, params)
+
+
+def test_gaussian_profile_of_one_coordinate_is_trivial():
+    # N = 1: nothing to be dependent on, so the profile is flat (TC = DTC = 0) and the only E_fact is 0
+    pr = gaussian_profile([[2.5]])
+    assert pr.n == 1 and pr.tc == 0.0 and pr.dtc == 0.0
+    with pytest.raises(ValueError, match="square"):
+        gaussian_profile(np.ones((1, 2)))

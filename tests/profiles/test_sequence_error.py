@@ -68,3 +68,11 @@ def test_markov_chain_nearest_convention():
 def test_per_token_curve_refuses_more_steps_than_positions():
     with pytest.raises(ValueError, match="1 <= K <= N=10"):
         per_token_curve(forbidden_bigram_transition(3), [10], [4, 11])
+
+
+def test_each_row_reports_the_pinsker_bound_of_its_own_kl():
+    # Pinsker: TV ≤ √(KL/2); the row's "pinsker" is that bound, computed from the row's KL (in nats)
+    for r in sequence_error_table(bigram_chain(4), [1, 2, 4]):
+        assert r["pinsker"] == pytest.approx(np.sqrt(r["kl"] / 2), rel=1e-12)
+        assert r["tv"] <= r["pinsker"] + 1e-12
+    assert sequence_error_table(bigram_chain(4), [1])[0]["kl"] > 0.1  # a KL where √KL and √(KL/2) differ
