@@ -124,8 +124,11 @@ for _module, _names in {
     "models.predictors": ("PredictorModel", "target_predictor"),
     # Monte Carlo (§9)
     "montecarlo.statistics": ("empirical_round_counts", "chisquare_test", "tv_estimate"),
-    "montecarlo.sweeps": ("run_sweep", "fit_loglog_slope", "tv_scaling_tasks"),
-    "montecarlo.executors": ("InProcess", "ProcessPool", "DaskExecutor", "executor_from_options"),
+    "montecarlo.sweeps": ("tv_scaling_tasks",),
+    # the generic runner of resumable sweeps, where they run, and their fits
+    "sweeps.runner": ("run_sweep",),
+    "sweeps.fits": ("fit_loglog_slope",),
+    "sweeps.executors": ("InProcess", "ProcessPool", "DaskExecutor", "executor_from_options"),
     "montecarlo.real_predictions": ("PredictionModel", "load_prediction_model", "record_trajectory_predictions",
                                     "round_tv_record", "round_temperature_record", "marginal_tv_exact",
                                     "marginal_tv_mc", "model_loss_curve"),

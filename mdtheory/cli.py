@@ -99,7 +99,7 @@ def _list(item):
 
 
 def _cluster(text: str) -> str:
-    from .montecarlo.executors import parse_cluster
+    from .sweeps.executors import parse_cluster
 
     try:
         parse_cluster(text)
@@ -109,7 +109,7 @@ def _cluster(text: str) -> str:
 
 
 def _scheduler(text: str) -> str:
-    from .montecarlo.executors import check_scheduler_address
+    from .sweeps.executors import check_scheduler_address
 
     try:
         return check_scheduler_address(text)
@@ -165,7 +165,7 @@ def _out_dir(args, default: str) -> Path:
 
 def _executor(args):
     """The executor that --workers, --cluster or --scheduler names (in-process by default)."""
-    from .montecarlo.executors import executor_from_options
+    from .sweeps.executors import executor_from_options
 
     return executor_from_options(workers=args.workers, cluster=args.cluster, scheduler=args.scheduler,
                                  threads=args.threads)
@@ -237,7 +237,8 @@ def _cmd_law(args) -> int:
 
 def _cmd_sweep_tv(args) -> int:
     from ._io import atomic_write_text, to_json
-    from .montecarlo.sweeps import run_sweep, tv_scaling_tasks, tv_sweep_slopes, tv_sweep_task, tv_sweep_tasks
+    from .montecarlo.sweeps import tv_scaling_tasks, tv_sweep_slopes, tv_sweep_task, tv_sweep_tasks
+    from .sweeps.runner import run_sweep
 
     grid = {"--family": args.family, "--n": args.n, "--k": args.k, "--alpha": args.alpha, "--vocab": args.vocab,
             "--reps": args.reps, "--concentration": args.concentration}

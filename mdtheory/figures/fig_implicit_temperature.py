@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .plot import finish_figure, loglog_curves, new_figure
-from ..montecarlo.sweeps import run_sweep
+from ..sweeps.runner import run_sweep
 from ..exact.temperature import implicit_temperature_task
 
 NAME = "implicit_temperature"

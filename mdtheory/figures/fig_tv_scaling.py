@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..montecarlo.sweeps import fit_loglog_slope
+from ..sweeps.fits import fit_loglog_slope
 from .plot import finish_figure, loglog_with_fit, new_figure
 
 NAME = "tv_scaling"

@@ -16,7 +16,7 @@ matplotlib.use("Agg", force=False)
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ..montecarlo.sweeps import fit_loglog_slope  # noqa: E402
+from ..sweeps.fits import fit_loglog_slope  # noqa: E402
 
 __all__ = ["plt", "loglog_with_fit", "loglog_curves", "new_figure", "save_figure", "finish_figure",
            "tidy_log_axes", "overlapping_tick_labels", "digit_grid"]

@@ -1,6 +1,7 @@
 """Distances, streaming TV routes, homogeneous reduction, Plackett–Luce and the race grid."""
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -195,3 +196,17 @@ def test_pl_integral_route_matches_orders():
     lw = np.log(random_rows(9, 1, 9)[0])
     sets = np.array(list(itertools.combinations(range(9), 5)))[:20]
     np.testing.assert_allclose(_pl_set_log_prob_integral(lw, sets), pl_set_log_prob(lw, sets), atol=1e-11)
+
+
+def test_streamed_pair_tv_over_several_blocks_equals_the_homogeneous_route():
+    # N = 140 equal rows at k = 2: the pair route streams its sets in blocks of 128 rows (a second block
+    # that starts at i0 > 0); the homogeneous route computes the same TV from counts, sharing none of it
+    from mdtheory.exact.homogeneous import homogeneous_maskgit_moment_tv
+
+    row = np.array([0.6, 0.3, 0.1])
+    streamed = maskgit_moment_tv(np.tile(row, (140, 1)), k=2, alpha=0.8)
+    counted = homogeneous_maskgit_moment_tv(row, n_masked=140, k=2, alpha=0.8)
+    assert streamed.route != counted.route == "homogeneous"
+    assert abs(streamed.tv - counted.tv) <= streamed.quad_error + counted.quad_error + 1e-12
+    # both report the number of cells of the law: C(N, k)·V^k
+    assert streamed.n_cells == counted.n_cells == math.comb(140, 2) * 3 ** 2

@@ -10,9 +10,10 @@ import time
 
 import pytest
 
-from mdtheory.montecarlo.executors import (DaskExecutor, InProcess, ProcessPool, check_scheduler_address,
+from mdtheory.sweeps.executors import (DaskExecutor, InProcess, ProcessPool, check_scheduler_address,
                                            executor_from_options)
-from mdtheory.montecarlo.sweeps import run_sweep, tv_sweep_task, tv_sweep_tasks
+from mdtheory.montecarlo.sweeps import tv_sweep_task, tv_sweep_tasks
+from mdtheory.sweeps.runner import run_sweep
 
 CLI = [sys.executable, "-m", "mdtheory.cli"]
 TASKS = tv_sweep_tasks(family="dirichlet", n_values=[8, 16, 32, 64], k_values=[1, 2], alpha_values=[0.5, 2.0],

@@ -241,3 +241,16 @@ def test_geometric_rho_of_a_single_block_and_of_hand_computed_schedules():
     assert geometric_rho([1]) == 0.0
     assert geometric_rho([1, 1, 2, 4]) == pytest.approx(max(0 / 1, 1 / 2, 3 / 4))
     assert geometric_rho([3, 1], direction="decreasing") == pytest.approx(2.0)
+
+
+def test_lag_conditioning_by_hand_and_for_any_integer_type():
+    from mdtheory.profiles.bounds import lag_conditioning
+
+    # blocks start at 0, 2, 5, 6; with lag L block t sees the revealed prefix up to block t − L
+    assert lag_conditioning([2, 3, 1, 2], 0).tolist() == [0, 2, 5, 6]
+    assert lag_conditioning([2, 3, 1, 2], 2).tolist() == [0, 0, 0, 2]
+    for lag in (np.int64(1), np.int32(1), 1.0):  # an integer value of any numeric type
+        assert lag_conditioning([2, 3, 1, 2], lag).tolist() == [0, 0, 2, 5]
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match="lag"):
+            lag_conditioning([2, 3, 1, 2], bad)

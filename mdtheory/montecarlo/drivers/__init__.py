@@ -23,9 +23,9 @@ __all__ = ["DRIVERS", "SHIPPED_SMOKE", "run_driver", "shipped_smoke"]
 def run_driver(name: str, out_dir, *, preset: str = "smoke", seed: int = 0, device: str = "cpu",
                progress: bool = True, executor=None) -> dict:
     """Run (or resume) driver ``name`` into ``out_dir``; returns its summary. ``executor``
-    (:mod:`mdtheory.montecarlo.executors`) says where its tasks run: in this process by default."""
+    (:mod:`mdtheory.sweeps.executors`) says where its tasks run: in this process by default."""
     from ...sampling.rounds import check_device
-    from ..sweeps import run_sweep
+    from ...sweeps.runner import run_sweep
 
     if name not in DRIVERS:
         raise ValueError(f"unknown driver {name!r}; allowed: {', '.join(DRIVERS)}")

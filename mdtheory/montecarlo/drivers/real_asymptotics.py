@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ...montecarlo.real_predictions import (load_prediction_model, record_trajectory_predictions, round_temperature_record,
                                        round_tv_record)
-from ...montecarlo.sweeps import fit_loglog_slope
+from ...sweeps.fits import fit_loglog_slope
 from ..._io import atomic_write_text, to_json
 
 NAME = "real_asymptotics"

@@ -14,7 +14,7 @@ from ...exact.homogeneous import homogeneous_maskgit_moment_tv
 from ...exact.round_laws import maskgit_round_law, moment_round_law
 from ...exact.oracle import maskgit_round_law_bruteforce, moment_round_law_bruteforce
 from ..registry import register
-from ...montecarlo.sweeps import fit_loglog_slope
+from ...sweeps.fits import fit_loglog_slope
 from ...exact.temperature import implicit_temperature_task
 
 

@@ -9,7 +9,7 @@ import functools
 
 from ..registry import register
 from ...exact.moment_equivalence import THEOREM2_C_REGRESSION
-from ...montecarlo.sweeps import fit_loglog_slope
+from ...sweeps.fits import fit_loglog_slope
 
 
 def _real_rounds(models, seed):

@@ -1,0 +1,33 @@
+"""Every name that moved keeps its earlier, documented path (docs/glossary.md, "Names that moved"), and that path
+gives the very same object as the new home."""
+
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+
+GLOSSARY = Path(__file__).resolve().parents[1] / "docs" / "glossary.md"
+
+
+def _moves():
+    text = GLOSSARY.read_text().split("## Names that moved", 1)[1]
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[1].startswith("`mdtheory"):
+            names = re.findall(r"`([A-Za-z_]+)`", cells[0])
+            new, old = cells[1].strip("`"), cells[2].strip("`")
+            for name in names:
+                yield name, new, old
+
+
+MOVES = list(_moves())
+
+
+def test_the_glossary_lists_moves():
+    assert len(MOVES) >= 9
+
+
+@pytest.mark.parametrize("name, new, old", MOVES)
+def test_an_earlier_path_gives_the_same_object(name, new, old):
+    assert getattr(importlib.import_module(old), name) is getattr(importlib.import_module(new), name)
