@@ -66,7 +66,9 @@ for _module, _names in {
     "rules.orders": ("halton_order", "raster_order", "van_der_corput_order", "hybrid_select"),
     "rules.schedules": ("SCHEDULE_NAMES", "schedule_sizes", "block_starts"),
     # sampling: the rules executed in torch, and the loop (§2, §4.6)
-    "sampling.rounds": ("RoundOutput", "maskgit_round", "moment_round", "cts_round", "run_round", "run_select"),
+    "sampling.rounds": ("maskgit_round", "moment_round", "cts_round"),
+    "sampling.execute": ("run_round", "run_select"),
+    "sampling.primitives": ("RoundOutput",),
     "sampling.loop": ("AdaptiveSampler", "CustomSampler", "SampleResult", "sample"),
     "sampling.partial_caching": ("PartialCaching", "CachedSampleResult", "sample_partial_caching"),
     # exact one-round laws (§3, §4.1–§4.2, §9)

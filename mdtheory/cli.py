@@ -172,7 +172,7 @@ def _executor(args):
 
 
 def _device_available(args) -> str:
-    from .sampling.rounds import check_device
+    from .sampling.primitives import check_device
 
     return check_device(args.device, name="--device")
 
@@ -519,7 +519,7 @@ def _cmd_simulate(args) -> int:
 
 
 def _cmd_figures(args) -> int:
-    from .verification.report import run_figures
+    from .figures import run_figures
 
     out = _out_dir(args, "figures")
     paths = run_figures(out, quick=args.quick, only=args.only, rng=args.seed, progress=_progress(args))

@@ -8,6 +8,8 @@ also expose ``plot(data_dir, out_dir)``, which draws from a driver's output fold
 import importlib
 from pathlib import Path
 
+__all__ = ["FIGURES", "run_figures", "figure_caption", "driver_figure"]
+
 FIGURES = (
     "fig_tv_vs_n",
     "fig_tv_vs_k",
@@ -39,3 +41,27 @@ def driver_figure(name: str, data_dir, out_dir) -> Path:
     """Draw figure ``name`` of a Monte-Carlo driver (e.g. ``kl_bounds``) or a sweep preset (``tv_scaling``)
     from its output folder ``data_dir`` into ``out_dir``."""
     return importlib.import_module(f"{__name__}.fig_{name}").plot(data_dir, out_dir)
+
+
+def run_figures(out_dir: Path, *, quick: bool, only: list[str] | None = None, rng: int = 0,
+                progress: bool = False) -> list[Path]:
+    """Draw the figures named in ``only`` (all by default) into ``out_dir``; returns the PNG paths."""
+    from tqdm.auto import tqdm
+
+    names = [n for n in FIGURES if not only or n in only or n.removeprefix("fig_") in only]
+    unknown = sorted(set(only or ()) - {n for n in FIGURES} - {n.removeprefix("fig_") for n in FIGURES})
+    if unknown:
+        raise ValueError(f"unknown figure {unknown[0]!r}; allowed: "
+                         f"{', '.join(n.removeprefix('fig_') for n in FIGURES)}")
+    return [importlib.import_module(f"{__name__}.{name}").main(out_dir, quick=quick, rng=rng)
+            for name in tqdm(names, desc="figures", disable=not progress)]
+
+
+def figure_caption(name: str) -> str:
+    """One line: what figure ``name`` shows (its title) and what to look for (its message)."""
+    doc = importlib.import_module(f"{__name__}.{name}").__doc__ or name
+    paragraphs = [" ".join(p.split()) for p in doc.strip().split("\n\n")]
+    title = paragraphs[0]
+    message = next((p.removeprefix("Message:").strip() for p in paragraphs if p.startswith("Message:")), "")
+    first = message.split(". ")[0].rstrip(".") + "." if message else ""
+    return f"{title} {('Look for: ' + first) if first else ''}".strip()

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from .._io import atomic_write_text, to_json
+from ..figures import figure_caption, run_figures  # their home is the figures stage
 from .checks import all_checks
 from .registry import REGISTRY, CheckResult
 
@@ -36,32 +37,6 @@ def run_checks(*, full: bool = False, progress: bool = True) -> list[CheckResult
                                        slack=float("nan"), passed=False, seconds=0.0,
                                        details={"error": f"{type(exc).__name__}: {exc}"}))
     return results
-
-
-def run_figures(out_dir: Path, *, quick: bool, only: list[str] | None = None, rng: int = 0,
-                progress: bool = False) -> list[Path]:
-    """Draw the figures named in ``only`` (all by default) into ``out_dir``; returns the PNG paths."""
-    from tqdm.auto import tqdm
-
-    from ..figures import FIGURES
-
-    names = [n for n in FIGURES if not only or n in only or n.removeprefix("fig_") in only]
-    unknown = sorted(set(only or ()) - {n for n in FIGURES} - {n.removeprefix("fig_") for n in FIGURES})
-    if unknown:
-        raise ValueError(f"unknown figure {unknown[0]!r}; allowed: "
-                         f"{', '.join(n.removeprefix('fig_') for n in FIGURES)}")
-    return [importlib.import_module(f"mdtheory.figures.{name}").main(out_dir, quick=quick, rng=rng)
-            for name in tqdm(names, desc="figures", disable=not progress)]
-
-
-def figure_caption(name: str) -> str:
-    """One line: what figure ``name`` shows (its title) and what to look for (its message)."""
-    doc = importlib.import_module(f"mdtheory.figures.{name}").__doc__ or name
-    paragraphs = [" ".join(p.split()) for p in doc.strip().split("\n\n")]
-    title = paragraphs[0]
-    message = next((p.removeprefix("Message:").strip() for p in paragraphs if p.startswith("Message:")), "")
-    first = message.split(". ")[0].rstrip(".") + "." if message else ""
-    return f"{title} {('Look for: ' + first) if first else ''}".strip()
 
 
 def environment(*, seed: int, full: bool) -> dict:

@@ -24,7 +24,7 @@ def run_driver(name: str, out_dir, *, preset: str = "smoke", seed: int = 0, devi
                progress: bool = True, executor=None) -> dict:
     """Run (or resume) driver ``name`` into ``out_dir``; returns its summary. ``executor``
     (:mod:`mdtheory.sweeps.executors`) says where its tasks run: in this process by default."""
-    from ...sampling.rounds import check_device
+    from ...sampling.primitives import check_device
     from ...sweeps.runner import run_sweep
 
     if name not in DRIVERS:
