@@ -2,7 +2,7 @@
 that a mutation-testing tool (cosmic-ray's operators) generates: nobody picks the mutants.
 
 What it measures: the fraction of non-equivalent sampled mutants that the tests kill. The stages are
-``rules``, ``exact``, ``multiround``, ``profiles`` and the test kit (``testing/kit.py``, ``testing/rules.py``).
+``rules``, ``exact``, ``targets``, ``multiround``, ``profiles`` and the test kit (``testing/kit.py``, ``testing/rules.py``).
 
 How:
 
@@ -63,7 +63,7 @@ from pathlib import Path
 from mdtheory._io import append_jsonl, atomic_write_text, drop_torn_tail, read_jsonl
 
 ROOT = Path(__file__).resolve().parents[1]
-STAGES = ("mdtheory/rules", "mdtheory/exact", "mdtheory/multiround", "mdtheory/profiles")
+STAGES = ("mdtheory/rules", "mdtheory/exact", "mdtheory/targets", "mdtheory/multiround", "mdtheory/profiles")
 KIT_FILES = ("mdtheory/testing/kit.py", "mdtheory/testing/rules.py")
 TRIAGE = ROOT / "benchmarks" / "mutation_triage.json"
 PENDING = ".mutation-in-flight.json"  # in a copy: the file being mutated and its original

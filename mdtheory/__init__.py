@@ -89,10 +89,12 @@ for _module, _names in {
     "exact.oracle": ("maskgit_round_law_bruteforce", "moment_round_law_bruteforce",
                      "sample_then_choose_law_bruteforce", "output_law_bruteforce"),
     # whole samplers on known targets (§4.3–§4.5, §6, §8)
-    "multiround.targets": ("JointTable", "MarkovChain", "joint_table", "dirichlet_joint", "product_target",
-                           "repeated_bit", "global_parity", "hidden_subset_parity", "markov_chain",
-                           "binary_markov_chain", "potts_chain", "ising_grid", "potts_grid", "beta_bernoulli",
-                           "noisy_repeated_bit", "bigram_chain", "forbidden_bigram_transition"),
+    # targets (§6)
+    "targets.tables": ("JointTable", "joint_table"),
+    "targets.chains": ("MarkovChain", "markov_chain", "binary_markov_chain", "potts_chain", "bigram_chain",
+                       "forbidden_bigram_transition"),
+    "targets.families": ("dirichlet_joint", "product_target", "repeated_bit", "global_parity", "hidden_subset_parity",
+                         "ising_grid", "potts_grid", "beta_bernoulli", "noisy_repeated_bit"),
     "multiround.entropy_sum": ("entropy_sum_table",),
     "multiround.output_laws": ("OutputLaw", "output_law", "hybrid_decomposition_bound", "sampler_comparison"),
     # profiles, bounds and schedules (§5, §7)

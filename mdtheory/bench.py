@@ -167,7 +167,7 @@ def bench_optimal_schedule(quick: bool) -> dict:
 
 def bench_enumeration_profile(quick: bool) -> dict:
     from .profiles.enumeration import information_profile
-    from .multiround.targets import dirichlet_joint
+    from .targets import dirichlet_joint
 
     rows = []
     for n, q in ((10, 2), (6, 3)) if quick else ((12, 2), (8, 3), (14, 2)):
@@ -196,7 +196,7 @@ def bench_output_laws_3x3(quick: bool) -> dict:
     import time
 
     from .multiround.output_laws import output_law
-    from .multiround.targets import ising_grid
+    from .targets import ising_grid
 
     g = ising_grid(3, 3, coupling=0.6, field=0.1)
     rows = []
@@ -213,7 +213,7 @@ def bench_path_formula_4x4(quick: bool) -> dict:
     import time
 
     from .multiround.output_laws import output_law
-    from .multiround.targets import ising_grid
+    from .targets import ising_grid
 
     h = 3 if quick else 4
     g = ising_grid(h, h, coupling=0.5, field=0.1)

@@ -285,7 +285,7 @@ def _target_profile(args):
     if (args.joint is None) == (args.target is None):
         raise UsageError("give exactly one of --joint J.npy and --target FAMILY")
     if args.joint is not None:
-        from .multiround.targets import joint_table
+        from .targets import joint_table
         from .profiles.enumeration import information_profile
 
         path = Path(args.joint)

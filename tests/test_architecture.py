@@ -1,9 +1,9 @@
 """The package's architecture: one subpackage per pipeline stage, imports pointing one way, no cycles.
 
-Stages, lowest first: rules → exact → sampling → multiround → profiles → models → montecarlo → testing → peers →
+Stages, lowest first: rules → exact → targets → sampling → multiround → profiles → models → montecarlo → testing → peers →
 figures → verification → the command-line tools. A module may import its own stage and the stages below it,
 never one above. The torch samplers sit beside the exact laws: ``sampling`` executes the rules, and no numpy
-stage (rules, exact, multiround, profiles) imports it. Only the torch stages (sampling, models, montecarlo,
+stage (rules, exact, targets, multiround, profiles) imports it. Only the torch stages (sampling, models, montecarlo,
 testing, peers) import torch; ``bench`` also does, because it times those torch paths themselves. Imports inside
 functions count too.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "mdtheory"
-STAGES = ["rules", "exact", "sampling", "multiround", "profiles", "models", "montecarlo", "testing", "peers", "figures",
+STAGES = ["rules", "exact", "targets", "sampling", "multiround", "profiles", "models", "montecarlo", "testing", "peers", "figures",
           "verification"]
 # private helpers and the generic sweep runner sit below every stage; the tools and the public facade above them all
 RANK = {"_validation": -1, "_io": -1, "_namespace": -1, "sweeps": -1, **{s: i for i, s in enumerate(STAGES)}, "bench": 100, "cli": 101,
@@ -101,7 +101,7 @@ def test_oracle_imports_nothing_it_checks():
         assert not target.startswith(checked), f"the oracle imports {target}"
 
 
-NUMPY_STAGES = ("rules", "exact", "multiround", "profiles")
+NUMPY_STAGES = ("rules", "exact", "targets", "multiround", "profiles")
 
 
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if _stage(m) in NUMPY_STAGES))

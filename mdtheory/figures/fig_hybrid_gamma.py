@@ -17,7 +17,7 @@ from ..multiround.output_laws import output_law
 from .plot import finish_figure, new_figure
 from ..rules.samplers import CTS
 from ..rules.positions import ConfidenceRule, FixedOrderRule, HybridRule, UniformRule
-from ..multiround.targets import ising_grid
+from ..targets import ising_grid
 
 NAME = "hybrid_gamma"
 

@@ -17,7 +17,7 @@ from .plot import finish_figure, new_figure
 from ..rules.samplers import CTS, EB, MaskGIT, Moment, UMoment
 from ..rules.positions import ConfidenceRule, EntropyRule, FixedOrderRule, HybridRule, UniformRule
 from ..rules.schedules import schedule_sizes
-from ..multiround.targets import ising_grid, potts_chain
+from ..targets import ising_grid, potts_chain
 
 NAME = "kl_vs_bound"
 FLOOR = 1e-3  # values below are drawn on the axis floor (KL = 0 for one-token EB steps, say)

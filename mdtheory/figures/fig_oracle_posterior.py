@@ -18,7 +18,7 @@ from ..models.datasets import known_law_target
 from ..models.predictors import target_predictor
 from ..models.training import load_trained
 from ..montecarlo.oracle_posterior import ORACLE_SAMPLERS, chain_pair_law, oracle_exact_table, oracle_monte_carlo_table
-from ..multiround.targets import MarkovChain, bigram_chain, forbidden_bigram_transition
+from ..targets import MarkovChain, bigram_chain, forbidden_bigram_transition
 from .plot import finish_figure, new_figure
 
 NAME = "oracle_posterior"

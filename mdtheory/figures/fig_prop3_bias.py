@@ -16,7 +16,7 @@ from ..multiround.output_laws import output_law
 from .plot import finish_figure, new_figure
 from ..rules.samplers import CTS, MaskGIT
 from ..rules.positions import ConfidenceRule, UniformRule
-from ..multiround.targets import dirichlet_joint, ising_grid, potts_chain
+from ..targets import dirichlet_joint, ising_grid, potts_chain
 
 NAME = "prop3_bias"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..multiround.targets import bigram_chain, forbidden_bigram_transition
+from ..targets import bigram_chain, forbidden_bigram_transition
 from ..profiles.sequence_error import per_token_curve, sequence_error_table, steps_for_sequence_kl
 from .plot import finish_figure, new_figure
 

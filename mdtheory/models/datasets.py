@@ -112,7 +112,7 @@ def known_law_target(name: str):
     >>> known_law_target("ising").n
     16
     """
-    from ..multiround.targets import MarkovChain, ising_grid
+    from ..targets import MarkovChain, ising_grid
 
     if name == "markov":
         q, stay = 3, 0.8

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..multiround.targets import batch_conditionals
+from ..targets.tables import batch_conditionals
 from ..sampling.rounds import to_log_probs
 
 __all__ = ["PredictorModel", "target_predictor"]

@@ -102,7 +102,7 @@ def exact_entropy(target) -> float:
 
     if hasattr(target, "table"):
         return float(entr(target.table).sum())
-    from ..multiround.targets import stationary_law
+    from ..targets.chains import stationary_law
 
     P = np.asarray(target.transition, dtype=np.float64)
     pi0 = stationary_law(P)

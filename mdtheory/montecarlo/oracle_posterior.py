@@ -38,7 +38,7 @@ def oracle_samplers(alpha: float = 1.0) -> dict:
 
 def chain_pair_law(transition) -> np.ndarray:
     """π(x_i = a, x_{i+1} = b) = μ_a P_ab of a stationary chain (the same at every i)."""
-    from ..multiround.targets import stationary_law
+    from ..targets.chains import stationary_law
 
     P = np.asarray(transition, dtype=np.float64)
     return stationary_law(P)[:, None] * P

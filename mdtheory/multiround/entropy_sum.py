@@ -16,7 +16,7 @@ ENTROPY_SUM_THRESHOLDS = (0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0)
 
 def entropy_sum_families(n: int = 8) -> dict:
     """The §10.6 families (binary, N = ``n``): name → JointTable."""
-    from .targets import binary_markov_chain, dirichlet_joint, noisy_repeated_bit, repeated_bit
+    from ..targets import binary_markov_chain, dirichlet_joint, noisy_repeated_bit, repeated_bit
 
     return {"Dirichlet (0.2)": dirichlet_joint(n, 2, concentration=0.2, rng=1),
             "Dirichlet (3)": dirichlet_joint(n, 2, concentration=3.0, rng=1),

@@ -29,7 +29,7 @@ import numpy as np
 from scipy.special import entr, gammaln, rel_entr
 
 from .._validation import check_positive_int
-from ..multiround.targets import stationary_law
+from ..targets.chains import stationary_law
 from .enumeration import InformationProfile, profile_from_g
 
 __all__ = ["markov_gap_profile", "markov_profile", "markov_transition_profile", "gaussian_ar1_profile",

@@ -26,7 +26,7 @@ import numpy as np
 from scipy.special import entr
 
 from .._validation import check_schedule
-from ..multiround.targets import JointTable
+from ..targets import JointTable
 
 __all__ = ["InformationProfile", "subset_entropies", "entropy_profile", "profile_from_g", "profile_from_entropy",
            "information_profile", "efact_weights", "efact", "efact_bruteforce", "block_cost"]

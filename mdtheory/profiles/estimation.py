@@ -24,7 +24,7 @@ from scipy.special import entr
 from scipy.stats import norm
 
 from .._validation import check_positive_int, check_unit_interval
-from ..multiround.targets import batch_conditionals
+from ..targets.tables import batch_conditionals
 
 __all__ = ["CurveEstimate", "estimate_profile", "estimate_loss_curve", "model_probs"]
 

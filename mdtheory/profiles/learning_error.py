@@ -25,7 +25,7 @@ from scipy.special import xlogy
 from .._validation import check_schedule
 from ..exact.round_laws import _token_product
 from ..rules.schedules import block_starts
-from ..multiround.targets import JointTable
+from ..targets import JointTable
 
 __all__ = ["TemperedConditionals", "LearningCurves", "cross_entropy_curve", "learning_error",
            "path_kl_bruteforce"]

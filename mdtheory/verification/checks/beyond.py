@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...multiround.targets import dirichlet_joint
+from ...targets import dirichlet_joint
 from ...profiles.bounds import ccl_expected_kl, kmax_bound, mutual_information_bound
 from ...profiles.closed_forms import (beta_bernoulli_profile, hidden_subset_parity_profile, markov_profile,
                                       parity_profile, repeated_bit_profile)
@@ -223,7 +223,7 @@ def _check_entropy_sum(*, perturb: float = 1.0):
           "chain's closed-form curve to 1e-10.", expression="1e-10")
 def _check_sequence_error_small(*, perturb: float = 0.0):
     """``perturb`` is added to the path KL per token (a planted error)."""
-    from ...multiround.targets import bigram_chain, forbidden_bigram_transition
+    from ...targets import bigram_chain, forbidden_bigram_transition
     from ...profiles.closed_forms import markov_transition_profile
     from ...profiles.sequence_error import sequence_error_table
 
@@ -248,7 +248,7 @@ def _check_sequence_error_small(*, perturb: float = 0.0):
           "linearly in N (ratio K/N within 30% across N = 500…8000).", expression="0.05")
 def _check_sequence_error_scaling(*, perturb: float = 0.0):
     """``perturb`` is added to the per-token KL at N = 10⁴ (a planted N dependence)."""
-    from ...multiround.targets import forbidden_bigram_transition
+    from ...targets import forbidden_bigram_transition
     from ...profiles.sequence_error import per_token_curve, steps_for_sequence_kl
 
     P = forbidden_bigram_transition(3)
@@ -271,7 +271,7 @@ def _check_sequence_error_scaling(*, perturb: float = 0.0):
 def _check_oracle_exact(*, perturb: float = 0.0):
     """``perturb`` is added to the one-at-a-time uniform sampler's pair TV (a planted bias)."""
     from ...montecarlo.oracle_posterior import oracle_exact_table
-    from ...multiround.targets import bigram_chain, forbidden_bigram_transition
+    from ...targets import bigram_chain, forbidden_bigram_transition
 
     n = 6
     rows = oracle_exact_table(bigram_chain(n), forbidden_bigram_transition(3), [1, 2, 3, n])
@@ -296,7 +296,7 @@ def _check_oracle_monte_carlo(*, n_samples: int = 2000, seed: int = 0, perturb: 
     from ...models.predictors import target_predictor
     from ...models.training import load_trained
     from ...montecarlo.oracle_posterior import oracle_monte_carlo_table
-    from ...multiround.targets import MarkovChain, forbidden_bigram_transition
+    from ...targets import MarkovChain, forbidden_bigram_transition
 
     P = forbidden_bigram_transition(3)
     rows = oracle_monte_carlo_table(target_predictor(MarkovChain(P, 64, on_impossible="nearest")), P, 64, [4, 16, 64],

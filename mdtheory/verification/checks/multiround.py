@@ -18,7 +18,7 @@ from ...exact.oracle import output_law_bruteforce
 from ...multiround.output_laws import hybrid_decomposition_bound, output_law
 from ...profiles.enumeration import efact, information_profile
 from ..registry import register
-from ...multiround.targets import dirichlet_joint, ising_grid
+from ...targets import dirichlet_joint, ising_grid
 
 
 def cts_samplers(n: int, *, untempered_only: bool = False):

@@ -21,7 +21,7 @@ from ...profiles.optimal_schedules import (constant_schedule, continuum_limits, 
 from ...profiles.estimation import estimate_profile
 from ...profiles.enumeration import efact, efact_bruteforce, information_profile, subset_entropies
 from ..registry import register
-from ...multiround.targets import (MarkovChain, beta_bernoulli, binary_markov_chain, dirichlet_joint, global_parity,
+from ...targets import (MarkovChain, beta_bernoulli, binary_markov_chain, dirichlet_joint, global_parity,
                        hidden_subset_parity, noisy_repeated_bit, repeated_bit)
 
 
@@ -85,7 +85,7 @@ def _check_efact_bruteforce(*, n_cases: int = 6, seed: int = 2, tol: float = 1e-
           "hidden-subset parity) equal enumeration at N = 7 to 1e-10.", expression="1e-10")
 def _check_closed_forms(*, n: int = 7, tol: float = 1e-10, eps: float = 0.15, eps_shift: float = 0.0):
     """``eps_shift`` enumerates the binary chain at a different ε (a wrong law), which the check must catch."""
-    from ...multiround.targets import markov_chain
+    from ...targets import markov_chain
 
     P3 = (1 - eps) * np.eye(3) + eps / 2 * (np.ones((3, 3)) - np.eye(3))
     pairs = [(markov_profile(n, eps), binary_markov_chain(n, eps + eps_shift)),

@@ -109,7 +109,7 @@ def _check_kl_bound(*, models=("markov", "ising"), n_samples: int = 1000, n_orde
                 import numpy as np
 
                 from ...models.predictors import target_predictor
-                from ...multiround.targets import MarkovChain
+                from ...targets import MarkovChain
 
                 V = m.config.vocab_size  # independent uniform tokens, as a chain with a uniform transition
                 sampler_predict = target_predictor(MarkovChain(np.full((V, V), 1.0 / V), m.config.seq_len))
