@@ -89,3 +89,18 @@ def test_a_mutation_left_by_a_kill_is_undone(tmp_path):
     assert target.read_text() == "x = 1\n" and not (tmp_path / mk.PENDING).exists()
     mk.restore_interrupted(tmp_path)  # nothing pending: nothing changes
     assert target.read_text() == "x = 1\n"
+
+
+def test_resummarise_applies_a_newer_triage_to_a_finished_result(tmp_path, monkeypatch):
+    rows = [{"file": "mdtheory/exact/a.py", "operator": "o", "occurrence": i, "key": f"k{i}", "outcome": o,
+             "triage": "untriaged"} for i, o in enumerate(("survived", "killed"))]
+    result = tmp_path / "r.json"
+    result.write_text(json.dumps(mk.summarise([dict(r) for r in rows], {}, 0, 2, 9)))
+    triage = tmp_path / "t.json"
+    triage.write_text(json.dumps({"k0": {"verdict": "equivalent", "reason": "same law"}}))
+    monkeypatch.setattr(mk, "TRIAGE", triage)
+    assert mk.resummarise(result) == 0
+    s = json.loads(result.read_text())
+    assert (s["equivalent"], s["survived_untriaged"], s["kill_rate"], s["population"]) == (1, 0, 1.0, 9)
+    assert s["rows"][0]["reason"] == "same law"
+    assert mk.resummarise(tmp_path / "missing.json") == 2
