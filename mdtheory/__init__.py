@@ -128,7 +128,7 @@ for _module, _names in {
     "models.predictors": ("PredictorModel", "target_predictor"),
     # Monte Carlo (§9)
     "montecarlo.statistics": ("empirical_round_counts", "chisquare_test", "tv_estimate"),
-    "montecarlo.sweeps": ("tv_scaling_tasks",),
+    "exact.tv_sweeps": ("tv_scaling_tasks",),
     # the generic runner of resumable sweeps, where they run, and their fits
     "sweeps.runner": ("run_sweep",),
     "sweeps.fits": ("fit_loglog_slope",),

@@ -237,7 +237,7 @@ def _cmd_law(args) -> int:
 
 def _cmd_sweep_tv(args) -> int:
     from ._io import atomic_write_text, to_json
-    from .montecarlo.sweeps import tv_scaling_tasks, tv_sweep_slopes, tv_sweep_task, tv_sweep_tasks
+    from .exact.tv_sweeps import tv_scaling_tasks, tv_sweep_slopes, tv_sweep_task, tv_sweep_tasks
     from .sweeps.runner import run_sweep
 
     grid = {"--family": args.family, "--n": args.n, "--k": args.k, "--alpha": args.alpha, "--vocab": args.vocab,

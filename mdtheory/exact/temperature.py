@@ -145,7 +145,7 @@ def implicit_temperature_errors(probs, *, alpha: float, prediction_alpha: float 
 
 
 def implicit_temperature_task(task: dict) -> dict:
-    """Sweep task (see :func:`mdtheory.montecarlo.sweeps.run_sweep`): errors for Dirichlet(1) rows seeded by
+    """Sweep task (see :func:`mdtheory.sweeps.runner.run_sweep`): errors for Dirichlet(1) rows seeded by
     (seed, n_masked); keys ``alpha``, ``n_masked``, ``vocab_size``, ``seed``."""
     P = np.random.default_rng([task["seed"], task["n_masked"]]).dirichlet(np.ones(task["vocab_size"]),
                                                                           size=task["n_masked"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .plot import finish_figure, loglog_curves, new_figure
-from ..montecarlo.sweeps import tv_sweep_slopes, tv_sweep_task, tv_sweep_tasks
+from ..exact.tv_sweeps import tv_sweep_slopes, tv_sweep_task, tv_sweep_tasks
 from ..sweeps.runner import run_sweep
 from .._io import atomic_write_text, to_json
 

@@ -107,7 +107,7 @@ class ProcessPool(Executor):
 
     Examples
     --------
-    >>> from mdtheory.montecarlo.sweeps import tv_sweep_task, tv_sweep_tasks
+    >>> from mdtheory.exact.tv_sweeps import tv_sweep_task, tv_sweep_tasks
     >>> tasks = tv_sweep_tasks(family="dirichlet", n_values=[4], k_values=[1], alpha_values=[1.0], vocab_values=[2])
     >>> with ProcessPool(2) as pool:
     ...     [(i, round(row["tv"], 6)) for i, row in pool.map_unordered(tv_sweep_task, tasks)]
@@ -180,7 +180,7 @@ class DaskExecutor(Executor):
 
     Examples
     --------
-    >>> from mdtheory.montecarlo.sweeps import tv_sweep_task, tv_sweep_tasks
+    >>> from mdtheory.exact.tv_sweeps import tv_sweep_task, tv_sweep_tasks
     >>> tasks = tv_sweep_tasks(family="dirichlet", n_values=[4], k_values=[1], alpha_values=[1.0], vocab_values=[2])
     >>> with DaskExecutor(local_workers=1) as ex:  # doctest: +SKIP
     ...     [(i, round(row["tv"], 6)) for i, row in ex.map_unordered(tv_sweep_task, tasks)]

@@ -12,7 +12,7 @@ import pytest
 
 from mdtheory.sweeps.executors import (DaskExecutor, InProcess, ProcessPool, check_scheduler_address,
                                            executor_from_options)
-from mdtheory.montecarlo.sweeps import tv_sweep_task, tv_sweep_tasks
+from mdtheory.exact.tv_sweeps import tv_sweep_task, tv_sweep_tasks
 from mdtheory.sweeps.runner import run_sweep
 
 CLI = [sys.executable, "-m", "mdtheory.cli"]
