@@ -328,7 +328,8 @@ def _cmd_efact(args) -> int:
 
 def _cmd_schedule(args) -> int:
     from .profiles.enumeration import efact
-    from .profiles.optimal_schedules import geometric_schedule, profile_schedule
+    from .profiles.schedule_shapes import geometric_schedule
+    from .profiles.optimal_schedules import profile_schedule
 
     pr = _target_profile(args)
     if args.rho is not None:

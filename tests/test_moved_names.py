@@ -31,3 +31,14 @@ def test_the_glossary_lists_moves():
 @pytest.mark.parametrize("name, new, old", MOVES)
 def test_an_earlier_path_gives_the_same_object(name, new, old):
     assert getattr(importlib.import_module(old), name) is getattr(importlib.import_module(new), name)
+
+
+@pytest.mark.parametrize("name", ["ScheduleOrdering", "schedule_ordering"])
+def test_a_name_that_moved_up_a_stage_names_its_new_home(name):
+    import mdtheory
+    from mdtheory.montecarlo import schedule_ordering as home
+    from mdtheory.profiles import optimal_schedules
+
+    with pytest.raises(AttributeError, match=f"{name} moved to mdtheory.montecarlo.schedule_ordering"):
+        getattr(optimal_schedules, name)
+    assert getattr(mdtheory, name) is getattr(home, name)

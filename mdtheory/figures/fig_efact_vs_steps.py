@@ -13,7 +13,8 @@ from pathlib import Path
 
 from ..profiles.bounds import kmax_bound
 from ..profiles.closed_forms import beta_bernoulli_profile, markov_profile
-from ..profiles.optimal_schedules import SCHEDULE_METHODS, constant_schedule, schedule_comparison
+from ..profiles.optimal_schedules import SCHEDULE_METHODS, schedule_comparison
+from ..profiles.schedule_shapes import constant_schedule
 from .plot import finish_figure, new_figure
 
 NAME = "efact_vs_steps"

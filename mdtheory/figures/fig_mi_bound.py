@@ -14,7 +14,7 @@ import numpy as np
 from ..profiles.bounds import ccl_expected_kl, mutual_information_bound
 from ..profiles.closed_forms import (beta_bernoulli_profile, hidden_subset_parity_profile, markov_profile,
                                      parity_profile, repeated_bit_profile)
-from ..profiles.optimal_schedules import constant_schedule
+from ..profiles.schedule_shapes import constant_schedule
 from .plot import finish_figure, new_figure
 
 NAME = "mi_bound"

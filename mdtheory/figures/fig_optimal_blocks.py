@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from ..profiles.closed_forms import beta_bernoulli_profile, markov_profile, noisy_repeated_bit_profile
-from ..profiles.optimal_schedules import optimal_schedule, sqrt_schedule
+from ..profiles.optimal_schedules import optimal_schedule
+from ..profiles.schedule_shapes import sqrt_schedule
 from .plot import finish_figure, new_figure
 
 NAME = "optimal_blocks"

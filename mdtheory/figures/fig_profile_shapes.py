@@ -13,7 +13,7 @@ import numpy as np
 
 from ..profiles.closed_forms import (beta_bernoulli_profile, hidden_subset_parity_profile, markov_profile,
                                            noisy_repeated_bit_profile)
-from ..profiles.optimal_schedules import markov_scaling_function
+from ..profiles.continuum import markov_scaling_function
 from .plot import finish_figure, new_figure
 
 NAME = "profile_shapes"

@@ -12,7 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from ..profiles.closed_forms import markov_profile
-from ..profiles.optimal_schedules import constant_schedule, continuum_limits, markov_scaling_function, optimal_schedule
+from ..profiles.schedule_shapes import constant_schedule
+from ..profiles.continuum import continuum_limits, markov_scaling_function
+from ..profiles.optimal_schedules import optimal_schedule
 from ..profiles.enumeration import efact
 from .plot import finish_figure, new_figure
 

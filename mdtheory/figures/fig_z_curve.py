@@ -12,7 +12,8 @@ import numpy as np
 
 from ..profiles.bounds import ccl_expected_kl
 from ..profiles.closed_forms import markov_profile
-from ..profiles.optimal_schedules import constant_schedule, optimal_schedule
+from ..profiles.schedule_shapes import constant_schedule
+from ..profiles.optimal_schedules import optimal_schedule
 from .plot import finish_figure, new_figure
 
 NAME = "z_curve"

@@ -79,7 +79,7 @@ def oracle_exact_table(target, transition, steps, *, alpha: float = 1.0) -> list
     [0.0]
     """
     from ..multiround.output_laws import output_law
-    from ..profiles.optimal_schedules import constant_schedule
+    from ..profiles.schedule_shapes import constant_schedule
 
     n = target.n
     ref = chain_pair_law(transition)
@@ -161,7 +161,7 @@ def oracle_monte_carlo_table(predict, transition, seq_len: int, steps, *, n_samp
     """
     import torch
 
-    from ..profiles.optimal_schedules import constant_schedule
+    from ..profiles.schedule_shapes import constant_schedule
     from ..sampling.loop import sample
 
     for name, value, low in (("n_samples", n_samples, 2), ("n_boot", n_boot, 1), ("seq_len", seq_len, 2)):

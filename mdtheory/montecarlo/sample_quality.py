@@ -371,7 +371,9 @@ def schedule_quality(model_name: str, schedule: str, *, n_steps: int, n_samples:
     >>> r["sizes"]
     [16, 16, 16, 16]
     """
-    from ..profiles.optimal_schedules import data_driven_schedule, geometric_schedule, schedule_cost_stderr
+    from ..profiles.optimal_schedules import data_driven_schedule
+    from ..profiles.schedule_shapes import geometric_schedule
+    from ..profiles.schedule_costs import schedule_cost_stderr
     from .real_predictions import load_prediction_model, model_loss_curve
     from ..rules.schedules import as_schedule
 
@@ -420,7 +422,7 @@ def order_schedule_rows(rows, model_name: str, names=None):
     >>> order_schedule_rows(rows, "digits").agreements
     1
     """
-    from ..profiles.optimal_schedules import schedule_ordering
+    from .schedule_ordering import schedule_ordering
 
     metric = QUALITY_METRIC[model_name]
     return schedule_ordering([r["schedule"] for r in rows] if names is None else names,

@@ -4,7 +4,7 @@
   block k_max, not on the average N/K**: for uneven schedules no bound in N/K alone can hold (global
   parity with blocks (1, …, 1, 2) has E_fact = log 2 at average size ≈ 1).
 * geometric bounds (§5.5): with ρ the smallest constant the schedule satisfies
-  (:func:`mdtheory.profiles.optimal_schedules.geometric_rho`), increasing (DTC-type) E_fact ≤ ρ Σ_i (i−1) f(i) ≤ ρ·DTC
+  (:func:`mdtheory.profiles.schedule_shapes.geometric_rho`), increasing (DTC-type) E_fact ≤ ρ Σ_i (i−1) f(i) ≤ ρ·DTC
   and decreasing (TC-type) E_fact ≤ ρ Σ_i (N−i−1) f(i) ≤ ρ·TC.
 * [CCL] (§7): E_σ KL(π ‖ ν_σ) = Σ_j Z_j − Σ_t k_t Z_{s_{t−1}+1}, with Σ_j Z_j = TC, Σ_j (Z_N − Z_j) = DTC,
   N·Z_N = TC + DTC and E·KL ≤ (k_max − 1)·Z_N.
@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_schedule
-from .optimal_schedules import geometric_rho
+from .schedule_shapes import geometric_rho
 from .enumeration import InformationProfile
 from ..rules.schedules import block_starts
 

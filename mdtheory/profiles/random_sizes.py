@@ -74,7 +74,7 @@ class SizeLaw:
 
     def ratios(self, n: int) -> np.ndarray:
         """The ρ grid of the geometric law at N = n."""
-        from .optimal_schedules import geometric_schedule
+        from .schedule_shapes import geometric_schedule
 
         K = min(self.n_steps, n)
         lo, hi = 0.0, float(n)  # geometric_schedule(rho=n) has two steps; bisect the smallest ρ with ≤ K steps
@@ -118,7 +118,7 @@ class SizeLaw:
 
             branch(n, (), 1.0)
         else:
-            from .optimal_schedules import geometric_schedule
+            from .schedule_shapes import geometric_schedule
 
             for rho in self.ratios(n):
                 key = tuple(int(k) for k in geometric_schedule(n, rho=float(rho), direction=self.direction))
@@ -260,7 +260,7 @@ def expected_kl_random_sizes(profile: InformationProfile, law: SizeLaw) -> Rando
         steps = float(visit[:n].sum())
     else:
         from .bounds import ccl_expected_kl
-        from .optimal_schedules import geometric_schedule
+        from .schedule_shapes import geometric_schedule
 
         schedules = [geometric_schedule(n, rho=float(r), direction=law.direction) for r in law.ratios(n)]
         kl = float(np.mean([ccl_expected_kl(profile, sz) for sz in schedules]))
@@ -333,7 +333,7 @@ def random_sizes_bruteforce(target, law: SizeLaw) -> float:
     0.555556
     """
     from .enumeration import efact_bruteforce
-    from .optimal_schedules import geometric_schedule
+    from .schedule_shapes import geometric_schedule
 
     n = target.n
     if n > 7:

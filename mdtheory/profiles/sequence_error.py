@@ -21,7 +21,7 @@ import numpy as np
 
 from .bounds import ccl_expected_kl
 from .closed_forms import markov_transition_profile
-from .optimal_schedules import constant_schedule
+from .schedule_shapes import constant_schedule
 
 __all__ = ["sequence_error_table", "per_token_curve", "steps_for_sequence_kl"]
 

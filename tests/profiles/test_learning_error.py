@@ -9,7 +9,7 @@ from scipy.stats import norm
 
 from mdtheory.profiles.closed_forms import markov_profile
 from mdtheory.profiles.learning_error import TemperedConditionals, cross_entropy_curve, learning_error, path_kl_bruteforce
-from mdtheory.profiles.optimal_schedules import schedule_cost
+from mdtheory.profiles.schedule_costs import schedule_cost
 from mdtheory.profiles.estimation import estimate_loss_curve, estimate_profile
 from mdtheory.profiles.enumeration import efact, efact_bruteforce, information_profile
 from mdtheory.multiround.targets import MarkovChain, dirichlet_joint

@@ -9,10 +9,11 @@ from hypothesis import strategies as st
 from mdtheory.profiles.bounds import (BOUND_EXPRESSIONS, bound_expression, ccl_expected_kl, geometric_decreasing_bound,
                              geometric_increasing_bound, kmax_bound)
 from mdtheory.profiles.closed_forms import markov_profile, parity_profile, repeated_bit_profile
-from mdtheory.profiles.optimal_schedules import (SCHEDULE_METHODS, continuum_limits, data_driven_schedule,
-                                        geometric_rho, geometric_schedule, markov_scaling_function, optimal_schedule,
-                                        optimal_schedule_exhaustive, profile_schedule, schedule_comparison,
-                                        schedule_cost, sqrt_schedule)
+from mdtheory.profiles.optimal_schedules import (SCHEDULE_METHODS, data_driven_schedule, optimal_schedule,
+                                                 optimal_schedule_exhaustive, profile_schedule, schedule_comparison)
+from mdtheory.profiles.continuum import continuum_limits, markov_scaling_function
+from mdtheory.profiles.schedule_shapes import geometric_rho, geometric_schedule, sqrt_schedule
+from mdtheory.profiles.schedule_costs import schedule_cost
 from mdtheory.profiles.enumeration import efact, efact_weights, information_profile, profile_from_g
 from mdtheory.multiround.targets import dirichlet_joint
 
@@ -191,7 +192,8 @@ def test_schedule_cost_stderr_and_ordering_by_hand():
     three schedules: all three pairs are significant, (a, b) is a violation, Kendall τ = (2 − 1)/3."""
     from types import SimpleNamespace
 
-    from mdtheory.profiles.optimal_schedules import schedule_cost_stderr, schedule_ordering
+    from mdtheory.profiles.schedule_costs import schedule_cost_stderr
+    from mdtheory.montecarlo.schedule_ordering import schedule_ordering
 
     curve = SimpleNamespace(values=np.array([3.0, 2.0, 1.0, 0.5]), stderr=np.array([0.1, 0.2, 0.3, 0.4]))
     J, se = schedule_cost_stderr(curve, [1, 2, 1])
@@ -219,7 +221,7 @@ def test_schedule_cost_stderr_and_ordering_by_hand():
     ((["a"], [1.0], [0.1], [1.0]), "at least two schedules"),
 ])
 def test_schedule_ordering_bad_input(args, match):
-    from mdtheory.profiles.optimal_schedules import schedule_ordering
+    from mdtheory.montecarlo.schedule_ordering import schedule_ordering
 
     with pytest.raises(ValueError, match=match):
         schedule_ordering(*args)
@@ -228,7 +230,7 @@ def test_schedule_ordering_bad_input(args, match):
 def test_schedule_cost_stderr_bad_stderr():
     from types import SimpleNamespace
 
-    from mdtheory.profiles.optimal_schedules import schedule_cost_stderr
+    from mdtheory.profiles.schedule_costs import schedule_cost_stderr
 
     with pytest.raises(ValueError, match="curve.stderr must be finite"):
         schedule_cost_stderr(SimpleNamespace(values=np.ones(3), stderr=np.ones(2)), [3])

@@ -15,7 +15,8 @@ from ...profiles.bounds import ccl_expected_kl, kmax_bound, mutual_information_b
 from ...profiles.closed_forms import (beta_bernoulli_profile, hidden_subset_parity_profile, markov_profile,
                                       parity_profile, repeated_bit_profile)
 from ...profiles.enumeration import efact_bruteforce, information_profile
-from ...profiles.optimal_schedules import constant_schedule, optimal_schedule
+from ...profiles.schedule_shapes import constant_schedule
+from ...profiles.optimal_schedules import optimal_schedule
 from ...profiles.random_sizes import (DIAGNOSTIC_FAMILIES, expected_kl_over_compositions, expected_kl_random_sizes,
                                       random_sizes_bruteforce, size_law)
 from ..registry import register

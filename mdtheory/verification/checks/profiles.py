@@ -16,8 +16,10 @@ from ...profiles.closed_forms import (beta_bernoulli_profile, hidden_subset_pari
                                     parity_profile, repeated_bit_profile)
 from ...profiles.gaussian import gaussian_factorized_kl, gaussian_factorized_kl_chain_rule, gaussian_profile
 from ...profiles.learning_error import TemperedConditionals, cross_entropy_curve, learning_error, path_kl_bruteforce
-from ...profiles.optimal_schedules import (constant_schedule, continuum_limits, geometric_rho, geometric_schedule,
-                                 markov_scaling_function, optimal_schedule, optimal_schedule_exhaustive, schedule_cost)
+from ...profiles.schedule_shapes import constant_schedule, geometric_rho, geometric_schedule
+from ...profiles.continuum import continuum_limits, markov_scaling_function
+from ...profiles.optimal_schedules import optimal_schedule, optimal_schedule_exhaustive
+from ...profiles.schedule_costs import schedule_cost
 from ...profiles.estimation import estimate_profile
 from ...profiles.enumeration import efact, efact_bruteforce, information_profile, subset_entropies
 from ..registry import register
