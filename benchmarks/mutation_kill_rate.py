@@ -2,7 +2,8 @@
 that a mutation-testing tool (cosmic-ray's operators) generates: nobody picks the mutants.
 
 What it measures: the fraction of non-equivalent sampled mutants that the tests kill. The stages are
-``rules``, ``exact``, ``targets``, ``multiround``, ``profiles`` and the test kit (``testing/kit.py``, ``testing/rules.py``).
+``rules``, ``exact``, ``targets``, ``multiround``, ``profiles`` and the test kit (``testing/``: its rules, cases,
+statistics, conventions and engine).
 
 How:
 
@@ -72,7 +73,7 @@ from mdtheory._io import append_jsonl, atomic_write_text, drop_torn_tail, read_j
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGES = ("mdtheory/rules", "mdtheory/exact", "mdtheory/targets", "mdtheory/multiround", "mdtheory/profiles")
-KIT_FILES = ("mdtheory/testing/kit.py", "mdtheory/testing/rules.py")
+KIT_FILES = tuple(f"mdtheory/testing/{m}.py" for m in ("rules", "cases", "audit", "conventions", "kit"))
 TRIAGE = ROOT / "benchmarks" / "mutation_triage.json"
 PENDING = ".mutation-in-flight.json"  # in a copy: the file being mutated and its original
 # tests of facts fixed at import (signatures, defaults), which run no line of the module they check: they

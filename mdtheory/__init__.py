@@ -143,8 +143,10 @@ for _module, _names in {
     "montecarlo.model_kl": ("order_log_likelihood", "exact_entropy", "kl_bound_check"),
     # peers
     # the test kit (§9)
-    "testing.kit": ("assert_round_law", "check_round_law", "RoundAuditError", "round_cases", "audit_round",
-                    "audit_cases"),
+    "testing.kit": ("assert_round_law", "check_round_law"),
+    "testing.conventions": ("RoundAuditError",),
+    "testing.cases": ("round_cases", "audit_cases"),
+    "testing.audit": ("audit_round",),
     "testing.rules": ("round_rule", "RoundRule", "truncated"),
     "peers.adapters": ("amused_round", "maskgit_jax_round"),
     "peers.audit": ("audit_peer", "audit_all", "block_refinement_rule"),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ['ScheduleOrdering', 'schedule_ordering']
+__all__ = ["ScheduleOrdering", "schedule_ordering"]
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,7 @@ def _scripted_model(responses, *, wrap=lambda t: t, **attributes):
 
 
 def _check_revealed(revealed, k: int, who: str) -> None:
-    from ..testing.kit import RoundAuditError
+    from ..testing.conventions import RoundAuditError
 
     counts = sorted(set(revealed.sum(dim=1).tolist()))
     if counts != [k]:

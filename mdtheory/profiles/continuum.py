@@ -11,7 +11,7 @@ from scipy import integrate
 
 from .._validation import check_positive_int
 
-__all__ = ['ContinuumLimits', 'continuum_limits', 'markov_scaling_function']
+__all__ = ["ContinuumLimits", "continuum_limits", "markov_scaling_function"]
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from .._validation import check_positive_int, check_schedule
 from ..rules.schedules import block_starts
 from .enumeration import InformationProfile
 
-__all__ = ['schedule_cost', 'schedule_cost_stderr']
+__all__ = ["schedule_cost", "schedule_cost_stderr"]
 
 
 def _check_steps(n_steps, n: int) -> int:

@@ -23,7 +23,7 @@ from ..rules.schedules import schedule_sizes
 from .enumeration import InformationProfile
 from .schedule_costs import _check_steps
 
-__all__ = ['constant_schedule', 'geometric_schedule', 'geometric_rho', 'sqrt_schedule']
+__all__ = ["constant_schedule", "geometric_schedule", "geometric_rho", "sqrt_schedule"]
 
 
 def constant_schedule(n: int, n_steps: int) -> np.ndarray:

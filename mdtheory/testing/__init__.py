@@ -7,13 +7,16 @@ For sampler authors, in their own CI::
     def test_my_round():
         assert_round_law(my_round, round_rule("maskgit", alpha=1.0))
 
-``rules`` holds the stated rules and their exact laws; ``kit`` the audit engine (cases, χ², TV bound,
-invariants, calling conventions); ``plugin`` the pytest plugin (marker ``mdtheory_rule`` and fixture
-``round_law``). The peer audits of :mod:`mdtheory.peers` run on this kit.
+``rules`` holds the stated rules and their exact laws; ``cases`` the tables an audit runs on; ``audit`` its
+statistics (χ², the TV bound, the sample size); ``conventions`` how a round is called and the invariants
+checked on every batch; ``kit`` the engine (``check_round_law``, ``assert_round_law``); ``plugin`` the pytest
+plugin (marker ``mdtheory_rule`` and fixture ``round_law``). The peer audits of :mod:`mdtheory.peers` run on this kit.
 """
 
-from .kit import (AUDIT_TV_RESOLUTION, CONVENTIONS, AuditCase, AuditResult, RoundAuditError, RuleAudit,
-                  assert_round_law, check_round_law, audit_cases, audit_round, audit_variable_round, min_audit_samples, round_cases)
+from .audit import AUDIT_TV_RESOLUTION, AuditResult, audit_round, audit_variable_round, min_audit_samples
+from .cases import AuditCase, audit_cases, round_cases
+from .conventions import CONVENTIONS, RoundAuditError
+from .kit import RuleAudit, assert_round_law, check_round_law
 from .rules import RULE_NAMES, RoundRule, round_rule, truncated
 
 __all__ = ["assert_round_law", "check_round_law", "RuleAudit", "round_rule", "RoundRule", "RULE_NAMES",

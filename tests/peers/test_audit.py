@@ -9,7 +9,8 @@ import pytest
 
 from mdtheory.exact.round_laws import maskgit_round_law, moment_round_law
 from mdtheory.peers.adapters import amused_round
-from mdtheory.testing.kit import audit_cases, audit_round
+from mdtheory.testing.audit import audit_round
+from mdtheory.testing.cases import audit_cases
 
 pytest.importorskip("diffusers")
 
@@ -77,7 +78,7 @@ def test_cli_audit_entropy_bound(capsys):
 def test_block_refinement_scheduler_draws_the_threshold_law(temperature, threshold, m):
     from mdtheory.exact.variable_laws import threshold_round_law
     from mdtheory.peers.adapters import block_refinement_round
-    from mdtheory.testing.kit import audit_variable_round
+    from mdtheory.testing.audit import audit_variable_round
 
     P = np.random.default_rng(0).dirichlet(np.full(3, 0.5), size=4)  # tie-free; no q value near θ
     law = threshold_round_law(P, m=m, threshold=threshold, temperature=temperature)

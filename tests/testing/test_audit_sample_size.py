@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mdtheory.montecarlo.statistics import tv_estimate
-from mdtheory.testing.kit import AUDIT_TV_RESOLUTION, min_audit_samples
+from mdtheory.testing.audit import AUDIT_TV_RESOLUTION, min_audit_samples
 
 
 @pytest.mark.parametrize("n_cells, confidence", [(2, 0.99), (12, 0.99), (300, 0.9), (1, 0.999999)])
