@@ -4,17 +4,27 @@ The mathematics is in docs/theory.md; every "§" in the code cites one of its se
 the theory leaves open are listed in docs/conventions.md. ``import mdtheory`` loads nothing heavy: every
 public name below is imported from its stage on first use.
 
+Two levels
+----------
+``mdt.*`` holds the names of the README's "I want to…" table (``mdtheory.__all__``); every public name,
+those included, lives under its stage (``mdtheory.exact.homogeneous_maskgit_moment_tv``), whose ``__all__``
+lists it. An engine name read at the first level still works, with a ``DeprecationWarning`` naming its stage.
+
 Stages (subpackages, lowest first; a stage imports only the stages before it)
 -----------------------------------------------------------------------------
+sweeps         below every stage: the resumable sweep runner, executors (in process, processes, Dask), log-log fits
 rules          what a round does: token laws, position rules, round shapes, samplers, schedules, orders, the
                one table of names (numpy, §2, §2.5, §8)
 exact          exact one-round laws, race quadrature, Plackett–Luce, homogeneous reduction, distances,
-               implicit temperature, finite-precision noise, the brute-force oracles (numpy, §3, §4.1–§4.2, §9)
+               implicit temperature, finite-precision noise, the brute-force oracles, the TV sweep tasks (numpy,
+               §3, §4.1–§4.2, §9)
+targets        targets with exact conditionals: joint tables, Markov chains, the §6 families (numpy)
 sampling       the rules executed in torch on any device, the sampling loop, partial caching (§2, §4.6)
-multiround     targets with exact conditionals and exact output laws of whole samplers (§4.3–§4.5, §6, §8)
-profiles       information profiles, closed forms, bounds, optimal schedules, learning error (§5, §7)
+multiround     exact output laws of whole samplers on those targets (§4.3–§4.5, §8)
+profiles       information profiles, closed forms, bounds, schedule costs, shapes and optima, continuum limits,
+               learning error (§5, §7)
 models         the transformer denoiser, training, data, Hugging Face loaders, evaluators, predictors
-montecarlo     statistics, sweeps, real-model predictions, sample quality, model KL, the drivers (§9)
+montecarlo     statistics, schedule ordering, real-model predictions, sample quality, model KL, the drivers (§9)
 testing        the exact-law test kit for any round function: stated rules, cases, χ² audits, a pytest plugin (§9)
 peers          the audit of installed sampler implementations, and adapters both ways
 figures        one module per figure, and the plot helpers (matplotlib)
@@ -156,8 +166,38 @@ for _module, _names in {
     _PUBLIC.update(dict.fromkeys(_names, _module))
 del _module, _names
 
-__all__ = list(_PUBLIC)
+#: the first level, ``mdt.*``: the names of the README's "I want to…" table. Every other public name lives
+#: under its stage (``mdtheory.exact.rule_law`` is also here; ``mdtheory.exact.homogeneous_maskgit_moment_tv``
+#: only there).
+_TOP = ("maskgit_round_law", "moment_round_law", "rule_law", "maskgit_moment_tv", "output_law", "ising_grid",
+        "markov_profile", "optimal_schedule", "assert_round_law", "check_round_law", "round_rule", "sample",
+        "make_sampler", "MaskGIT", "Moment", "CTS", "EB", "EntropySum", "expected_kl_random_sizes", "size_law",
+        "certificate")
+_STAGES = ("sweeps", "rules", "exact", "targets", "sampling", "multiround", "profiles", "models", "montecarlo",
+           "testing", "peers", "figures", "verification")
+
+__all__ = list(_TOP)
+
+_load, _ = lazy_attributes(__name__, {n: _PUBLIC[n] for n in _TOP})
 
 
-# the public names only in dir(): the lazy table and the module's own imports are not part of the API
-__getattr__, __dir__ = lazy_attributes(__name__, _PUBLIC, also=("__version__",))
+def __getattr__(name: str):
+    import importlib
+
+    if name in _STAGES:  # ``mdt.exact.rule_law`` without an explicit ``import mdtheory.exact``
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in _PUBLIC and name not in _TOP:
+        # an engine name at the first level still works (its earlier path), with the path to use instead
+        import warnings
+
+        stage = _PUBLIC[name].split(".")[0]
+        warnings.warn(f"mdtheory.{name} is a name of the {stage} stage: import it from mdtheory.{stage} "
+                      f"(mdtheory.{_PUBLIC[name]}); the first level keeps the README's table", DeprecationWarning,
+                      stacklevel=2)
+        return getattr(importlib.import_module(f"{__name__}.{_PUBLIC[name]}"), name)
+    return _load(name)
+
+
+def __dir__() -> list[str]:
+    # the first level only: the lazy table and the module's own imports are not part of it
+    return sorted((*_TOP, "__version__"))

@@ -594,7 +594,7 @@ def _parents() -> dict[str, argparse.ArgumentParser]:
 
 def _add_target_options(p: argparse.ArgumentParser) -> None:
     families = ("markov", "beta-bernoulli", "noisy-repeated-bit", "repeated-bit", "parity", "hidden-parity",
-                "gaussian-ar1")  # the keys of mdtheory.FAMILIES (a test keeps them equal)
+                "gaussian-ar1")  # the keys of mdtheory.profiles.FAMILIES (a test keeps them equal)
     g = p.add_argument_group("target (one of --joint or --target)")
     g.add_argument("--joint", help=".npy joint law: a flat C-order vector of length q**N (needs --q) or an "
                    "array of shape (q,)*N")
@@ -732,7 +732,7 @@ def build_parser() -> argparse.ArgumentParser:
                  ("d-model", _int(1), "model width"), ("n-layers", _int(1), "layers"), ("n-heads", _int(1), "heads"),
                  ("d-ff", _int(1), "feed-forward width"))
     for name, typ, what in overrides:
-        tr.add_argument(f"--{name}", type=typ, help=f"{what} (overrides the preset, mdtheory.TRAIN_PRESETS)")
+        tr.add_argument(f"--{name}", type=typ, help=f"{what} (overrides the preset, mdtheory.models.TRAIN_PRESETS)")
     tr.set_defaults(fn=_cmd_train)
 
     te = command("train-evaluator", "train a sample-quality evaluator (digits classifier, character LM)",

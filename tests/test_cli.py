@@ -126,7 +126,7 @@ def test_sweep_preset_fixes_the_grid(capsys, tmp_path):
 def test_scaling_preset_grid():
     from math import comb
 
-    from mdtheory import tv_scaling_tasks
+    from mdtheory.exact import tv_scaling_tasks
 
     tasks, refused = tv_scaling_tasks()
     dirichlet = {(t["n_masked"], t["k"]) for t in tasks if t["family"] == "dirichlet"}

@@ -47,7 +47,7 @@ def test_version(capsys):
 
 
 def test_parser_lists_match_the_library():
-    from mdtheory import FAMILIES
+    from mdtheory.profiles import FAMILIES
     from mdtheory.montecarlo.drivers import DRIVERS
 
     sub = next(a for a in build_parser()._actions if a.dest == "command").choices

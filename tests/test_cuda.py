@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from mdtheory import CTS, MaskGIT, Moment, maskgit_round_law, moment_round_law, output_law, sample, target_predictor
+from mdtheory import CTS, MaskGIT, Moment, maskgit_round_law, moment_round_law, output_law, sample
+from mdtheory.models import target_predictor
 from mdtheory.exact.finite_precision_noise import truncated_gumbel_max_law
 from mdtheory.models import SHIPPED_CHECKPOINTS
 from mdtheory.models.training import TRAIN_PRESETS, load_trained

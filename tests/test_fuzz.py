@@ -107,7 +107,7 @@ def test_maskgit_moment_tv(P, k, alpha):
 def test_homogeneous_tv(p, n, k, alpha):
     OUTCOMES["tried"] += 1
     try:
-        r = mdt.homogeneous_maskgit_moment_tv(p, n_masked=n, k=k, alpha=alpha)
+        r = mdt.exact.homogeneous_maskgit_moment_tv(p, n_masked=n, k=k, alpha=alpha)
     except REFUSALS as exc:
         _refused(exc, "p", "n_masked", "k", "alpha")
     else:
@@ -120,7 +120,7 @@ def test_homogeneous_tv(p, n, k, alpha):
        dtype=st.sampled_from([torch.float64, torch.float32]))
 def test_round_functions(P, k, alpha, which, dtype):
     OUTCOMES["tried"] += 1
-    fn = mdt.maskgit_round if which == "maskgit" else mdt.moment_round
+    fn = mdt.sampling.maskgit_round if which == "maskgit" else mdt.sampling.moment_round
     try:
         with np.errstate(divide="ignore", invalid="ignore"):
             lp = torch.as_tensor(np.log(np.atleast_2d(P)))[None].to(dtype) if not np.iscomplexobj(P) else \
@@ -141,7 +141,7 @@ def test_round_functions(P, k, alpha, which, dtype):
 def test_schedules(name, d, K):
     OUTCOMES["tried"] += 1
     try:
-        s = mdt.schedule_sizes(name, seq_len=d, n_steps=K)
+        s = mdt.rules.schedule_sizes(name, seq_len=d, n_steps=K)
     except REFUSALS as exc:
         _refused(exc, "name", "seq_len", "n_steps")
     else:
@@ -158,7 +158,7 @@ def test_family_profiles(family, n, eps, a, extra):
     params = {"n": n, "eps": eps if family == "markov" else None, "a": a, "b": a, "rho": eps if family ==
               "gaussian-ar1" else None, "eta": eps if family == "noisy-repeated-bit" else None, **extra}
     try:
-        pr = mdt.family_profile(family, params)
+        pr = mdt.profiles.family_profile(family, params)
     except REFUSALS as exc:
         _refused(exc, "family", "target", "n", "eps", "a", "b", "rho", "eta", "take")
     else:
@@ -304,7 +304,7 @@ def test_certificates_and_entropy_sum(P, threshold):
     except REFUSALS as exc:
         _refused(exc, "threshold")
     else:
-        law = mdt.output_law(mdt.dirichlet_joint(3, 2, rng=1), sampler)
+        law = mdt.output_law(mdt.targets.dirichlet_joint(3, 2, rng=1), sampler)
         _valid_law(law.table)
 
 

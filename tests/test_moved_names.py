@@ -41,4 +41,5 @@ def test_a_name_that_moved_up_a_stage_names_its_new_home(name):
 
     with pytest.raises(AttributeError, match=f"{name} moved to mdtheory.montecarlo.schedule_ordering"):
         getattr(optimal_schedules, name)
-    assert getattr(mdtheory, name) is getattr(home, name)
+    with pytest.warns(DeprecationWarning, match="montecarlo"):
+        assert getattr(mdtheory, name) is getattr(home, name)

@@ -1,6 +1,7 @@
-"""The public API: one list of names, each documented in numpydoc form with a runnable example.
+"""The public API: one table of names, each documented in numpydoc form with a runnable example.
 
-``mdtheory.__all__`` is the list. Every callable in it has a summary line, a spec section ("§"), a
+``mdtheory._PUBLIC`` is the table (name → its stage and module); ``mdtheory.__all__`` is its first level, the
+names of the README's "I want to…" table. Every callable in it has a summary line, a spec section ("§"), a
 Parameters section when it takes arguments, Returns for functions, and an Examples block with a
 doctest (pytest runs the doctests of the whole package). Constants are listed in the package docstring.
 """
@@ -12,9 +13,20 @@ import sys
 
 import pytest
 
+import importlib
+import warnings
+from pathlib import Path
+
 import mdtheory
 
-NAMES = list(mdtheory.__all__)
+NAMES = list(mdtheory._PUBLIC)
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _obj(name):
+    """A public name from its stage, where it lives (the first level would warn for an engine name)."""
+    where = mdtheory._PUBLIC[name]
+    return getattr(importlib.import_module(f"mdtheory.{where}"), name)
 
 
 def _is_constant(obj) -> bool:
@@ -22,24 +34,24 @@ def _is_constant(obj) -> bool:
 
 
 def test_all_is_unique_and_resolves():
-    assert len(NAMES) == len(set(NAMES))
+    assert len(mdtheory.__all__) == len(set(mdtheory.__all__))
     for name in NAMES:
-        assert getattr(mdtheory, name) is not None, name
+        assert _obj(name) is not None, name
 
 
 def test_all_equals_the_documented_names():
     """Every public callable carries a numpydoc docstring and every constant is listed in the package
-    docstring's Constants section, so the documented names are exactly ``__all__``."""
+    docstring's Constants section, so the documented names are exactly the table's."""
     constants = re.findall(r"^([A-Z][A-Z0-9_]+)\s", mdtheory.__doc__.split("Constants\n---------\n", 1)[1], re.M)
-    documented = {n for n in NAMES if not _is_constant(getattr(mdtheory, n))
-                  and "Examples\n--------" in (inspect.getdoc(getattr(mdtheory, n)) or "")}
+    documented = {n for n in NAMES if not _is_constant(_obj(n))
+                  and "Examples\n--------" in (inspect.getdoc(_obj(n)) or "")}
     assert documented | set(constants) == set(NAMES), sorted(set(NAMES) - documented - set(constants))
     assert set(constants) <= set(NAMES), sorted(set(constants) - set(NAMES))
 
 
-@pytest.mark.parametrize("name", [n for n in NAMES if not _is_constant(getattr(mdtheory, n))])
+@pytest.mark.parametrize("name", [n for n in NAMES if not _is_constant(_obj(n))])
 def test_numpydoc_sections(name):
-    obj = getattr(mdtheory, name)
+    obj = _obj(name)
     doc = inspect.getdoc(obj) or ""
     assert doc.split("\n", 1)[0].strip(), f"{name}: no summary line"
     assert "§" in doc, f"{name}: no spec section"
@@ -69,8 +81,8 @@ def test_dir_shows_only_public_names():
     assert "importlib" not in names and "annotations" not in names
 
 
-STAGES_WITH_NAMES = ["rules", "exact", "sampling", "multiround", "profiles", "models", "montecarlo", "testing",
-                     "peers"]
+STAGES_WITH_NAMES = ["sweeps", "rules", "exact", "targets", "sampling", "multiround", "profiles", "models",
+                     "montecarlo", "testing", "peers"]
 
 
 @pytest.mark.parametrize("stage", STAGES_WITH_NAMES)
@@ -85,5 +97,38 @@ def test_each_stage_reexports_its_public_names_from_the_one_table(stage):
     clash = {n for n in mine if importlib.util.find_spec(f"mdtheory.{stage}.{n}") is not None}
     assert mine - clash <= set(mod.__all__), sorted(mine - clash - set(mod.__all__))
     for name in mine - clash:
-        assert getattr(mod, name) is getattr(mdt, name), name
+        assert getattr(mod, name) is _obj(name), name
         assert name in dir(mod)
+
+
+def _readme_table() -> str:
+    text = README.read_text()
+    return text.split("## I want to…", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_first_level_is_the_readme_table():
+    """``mdt.*`` holds exactly the names that the README's "I want to…" table calls, and each is public."""
+    called = set(re.findall(r"\bmdt\.([A-Za-z_]\w*)\(", _readme_table()))
+    assert called == set(mdtheory.__all__), (sorted(called - set(mdtheory.__all__)),
+                                             sorted(set(mdtheory.__all__) - called))
+    assert set(mdtheory.__all__) <= set(mdtheory._PUBLIC)
+
+
+def test_every_mdt_name_in_the_readme_is_first_level_or_under_its_stage():
+    for first, rest in re.findall(r"\bmdt\.([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*)?)", README.read_text()):
+        if rest:
+            assert first in mdtheory._STAGES and mdtheory._PUBLIC[rest[1:]].split(".")[0] == first, first + rest
+        else:
+            assert first in mdtheory.__all__, first
+
+
+def test_an_engine_name_at_the_first_level_warns_with_its_stage_and_is_the_same_object():
+    with pytest.warns(DeprecationWarning, match=r"import it from mdtheory\.exact \(mdtheory\.exact\.homogeneous\)"):
+        obj = mdtheory.homogeneous_maskgit_moment_tv
+    assert obj is _obj("homogeneous_maskgit_moment_tv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert mdtheory.rule_law is _obj("rule_law")  # a first-level name does not warn
+        assert mdtheory.exact.homogeneous_maskgit_moment_tv is obj  # nor does its stage
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        mdtheory.nope

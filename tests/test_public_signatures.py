@@ -6,6 +6,7 @@ down on purpose. After an intended change, regenerate the record with
 ``MDT_UPDATE_SIGNATURES=1 pytest tests/test_public_signatures.py`` and review its diff."""
 
 import inspect
+import importlib
 import json
 import os
 import re
@@ -31,7 +32,7 @@ def _signature(obj) -> str | None:
 def current() -> dict[str, str]:
     out = {}
     for name in sorted(mdtheory._PUBLIC):
-        sig = _signature(getattr(mdtheory, name))
+        sig = _signature(getattr(importlib.import_module(f"mdtheory.{mdtheory._PUBLIC[name]}"), name))
         if sig is not None:
             out[name] = sig
     return out

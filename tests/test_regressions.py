@@ -24,13 +24,13 @@ def _cli_error(capsys, argv) -> str:
 def test_homogeneous_route_refuses_a_table_whose_rows_differ():
     P = np.random.default_rng(0).dirichlet(np.ones(3), size=4)
     with pytest.raises(ValueError, match="rows differ"):
-        mdt.homogeneous_maskgit_moment_tv(P, n_masked=4, k=2, alpha=1.0)
+        mdt.exact.homogeneous_maskgit_moment_tv(P, n_masked=4, k=2, alpha=1.0)
 
 
 @pytest.mark.parametrize("alpha", [1e-3, 3e-4, 1e-5])
 def test_homogeneous_route_is_finite_and_correct_at_small_alpha(alpha):
     p = np.random.default_rng(0).dirichlet(np.ones(3))
-    h = mdt.homogeneous_maskgit_moment_tv(p, n_masked=16, k=2, alpha=alpha).tv
+    h = mdt.exact.homogeneous_maskgit_moment_tv(p, n_masked=16, k=2, alpha=alpha).tv
     g = mdt.maskgit_moment_tv(np.tile(p, (16, 1)), k=2, alpha=alpha).tv
     assert math.isfinite(h) and abs(h - g) < 1e-10
 
@@ -44,7 +44,7 @@ def test_output_law_kl_is_finite_for_cold_moment_tokens():
 
 
 def test_noise_reports_the_true_effective_temperature_far_from_one():
-    rows = mdt.noise_temperature_table(vocab_sizes=(1000,), temperatures=(1000.0, 0.1, 0.01), dtypes=("float64",))
+    rows = mdt.exact.noise_temperature_table(vocab_sizes=(1000,), temperatures=(1000.0, 0.1, 0.01), dtypes=("float64",))
     assert abs(rows[0].effective_temperature - 1000.0) < 1e-3 and abs(rows[1].effective_temperature - 0.1) < 1e-6
     # at τ = 0.01 every token but the first lies beyond the float64 noise range: the law is a point mass
     assert rows[2].dead_tokens == 999 and rows[2].effective_temperature == 0.0
@@ -62,10 +62,10 @@ def test_audit_never_passes_on_no_evidence(capsys, argv, match):
 
 
 def test_audit_refuses_too_few_draws_in_the_library():
-    case = mdt.audit_cases()[0]
+    case = mdt.testing.audit_cases()[0]
     law = mdt.maskgit_round_law(case.probs, k=case.k, alpha=1.0)
     with pytest.raises(ValueError, match="n_samples must be an integer >= "):
-        mdt.audit_round(lambda lp, *, k, generator: mdt.maskgit_round(lp, k=k, alpha=1.0, generator=generator),
+        mdt.testing.audit_round(lambda lp, *, k, generator: mdt.sampling.maskgit_round(lp, k=k, alpha=1.0, generator=generator),
                         case, law, n_samples=10)
 
 
@@ -86,7 +86,7 @@ def test_sample_and_rounds_refuse_broken_predictions(fill):
     lp[0, 1, :] = fill if fill == -math.inf else lp[0, 1, :]
     lp[0, 1, 0] = fill
     with pytest.raises(ValueError, match="log_probs must be finite"):
-        mdt.maskgit_round(lp, k=1, alpha=1.0)
+        mdt.sampling.maskgit_round(lp, k=1, alpha=1.0)
     with pytest.raises(ValueError, match="log_probs must be finite"):
         mdt.sample(lambda t, m: lp.expand(t.shape[0], -1, -1), seq_len=2, schedule=[2], sampler=mdt.Moment(1.0),
                    output="log_probs")
@@ -102,14 +102,14 @@ def test_target_constructors_validate_their_parameters():
 def test_checkpoint_without_a_recorded_hash_is_refused(tmp_path):
     import shutil
 
-    shutil.copytree(mdt.SHIPPED_CHECKPOINTS / "ising", tmp_path / "ising")
+    shutil.copytree(mdt.models.SHIPPED_CHECKPOINTS / "ising", tmp_path / "ising")
     cfg = json.loads((tmp_path / "ising" / "config.json").read_text())
     del cfg["sha256"]
     (tmp_path / "ising" / "config.json").write_text(json.dumps(cfg))
-    for loader in (mdt.load_denoiser, mdt.load_trained):
+    for loader in (mdt.models.load_denoiser, mdt.models.load_trained):
         with pytest.raises(ValueError, match="records no SHA-256"):
             loader(tmp_path / "ising")
-    model, _ = mdt.load_denoiser(tmp_path / "ising", verify_hash=False)  # explicitly asked for
+    model, _ = mdt.models.load_denoiser(tmp_path / "ising", verify_hash=False)  # explicitly asked for
     assert model.config.seq_len == 16
 
 
@@ -151,7 +151,7 @@ def test_empty_or_invalid_sweeps_are_refused(capsys, argv, match, tmp_path):
 
 
 def test_a_two_point_slope_has_an_undefined_error(capsys, tmp_path):
-    assert math.isnan(mdt.fit_loglog_slope([1, 2], [1.0, 0.5]).stderr)
+    assert math.isnan(mdt.sweeps.fit_loglog_slope([1, 2], [1.0, 0.5]).stderr)
     assert main(["sweep", "tv", "--family", "dirichlet", "--n", "8,16", "--k", "1", "--alpha", "1",
                  "--out", str(tmp_path), "--no-progress"]) == 0
     out = capsys.readouterr().out
@@ -169,10 +169,10 @@ def test_json_written_is_strict(tmp_path):
 
 def test_a_torn_last_line_is_dropped_on_resume(tmp_path):
     tasks = [{"x": i} for i in range(3)]
-    mdt.run_sweep(tasks[:2], lambda t: {"y": t["x"]}, tmp_path, progress=False)
+    mdt.sweeps.run_sweep(tasks[:2], lambda t: {"y": t["x"]}, tmp_path, progress=False)
     log = tmp_path / "results.jsonl"
     log.write_text(log.read_text() + '{"x": 2, "y"')  # a kill in the middle of a write
-    rows = mdt.run_sweep(tasks, lambda t: {"y": t["x"]}, tmp_path, progress=False)
+    rows = mdt.sweeps.run_sweep(tasks, lambda t: {"y": t["x"]}, tmp_path, progress=False)
     assert [r["y"] for r in rows] == [0, 1, 2]
     assert all(json.loads(line) for line in log.read_text().splitlines())
 
@@ -211,7 +211,7 @@ def test_unused_options_are_refused(capsys, tmp_path, argv, match):
 
 def test_family_profile_refuses_a_typo():
     with pytest.raises(ValueError, match="does not take epsilon"):
-        mdt.family_profile("markov", {"n": 5, "eps": 0.1, "epsilon": 0.2})
+        mdt.profiles.family_profile("markov", {"n": 5, "eps": 0.1, "epsilon": 0.2})
 
 
 def test_ar1_correlation_and_geometric_ratio_have_their_own_names(capsys):
@@ -239,7 +239,7 @@ def test_a_tv_never_exceeds_one():
     from scipy.special import gammaln
 
     p = [0.62, 0.38]
-    r = mdt.homogeneous_maskgit_moment_tv(p, n_masked=4096, k=4096, alpha=1.0)
+    r = mdt.exact.homogeneous_maskgit_moment_tv(p, n_masked=4096, k=4096, alpha=1.0)
     assert r.tv <= 1.0 and r.quad_error < 1e-9
     # the exact value: 1 − Σ_c C(N, c)·min(p₀^c p₁^(N−c), q₀^c q₁^(N−c)) with q = p^β / m, β = 2, in log space
     q = np.array(p) ** 2 / np.sum(np.array(p) ** 2)

@@ -55,7 +55,7 @@ def gumbel_noise_range(dtype: str = "float32", *, clamp: float = 1e-20) -> tuple
 
     Spec: §9. U's largest draw (``torch.rand``) is 1 − 2^-24 in float32 and 1 − 2^-53 in float64, its smallest 0, and both logs
     are clamped at ``clamp``; float32 noise therefore lives in about [−3.83, 16.64], which lowers the effective
-    temperature (:func:`mdtheory.effective_temperature`).
+    temperature (:func:`mdtheory.exact.effective_temperature`).
 
     Parameters
     ----------

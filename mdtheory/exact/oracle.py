@@ -489,7 +489,8 @@ def output_law_bruteforce(target, sampler, schedule=None, *, model=None) -> tupl
 
     Examples
     --------
-    >>> from mdtheory import Moment, dirichlet_joint, output_law
+    >>> from mdtheory import Moment, output_law
+    >>> from mdtheory.targets import dirichlet_joint
     >>> t = dirichlet_joint(3, 2, rng=0)
     >>> table, path_kl = output_law_bruteforce(t, Moment(1.0), [1, 2])
     >>> float(abs(table - output_law(t, Moment(1.0), [1, 2]).table).max()) < 1e-12

@@ -332,7 +332,7 @@ def load_denoiser(directory, *, device="cpu", verify_hash: bool = True) -> tuple
 
     Examples
     --------
-    >>> from mdtheory import SHIPPED_CHECKPOINTS
+    >>> from mdtheory.models import SHIPPED_CHECKPOINTS
     >>> load_denoiser(SHIPPED_CHECKPOINTS / "markov")[0].config.seq_len
     32
     """

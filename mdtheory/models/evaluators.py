@@ -271,7 +271,7 @@ def inception_score(classifier: DigitsClassifier, x) -> float:
 
     Examples
     --------
-    >>> from mdtheory import load_dataset
+    >>> from mdtheory.models import load_dataset
     >>> clf = load_evaluator("digits_classifier")
     >>> bool(inception_score(clf, load_dataset("digits").held_out) > 5)
     True
@@ -305,7 +305,7 @@ def generative_perplexity(lm: CharLM, x, *, return_stderr: bool = False):
 
     Examples
     --------
-    >>> from mdtheory import load_dataset
+    >>> from mdtheory.models import load_dataset
     >>> lm = load_evaluator("text_char_lm")
     >>> bool(generative_perplexity(lm, load_dataset("text").held_out[:50]) < 20)
     True

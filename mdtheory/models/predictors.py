@@ -39,7 +39,7 @@ class PredictorModel:
 
     Examples
     --------
-    >>> from mdtheory import repeated_bit
+    >>> from mdtheory.targets import repeated_bit
     >>> m = PredictorModel(target_predictor(repeated_bit(3)), n=3, output="log_probs")
     >>> m.conditionals([1, 0, 0], [True, False, False]).round(6).tolist()
     [[0.0, 1.0], [0.0, 1.0], [0.0, 1.0]]
@@ -79,7 +79,8 @@ def target_predictor(target):
 
     Examples
     --------
-    >>> from mdtheory import CTS, repeated_bit, sample
+    >>> from mdtheory import CTS, sample
+    >>> from mdtheory.targets import repeated_bit
     >>> res = sample(target_predictor(repeated_bit(4)), seq_len=4, schedule=[1, 1, 1, 1], sampler=CTS(),
     ...              output="log_probs", batch_size=3, generator=0)
     >>> bool((res.tokens == res.tokens[:, :1]).all())  # every sample is a constant sequence

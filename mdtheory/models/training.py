@@ -179,7 +179,7 @@ def held_out_loss(model: MaskedDenoiser, data: np.ndarray, *, seed: int = 0, bat
 
     Examples
     --------
-    >>> from mdtheory import SHIPPED_CHECKPOINTS
+    >>> from mdtheory.models import SHIPPED_CHECKPOINTS
     >>> model, meta = load_trained(SHIPPED_CHECKPOINTS / "markov")
     >>> bool(held_out_loss(model, load_dataset("markov", n_samples=200).held_out) < np.log(3))
     True
@@ -384,7 +384,7 @@ def load_trained(directory, *, device="cpu", verify_hash: bool = True):
 
     Examples
     --------
-    >>> from mdtheory import SHIPPED_CHECKPOINTS
+    >>> from mdtheory.models import SHIPPED_CHECKPOINTS
     >>> model, meta = load_trained(SHIPPED_CHECKPOINTS / "digits")
     >>> model.config.grid
     (8, 8)

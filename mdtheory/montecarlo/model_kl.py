@@ -54,7 +54,8 @@ def order_log_likelihood(predict, x: np.ndarray, orders: np.ndarray, sizes, *, m
 
     Examples
     --------
-    >>> from mdtheory import repeated_bit, target_predictor
+    >>> from mdtheory.models import target_predictor
+    >>> from mdtheory.targets import repeated_bit
     >>> x = np.array([[1, 1, 1]]); orders = np.array([[2, 0, 1]])
     >>> float(order_log_likelihood(target_predictor(repeated_bit(3)), x, orders, [1, 2], mask_id=0)[0]) == float(np.log(0.5))
     True
@@ -94,7 +95,7 @@ def exact_entropy(target) -> float:
 
     Examples
     --------
-    >>> from mdtheory import repeated_bit
+    >>> from mdtheory.targets import repeated_bit
     >>> round(exact_entropy(repeated_bit(5)) / float(np.log(2)), 12)
     1.0
     """
@@ -148,7 +149,8 @@ def kl_bound_check(target, predict, *, mask_id: int, sizes, n_samples: int = 200
 
     Examples
     --------
-    >>> from mdtheory import repeated_bit, target_predictor
+    >>> from mdtheory.models import target_predictor
+    >>> from mdtheory.targets import repeated_bit
     >>> r = kl_bound_check(repeated_bit(4), target_predictor(repeated_bit(4)), mask_id=0, sizes=[2, 2],
     ...                    n_samples=200, n_orders=2, n_per_m=50)
     >>> r["holds"]

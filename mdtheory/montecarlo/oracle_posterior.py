@@ -56,7 +56,7 @@ def oracle_exact_table(target, transition, steps, *, alpha: float = 1.0) -> list
     Parameters
     ----------
     target : JointTable
-        The chain as a table (N ≤ 8), e.g. :func:`mdtheory.bigram_chain`.
+        The chain as a table (N ≤ 8), e.g. :func:`mdtheory.targets.bigram_chain`.
     transition : array_like, shape (q, q)
         Its transition matrix (the reference pair law and the forbidden transitions).
     steps : sequence of int
@@ -73,7 +73,7 @@ def oracle_exact_table(target, transition, steps, *, alpha: float = 1.0) -> list
 
     Examples
     --------
-    >>> from mdtheory import bigram_chain, forbidden_bigram_transition
+    >>> from mdtheory.targets import bigram_chain, forbidden_bigram_transition
     >>> rows = oracle_exact_table(bigram_chain(4), forbidden_bigram_transition(3), [4])
     >>> [round(r["pair_tv"], 12) for r in rows if r["sampler"] == "uniform"]  # one at a time: exact (Prop. 3)
     [0.0]
@@ -118,8 +118,8 @@ def oracle_monte_carlo_table(predict, transition, seq_len: int, steps, *, n_samp
     Parameters
     ----------
     predict : callable
-        ``predict(tokens, masked)`` for :func:`mdtheory.sample` (e.g. :func:`mdtheory.target_predictor` of a
-        :class:`mdtheory.MarkovChain`, or a trained model's ``predictor()``).
+        ``predict(tokens, masked)`` for :func:`mdtheory.sample` (e.g. :func:`mdtheory.models.target_predictor` of a
+        :class:`mdtheory.targets.MarkovChain`, or a trained model's ``predictor()``).
     transition : array_like, shape (q, q)
         The reference chain.
     seq_len : int
@@ -152,7 +152,8 @@ def oracle_monte_carlo_table(predict, transition, seq_len: int, steps, *, n_samp
 
     Examples
     --------
-    >>> from mdtheory import MarkovChain, forbidden_bigram_transition, target_predictor
+    >>> from mdtheory.models import target_predictor
+    >>> from mdtheory.targets import MarkovChain, forbidden_bigram_transition
     >>> P = forbidden_bigram_transition(3)
     >>> rows = oracle_monte_carlo_table(target_predictor(MarkovChain(P, 16)), P, 16, [16], n_samples=200,
     ...                                 samplers=["uniform"], n_boot=20)

@@ -249,7 +249,7 @@ def round_tv_record(probs: np.ndarray, *, k: int, alpha: float) -> dict:
 
     Examples
     --------
-    >>> from mdtheory import THEOREM2_C_REGRESSION
+    >>> from mdtheory.exact import THEOREM2_C_REGRESSION
     >>> r = round_tv_record(np.random.default_rng(0).dirichlet(np.ones(4), size=32), k=1, alpha=1.0)
     >>> bool(r["c_ratio"] < THEOREM2_C_REGRESSION)
     True

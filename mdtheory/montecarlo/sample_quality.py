@@ -114,7 +114,8 @@ def generate(model, sampler, *, n_samples: int, n_steps: int, schedule: str = "c
 
     Examples
     --------
-    >>> from mdtheory import MaskGIT, load_prediction_model
+    >>> from mdtheory import MaskGIT
+    >>> from mdtheory.montecarlo import load_prediction_model
     >>> x, timing = generate(load_prediction_model("digits"), MaskGIT(1.0), n_samples=4, n_steps=4)
     >>> x.shape, timing["nfe"]
     ((4, 64), 4.0)
@@ -172,7 +173,7 @@ def quality_metrics(model_name: str, x: np.ndarray, *, pll_positions: int = 24) 
 
     Examples
     --------
-    >>> from mdtheory import load_dataset
+    >>> from mdtheory.models import load_dataset
     >>> q = quality_metrics("digits", load_dataset("digits").held_out[:100])
     >>> sorted(k for k in q if k.startswith("fid"))
     ['fid', 'fid_se']
@@ -229,7 +230,7 @@ def pseudo_log_likelihood(predict, x: np.ndarray, *, mask_id: int, n_positions: 
 
     Examples
     --------
-    >>> from mdtheory import known_law_target, target_predictor
+    >>> from mdtheory.models import known_law_target, target_predictor
     >>> t = known_law_target("markov")
     >>> pll = pseudo_log_likelihood(target_predictor(t), t.sample(3, rng=0), mask_id=0, n_positions=4)
     >>> pll.shape, bool(np.all(pll <= 0))
@@ -310,7 +311,9 @@ def masked_recovery(model, sampler, sequences, *, mask_fraction: float = 0.3, n_
 
     Examples
     --------
-    >>> from mdtheory import MaskGIT, load_dataset, load_prediction_model
+    >>> from mdtheory import MaskGIT
+    >>> from mdtheory.models import load_dataset
+    >>> from mdtheory.montecarlo import load_prediction_model
     >>> r = masked_recovery(load_prediction_model("text"), MaskGIT(1.0), load_dataset("text").held_out[:8])
     >>> bool(0 <= r["recovery"] <= 1)
     True

@@ -58,7 +58,7 @@ def empirical_round_counts(round_fn: Callable, probs: np.ndarray, *, k: int, n_s
 
     Examples
     --------
-    >>> from mdtheory import maskgit_round
+    >>> from mdtheory.sampling import maskgit_round
     >>> counts = empirical_round_counts(maskgit_round, [[0.5, 0.5], [0.9, 0.1]], k=1, n_samples=1000, seed=0, alpha=1.0)
     >>> int(counts.sum()), counts.shape
     (1000, (2, 2))

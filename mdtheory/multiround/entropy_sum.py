@@ -44,7 +44,7 @@ def entropy_sum_table(targets: dict | None = None, thresholds=ENTROPY_SUM_THRESH
 
     Examples
     --------
-    >>> from mdtheory import repeated_bit
+    >>> from mdtheory.targets import repeated_bit
     >>> row = entropy_sum_table({"copy": repeated_bit(4)}, [0.5])[0]
     >>> row["iterations"], round(row["kl"], 12)  # one step for the first bit, one for the rest (H = 0)
     (2.0, 0.0)

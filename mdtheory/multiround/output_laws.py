@@ -73,7 +73,7 @@ def _group_logsumexp(inv: np.ndarray, values: np.ndarray, n_groups: int) -> np.n
 
 def _check_target(target) -> None:
     if not all(hasattr(target, a) for a in ("table", "n", "q", "conditionals")):
-        raise TypeError(f"target must be a JointTable (build one from an array with mdtheory.joint_table); "
+        raise TypeError(f"target must be a JointTable (build one from an array with mdtheory.targets.joint_table); "
                         f"got {type(target).__name__}")
 
 
@@ -187,7 +187,8 @@ class OutputLaw:
 
     Examples
     --------
-    >>> from mdtheory import CTS, repeated_bit
+    >>> from mdtheory import CTS
+    >>> from mdtheory.targets import repeated_bit
     >>> law = output_law(repeated_bit(3), CTS(), [1, 1, 1])
     >>> abs(round(float(law.kl), 12)), abs(round(float(law.path_kl), 12))
     (0.0, 0.0)
@@ -361,7 +362,9 @@ def hybrid_decomposition_bound(target, sampler, schedule=None, *, n_steps: int |
 
     Examples
     --------
-    >>> from mdtheory import CTS, ConfidenceRule, HybridRule, UniformRule, dirichlet_joint
+    >>> from mdtheory import CTS
+    >>> from mdtheory.rules import ConfidenceRule, HybridRule, UniformRule
+    >>> from mdtheory.targets import dirichlet_joint
     >>> t = dirichlet_joint(3, 2, rng=1)
     >>> s = CTS(HybridRule(ConfidenceRule(), UniformRule(), 0.5))
     >>> bool(hybrid_decomposition_bound(t, s, [2, 1]) >= output_law(t, s, [2, 1]).kl)
@@ -430,7 +433,8 @@ def sampler_comparison(target, samplers: dict, schedules: dict, *, model=None) -
 
     Examples
     --------
-    >>> from mdtheory import CTS, EB, repeated_bit
+    >>> from mdtheory import CTS, EB
+    >>> from mdtheory.targets import repeated_bit
     >>> rows = sampler_comparison(repeated_bit(3), {"uniform": CTS(), "eb": EB(0.0)}, {"two": [2, 1]})
     >>> [(r["sampler"], r["schedule"]) for r in rows]
     [('uniform', 'two'), ('eb', 'adaptive')]

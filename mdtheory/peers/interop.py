@@ -199,7 +199,8 @@ class PeerSampler(CustomSampler):
     Examples
     --------
     >>> import torch
-    >>> from mdtheory import maskgit_round, sample
+    >>> from mdtheory import sample
+    >>> from mdtheory.sampling import maskgit_round
     >>> peer = PeerSampler(lambda lp, *, k, masked, generator: maskgit_round(lp, k=k, alpha=1.0, masked=masked,
     ...                                                                       generator=generator))
     >>> sample(lambda t, m: torch.zeros(1, 4, 2), seq_len=4, schedule=[2, 2], sampler=peer, generator=0).tokens.shape

@@ -103,7 +103,7 @@ def kmax_bound(profile: InformationProfile, schedule) -> float:
 
     Examples
     --------
-    >>> from mdtheory import efact, repeated_bit_profile
+    >>> from mdtheory.profiles import efact, repeated_bit_profile
     >>> pr = repeated_bit_profile(6)
     >>> bool(abs(kmax_bound(pr, [3, 3]) - efact(pr, [3, 3])) < 1e-12)  # tight for the repeated bit
     True
@@ -135,7 +135,8 @@ def geometric_increasing_bound(profile: InformationProfile, schedule) -> float:
 
     Examples
     --------
-    >>> from mdtheory import efact, geometric_schedule, markov_profile
+    >>> from mdtheory import markov_profile
+    >>> from mdtheory.profiles import efact, geometric_schedule
     >>> pr = markov_profile(30, 0.1)
     >>> s = geometric_schedule(30, rho=1.0)
     >>> bool(efact(pr, s) <= geometric_increasing_bound(pr, s))
@@ -169,7 +170,8 @@ def geometric_decreasing_bound(profile: InformationProfile, schedule) -> float:
 
     Examples
     --------
-    >>> from mdtheory import efact, geometric_schedule, markov_profile
+    >>> from mdtheory import markov_profile
+    >>> from mdtheory.profiles import efact, geometric_schedule
     >>> pr = markov_profile(30, 0.1)
     >>> s = geometric_schedule(30, rho=1.0, direction="decreasing")
     >>> bool(efact(pr, s) <= geometric_decreasing_bound(pr, s))
@@ -203,7 +205,8 @@ def ccl_expected_kl(profile: InformationProfile, schedule) -> float:
 
     Examples
     --------
-    >>> from mdtheory import efact, markov_profile
+    >>> from mdtheory import markov_profile
+    >>> from mdtheory.profiles import efact
     >>> pr = markov_profile(40, 0.2)
     >>> bool(abs(ccl_expected_kl(pr, [10] * 4) - efact(pr, [10] * 4)) < 1e-12)
     True
@@ -238,7 +241,8 @@ def stale_expected_kl(profile: InformationProfile, schedule, conditioning) -> fl
 
     Examples
     --------
-    >>> from mdtheory import efact, markov_profile
+    >>> from mdtheory import markov_profile
+    >>> from mdtheory.profiles import efact
     >>> pr = markov_profile(20, 0.2)
     >>> s = [5, 5, 5, 5]
     >>> bool(stale_expected_kl(pr, s, lag_conditioning(s, 1)) >= efact(pr, s))  # staleness only adds error
@@ -361,7 +365,7 @@ def mutual_information_bound(profile: InformationProfile, schedule) -> float:
 
     Examples
     --------
-    >>> from mdtheory import parity_profile
+    >>> from mdtheory.profiles import parity_profile
     >>> pr = parity_profile(12)
     >>> round(ccl_expected_kl(pr, [4, 4, 4]) / mutual_information_bound(pr, [4, 4, 4]), 12)  # 1/(k − 1)
     0.333333333333

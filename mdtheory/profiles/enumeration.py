@@ -74,7 +74,7 @@ def entropy_profile(target: JointTable) -> np.ndarray:
 
     Examples
     --------
-    >>> from mdtheory import repeated_bit
+    >>> from mdtheory.targets import repeated_bit
     >>> (entropy_profile(repeated_bit(3)) / np.log(2)).round(12).tolist()
     [0.0, 1.0, 1.0, 1.0]
     """
@@ -113,7 +113,7 @@ class InformationProfile:
 
     Examples
     --------
-    >>> from mdtheory import repeated_bit
+    >>> from mdtheory.targets import repeated_bit
     >>> pr = information_profile(repeated_bit(3))
     >>> round(pr.tc / float(np.log(2)), 12), round(pr.dtc / float(np.log(2)), 12)
     (2.0, 1.0)
@@ -238,7 +238,7 @@ def information_profile(target: JointTable) -> InformationProfile:
 
     Examples
     --------
-    >>> from mdtheory import global_parity
+    >>> from mdtheory.targets import global_parity
     >>> (information_profile(global_parity(4)).f / np.log(2)).round(12).tolist()  # f(N − 1) = log 2
     [0.0, 0.0, 1.0]
     """
@@ -276,7 +276,7 @@ def efact(profile: InformationProfile, schedule) -> float:
 
     Examples
     --------
-    >>> from mdtheory import repeated_bit
+    >>> from mdtheory.targets import repeated_bit
     >>> round(efact(information_profile(repeated_bit(4)), [3, 1]) / float(np.log(2)), 12)  # (k_1 − 1) log 2
     2.0
     """
@@ -301,7 +301,7 @@ def block_cost(profile: InformationProfile, a: int, b: int) -> float:
 
     Examples
     --------
-    >>> from mdtheory import repeated_bit
+    >>> from mdtheory.targets import repeated_bit
     >>> round(block_cost(information_profile(repeated_bit(3)), 0, 2) / float(np.log(2)), 12)
     1.0
     """
@@ -334,7 +334,7 @@ def efact_bruteforce(target: JointTable, schedule) -> float:
 
     Examples
     --------
-    >>> from mdtheory import dirichlet_joint
+    >>> from mdtheory.targets import dirichlet_joint
     >>> t = dirichlet_joint(4, 2, rng=0)
     >>> abs(efact_bruteforce(t, [2, 2]) - efact(information_profile(t), [2, 2])) < 1e-12
     True

@@ -112,7 +112,7 @@ def model_probs(model, values: np.ndarray, revealed: np.ndarray) -> np.ndarray:
     sampling loop goes through :class:`mdtheory.models.predictors.PredictorModel`)."""
     if not (hasattr(model, "conditionals") or hasattr(model, "conditionals_batch")):
         raise TypeError("model must be set-keyed (conditionals(values, revealed)); wrap a prediction function "
-                        f"in mdtheory.PredictorModel; got {type(model).__name__}")
+                        f"in mdtheory.models.PredictorModel; got {type(model).__name__}")
     return batch_conditionals(model, values, revealed)
 
 
@@ -152,7 +152,8 @@ def estimate_profile(target, n_samples: int, *, rng=0) -> CurveEstimate:
 
     Examples
     --------
-    >>> from mdtheory import binary_markov_chain, information_profile
+    >>> from mdtheory.profiles import information_profile
+    >>> from mdtheory.targets import binary_markov_chain
     >>> t = binary_markov_chain(4, 0.2)
     >>> est = estimate_profile(t, 2000, rng=0)
     >>> bool(np.all(np.abs(est.values - information_profile(t).g) <= 5 * est.stderr + 1e-12))
@@ -202,7 +203,8 @@ def estimate_loss_curve(model, data, *, n_per_m: int = 1000, rng=0) -> CurveEsti
 
     Examples
     --------
-    >>> from mdtheory import dirichlet_joint, cross_entropy_curve
+    >>> from mdtheory.profiles import cross_entropy_curve
+    >>> from mdtheory.targets import dirichlet_joint
     >>> t = dirichlet_joint(3, 2, rng=0)
     >>> est = estimate_loss_curve(t, t.sample(5000, rng=1), n_per_m=2000, rng=2)
     >>> bool(np.all(np.abs(est.values - cross_entropy_curve(t, t).ce) <= 5 * est.stderr))

@@ -115,7 +115,7 @@ def optimal_schedule(curve, n_steps: int, *, method: Literal["auto", "monotone",
 
     Examples
     --------
-    >>> from mdtheory import parity_profile
+    >>> from mdtheory.profiles import parity_profile
     >>> pr = parity_profile(6)  # all dependence in the last pair: reveal it one token at a time
     >>> sizes = optimal_schedule(pr, 3)
     >>> int(sizes[-1]), efact(pr, sizes) == 0.0

@@ -219,7 +219,7 @@ def expected_kl_random_sizes(profile: InformationProfile, law: SizeLaw) -> Rando
 
     Examples
     --------
-    >>> from mdtheory import repeated_bit_profile
+    >>> from mdtheory.profiles import repeated_bit_profile
     >>> r = expected_kl_random_sizes(repeated_bit_profile(6), size_law("multinomial", n_steps=6))
     >>> round(r.expected_kl / float(np.log(2)), 6)  # E[k_first − 1]·log 2
     0.569059
@@ -292,7 +292,7 @@ def expected_kl_over_compositions(profile: InformationProfile, compositions: dic
 
     Examples
     --------
-    >>> from mdtheory import repeated_bit_profile
+    >>> from mdtheory.profiles import repeated_bit_profile
     >>> r = expected_kl_over_compositions(repeated_bit_profile(4), {(2, 2): 0.5, (1, 1, 1, 1): 0.5})
     >>> round(r.expected_kl / float(np.log(2)), 12), r.expected_steps
     (0.5, 3.0)
@@ -328,7 +328,7 @@ def random_sizes_bruteforce(target, law: SizeLaw) -> float:
 
     Examples
     --------
-    >>> from mdtheory import repeated_bit
+    >>> from mdtheory.targets import repeated_bit
     >>> round(random_sizes_bruteforce(repeated_bit(3), size_law("multinomial", n_steps=3)) / float(np.log(2)), 6)
     0.555556
     """

@@ -87,7 +87,7 @@ def schedule_cost_stderr(curve, schedule) -> tuple[float, float]:
 
     Examples
     --------
-    >>> from mdtheory import CurveEstimate
+    >>> from mdtheory.profiles import CurveEstimate
     >>> c = CurveEstimate(values=np.array([2.0, 1.0]), stderr=np.array([0.1, 0.2]), n_samples=10)
     >>> schedule_cost_stderr(c, [1, 1])[0]
     3.0

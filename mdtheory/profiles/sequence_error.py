@@ -36,7 +36,7 @@ def sequence_error_table(target, steps) -> list[dict]:
     target : JointTable
         π (N ≤ 10 keeps the enumeration under a minute).
     steps : sequence of int
-        The K values (equal blocks, :func:`mdtheory.constant_schedule`).
+        The K values (equal blocks, :func:`mdtheory.profiles.constant_schedule`).
 
     Returns
     -------
@@ -47,7 +47,7 @@ def sequence_error_table(target, steps) -> list[dict]:
 
     Examples
     --------
-    >>> from mdtheory import bigram_chain
+    >>> from mdtheory.targets import bigram_chain
     >>> row = sequence_error_table(bigram_chain(4), [2])[0]
     >>> row["ser"] <= row["tv"] <= row["pinsker"], row["kl_reverse"]
     (True, inf)
@@ -81,7 +81,7 @@ def per_token_curve(transition, sizes, steps) -> list[dict]:
     Parameters
     ----------
     transition : array_like, shape (q, q)
-        The chain (e.g. :func:`mdtheory.forbidden_bigram_transition`).
+        The chain (e.g. :func:`mdtheory.targets.forbidden_bigram_transition`).
     sizes : sequence of int
         N values (up to 10⁴ and beyond).
     steps : sequence of int
@@ -94,7 +94,7 @@ def per_token_curve(transition, sizes, steps) -> list[dict]:
 
     Examples
     --------
-    >>> from mdtheory import forbidden_bigram_transition
+    >>> from mdtheory.targets import forbidden_bigram_transition
     >>> rows = per_token_curve(forbidden_bigram_transition(3), [1000, 10_000], [16])
     >>> abs(rows[0]["kl_per_token"] / rows[1]["kl_per_token"] - 1) < 0.02  # flat in N
     True
@@ -132,7 +132,7 @@ def steps_for_sequence_kl(transition, n: int, budget: float) -> int:
 
     Examples
     --------
-    >>> from mdtheory import forbidden_bigram_transition
+    >>> from mdtheory.targets import forbidden_bigram_transition
     >>> P = forbidden_bigram_transition(3)
     >>> steps_for_sequence_kl(P, 2000, 0.5) > 2 * steps_for_sequence_kl(P, 500, 0.5)
     True

@@ -159,7 +159,7 @@ def sample(predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seq
     seq_len : int
         D, the sequence length.
     schedule : str or sequence of int, optional
-        A name of :data:`mdtheory.SCHEDULE_NAMES` (with ``n_steps``) or explicit sizes summing to the number of
+        A name of :data:`mdtheory.rules.SCHEDULE_NAMES` (with ``n_steps``) or explicit sizes summing to the number of
         masked positions; ignored by adaptive samplers.
     sampler : Sampler
         ``MaskGIT``, ``Moment``, ``UMoment``, ``CTS``, ``EB`` or an adaptive peer.

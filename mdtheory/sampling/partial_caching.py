@@ -185,7 +185,8 @@ def sample_partial_caching(model, *, sampler, caching: PartialCaching, schedule=
 
     Examples
     --------
-    >>> from mdtheory import SHIPPED_CHECKPOINTS, Moment, load_trained
+    >>> from mdtheory import Moment
+    >>> from mdtheory.models import SHIPPED_CHECKPOINTS, load_trained
     >>> model, _ = load_trained(SHIPPED_CHECKPOINTS / "text")
     >>> res = sample_partial_caching(model, sampler=Moment(1.0), caching=PartialCaching(r=2), schedule=[32, 32],
     ...                              batch_size=2, generator=0)

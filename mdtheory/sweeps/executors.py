@@ -1,7 +1,7 @@
 """Where the tasks of a sweep or a driver run: in this process, in local worker processes, or on a Dask cluster.
 
 The coordinating process stays the only writer of the fsync'ed JSON-lines log that makes runs resumable
-(:func:`mdtheory.run_sweep`); executors only compute rows and hand them back, in any order. Every task carries
+(:func:`mdtheory.sweeps.run_sweep`); executors only compute rows and hand them back, in any order. Every task carries
 its own seed (and the device), so a row does not depend on where, or in which order, it was computed.
 
 * :class:`InProcess` (the default) runs the tasks one after the other.
@@ -36,7 +36,7 @@ class Executor:
 
     ``map_unordered(fn, tasks)`` yields ``(index, fn(tasks[index]))`` once for every task, in completion
     order; ``describe()`` says where they ran (recorded in a sweep's ``run.json``); ``threads`` is the number
-    of BLAS, OpenMP and torch threads each task runs on (:func:`mdtheory.run_sweep` pins it, so that rows do
+    of BLAS, OpenMP and torch threads each task runs on (:func:`mdtheory.sweeps.run_sweep` pins it, so that rows do
     not depend on the executor). Executors are context managers: leaving the block releases their workers.
     """
 

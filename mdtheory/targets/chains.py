@@ -33,7 +33,7 @@ class MarkovChain:
 
     Spec: §6, §7. π(x_i = s | x_A) ∝ P^{d_l}(x_l, s)·P^{d_r}(s, x_r), with x_l and x_r the nearest revealed
     neighbours at distances d_l and d_r (the stationary μ_s replaces the left factor when there is none).
-    :func:`mdtheory.markov_transition_profile` gives its exact profile.
+    :func:`mdtheory.profiles.markov_transition_profile` gives its exact profile.
 
     Parameters
     ----------
@@ -231,7 +231,7 @@ def bigram_chain(n: int, *, q: int = 3, allowed: int = 2, rng=0) -> JointTable:
 
     Spec: §10.3. The transition matrix is :func:`forbidden_bigram_transition`; x_1 follows the stationary law.
     For N beyond a table, :class:`MarkovChain` gives the same chain's conditionals and
-    :func:`mdtheory.markov_transition_profile` its exact information curve.
+    :func:`mdtheory.profiles.markov_transition_profile` its exact information curve.
 
     Parameters
     ----------

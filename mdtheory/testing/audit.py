@@ -50,7 +50,7 @@ MAX_AUDIT_DRAWS = 5_000_000
 
 
 def min_audit_samples(n_cells: int, *, confidence: float = 0.99) -> int:
-    """The fewest draws for which the TV bound of :func:`mdtheory.tv_estimate` on ``n_cells`` cells is within
+    """The fewest draws for which the TV bound of :func:`mdtheory.montecarlo.tv_estimate` on ``n_cells`` cells is within
     ``AUDIT_TV_RESOLUTION`` of the estimate, at ``confidence``."""
     return int(np.ceil(2 * (n_cells * np.log(2) + np.log(1 / (1 - confidence))) / (2 * AUDIT_TV_RESOLUTION) ** 2))
 
@@ -94,7 +94,9 @@ def audit_round(round_fn, case: AuditCase, exact_law, *, peer: str = "peer", n_s
     Examples
     --------
     >>> import functools
-    >>> from mdtheory import audit_cases, maskgit_round, maskgit_round_law
+    >>> from mdtheory import maskgit_round_law
+    >>> from mdtheory.sampling import maskgit_round
+    >>> from mdtheory.testing import audit_cases
     >>> case = audit_cases()[0]
     >>> r = audit_round(functools.partial(maskgit_round, alpha=1.0), case, maskgit_round_law(case.probs, k=case.k, alpha=1.0),
     ...                 n_samples=20000)

@@ -107,7 +107,7 @@ def check_round_law(step, rule, *, cases=None, n_samples: int | None = None, see
 
     Examples
     --------
-    >>> from mdtheory import maskgit_round
+    >>> from mdtheory.sampling import maskgit_round
     >>> from mdtheory.testing import check_round_law, round_rule
     >>> audit = check_round_law(maskgit_round, round_rule("maskgit", alpha=0.5), cases=["flat"], n_samples=20_000)
     >>> audit.passed, audit.invariant
@@ -250,7 +250,7 @@ def assert_round_law(step, rule, *, cases=None, n_samples: int | None = None, se
 
     Examples
     --------
-    >>> from mdtheory import maskgit_round
+    >>> from mdtheory.sampling import maskgit_round
     >>> from mdtheory.testing import assert_round_law, round_rule
     >>> results = assert_round_law(maskgit_round, round_rule("maskgit", alpha=1.0), cases=["peaked"], n_samples=20_000)
     >>> results[0].passed

@@ -6,7 +6,8 @@ import itertools
 import numpy as np
 import pytest
 
-from mdtheory import argmax_witness, certificate, frechet_witness, tv_witness
+from mdtheory import certificate
+from mdtheory.exact import argmax_witness, frechet_witness, tv_witness
 
 
 def _literal(p):

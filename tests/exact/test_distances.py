@@ -8,20 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mdtheory import (
-    homogeneous_maskgit_moment_tv,
-    homogeneous_round_laws,
-    LawSizeError,
-    kl_divergence,
-    maskgit_moment_ordered_tv,
-    maskgit_moment_tv,
-    maskgit_round_law,
-    moment_round_law,
-    pl_set_log_prob,
-    position_inclusion,
-    token_law_given_position,
-    tv_distance,
-)
+from mdtheory import maskgit_moment_tv, maskgit_round_law, moment_round_law
+from mdtheory.exact import homogeneous_maskgit_moment_tv, homogeneous_round_laws, LawSizeError, kl_divergence, maskgit_moment_ordered_tv, pl_set_log_prob, position_inclusion, token_law_given_position, tv_distance
 from mdtheory.exact.plackett_luce import pl_log_complement, pl_ordered_log_prob
 from mdtheory.exact.race import GK_NODES, GK_WEIGHTS_GAUSS, GK_WEIGHTS_KRONROD, order_statistic_cdf
 

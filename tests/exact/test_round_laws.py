@@ -5,15 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from mdtheory import (
-    maskgit_ordered_law,
-    maskgit_round_law,
-    maskgit_round_law_bruteforce,
-    moment_ordered_law,
-    moment_round_law,
-    moment_round_law_bruteforce,
-    tv_distance,
-)
+from mdtheory import maskgit_round_law, moment_round_law
+from mdtheory.exact import maskgit_ordered_law, maskgit_round_law_bruteforce, moment_ordered_law, moment_round_law_bruteforce, tv_distance
 from mdtheory.exact.round_laws import LawSizeError
 
 from ..cases import INVALID, TIES, VALID, random_rows

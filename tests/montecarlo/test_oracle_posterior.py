@@ -3,7 +3,9 @@ and the Monte Carlo table against the exact one (99% intervals, fixed seeds)."""
 
 import numpy as np
 
-from mdtheory import CTS, MarkovChain, bigram_chain, constant_schedule, forbidden_bigram_transition, output_law
+from mdtheory import CTS, output_law
+from mdtheory.profiles import constant_schedule
+from mdtheory.targets import MarkovChain, bigram_chain, forbidden_bigram_transition
 from mdtheory.models.predictors import target_predictor
 from mdtheory.montecarlo.oracle_posterior import chain_pair_law, oracle_exact_table, oracle_monte_carlo_table
 

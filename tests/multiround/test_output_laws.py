@@ -276,7 +276,7 @@ def test_prediction_functions_plug_in_as_models():
 def test_paths_leaving_the_support_are_counted_not_completed():
     """Repeated bit, uniform CTS, blocks [2, 1]: the first block is the product of two fair bits, so half the
     paths leave supp π at once (closed form: off-support mass ½, KL(π‖ν) = log 2 = E_fact, TV = ½)."""
-    from mdtheory import repeated_bit
+    from mdtheory.targets import repeated_bit
 
     law = output_law(repeated_bit(3), CTS(), [2, 1])
     np.testing.assert_allclose([law.off_support, law.tv, law.kl], [0.5, 0.5, np.log(2)], rtol=0, atol=1e-12)

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from mdtheory import (ccl_expected_kl, constant_schedule, dirichlet_joint, efact_bruteforce, information_profile,
-                      kmax_bound, mutual_information_bound, parity_profile, repeated_bit_profile)
+from mdtheory.profiles import ccl_expected_kl, constant_schedule, efact_bruteforce, information_profile, kmax_bound, mutual_information_bound, parity_profile, repeated_bit_profile
+from mdtheory.targets import dirichlet_joint
 from mdtheory.profiles.enumeration import subset_entropies
 
 

@@ -8,8 +8,9 @@ import math
 import numpy as np
 import pytest
 
-from mdtheory import (ccl_expected_kl, dirichlet_joint, expected_kl_over_compositions, expected_kl_random_sizes,
-                      information_profile, markov_profile, random_sizes_bruteforce, repeated_bit_profile, size_law)
+from mdtheory import expected_kl_random_sizes, markov_profile, size_law
+from mdtheory.profiles import ccl_expected_kl, expected_kl_over_compositions, information_profile, random_sizes_bruteforce, repeated_bit_profile
+from mdtheory.targets import dirichlet_joint
 
 
 @pytest.mark.parametrize("K", [1, 2, 3, 5])

@@ -5,9 +5,9 @@ exact curve by enumeration (information_profile) against the closed-form chain c
 import numpy as np
 import pytest
 
-from mdtheory import (CTS, MarkovChain, bigram_chain, ccl_expected_kl, constant_schedule, forbidden_bigram_transition,
-                      information_profile, markov_transition_profile, output_law, per_token_curve,
-                      sequence_error_table, steps_for_sequence_kl)
+from mdtheory import CTS, output_law
+from mdtheory.profiles import ccl_expected_kl, constant_schedule, information_profile, markov_transition_profile, per_token_curve, sequence_error_table, steps_for_sequence_kl
+from mdtheory.targets import MarkovChain, bigram_chain, forbidden_bigram_transition
 
 
 def test_forbidden_transitions_have_probability_zero():

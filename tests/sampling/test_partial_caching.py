@@ -5,7 +5,9 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from mdtheory import CTS, Moment, PartialCaching, UniformRule, sample_partial_caching
+from mdtheory import CTS, Moment
+from mdtheory.rules import UniformRule
+from mdtheory.sampling import PartialCaching, sample_partial_caching
 
 
 class _PositionCodedModel:

@@ -199,7 +199,8 @@ class RedrawingScheduler:
 
 
 def test_a_diffusers_scheduler_is_audited_at_the_k_it_reveals():
-    from mdtheory import MaskGIT, MdtheoryScheduler
+    from mdtheory import MaskGIT
+    from mdtheory.peers import MdtheoryScheduler
     from mdtheory.testing import check_round_law
 
     sched = MdtheoryScheduler(MaskGIT(1.0), mask_token_id=99)

@@ -2,7 +2,7 @@
 
 For the shipped Markov-chain and Ising models: random-order choose-then-sample with the model's own
 conditionals, for cosine, arccos, constant (the linear γ(r) = 1 − r gives the same balanced sizes) and
-data-driven optimal (DP on an independently estimated loss curve, :func:`mdtheory.model_loss_curve`)
+data-driven optimal (DP on an independently estimated loss curve, :func:`mdtheory.montecarlo.model_loss_curve`)
 schedules. Each task estimates (:func:`mdtheory.montecarlo.model_kl.kl_bound_check`) the data-driven bound
 B = Σ k_t·CE_θ(s_{t−1}) − H(π) = E_learn + E_fact, the path KL (which must match B), and an upper
 estimate KL_M of the sampler's KL(π ‖ p) (which must not exceed B), all with 99% CLT intervals.
