@@ -54,7 +54,7 @@ BOUND_EXPRESSIONS    the registered bounds of §5.4–§5.5 and §7 as sympy-par
 TRAIN_PRESETS        the training configurations of the shipped denoisers
 SHIPPED_CHECKPOINTS  the folder of the shipped checkpoints (package data)
 HELD_OUT_ANTIBODIES  the held-out antibody variable domains used with AntiBERTy
-THEOREM2_C_REGRESSION  the regression value of the fitted Theorem 2 constant C (§4.2)
+MOMENT_EQUIVALENCE_C_REGRESSION  the regression value of the fitted moment-equivalence constant C (Theorem 2, §4.2)
 """
 
 from __future__ import annotations
@@ -93,7 +93,8 @@ for _module, _names in {
                         "maskgit_moment_tv", "maskgit_moment_ordered_tv"),
     "exact.temperature": ("implicit_temperature_tau", "implicit_temperature_prediction",
                           "implicit_temperature_errors"),
-    "exact.moment_equivalence": ("THEOREM2_C_REGRESSION", "theorem2_ratio", "theorem2_constant_fit"),
+    "exact.moment_equivalence": ("MOMENT_EQUIVALENCE_C_REGRESSION", "moment_equivalence_ratio",
+                                 "moment_equivalence_constant_fit"),
     "exact.finite_precision_noise": ("gumbel_noise_range", "truncated_gumbel_max_law", "effective_temperature", "NoiseTemperatureRow",
                                      "noise_temperature_table", "zipf_logits"),
     "exact.oracle": ("maskgit_round_law_bruteforce", "moment_round_law_bruteforce",

@@ -147,6 +147,7 @@ def test_scaling_preset_grid():
     assert [(r["vocab_size"], r["k"]) for r in refused] == [(4, 128)]
 
 
+@pytest.mark.slow  # about 80 s; every figure module is run by tests/figures/test_figures.py
 def test_figures_quick(tmp_path, capsys):
     code, out = _run(capsys, ["figures", "--quick", "--out", str(tmp_path)])
     assert code == 0
@@ -154,6 +155,7 @@ def test_figures_quick(tmp_path, capsys):
         assert (tmp_path / f"fig_{name}.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow  # about 80 s; the CI entry point runs `mdtheory verify` itself before the tests
 def test_verify_writes_report(tmp_path):
     r = subprocess.run(CLI + ["verify", "--out", str(tmp_path / "rep"), "--no-figures", "--no-progress"],
                        capture_output=True, text=True, env={**os.environ})

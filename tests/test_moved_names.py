@@ -43,3 +43,31 @@ def test_a_name_that_moved_up_a_stage_names_its_new_home(name):
         getattr(optimal_schedules, name)
     with pytest.warns(DeprecationWarning, match="montecarlo"):
         assert getattr(mdtheory, name) is getattr(home, name)
+
+
+def _renames():
+    text = GLOSSARY.read_text().split("## Names that were renamed", 1)[1]
+    for line in text.splitlines():
+        cells = [c.strip().strip("`") for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[2].startswith("mdtheory"):
+            yield tuple(cells)
+
+
+RENAMES = list(_renames())
+
+
+@pytest.mark.parametrize("new, old, module", RENAMES)
+def test_an_earlier_name_is_the_same_object_and_carries_no_paper_number(new, old, module):
+    import mdtheory
+
+    m = importlib.import_module(module)
+    assert getattr(m, old) is getattr(m, new)
+    assert (new in mdtheory._PUBLIC or new in m.__all__) and old not in mdtheory._PUBLIC and old not in m.__all__
+    assert not re.search(r"theorem|lemma|prop\d", new, re.I)
+
+
+def test_no_public_name_carries_a_paper_number():
+    import mdtheory
+
+    assert len(RENAMES) >= 4
+    assert not [n for n in mdtheory._PUBLIC if re.search(r"theorem|lemma|prop\d|fig\d", n, re.I)]

@@ -17,14 +17,15 @@ from .._validation import check_alpha, check_k, check_probs
 from .distances import maskgit_moment_tv
 from .round_laws import moment_log_m
 
-__all__ = ["THEOREM2_C_REGRESSION", "Theorem2Ratio", "smallest_m_rest", "theorem2_ratio", "theorem2_constant_fit"]
+__all__ = ["MOMENT_EQUIVALENCE_C_REGRESSION", "MomentEquivalenceRatio", "smallest_m_rest", "moment_equivalence_ratio",
+           "moment_equivalence_constant_fit"]
 
 #: the regression value of the fitted constant C (measured 0.0489 on the synthetic grid)
-THEOREM2_C_REGRESSION = 0.06
+MOMENT_EQUIVALENCE_C_REGRESSION = 0.06
 
 
 @dataclass(frozen=True)
-class Theorem2Ratio:
+class MomentEquivalenceRatio:
     """The exact TV of one round and its ratio to the Theorem 2 rate.
 
     Spec: §4.2.
@@ -46,7 +47,7 @@ class Theorem2Ratio:
 
     Examples
     --------
-    >>> r = theorem2_ratio(np.full((20, 2), 0.5), k=1, alpha=1.0)
+    >>> r = moment_equivalence_ratio(np.full((20, 2), 0.5), k=1, alpha=1.0)
     >>> r.n_masked, round(r.m_rest, 12)
     (20, 9.5)
     """
@@ -94,7 +95,7 @@ def smallest_m_rest(probs, *, k: int, alpha: float) -> float:
     return float(m[: p.shape[0] - k].sum())
 
 
-def theorem2_ratio(probs, *, k: int, alpha: float) -> Theorem2Ratio:
+def moment_equivalence_ratio(probs, *, k: int, alpha: float) -> MomentEquivalenceRatio:
     """The exact TV(MaskGIT, moment) of one round with M_rest and the ratio TV·M_rest/k².
 
     Spec: §4.2 ([H] Theorem 2: TV ≤ C·k²/M_rest + exp(−c·M_rest)).
@@ -110,7 +111,7 @@ def theorem2_ratio(probs, *, k: int, alpha: float) -> Theorem2Ratio:
 
     Returns
     -------
-    Theorem2Ratio
+    MomentEquivalenceRatio
 
     Raises
     ------
@@ -120,16 +121,16 @@ def theorem2_ratio(probs, *, k: int, alpha: float) -> Theorem2Ratio:
     Examples
     --------
     >>> P = np.random.default_rng(0).dirichlet(np.ones(4), size=32)
-    >>> bool(theorem2_ratio(P, k=2, alpha=1.0).c_ratio < THEOREM2_C_REGRESSION)
+    >>> bool(moment_equivalence_ratio(P, k=2, alpha=1.0).c_ratio < MOMENT_EQUIVALENCE_C_REGRESSION)
     True
     """
     r = maskgit_moment_tv(probs, k=k, alpha=alpha)
     m_rest = smallest_m_rest(probs, k=k, alpha=alpha)
-    return Theorem2Ratio(n_masked=r.n_masked, k=r.k, alpha=r.alpha, tv=r.tv, quad_error=r.quad_error, m_rest=m_rest,
+    return MomentEquivalenceRatio(n_masked=r.n_masked, k=r.k, alpha=r.alpha, tv=r.tv, quad_error=r.quad_error, m_rest=m_rest,
                          c_ratio=r.tv * m_rest / k ** 2)
 
 
-def theorem2_constant_fit(*, seed: int = 8, n_values=(16, 32, 64), k_values=(1, 2, 3), alphas=(0.5, 1.0, 2.0),
+def moment_equivalence_constant_fit(*, seed: int = 8, n_values=(16, 32, 64), k_values=(1, 2, 3), alphas=(0.5, 1.0, 2.0),
                           vocab_sizes=(2, 4)) -> dict:
     """The smallest C with TV ≤ C·k²/M_rest on every case of a grid of Dirichlet(1) rows.
 
@@ -149,8 +150,8 @@ def theorem2_constant_fit(*, seed: int = 8, n_values=(16, 32, 64), k_values=(1, 
 
     Examples
     --------
-    >>> fit = theorem2_constant_fit(n_values=(16,), k_values=(1,), alphas=(1.0,), vocab_sizes=(2,))
-    >>> fit["cases"], bool(fit["C"] < THEOREM2_C_REGRESSION)
+    >>> fit = moment_equivalence_constant_fit(n_values=(16,), k_values=(1,), alphas=(1.0,), vocab_sizes=(2,))
+    >>> fit["cases"], bool(fit["C"] < MOMENT_EQUIVALENCE_C_REGRESSION)
     (1, True)
     """
     rng = np.random.default_rng(seed)
@@ -159,9 +160,16 @@ def theorem2_constant_fit(*, seed: int = 8, n_values=(16, 32, 64), k_values=(1, 
         for k in k_values:
             for alpha in alphas:
                 for V in vocab_sizes:
-                    r = theorem2_ratio(rng.dirichlet(np.ones(V), size=n), k=k, alpha=alpha)
+                    r = moment_equivalence_ratio(rng.dirichlet(np.ones(V), size=n), k=k, alpha=alpha)
                     fits.append(r.c_ratio)
                     with_exp.append(max(r.tv - math.exp(-3 * r.m_rest / 28), 0.0) * r.m_rest / k ** 2)
     C = max(fits)
     return {"C": C, "cases": len(fits), "median_tv_over_bound": float(np.median(fits) / C),
             "C_with_exp_term": max(with_exp)}
+
+
+# the earlier names, which carried the paper's theorem number (docs/glossary.md, "Names that were renamed")
+THEOREM2_C_REGRESSION = MOMENT_EQUIVALENCE_C_REGRESSION
+Theorem2Ratio = MomentEquivalenceRatio
+theorem2_ratio = moment_equivalence_ratio
+theorem2_constant_fit = moment_equivalence_constant_fit

@@ -88,7 +88,8 @@ class RoundLaw:
     sampler : str
         ``"maskgit"``, ``"moment"`` or the route that built it.
     alpha : float
-        α.
+        MaskGIT's Gumbel scale α for a MaskGIT or moment law; NaN for any other rule (whose parameters are
+        in ``extra["params"]``, a temperature among them).
     quad_error : float
         Estimated absolute error summed over cells (0 for closed forms).
     truncation : float

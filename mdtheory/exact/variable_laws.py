@@ -77,7 +77,8 @@ def eb_round_law(probs, *, gamma: float, temperature: float = 1.0):
     row = [tuple(s) for s in sets.tolist()].index(K)
     table[row] = _token_product(q[list(K)][None])[0]
     return RoundLaw(sets=sets, probs=table, vocab_size=q.shape[1], k=len(K), n_masked=q.shape[0], sampler="eb",
-                    alpha=temperature, method="closed_form")
+                    alpha=np.nan, method="closed_form", extra={"params": {"gamma": float(gamma),
+                                                                          "temperature": float(temperature)}})
 
 
 def threshold_round_law(probs, *, m: int, threshold: float, temperature: float = 1.0,

@@ -249,14 +249,14 @@ def round_tv_record(probs: np.ndarray, *, k: int, alpha: float) -> dict:
 
     Examples
     --------
-    >>> from mdtheory.exact import THEOREM2_C_REGRESSION
+    >>> from mdtheory.exact import MOMENT_EQUIVALENCE_C_REGRESSION
     >>> r = round_tv_record(np.random.default_rng(0).dirichlet(np.ones(4), size=32), k=1, alpha=1.0)
-    >>> bool(r["c_ratio"] < THEOREM2_C_REGRESSION)
+    >>> bool(r["c_ratio"] < MOMENT_EQUIVALENCE_C_REGRESSION)
     True
     """
-    from ..exact.moment_equivalence import theorem2_ratio
+    from ..exact.moment_equivalence import moment_equivalence_ratio
 
-    r = theorem2_ratio(probs, k=k, alpha=alpha)
+    r = moment_equivalence_ratio(probs, k=k, alpha=alpha)
     return {"n_masked": r.n_masked, "tv": r.tv, "quad_error": r.quad_error, "m_rest": r.m_rest, "c_ratio": r.c_ratio}
 
 

@@ -205,3 +205,10 @@ def test_ordered_laws_count_every_order_in_their_size_guard():
     for fn in (maskgit_ordered_law, moment_ordered_law):
         with pytest.raises(LawSizeError, match="cells"):
             fn(probs, k=5, alpha=1.0)
+
+
+def test_a_law_of_another_rule_keeps_its_temperature_in_its_params_not_in_alpha():
+    from mdtheory.exact import eb_round_law
+
+    law = eb_round_law([[0.9, 0.1], [0.5, 0.5], [0.99, 0.01]], gamma=0.3, temperature=0.7)
+    assert np.isnan(law.alpha) and law.extra["params"] == {"gamma": 0.3, "temperature": 0.7}

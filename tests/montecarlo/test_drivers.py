@@ -100,6 +100,7 @@ def test_kl_bounds_smoke(tmp_path):
 
 
 @pytest.mark.antiberty
+@pytest.mark.slow  # about 70 s: the real AntiBERTy forward passes
 def test_antiberty_quality_metrics():
     """AntiBERTy samples (8 from scratch, 8 moment steps): PLL per residue above the uniform log(1/20), pairwise
     identity between chance (~0.05) and 1; masked-residue recovery of the 12 held-out domains (30% masked,

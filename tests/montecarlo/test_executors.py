@@ -161,6 +161,7 @@ def test_dask_worker_killed_mid_task_loses_and_duplicates_nothing(serial, tmp_pa
     assert [{k: v for k, v in r.items() if k not in ("marker", "die_at")} for r in table(rows)] == table(serial)
 
 
+@pytest.mark.slow  # about 40 s; the Dask sweep rows are checked against serial by the faster tests here
 def test_dask_driver_smoke_equals_serial(smoke, tmp_path):
     pytest.importorskip("distributed")
     r = subprocess.run(CLI + ["simulate", "real_asymptotics", "--cluster", "local:2", "--out", str(tmp_path),

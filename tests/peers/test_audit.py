@@ -169,6 +169,7 @@ def test_block_refinement_rule_is_gated_on_the_diffusers_version():
     assert block_refinement_rule("1.0.0rc1").get("confidence") == "untempered"
 
 
+@pytest.mark.slow  # about 45 s; the peer's one-round law is audited by test_entropy_bound_scheduler_draws_the_eb_law
 def test_entropy_bound_peer_inside_the_sampling_loop_follows_the_exact_eb_output_law():
     # the adaptive peer (row by row on the masked positions) run by sample(); Pearson χ² at false-alarm
     # 1e-6 against the exact output law of mdtheory's EB sampler with the same γ, 6 000 draws

@@ -36,7 +36,7 @@ COMPARED = {
 
 def _real_asymptotics_claims(summary: dict) -> dict[str, bool]:
     """[H] Theorems 1–2 on real predictions, as the driver's summary supports them (§4.1, §4.2)."""
-    from ...exact.moment_equivalence import THEOREM2_C_REGRESSION
+    from ...exact.moment_equivalence import MOMENT_EQUIVALENCE_C_REGRESSION
 
     claims = {}
     for f in summary["fits"]:
@@ -44,7 +44,7 @@ def _real_asymptotics_claims(summary: dict) -> dict[str, bool]:
             f["slope_in_n"] + 3 * f["slope_stderr"] < 0)
     for f in summary["k_slopes"]:
         claims[f"model={f['model']}, alpha={f['alpha']}: TV grows with k no faster than k²"] = 0 < f["slope_in_k"] <= 2
-    claims[f"largest TV·M_rest/k² ≤ {THEOREM2_C_REGRESSION}"] = summary["real_C"] <= THEOREM2_C_REGRESSION
+    claims[f"largest TV·M_rest/k² ≤ {MOMENT_EQUIVALENCE_C_REGRESSION}"] = summary["real_C"] <= MOMENT_EQUIVALENCE_C_REGRESSION
     for f in summary["temperature_fits"]:
         claims[f"model={f['model']}, alpha={f['alpha']}: position-law error of the implicit temperature falls "
                "with N (slope + 3 se < 0)"] = f["position_slope_in_n"] + 3 * f["position_slope_stderr"] < 0

@@ -88,7 +88,7 @@ def summarise(rows: list[dict], out_dir) -> dict:
     """Per (model, k, α): log-log slope of TV in n_masked, the largest TV·M_rest/k²; per model and α: the
     slope in k at the first round and the slopes in n_masked of the exact implicit-temperature errors
     (position law vs m_i/Σm, token law vs p^β/m; k = 1); written to ``summary.json``."""
-    from ...exact.moment_equivalence import theorem2_constant_fit
+    from ...exact.moment_equivalence import moment_equivalence_constant_fit
 
     summary_mc = [{k: r[k] for k in ("model", "trajectory", "round", "k", "n_masked", "inclusion_tv", "inclusion_half",
                                      "pair_tv", "pair_half")} for r in rows if r.get("mc")]
@@ -128,7 +128,7 @@ def summarise(rows: list[dict], out_dir) -> dict:
                 "token_slope_in_n": tok.slope, "token_slope_stderr": tok.stderr, "points": pos.n_points,
                 "position_tv_at_min_n": [small["n_masked"], small["temp_position_tv"]],
                 "position_tv_at_max_n": [large["n_masked"], large["temp_position_tv"]]})
-    summary["synthetic_C"] = theorem2_constant_fit()["C"]
+    summary["synthetic_C"] = moment_equivalence_constant_fit()["C"]
     summary["real_C"] = max((f["max_c_ratio"] for f in summary["fits"]), default=float("nan"))
     atomic_write_text(Path(out_dir) / "summary.json", to_json(summary, indent=1))
     return summary

@@ -13,7 +13,7 @@ import numpy as np
 
 from ...profiles.bounds import lag_conditioning, partial_caching_schedule, stale_expected_kl
 from ...profiles.learning_error import TemperedConditionals, path_kl_bruteforce
-from ...exact.moment_equivalence import THEOREM2_C_REGRESSION, theorem2_constant_fit
+from ...exact.moment_equivalence import MOMENT_EQUIVALENCE_C_REGRESSION, moment_equivalence_constant_fit
 from ...exact.oracle import output_law_bruteforce
 from ...multiround.output_laws import hybrid_decomposition_bound, output_law
 from ...profiles.enumeration import efact, information_profile
@@ -200,8 +200,8 @@ def _check_caching(*, seed: int = 7, tol: float = 1e-10, reverse: bool = False):
           "k 1–3, α ∈ {0.5, 1, 2}, V ∈ {2, 4}; M_rest minimised over K, the exp(−3M_rest/28) term dropped, so the "
           "bound holds a fortiori) stays below its regression value 0.06 (measured 0.0489; value = fitted C).",
           expression="C*k**2/M_rest + exp(-3*M_rest/28)")
-def _check_theorem2_constant(*, seed: int = 8, regression: float = THEOREM2_C_REGRESSION, n_values=(16, 32, 64)):
-    fit = theorem2_constant_fit(seed=seed, n_values=n_values)
+def _check_theorem2_constant(*, seed: int = 8, regression: float = MOMENT_EQUIVALENCE_C_REGRESSION, n_values=(16, 32, 64)):
+    fit = moment_equivalence_constant_fit(seed=seed, n_values=n_values)
     return fit.pop("C"), regression, fit
 
 

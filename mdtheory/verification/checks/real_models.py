@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 
 from ..registry import register
-from ...exact.moment_equivalence import THEOREM2_C_REGRESSION
+from ...exact.moment_equivalence import MOMENT_EQUIVALENCE_C_REGRESSION
 from ...sweeps.fits import fit_loglog_slope
 
 
@@ -26,7 +26,7 @@ def _real_rounds(models, seed):
           "round's exact TV(MaskGIT, moment) satisfies TV ≤ C·k²/M_rest (k = 1, 2; α = 1) with C = 0.06, the "
           "synthetic regression value (value = the largest TV·M_rest/k²).", expression="C*k**2/M_rest")
 def _check_real_constant(*, models=("digits", "text"), k_values=(1, 2), alpha: float = 1.0, seed: int = 0,
-                         bound: float = THEOREM2_C_REGRESSION):
+                         bound: float = MOMENT_EQUIVALENCE_C_REGRESSION):
     from ...montecarlo.real_predictions import round_tv_record
 
     worst, per = 0.0, {}
