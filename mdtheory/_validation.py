@@ -127,3 +127,45 @@ def check_method(method: str, *, allowed: Sequence[str], name: str = "method") -
     if method not in allowed:
         raise ValueError(f"unknown {name}={method!r}; allowed values are {', '.join(map(repr, allowed))}")
     return method
+
+
+def renamed_keywords(**old_to_new: str):
+    """Accept a keyword's earlier spelling, with a ``DeprecationWarning`` that names the current one.
+
+    Decorates a function (or a class, whose ``__init__`` it wraps): ``old=value`` becomes ``new=value``;
+    passing both is a ``TypeError``. The signature shown by ``inspect`` is the current one.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> @renamed_keywords(q="vocab_size")
+    ... def f(*, vocab_size):
+    ...     return vocab_size
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     f(q=3), str(w[0].message)
+    (3, "f: the keyword 'q' is now 'vocab_size'")
+    """
+    import functools
+    import warnings
+
+    def decorate(obj):
+        target = obj.__init__ if isinstance(obj, type) else obj
+        label = obj.__name__
+
+        @functools.wraps(target)
+        def wrapper(*args, **kwargs):
+            for old, new in old_to_new.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise TypeError(f"{label}: give {new!r} only ({old!r} is its earlier spelling)")
+                    warnings.warn(f"{label}: the keyword {old!r} is now {new!r}", DeprecationWarning, stacklevel=2)
+                    kwargs[new] = kwargs.pop(old)
+            return target(*args, **kwargs)
+
+        if isinstance(obj, type):
+            obj.__init__ = wrapper
+            return obj
+        return wrapper
+
+    return decorate

@@ -299,7 +299,7 @@ def _target_profile(args):
             raise UsageError(f"--joint {args.joint}: not a NumPy .npy array file ({exc})") from None
         if arr.ndim > 1 and args.q is not None and arr.shape[0] != args.q:
             raise UsageError(f"--q {args.q} does not match the joint's shape {arr.shape}")
-        return information_profile(joint_table(arr, q=args.q, name="--joint"))
+        return information_profile(joint_table(arr, vocab_size=args.q, name="--joint"))
     from .profiles.closed_forms import family_profile
 
     return family_profile(args.target, dict(n=args.n, eps=args.eps, q=args.q, a=args.a, b=args.b, eta=args.eta,
@@ -523,7 +523,7 @@ def _cmd_figures(args) -> int:
     from .figures import run_figures
 
     out = _out_dir(args, "figures")
-    paths = run_figures(out, quick=args.quick, only=args.only, rng=args.seed, progress=_progress(args))
+    paths = run_figures(out, quick=args.quick, only=args.only, seed=args.seed, progress=_progress(args))
     _emit(args, {"figures": [str(p) for p in paths]}, "\n".join(str(p) for p in paths))
     return 0
 
@@ -677,8 +677,8 @@ def build_parser() -> argparse.ArgumentParser:
     ps = command("schedule", "profile-driven schedules (§2.4, §5.5, §5.6)", "json")
     _add_target_options(ps)
     ps.add_argument("--n-steps", type=_int(1), help="number of steps K (1 <= K <= N)")
-    ps.add_argument("--method", choices=("dp", "sqrt", "constant", "geometric-inc", "geometric-dec"), required=True,
-                    help="dp: exact optimum; sqrt: equal sqrt(f)-mass; geometric-*: smallest rho with K steps "
+    ps.add_argument("--method", choices=("optimal", "sqrt", "constant", "geometric-inc", "geometric-dec"), required=True,
+                    help="optimal: exact optimum; sqrt: equal sqrt(f)-mass; geometric-*: smallest rho with K steps "
                          "(or the given --rho)")
     ps.add_argument("--rho", type=_number, help="geometric-*: the ratio rho > 0 (instead of --n-steps)")
     ps.set_defaults(fn=_cmd_schedule)

@@ -41,7 +41,7 @@ def test_profile_markov_and_beta_bernoulli(capsys):
 
 @pytest.mark.parametrize("flat", [True, False])
 def test_profile_from_joint_file(capsys, tmp_path, flat):
-    t = dirichlet_joint(4, 3, rng=1)
+    t = dirichlet_joint(4, 3, seed=1)
     path = tmp_path / "J.npy"
     np.save(path, t.table.ravel() if flat else t.table)
     argv = ["profile", "--joint", str(path), "--json"] + (["--q", "3"] if flat else [])
@@ -62,7 +62,7 @@ def test_efact_contract(capsys):
     assert abs(d["efact"] - 3 * LOG2) < 1e-12
 
 
-@pytest.mark.parametrize("method", ["dp", "sqrt", "constant", "geometric-inc", "geometric-dec"])
+@pytest.mark.parametrize("method", ["optimal", "sqrt", "constant", "geometric-inc", "geometric-dec"])
 def test_schedule_contract(capsys, method):
     d = _json(capsys, ["schedule", "--target", "markov", "--n", "60", "--eps", "0.1", "--n-steps", "7",
                        "--method", method, "--json"])
@@ -72,7 +72,7 @@ def test_schedule_contract(capsys, method):
                        ",".join(map(str, d["sizes"])), "--json"])
     assert abs(e["efact"] - d["efact"]) < 1e-15
     dp = _json(capsys, ["schedule", "--target", "markov", "--n", "60", "--eps", "0.1", "--n-steps", "7",
-                        "--method", "dp", "--json"])
+                        "--method", "optimal", "--json"])
     assert dp["efact"] <= d["efact"] + 1e-12
 
 
@@ -89,9 +89,9 @@ def test_schedule_geometric_given_rho(capsys):
     (["profile", "--target", "beta-bernoulli", "--n", "5", "--a", "-1", "--b", "1"], "a and b"),
     (["efact", "--target", "markov", "--n", "5", "--eps", "0.1", "--schedule", "2,2"], "must sum to 5"),
     (["efact", "--target", "markov", "--n", "5", "--eps", "0.1", "--schedule", "3,0,2"], ">= 1"),
-    (["schedule", "--target", "markov", "--n", "5", "--eps", "0.1", "--n-steps", "6", "--method", "dp"], "n_steps"),
-    (["schedule", "--target", "markov", "--n", "5", "--eps", "0.1", "--method", "dp"], "--n-steps"),
-    (["schedule", "--target", "markov", "--n", "5", "--eps", "0.1", "--method", "dp", "--rho", "1"], "geometric"),
+    (["schedule", "--target", "markov", "--n", "5", "--eps", "0.1", "--n-steps", "6", "--method", "optimal"], "n_steps"),
+    (["schedule", "--target", "markov", "--n", "5", "--eps", "0.1", "--method", "optimal"], "--n-steps"),
+    (["schedule", "--target", "markov", "--n", "5", "--eps", "0.1", "--method", "optimal", "--rho", "1"], "geometric"),
     (["profile", "--n", "5"], "exactly one of --joint"),
 ])
 def test_bad_input_exits_2_with_a_message(capsys, argv, match):
@@ -119,7 +119,7 @@ def test_console_script_runs_as_a_module():
 
 
 def test_float32_joint_is_accepted(capsys, tmp_path):
-    t = dirichlet_joint(6, 3, rng=2)
+    t = dirichlet_joint(6, 3, seed=2)
     path = tmp_path / "J32.npy"
     np.save(path, t.table.astype(np.float32).ravel())
     d = _json(capsys, ["profile", "--joint", str(path), "--q", "3", "--json"])

@@ -74,7 +74,7 @@ def test_cuda_gumbel_max_under_float32_noise_matches_truncated_law():
                          ids=["maskgit", "moment", "confidence"])
 def test_cuda_loop_follows_the_exact_output_law(sampler):
     """The whole loop on CUDA with a target's exact conditionals follows the exact output law."""
-    t = dirichlet_joint(4, 2, concentration=0.7, rng=21)
+    t = dirichlet_joint(4, 2, concentration=0.7, seed=21)
     law = output_law(t, sampler, [1, 2, 1]).table.ravel()
     res = sample(target_predictor(t), seq_len=4, schedule=[1, 2, 1], sampler=sampler, batch_size=N_SAMPLES,
                  output="log_probs", generator=22, device="cuda")
@@ -130,7 +130,7 @@ def _cuda_model_serves_numpy_side_callers(device: str):
 
     cpu, dev = _shipped_denoiser("markov", "cpu"), _shipped_denoiser("markov", device)
     target = known_law_target("markov")
-    x = np.asarray(target.sample(64, rng=0))
+    x = np.asarray(target.sample(64, seed=0))
     revealed = np.random.default_rng(1).random(x.shape) < 0.5
 
     def conditionals(m):

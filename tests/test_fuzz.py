@@ -250,7 +250,7 @@ def test_cli_profiles(capsys, target, n, value, cmd, extra):
     if cmd == "efact":
         argv += ["--schedule", value]
     if cmd == "schedule":
-        argv += ["--method", "dp", "--n-steps", value]
+        argv += ["--method", "optimal", "--n-steps", value]
     _cli(argv, capsys)
 
 
@@ -304,7 +304,7 @@ def test_certificates_and_entropy_sum(P, threshold):
     except REFUSALS as exc:
         _refused(exc, "threshold")
     else:
-        law = mdt.output_law(mdt.targets.dirichlet_joint(3, 2, rng=1), sampler)
+        law = mdt.output_law(mdt.targets.dirichlet_joint(3, 2, seed=1), sampler)
         _valid_law(law.table)
 
 

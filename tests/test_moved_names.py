@@ -71,3 +71,52 @@ def test_no_public_name_carries_a_paper_number():
 
     assert len(RENAMES) >= 4
     assert not [n for n in mdtheory._PUBLIC if re.search(r"theorem|lemma|prop\d|fig\d", n, re.I)]
+
+
+def test_renamed_keywords_give_the_same_result_with_a_warning_naming_the_new_one():
+    import numpy as np
+
+    from mdtheory.profiles import InformationProfile, markov_profile, profile_from_g
+    from mdtheory.targets import bigram_chain, dirichlet_joint
+
+    with pytest.warns(DeprecationWarning, match="dirichlet_joint: the keyword 'q' is now 'vocab_size'"):
+        old = dirichlet_joint(3, q=3, seed=5)
+    with pytest.warns(DeprecationWarning, match="dirichlet_joint: the keyword 'rng' is now 'seed'"):
+        assert np.array_equal(old.table, dirichlet_joint(3, vocab_size=3, rng=5).table)
+    assert np.array_equal(old.table, dirichlet_joint(3, vocab_size=3, seed=5).table)
+    assert not np.array_equal(old.table, dirichlet_joint(3, vocab_size=3, seed=6).table)  # the seed is used
+    with pytest.warns(DeprecationWarning, match="'rng' is now 'seed'"):
+        draws = old.sample(4, rng=1)
+    assert np.array_equal(draws, old.sample(4, seed=1))
+    with pytest.warns(DeprecationWarning, match="'q' is now 'vocab_size'"):
+        assert np.array_equal(markov_profile(6, 0.1, q=3).g, markov_profile(6, 0.1, vocab_size=3).g)
+    with pytest.warns(DeprecationWarning, match="'alphabet_size' is now 'vocab_size'"):
+        assert profile_from_g([1.0, 0.5], alphabet_size=4).vocab_size == 4
+    pr = profile_from_g([1.0, 0.5], vocab_size=4)
+    with pytest.warns(DeprecationWarning, match="'alphabet_size' is now 'vocab_size'"):
+        assert pr.alphabet_size == 4
+    assert isinstance(pr, InformationProfile)
+    with pytest.raises(TypeError, match="give 'vocab_size' only"):
+        bigram_chain(3, q=3, vocab_size=3)
+
+
+def test_the_glossary_lists_every_renamed_keyword():
+    import inspect
+
+    text = GLOSSARY.read_text().split("## Keywords that were renamed", 1)[1].split("Renamed values", 1)[0]
+    rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in text.splitlines()
+            if line.startswith("| `mdtheory")]
+    assert len(rows) >= 9
+    for funcs, new, old in rows:
+        for path in re.findall(r"`(mdtheory[\w.]+)`", funcs):
+            module, _, name = path.rpartition(".")
+            try:
+                obj = getattr(importlib.import_module(module), name)
+            except ModuleNotFoundError:  # a method: module.Class.method
+                module, _, cls = module.rpartition(".")
+                obj = getattr(getattr(importlib.import_module(module), cls), name)
+            params = inspect.signature(obj).parameters
+            for n in re.findall(r"`(\w+)`", new):
+                assert n in params, (path, n)
+            for o in re.findall(r"`(\w+)`", old):
+                assert o not in params, (path, o)

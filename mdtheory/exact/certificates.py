@@ -16,6 +16,8 @@ Joints are plain arrays of shape (q,)*n (the ``table`` of a :class:`mdtheory.mul
 
 from __future__ import annotations
 
+from .._validation import renamed_keywords
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,7 +106,8 @@ def certificate(joint) -> Certificate:
                        tv_bound=float(deficits.sum()))
 
 
-def frechet_witness(deficits, q: int = 2) -> np.ndarray:
+@renamed_keywords(q="vocab_size")
+def frechet_witness(deficits, vocab_size: int = 2) -> np.ndarray:
     """A joint on n = len(deficits) positions whose deviations never coincide: π(x*) = 1 − Σδ exactly.
 
     Spec: §10.5. x* = 0; with probability δ_j only position j deviates (to 1).
@@ -113,7 +116,7 @@ def frechet_witness(deficits, q: int = 2) -> np.ndarray:
     ----------
     deficits : sequence of float
         δ_j ≥ 0 with Σδ ≤ 1.
-    q : int
+    vocab_size : int
         Alphabet size ≥ 2.
 
     Returns
@@ -126,10 +129,10 @@ def frechet_witness(deficits, q: int = 2) -> np.ndarray:
     0.6
     """
     d = np.asarray(deficits, dtype=np.float64)
-    if d.ndim != 1 or d.size == 0 or np.any(d < 0) or d.sum() > 1 or q < 2:
+    if d.ndim != 1 or d.size == 0 or np.any(d < 0) or d.sum() > 1 or vocab_size < 2:
         raise ValueError("deficits must be a non-empty list of numbers >= 0 summing to at most 1, and q >= 2")
     n = d.size
-    p = np.zeros((q,) * n)
+    p = np.zeros((vocab_size,) * n)
     p[(0,) * n] = 1.0 - d.sum()
     for j, dj in enumerate(d):
         idx = [0] * n

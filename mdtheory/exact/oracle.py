@@ -491,7 +491,7 @@ def output_law_bruteforce(target, sampler, schedule=None, *, model=None) -> tupl
     --------
     >>> from mdtheory import Moment, output_law
     >>> from mdtheory.targets import dirichlet_joint
-    >>> t = dirichlet_joint(3, 2, rng=0)
+    >>> t = dirichlet_joint(3, 2, seed=0)
     >>> table, path_kl = output_law_bruteforce(t, Moment(1.0), [1, 2])
     >>> float(abs(table - output_law(t, Moment(1.0), [1, 2]).table).max()) < 1e-12
     True

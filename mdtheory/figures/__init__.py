@@ -1,4 +1,4 @@
-"""The figures: one module per figure, each exposing ``main(out_dir, *, quick=False, rng=0) -> Path``.
+"""The figures: one module per figure, each exposing ``main(out_dir, *, quick=False, seed=0) -> Path``.
 
 ``FIGURES`` lists them in the order ``mdtheory figures`` runs them. The figures of the Monte-Carlo drivers
 also expose ``plot(data_dir, out_dir)``, which draws from a driver's output folder
@@ -7,6 +7,8 @@ also expose ``plot(data_dir, out_dir)``, which draws from a driver's output fold
 
 import importlib
 from pathlib import Path
+
+from .._validation import renamed_keywords
 
 __all__ = ["FIGURES", "run_figures", "figure_caption", "driver_figure"]
 
@@ -43,7 +45,8 @@ def driver_figure(name: str, data_dir, out_dir) -> Path:
     return importlib.import_module(f"{__name__}.fig_{name}").plot(data_dir, out_dir)
 
 
-def run_figures(out_dir: Path, *, quick: bool, only: list[str] | None = None, rng: int = 0,
+@renamed_keywords(rng="seed")
+def run_figures(out_dir: Path, *, quick: bool, only: list[str] | None = None, seed: int = 0,
                 progress: bool = False) -> list[Path]:
     """Draw the figures named in ``only`` (all by default) into ``out_dir``; returns the PNG paths."""
     from tqdm.auto import tqdm
@@ -53,7 +56,7 @@ def run_figures(out_dir: Path, *, quick: bool, only: list[str] | None = None, rn
     if unknown:
         raise ValueError(f"unknown figure {unknown[0]!r}; allowed: "
                          f"{', '.join(n.removeprefix('fig_') for n in FIGURES)}")
-    return [importlib.import_module(f"{__name__}.{name}").main(out_dir, quick=quick, rng=rng)
+    return [importlib.import_module(f"{__name__}.{name}").main(out_dir, quick=quick, seed=seed)
             for name in tqdm(names, desc="figures", disable=not progress)]
 
 

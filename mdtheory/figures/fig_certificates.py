@@ -16,8 +16,8 @@ from .plot import finish_figure, new_figure
 NAME = "certificates"
 
 
-def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
-    gen = np.random.default_rng(rng)
+def main(out_dir, *, quick: bool = False, seed: int = 0) -> Path:
+    gen = np.random.default_rng(seed)
     certs = [certificate(confident_joint(gen, int(gen.integers(2, 5)), int(gen.integers(2, 4))))
              for _ in range(200 if quick else 1500)]
     s = np.array([c.tv_bound for c in certs])

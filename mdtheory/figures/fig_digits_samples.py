@@ -21,7 +21,7 @@ NAME = "digits_samples"
 CKPT = SHIPPED_CHECKPOINTS
 
 
-def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
+def main(out_dir, *, quick: bool = False, seed: int = 0) -> Path:
     model, _ = load_trained(CKPT / "digits")
     clf = load_evaluator("digits_classifier")
     data = load_dataset("digits")
@@ -31,7 +31,7 @@ def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
     panels = [("held-out real", data.held_out)]
     for name, smp in (("MaskGIT α=1", MaskGIT(1.0)), ("moment α=1", Moment(1.0))):
         x = sample(model.predictor(), seq_len=64, schedule="cosine", n_steps=8, sampler=smp, batch_size=n,
-                   mask_id=model.config.mask_id, generator=rng).tokens.numpy()
+                   mask_id=model.config.mask_id, generator=seed).tokens.numpy()
         panels.append((name, x))
     for ax, (name, x) in zip(axes, panels):
         digit_grid(ax, x[:36], grid=(8, 8), cols=6, vmax=16)

@@ -20,7 +20,7 @@ from .plot import finish_figure, new_figure
 NAME = "efact_vs_steps"
 
 
-def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
+def main(out_dir, *, quick: bool = False, seed: int = 0) -> Path:
     out = Path(out_dir)
     n = 400
     ks = [4, 8, 16, 32, 64] if quick else [2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 200]

@@ -17,7 +17,7 @@ from .plot import finish_figure, new_figure
 NAME = "entropy_sum"
 
 
-def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
+def main(out_dir, *, quick: bool = False, seed: int = 0) -> Path:
     taus = np.array(ENTROPY_SUM_THRESHOLDS[::2] if quick else ENTROPY_SUM_THRESHOLDS)
     fig, axes = new_figure(2)
     rows = entropy_sum_table(thresholds=taus)

@@ -22,7 +22,7 @@ from .plot import finish_figure, new_figure
 NAME = "float32_noise"
 
 
-def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
+def main(out_dir, *, quick: bool = False, seed: int = 0) -> Path:
     V = 50_257
     temps = (0.5, 1.0) if quick else (0.5, 0.75, 1.0, 1.5)
     fig, axes = new_figure(2)

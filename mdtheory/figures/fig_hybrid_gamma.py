@@ -22,7 +22,7 @@ from ..targets import ising_grid
 NAME = "hybrid_gamma"
 
 
-def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
+def main(out_dir, *, quick: bool = False, seed: int = 0) -> Path:
     grid = ising_grid(3, 3, coupling=0.8, field=0.15)
     gammas = [0.0, 0.5, 1.0] if quick else [0.0, 0.25, 0.34, 0.5, 0.67, 0.75, 1.0]
     explore = {"Halton": FixedOrderRule(tuple(int(i) for i in halton_order(3, 3))),

@@ -16,10 +16,10 @@ from ..exact.temperature import implicit_temperature_task
 NAME = "implicit_temperature"
 
 
-def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
+def main(out_dir, *, quick: bool = False, seed: int = 0) -> Path:
     out = Path(out_dir)
     n_values = [8, 16, 32, 64] if quick else [8, 16, 32, 64, 128, 256, 512, 1024]
-    tasks = [dict(alpha=a, n_masked=n, vocab_size=4, seed=rng) for a in (0.5, 1.0, 2.0) for n in n_values]
+    tasks = [dict(alpha=a, n_masked=n, vocab_size=4, seed=seed) for a in (0.5, 1.0, 2.0) for n in n_values]
     rows = run_sweep(tasks, implicit_temperature_task, out / f"{NAME}_data", progress=False)
     fig, axes = new_figure(2)
     for ax, y, title in ((axes[0], "position_tv", "position law vs m_i / Σm"),

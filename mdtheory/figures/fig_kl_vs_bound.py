@@ -32,7 +32,7 @@ def _samplers(spread: tuple[int, ...], raster: tuple[int, ...], quick: bool) -> 
     return out
 
 
-def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
+def main(out_dir, *, quick: bool = False, seed: int = 0) -> Path:
     chain = potts_chain(8, 2, coupling=0.8, field=0.1)
     grid = ising_grid(3, 3, coupling=0.6, field=0.1)
     cases = {"Ising chain N = 8": (chain, tuple(int(i) for i in van_der_corput_order(8)), tuple(range(8))),

@@ -20,7 +20,7 @@ from .plot import finish_figure, new_figure
 NAME = "mi_bound"
 
 
-def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
+def main(out_dir, *, quick: bool = False, seed: int = 0) -> Path:
     n = 256
     steps = np.array([2, 4, 8, 16, 32, 64, 128])
     fams = {"copy": repeated_bit_profile(n), "Beta–Bernoulli (1, 1)": beta_bernoulli_profile(n, 1.0, 1.0),

@@ -18,7 +18,7 @@ from .plot import finish_figure, new_figure
 NAME = "optimal_blocks"
 
 
-def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
+def main(out_dir, *, quick: bool = False, seed: int = 0) -> Path:
     out = Path(out_dir)
     n, K = 400, 20
     fig, axes = new_figure(3, width=4.0)

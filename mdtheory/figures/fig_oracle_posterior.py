@@ -33,7 +33,7 @@ def _entropy_rate(P: np.ndarray, n: int) -> float:
     return float((h_mu + (n - 1) * h_step) / n)
 
 
-def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
+def main(out_dir, *, quick: bool = False, seed: int = 0) -> Path:
     n_samples = 300 if quick else 2000
     P = forbidden_bigram_transition(3)
     N, steps = (6, [1, 2, 3, 6]) if quick else (64, [4, 8, 16, 32, 64])
@@ -41,7 +41,7 @@ def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
         rows = oracle_exact_table(bigram_chain(N), P, steps)
     else:
         rows = oracle_monte_carlo_table(target_predictor(MarkovChain(P, N, on_impossible="nearest")), P, N, steps,
-                                        n_samples=n_samples, seed=rng)
+                                        n_samples=n_samples, seed=seed)
     fig, axes = new_figure(3, width=4.0)
     for name, marker in zip(ORACLE_SAMPLERS, "osv^"):
         rs = [r for r in rows if r["sampler"] == name]
@@ -67,9 +67,9 @@ def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
     model = load_trained(SHIPPED_CHECKPOINTS / "markov")[0]
     ks = [4, chain.n] if quick else [4, 8, chain.n]
     oracle = oracle_monte_carlo_table(target_predictor(chain), chain.transition, chain.n, ks, n_samples=n_samples,
-                                      seed=rng + 1)
+                                      seed=seed + 1)
     trained = oracle_monte_carlo_table(model.predictor(), chain.transition, chain.n, ks, n_samples=n_samples,
-                                       seed=rng + 1, mask_id=model.config.mask_id)
+                                       seed=seed + 1, mask_id=model.config.mask_id)
     short = {"maskgit": "MG", "moment": "Mo", "uniform": "U", "confidence": "C"}
     labels = [f"{short[a['sampler']]}{a['K']}" for a in oracle]
     x = np.arange(len(oracle))

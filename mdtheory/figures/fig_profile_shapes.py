@@ -19,7 +19,7 @@ from .plot import finish_figure, new_figure
 NAME = "profile_shapes"
 
 
-def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
+def main(out_dir, *, quick: bool = False, seed: int = 0) -> Path:
     out = Path(out_dir)
     n = 64
     fig, axes = new_figure(2)

@@ -21,9 +21,9 @@ from ..targets import dirichlet_joint, ising_grid, potts_chain
 NAME = "prop3_bias"
 
 
-def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
+def main(out_dir, *, quick: bool = False, seed: int = 0) -> Path:
     alphas = np.logspace(-1, 3, 5 if quick else 13)
-    targets = {"Dirichlet joint, N=5": dirichlet_joint(5, 2, concentration=0.5, rng=rng),
+    targets = {"Dirichlet joint, N=5": dirichlet_joint(5, 2, concentration=0.5, seed=seed),
                "Ising chain, N=6, J=0.8": potts_chain(6, 2, coupling=0.8),
                "Ising 2×3 grid, J=0.6": ising_grid(2, 3, coupling=0.6, field=0.1)}
     fig, axes = new_figure(2)

@@ -17,10 +17,10 @@ from .plot import finish_figure, new_figure
 NAME = "quality"
 
 
-def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
+def main(out_dir, *, quick: bool = False, seed: int = 0) -> Path:
     from ._smoke import driver_data
 
-    return plot(driver_data(NAME, out_dir, quick=quick, rng=rng), out_dir)
+    return plot(driver_data(NAME, out_dir, quick=quick, seed=seed), out_dir)
 
 
 _TEMPERED = (("maskgit", "o-"), ("moment", "s-"), ("umoment", "^-"))

@@ -20,7 +20,7 @@ from .plot import finish_figure, new_figure
 NAME = "random_sizes"
 
 
-def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
+def main(out_dir, *, quick: bool = False, seed: int = 0) -> Path:
     K = 8
     sizes = np.array([16, 64, 256, 1024] if quick else [16, 32, 64, 128, 256, 512, 1024, 2048, 4096])
     laws = {"multinomial split": size_law("multinomial", n_steps=K),

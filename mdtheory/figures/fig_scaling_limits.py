@@ -21,7 +21,7 @@ from .plot import finish_figure, new_figure
 NAME = "scaling_limits"
 
 
-def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
+def main(out_dir, *, quick: bool = False, seed: int = 0) -> Path:
     out = Path(out_dir)
     eps = 0.05
     lim = continuum_limits(markov_scaling_function(eps))

@@ -20,7 +20,7 @@ from .plot import finish_figure, new_figure
 NAME = "sequence_error"
 
 
-def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
+def main(out_dir, *, quick: bool = False, seed: int = 0) -> Path:
     P = forbidden_bigram_transition(3)
     fig, axes = new_figure(3, width=4.0)
     steps = np.unique(np.round(np.logspace(0, 3, 13)).astype(int))

@@ -16,12 +16,12 @@ from ..sweeps.runner import run_sweep
 NAME = "tv_vs_k"
 
 
-def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
+def main(out_dir, *, quick: bool = False, seed: int = 0) -> Path:
     out = Path(out_dir)
     n_values = [500] if quick else [500, 2000]
     k_values = [1, 2, 4, 8] if quick else [1, 2, 4, 8, 16, 32]
     tasks = tv_sweep_tasks(family="homogeneous", n_values=n_values, k_values=k_values, alpha_values=[0.5, 1.0, 2.0],
-                           vocab_values=[4], seed=rng, concentration=2.0)
+                           vocab_values=[4], seed=seed, concentration=2.0)
     rows = run_sweep(tasks, tv_sweep_task, out / f"{NAME}_data", progress=False)
     fig, axes = new_figure(len(n_values))
     for ax, n in zip(axes, n_values):

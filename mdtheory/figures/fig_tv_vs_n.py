@@ -17,7 +17,7 @@ from .._io import atomic_write_text, to_json
 NAME = "tv_vs_n"
 
 
-def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
+def main(out_dir, *, quick: bool = False, seed: int = 0) -> Path:
     out = Path(out_dir)
     alphas = [0.5, 2.0]
     # (N values, k values); at k = 3 the exact TV stops at N = 256, since N = 512 is 1.4e9 cells, above the size guard
@@ -25,7 +25,7 @@ def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
                                                        ([8, 16, 32, 64, 128, 256], [3])]
     tasks = [t for n_values, k_values in grid
              for t in tv_sweep_tasks(family="dirichlet", n_values=n_values, k_values=k_values, alpha_values=alphas,
-                                     vocab_values=[4], seed=rng)]
+                                     vocab_values=[4], seed=seed)]
     rows = run_sweep(tasks, tv_sweep_task, out / f"{NAME}_data", progress=False)
     atomic_write_text(out / f"{NAME}_data" / "slopes.json", to_json(tv_sweep_slopes(rows), indent=1))
     fig, axes = new_figure(len(alphas))

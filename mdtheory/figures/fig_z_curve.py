@@ -19,7 +19,7 @@ from .plot import finish_figure, new_figure
 NAME = "z_curve"
 
 
-def main(out_dir, *, quick: bool = False, rng: int = 0) -> Path:
+def main(out_dir, *, quick: bool = False, seed: int = 0) -> Path:
     out = Path(out_dir)
     n, K = 60, 8
     pr = markov_profile(n, 0.05)

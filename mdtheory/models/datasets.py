@@ -184,7 +184,7 @@ def load_dataset(name: str, *, seq_len: int = 64, n_samples: int = 20_000, held_
     target = known_law_target(name)
     rng = np.random.default_rng(seed)
     n_held = max(1, int(round(n_samples * held_out)))
-    train = np.asarray(target.sample(int(n_samples), rng=rng), dtype=np.int64)
-    test = np.asarray(target.sample(n_held, rng=rng), dtype=np.int64)
+    train = np.asarray(target.sample(int(n_samples), seed=rng), dtype=np.int64)
+    test = np.asarray(target.sample(n_held, seed=rng), dtype=np.int64)
     grid = (4, 4) if name == "ising" else None
     return Dataset(name, train, test, int(target.q), grid, target)

@@ -163,12 +163,12 @@ def kl_bound_check(target, predict, *, mask_id: int, sizes, n_samples: int = 200
     sizes = np.asarray([int(s) for s in sizes])
     N = int(sizes.sum())
     s_prev = block_starts(sizes)
-    curve = estimate_loss_curve(PredictorModel(predict, n=target.n), np.asarray(target.sample(20_000, rng=rng)),
-                                n_per_m=n_per_m, rng=rng)
+    curve = estimate_loss_curve(PredictorModel(predict, n=target.n), np.asarray(target.sample(20_000, seed=rng)),
+                                n_per_m=n_per_m, seed=rng)
     H = exact_entropy(target)
     bound = float(sizes @ curve.values[s_prev] - H)
     bound_se = float(np.sqrt((sizes ** 2) @ (curve.stderr[s_prev] ** 2)))
-    x = np.asarray(target.sample(n_samples, rng=rng))
+    x = np.asarray(target.sample(n_samples, seed=rng))
     log_pi = np.asarray(target.log_prob(x), dtype=np.float64)
     ll = np.stack([order_log_likelihood(predict if sampler_predict is None else sampler_predict, x, np.argsort(rng.random((n_samples, N)), axis=1), sizes,
                                         mask_id=mask_id) for _ in range(n_orders)])

@@ -117,10 +117,10 @@ def model_loss_curve(name: str, *, n_per_m: int, seed: tuple[int, ...], device: 
     rng = np.random.default_rng(list(seed))
     predict = _shipped_denoiser(name, device).predictor()
     if name in ("markov", "ising"):
-        data = np.asarray(known_law_target(name).sample(5000, rng=rng))
+        data = np.asarray(known_law_target(name).sample(5000, seed=rng))
     else:
         data = load_dataset(name).held_out
-    return estimate_loss_curve(PredictorModel(predict, n=data.shape[1]), data, n_per_m=n_per_m, rng=rng)
+    return estimate_loss_curve(PredictorModel(predict, n=data.shape[1]), data, n_per_m=n_per_m, seed=rng)
 
 
 @lru_cache(maxsize=8)

@@ -232,7 +232,7 @@ def pseudo_log_likelihood(predict, x: np.ndarray, *, mask_id: int, n_positions: 
     --------
     >>> from mdtheory.models import known_law_target, target_predictor
     >>> t = known_law_target("markov")
-    >>> pll = pseudo_log_likelihood(target_predictor(t), t.sample(3, rng=0), mask_id=0, n_positions=4)
+    >>> pll = pseudo_log_likelihood(target_predictor(t), t.sample(3, seed=0), mask_id=0, n_positions=4)
     >>> pll.shape, bool(np.all(pll <= 0))
     ((3,), True)
     """
@@ -343,7 +343,7 @@ def schedule_quality(model_name: str, schedule: str, *, n_steps: int, n_samples:
                      seed: int = 0, device="cpu") -> dict:
     """One schedule on a shipped model: its loss-curve cost Q with standard error, and its samples' quality.
 
-    Spec: §5.3, §5.6. Q = Σ_t k_t·CE_θ(s_{t−1}) = E_learn + E_fact + H(π) for random order. ``dp`` is chosen on an
+    Spec: §5.3, §5.6. Q = Σ_t k_t·CE_θ(s_{t−1}) = E_learn + E_fact + H(π) for random order. ``data-driven`` is chosen on an
     independent curve estimate (seed (seed, 1)) and scored on (seed, 0), so it is not scored on its own noise.
 
     Parameters
@@ -351,7 +351,7 @@ def schedule_quality(model_name: str, schedule: str, *, n_steps: int, n_samples:
     model_name : str
         ``digits`` or ``text``.
     schedule : str
-        A named schedule, ``geometric`` or ``dp``.
+        A named schedule, ``geometric`` or ``data-driven`` (the optimum of the loss curve).
     n_steps : int
         K.
     n_samples : int
@@ -384,7 +384,7 @@ def schedule_quality(model_name: str, schedule: str, *, n_steps: int, n_samples:
         raise ValueError(f"model_name must be one of {', '.join(QUALITY_METRIC)}; got {model_name!r}")
     m = load_prediction_model(model_name, device)
     N = m.seq_len
-    if schedule == "dp":
+    if schedule == "data-driven":
         sizes = data_driven_schedule(model_loss_curve(model_name, n_per_m=n_per_m, seed=(seed, 1),
                                                       device=str(device)), n_steps)
     elif schedule == "geometric":

@@ -18,8 +18,8 @@ def entropy_sum_families(n: int = 8) -> dict:
     """The §10.6 families (binary, N = ``n``): name → JointTable."""
     from ..targets import binary_markov_chain, dirichlet_joint, noisy_repeated_bit, repeated_bit
 
-    return {"Dirichlet (0.2)": dirichlet_joint(n, 2, concentration=0.2, rng=1),
-            "Dirichlet (3)": dirichlet_joint(n, 2, concentration=3.0, rng=1),
+    return {"Dirichlet (0.2)": dirichlet_joint(n, 2, concentration=0.2, seed=1),
+            "Dirichlet (3)": dirichlet_joint(n, 2, concentration=3.0, seed=1),
             "Markov (ε = 0.1)": binary_markov_chain(n, 0.1), "noisy copy (η = 0.05)": noisy_repeated_bit(n, 0.05),
             "copy": repeated_bit(n)}
 

@@ -365,7 +365,7 @@ def hybrid_decomposition_bound(target, sampler, schedule=None, *, n_steps: int |
     >>> from mdtheory import CTS
     >>> from mdtheory.rules import ConfidenceRule, HybridRule, UniformRule
     >>> from mdtheory.targets import dirichlet_joint
-    >>> t = dirichlet_joint(3, 2, rng=1)
+    >>> t = dirichlet_joint(3, 2, seed=1)
     >>> s = CTS(HybridRule(ConfidenceRule(), UniformRule(), 0.5))
     >>> bool(hybrid_decomposition_bound(t, s, [2, 1]) >= output_law(t, s, [2, 1]).kl)
     True

@@ -28,7 +28,7 @@ from collections.abc import Mapping
 import numpy as np
 from scipy.special import entr, gammaln, rel_entr
 
-from .._validation import check_positive_int
+from .._validation import check_positive_int, renamed_keywords
 from ..targets.chains import stationary_law
 from .enumeration import InformationProfile, profile_from_g
 
@@ -48,7 +48,8 @@ def _check_prob(value, name: str, *, open_: bool = False) -> float:
     return v
 
 
-def markov_gap_profile(n: int, h_marginal: float, h_tilde, *, alphabet_size: int | None = None) -> InformationProfile:
+@renamed_keywords(alphabet_size="vocab_size")
+def markov_gap_profile(n: int, h_marginal: float, h_tilde, *, vocab_size: int | None = None) -> InformationProfile:
     """Profile of a stationary Markov chain from H(μ) and h̃(d) = H(x_d | x_0) − H(μ), d = 1..N−1 (module doc).
 
     ``h_tilde`` must be non-positive and non-increasing in |·| (true for every Markov chain).
@@ -76,7 +77,7 @@ def markov_gap_profile(n: int, h_marginal: float, h_tilde, *, alphabet_size: int
             g[m] += dw @ ht
             w = np.maximum(w + dw, 0.0)  # exact zeros once C(N−d−1, m−1) = 0
             H[m + 1] += w @ ht
-    return profile_from_g(g, H=H, error=error, alphabet_size=alphabet_size)
+    return profile_from_g(g, H=H, error=error, vocab_size=vocab_size)
 
 
 def _symmetric_h_tilde(n: int, eps: float, q: int) -> np.ndarray:
@@ -90,7 +91,8 @@ def _symmetric_h_tilde(n: int, eps: float, q: int) -> np.ndarray:
     return -(a + b)  # −I(x_0; x_d) = −KL(P^d(x_0, ·) ‖ uniform)
 
 
-def markov_profile(n: int, eps: float, *, q: int = 2) -> InformationProfile:
+@renamed_keywords(q="vocab_size")
+def markov_profile(n: int, eps: float, *, vocab_size: int = 2) -> InformationProfile:
     """The closed-form profile of the stationary symmetric q-ary Markov chain with flip probability ε.
 
     Spec: §6. Only the gaps between consecutive revealed positions matter, so N = 10⁴ takes a fraction of a
@@ -102,7 +104,7 @@ def markov_profile(n: int, eps: float, *, q: int = 2) -> InformationProfile:
         N.
     eps : float
         ε in [0, 1].
-    q : int
+    vocab_size : int
         States, ≥ 2.
 
     Returns
@@ -122,9 +124,9 @@ def markov_profile(n: int, eps: float, *, q: int = 2) -> InformationProfile:
     True
     """
     n = check_positive_int(n, name="n")
-    q = check_positive_int(q, name="q", minimum=2)
+    vocab_size = check_positive_int(vocab_size, name="q", minimum=2)
     eps = _check_prob(eps, "eps")
-    return markov_gap_profile(n, np.log(q), _symmetric_h_tilde(n, eps, q), alphabet_size=q)
+    return markov_gap_profile(n, np.log(vocab_size), _symmetric_h_tilde(n, eps, vocab_size), vocab_size=vocab_size)
 
 
 def markov_transition_profile(n: int, transition) -> InformationProfile:
@@ -165,7 +167,7 @@ def markov_transition_profile(n: int, transition) -> InformationProfile:
         ht[d] = min(0.0, -float(mu @ rel_entr(Pd, mu[None, :]).sum(axis=1)))  # −I(x_0; x_d) ≤ 0; rounding can flip it
         if d > 0 and abs(ht[d]) * n <= _TRUNC * max(h_mu, 1.0) and abs(ht[d - 1]) * n <= _TRUNC * max(h_mu, 1.0):
             break  # the remaining gaps are truncated anyway
-    return markov_gap_profile(n, h_mu, ht, alphabet_size=P.shape[0])
+    return markov_gap_profile(n, h_mu, ht, vocab_size=P.shape[0])
 
 
 def gaussian_ar1_profile(n: int, rho: float, *, sigma: float = 1.0) -> InformationProfile:
@@ -227,7 +229,7 @@ def exchangeable_binary_profile(n: int, log_predictive) -> InformationProfile:
         nxt[:-1] += pmf * np.where(live, p0, 0.0)
         nxt[1:] += pmf * np.where(live, p1, 0.0)
         pmf = nxt / nxt.sum()
-    return profile_from_g(g, alphabet_size=2)
+    return profile_from_g(g, vocab_size=2)
 
 
 def beta_bernoulli_profile(n: int, a: float, b: float) -> InformationProfile:
@@ -314,7 +316,8 @@ def noisy_repeated_bit_profile(n: int, eta: float) -> InformationProfile:
     return exchangeable_binary_profile(n, pred)
 
 
-def repeated_bit_profile(n: int, *, q: int = 2) -> InformationProfile:
+@renamed_keywords(q="vocab_size")
+def repeated_bit_profile(n: int, *, vocab_size: int = 2) -> InformationProfile:
     """The profile of N copies of one uniform symbol: g(0) = log q and g(m ≥ 1) = 0, so f(1) = log q.
 
     Spec: §6.
@@ -323,7 +326,7 @@ def repeated_bit_profile(n: int, *, q: int = 2) -> InformationProfile:
     ----------
     n : int
         N.
-    q : int
+    vocab_size : int
         Alphabet size ≥ 2.
 
     Returns
@@ -341,10 +344,10 @@ def repeated_bit_profile(n: int, *, q: int = 2) -> InformationProfile:
     1.0
     """
     n = check_positive_int(n, name="n")
-    q = check_positive_int(q, name="q", minimum=2)
+    vocab_size = check_positive_int(vocab_size, name="q", minimum=2)
     g = np.zeros(n)
-    g[0] = np.log(q)
-    return profile_from_g(g, alphabet_size=q)
+    g[0] = np.log(vocab_size)
+    return profile_from_g(g, vocab_size=vocab_size)
 
 
 def hidden_subset_parity_profile(n: int, m: int) -> InformationProfile:
@@ -383,7 +386,7 @@ def hidden_subset_parity_profile(n: int, m: int) -> InformationProfile:
                         - (gammaln(n + 1) - gammaln(j + 1) - gammaln(n - j + 1)), -np.inf)
     p = np.exp(logp)  # P(T ⊆ S_j)
     g = np.log(2.0) * (1.0 - (p[1:] - p[:-1]))
-    return profile_from_g(g, alphabet_size=2)
+    return profile_from_g(g, vocab_size=2)
 
 
 def parity_profile(n: int) -> InformationProfile:

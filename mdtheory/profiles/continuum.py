@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import integrate
 
-from .._validation import check_positive_int
+from .._validation import check_positive_int, renamed_keywords
 
 __all__ = ["ContinuumLimits", "continuum_limits", "markov_scaling_function"]
 
@@ -81,7 +81,8 @@ def continuum_limits(phi) -> ContinuumLimits:
     return ContinuumLimits(0.5 * i1, 0.5 * i2 ** 2, 0.5 * e1 + i2 * e2)
 
 
-def markov_scaling_function(eps: float, *, q: int = 2, max_terms: int = 200_000):
+@renamed_keywords(q="vocab_size")
+def markov_scaling_function(eps: float, *, vocab_size: int = 2, max_terms: int = 200_000):
     """φ(t) = lim N·f(⌈tN⌉) for the symmetric q-ary Markov chain with flip probability ε.
 
     Spec: §5.6. With a fraction t revealed, a masked site's nearest revealed neighbours sit at independent
@@ -91,7 +92,7 @@ def markov_scaling_function(eps: float, *, q: int = 2, max_terms: int = 200_000)
     ----------
     eps : float
         ε in (0, 1).
-    q : int
+    vocab_size : int
         States ≥ 2.
     max_terms : int
         The truncation of the series.
@@ -114,7 +115,7 @@ def markov_scaling_function(eps: float, *, q: int = 2, max_terms: int = 200_000)
     """
     from .closed_forms import _symmetric_h_tilde
 
-    ht_all = _symmetric_h_tilde(max_terms + 1, float(eps), check_positive_int(q, name="q", minimum=2))
+    ht_all = _symmetric_h_tilde(max_terms + 1, float(eps), check_positive_int(vocab_size, name="q", minimum=2))
     keep = np.nonzero(np.abs(ht_all) > 1e-300)[0]
     ht = ht_all[: (keep[-1] + 1 if keep.size else 1)]
     d = np.arange(1, ht.size + 1, dtype=np.float64)

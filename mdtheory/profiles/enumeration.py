@@ -25,7 +25,7 @@ from math import comb, factorial
 import numpy as np
 from scipy.special import entr
 
-from .._validation import check_schedule
+from .._validation import check_schedule, renamed_keywords
 from ..targets import JointTable
 
 __all__ = ["InformationProfile", "subset_entropies", "entropy_profile", "profile_from_g", "profile_from_entropy",
@@ -86,6 +86,7 @@ def entropy_profile(target: JointTable) -> np.ndarray:
     return H
 
 
+@renamed_keywords(alphabet_size="vocab_size")
 @dataclass(frozen=True)
 class InformationProfile:
     """The profile quantities of a target: H_m, g, f, Z, TC, DTC and Σ_j I(x_j; x_−j).
@@ -108,8 +109,8 @@ class InformationProfile:
         Σ_j I(x_j; x_−j) = TC + DTC.
     error : float
         A bound on the truncation error of g (0 for enumeration and exact closed forms).
-    alphabet_size : int, optional
-        |X| where it is finite.
+    vocab_size : int, optional
+        V = |X| where it is finite (``alphabet_size`` is its earlier spelling).
 
     Examples
     --------
@@ -127,7 +128,16 @@ class InformationProfile:
     dtc: float
     sum_mutual_info: float
     error: float = 0.0
-    alphabet_size: int | None = None
+    vocab_size: int | None = None
+
+    @property
+    def alphabet_size(self) -> int | None:
+        """The earlier name of :attr:`vocab_size`."""
+        import warnings
+
+        warnings.warn("InformationProfile: the keyword 'alphabet_size' is now 'vocab_size'", DeprecationWarning,
+                      stacklevel=2)
+        return self.vocab_size
 
     @property
     def n(self) -> int:
@@ -143,7 +153,8 @@ class InformationProfile:
                 "tc": self.tc, "dtc": self.dtc, "sum_mutual_info": self.sum_mutual_info, "error": self.error}
 
 
-def profile_from_g(g, *, H=None, error: float = 0.0, alphabet_size: int | None = None) -> InformationProfile:
+@renamed_keywords(alphabet_size="vocab_size")
+def profile_from_g(g, *, H=None, error: float = 0.0, vocab_size: int | None = None) -> InformationProfile:
     """The profile derived from the conditional-entropy curve g(0), …, g(N − 1).
 
     Spec: §5.2, §7. TC = Σ(g(0) − g(m)) and DTC = Σ(g(m) − g(N − 1)) are sums of non-negative terms, which avoids
@@ -157,7 +168,7 @@ def profile_from_g(g, *, H=None, error: float = 0.0, alphabet_size: int | None =
         H_0..H_N, when known more precisely than the cumulative sum of g.
     error : float
         A bound on the error of g.
-    alphabet_size : int, optional
+    vocab_size : int, optional
         |X|, when finite.
 
     Returns
@@ -186,10 +197,11 @@ def profile_from_g(g, *, H=None, error: float = 0.0, alphabet_size: int | None =
     Z[0] = 0.0
     return InformationProfile(H=H, g=g, f=f, Z=Z, tc=float(Z.sum()), dtc=float((g - g[-1]).sum()),
                               sum_mutual_info=float(n * (g[0] - g[-1])), error=float(error),
-                              alphabet_size=alphabet_size)
+                              vocab_size=vocab_size)
 
 
-def profile_from_entropy(H, *, alphabet_size: int | None = None) -> InformationProfile:
+@renamed_keywords(alphabet_size="vocab_size")
+def profile_from_entropy(H, *, vocab_size: int | None = None) -> InformationProfile:
     """The profile derived from an entropy profile H_0 = 0, …, H_N.
 
     Spec: §5.2, §7.
@@ -198,7 +210,7 @@ def profile_from_entropy(H, *, alphabet_size: int | None = None) -> InformationP
     ----------
     H : array_like, shape (N + 1,)
         The entropy profile, with H_0 = 0.
-    alphabet_size : int, optional
+    vocab_size : int, optional
         |X|, when finite.
 
     Returns
@@ -219,7 +231,7 @@ def profile_from_entropy(H, *, alphabet_size: int | None = None) -> InformationP
     n = H.size - 1
     if H.ndim != 1 or n < 1 or abs(H[0]) > 1e-12:
         raise ValueError(f"H must be (H_0 = 0, ..., H_N) with N >= 1; got {H[:3]}…")
-    return profile_from_g(np.diff(H), H=H, alphabet_size=alphabet_size)
+    return profile_from_g(np.diff(H), H=H, vocab_size=vocab_size)
 
 
 def information_profile(target: JointTable) -> InformationProfile:
@@ -242,7 +254,7 @@ def information_profile(target: JointTable) -> InformationProfile:
     >>> (information_profile(global_parity(4)).f / np.log(2)).round(12).tolist()  # f(N − 1) = log 2
     [0.0, 0.0, 1.0]
     """
-    return profile_from_entropy(entropy_profile(target), alphabet_size=target.q)
+    return profile_from_entropy(entropy_profile(target), vocab_size=target.q)
 
 
 def efact_weights(schedule, n: int) -> np.ndarray:
@@ -335,7 +347,7 @@ def efact_bruteforce(target: JointTable, schedule) -> float:
     Examples
     --------
     >>> from mdtheory.targets import dirichlet_joint
-    >>> t = dirichlet_joint(4, 2, rng=0)
+    >>> t = dirichlet_joint(4, 2, seed=0)
     >>> abs(efact_bruteforce(t, [2, 2]) - efact(information_profile(t), [2, 2])) < 1e-12
     True
     """

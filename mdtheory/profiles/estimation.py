@@ -23,7 +23,7 @@ import numpy as np
 from scipy.special import entr
 from scipy.stats import norm
 
-from .._validation import check_positive_int, check_unit_interval
+from .._validation import check_positive_int, check_unit_interval, renamed_keywords
 from ..targets.tables import batch_conditionals
 
 __all__ = ["CurveEstimate", "estimate_profile", "estimate_loss_curve", "model_probs"]
@@ -126,7 +126,8 @@ def _curve(draw, n: int, n_samples: int, per_row) -> CurveEstimate:
     return CurveEstimate(values=vals, stderr=ses, n_samples=n_samples)
 
 
-def estimate_profile(target, n_samples: int, *, rng=0) -> CurveEstimate:
+@renamed_keywords(rng="seed")
+def estimate_profile(target, n_samples: int, *, seed=0) -> CurveEstimate:
     """ĝ(m), m = 0..N − 1, from exact draws of a target too large to enumerate.
 
     Spec: §5.2, §9. For each m: x ~ π, a uniform m-subset S, and Y = mean_{j∉S} H(π(· | x_S)_j), so E Y = g(m);
@@ -138,7 +139,7 @@ def estimate_profile(target, n_samples: int, *, rng=0) -> CurveEstimate:
         A target with ``sample`` and ``conditionals`` (e.g. :class:`MarkovChain`).
     n_samples : int
         Draws per m (≥ 2).
-    rng : int or numpy.random.Generator
+    seed : int or numpy.random.Generator
         Seed.
 
     Returns
@@ -155,16 +156,16 @@ def estimate_profile(target, n_samples: int, *, rng=0) -> CurveEstimate:
     >>> from mdtheory.profiles import information_profile
     >>> from mdtheory.targets import binary_markov_chain
     >>> t = binary_markov_chain(4, 0.2)
-    >>> est = estimate_profile(t, 2000, rng=0)
+    >>> est = estimate_profile(t, 2000, seed=0)
     >>> bool(np.all(np.abs(est.values - information_profile(t).g) <= 5 * est.stderr + 1e-12))
     True
     """
     n_samples = check_positive_int(n_samples, name="n_samples", minimum=2)
-    rng = np.random.default_rng(rng)
+    seed = np.random.default_rng(seed)
     n = target.n
 
     def draw(m):
-        return target.sample(n_samples, rng=rng), _random_subsets(rng, n_samples, n, m)
+        return target.sample(n_samples, seed=seed), _random_subsets(seed, n_samples, n, m)
 
     def entropy_rows(x, revealed):
         h = entr(batch_conditionals(target, x, revealed)).sum(axis=-1)
@@ -173,7 +174,8 @@ def estimate_profile(target, n_samples: int, *, rng=0) -> CurveEstimate:
     return _curve(draw, n, n_samples, entropy_rows)
 
 
-def estimate_loss_curve(model, data, *, n_per_m: int = 1000, rng=0) -> CurveEstimate:
+@renamed_keywords(rng="seed")
+def estimate_loss_curve(model, data, *, n_per_m: int = 1000, seed=0) -> CurveEstimate:
     """ĈE_θ(m), m = 0..N − 1, of a model from held-out data rows.
 
     Spec: §5.3, §9: the same design as :func:`estimate_profile`, with data rows in place of exact draws and
@@ -187,7 +189,7 @@ def estimate_loss_curve(model, data, *, n_per_m: int = 1000, rng=0) -> CurveEsti
         Held-out rows.
     n_per_m : int
         Draws per m (≥ 2).
-    rng : int or numpy.random.Generator
+    seed : int or numpy.random.Generator
         Seed.
 
     Returns
@@ -205,8 +207,8 @@ def estimate_loss_curve(model, data, *, n_per_m: int = 1000, rng=0) -> CurveEsti
     --------
     >>> from mdtheory.profiles import cross_entropy_curve
     >>> from mdtheory.targets import dirichlet_joint
-    >>> t = dirichlet_joint(3, 2, rng=0)
-    >>> est = estimate_loss_curve(t, t.sample(5000, rng=1), n_per_m=2000, rng=2)
+    >>> t = dirichlet_joint(3, 2, seed=0)
+    >>> est = estimate_loss_curve(t, t.sample(5000, seed=1), n_per_m=2000, seed=2)
     >>> bool(np.all(np.abs(est.values - cross_entropy_curve(t, t).ce) <= 5 * est.stderr))
     True
     """
@@ -214,11 +216,11 @@ def estimate_loss_curve(model, data, *, n_per_m: int = 1000, rng=0) -> CurveEsti
     if data.ndim != 2 or data.shape[0] < 1 or not np.issubdtype(data.dtype, np.integer):
         raise ValueError(f"data must be a non-empty (n_data, N) integer array; got shape {data.shape}, dtype {data.dtype}")
     n_per_m = check_positive_int(n_per_m, name="n_per_m", minimum=2)
-    rng = np.random.default_rng(rng)
+    seed = np.random.default_rng(seed)
     n = data.shape[1]
 
     def draw(m):
-        return data[rng.integers(0, data.shape[0], n_per_m)], _random_subsets(rng, n_per_m, n, m)
+        return data[seed.integers(0, data.shape[0], n_per_m)], _random_subsets(seed, n_per_m, n, m)
 
     def ce_rows(x, revealed):
         p = model_probs(model, x, revealed)

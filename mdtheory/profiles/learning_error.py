@@ -54,7 +54,7 @@ class TemperedConditionals:
     Examples
     --------
     >>> from mdtheory.targets import dirichlet_joint
-    >>> t = dirichlet_joint(3, 2, rng=0)
+    >>> t = dirichlet_joint(3, 2, seed=0)
     >>> bool(np.allclose(TemperedConditionals(t).conditionals([0, 0, 0], [True, False, False]),
     ...                  t.conditionals([0, 0, 0], [True, False, False])))
     True
@@ -104,7 +104,7 @@ class LearningCurves:
     Examples
     --------
     >>> from mdtheory.targets import dirichlet_joint
-    >>> t = dirichlet_joint(3, 2, rng=0)
+    >>> t = dirichlet_joint(3, 2, seed=0)
     >>> bool(np.abs(cross_entropy_curve(t, t).kl).max() < 1e-12)
     True
     """
@@ -134,7 +134,7 @@ def cross_entropy_curve(target: JointTable, model) -> LearningCurves:
     Examples
     --------
     >>> from mdtheory.targets import dirichlet_joint
-    >>> t = dirichlet_joint(3, 2, rng=0)
+    >>> t = dirichlet_joint(3, 2, seed=0)
     >>> bool(np.all(cross_entropy_curve(t, TemperedConditionals(t, beta=2.0)).kl >= 0))
     True
     """
@@ -186,7 +186,7 @@ def learning_error(curves: LearningCurves, schedule) -> float:
     Examples
     --------
     >>> from mdtheory.targets import dirichlet_joint
-    >>> t = dirichlet_joint(3, 2, rng=0)
+    >>> t = dirichlet_joint(3, 2, seed=0)
     >>> learning_error(cross_entropy_curve(t, t), [1, 1, 1])
     0.0
     """
@@ -224,7 +224,7 @@ def path_kl_bruteforce(target: JointTable, model, schedule, *, conditioning=None
     --------
     >>> from mdtheory.profiles import information_profile, efact
     >>> from mdtheory.targets import dirichlet_joint
-    >>> t = dirichlet_joint(3, 2, rng=0)
+    >>> t = dirichlet_joint(3, 2, seed=0)
     >>> bool(abs(path_kl_bruteforce(t, t, [2, 1]) - efact(information_profile(t), [2, 1])) < 1e-12)
     True
     """

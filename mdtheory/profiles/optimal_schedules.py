@@ -45,7 +45,7 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-SCHEDULE_METHODS = ("dp", "sqrt", "constant", "geometric-inc", "geometric-dec")
+SCHEDULE_METHODS = ("optimal", "sqrt", "constant", "geometric-inc", "geometric-dec")
 
 
 MAX_EXHAUSTIVE = 2_000_000
@@ -183,7 +183,7 @@ def optimal_schedule_exhaustive(curve, n_steps: int) -> np.ndarray:
 
 
 def profile_schedule(profile: InformationProfile, n_steps: int,
-                     method: Literal["dp", "sqrt", "constant", "geometric-inc", "geometric-dec"]) -> np.ndarray:
+                     method: Literal["optimal", "sqrt", "constant", "geometric-inc", "geometric-dec"]) -> np.ndarray:
     """The schedule that a named method gives for a profile (the CLI's ``--method``).
 
     Spec: §2.4, §5.5, §5.6.
@@ -194,7 +194,7 @@ def profile_schedule(profile: InformationProfile, n_steps: int,
         The profile.
     n_steps : int
         K.
-    method : {"dp", "sqrt", "constant", "geometric-inc", "geometric-dec"}
+    method : {"optimal", "sqrt", "constant", "geometric-inc", "geometric-dec"}
         The method.
 
     Returns
@@ -212,8 +212,10 @@ def profile_schedule(profile: InformationProfile, n_steps: int,
     >>> profile_schedule(markov_profile(12, 0.1), 3, "constant").tolist()
     [4, 4, 4]
     """
+    if method == "dp":  # its earlier spelling; "dp" now names only the plain dynamic program of optimal_schedule
+        raise ValueError("method 'dp' is now 'optimal' (the profile's optimum); allowed: " + ", ".join(SCHEDULE_METHODS))
     check_method(method, allowed=SCHEDULE_METHODS)
-    if method == "dp":
+    if method == "optimal":
         return optimal_schedule(profile, n_steps)
     if method == "sqrt":
         return sqrt_schedule(profile, n_steps)
@@ -274,7 +276,7 @@ def schedule_comparison(profile: InformationProfile, n_steps_values, methods=SCH
     Examples
     --------
     >>> from mdtheory import markov_profile
-    >>> rows = schedule_comparison(markov_profile(30, 0.1), [5], methods=("dp", "constant"))
+    >>> rows = schedule_comparison(markov_profile(30, 0.1), [5], methods=("optimal", "constant"))
     >>> bool(rows[0]["efact"] <= rows[1]["efact"])  # the optimum is never worse
     True
     """

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import check_positive_int
+from .._validation import check_positive_int, renamed_keywords
 from .tables import JointTable, _configurations, _finite, _from_log_weights, _size, joint_table
 
 __all__ = ["stationary_law", "MarkovChain", "markov_chain", "forbidden_bigram_transition", "bigram_chain", "binary_markov_chain", "potts_chain"]
@@ -126,13 +126,14 @@ class MarkovChain:
         with np.errstate(divide="ignore"):
             return np.log(self.mu[x[:, 0]]) + np.log(self.transition[x[:, :-1], x[:, 1:]]).sum(axis=1)
 
-    def sample(self, n_samples: int, *, rng) -> np.ndarray:
-        rng = np.random.default_rng(rng)
+    @renamed_keywords(rng="seed")
+    def sample(self, n_samples: int, *, seed) -> np.ndarray:
+        seed = np.random.default_rng(seed)
         cdf = np.cumsum(self.transition, axis=1)
         x = np.empty((n_samples, self.n), dtype=np.int64)
-        x[:, 0] = np.minimum(np.searchsorted(np.cumsum(self.mu), rng.random(n_samples), side="right"), self.q - 1)
+        x[:, 0] = np.minimum(np.searchsorted(np.cumsum(self.mu), seed.random(n_samples), side="right"), self.q - 1)
         for t in range(1, self.n):
-            u = rng.random(n_samples)
+            u = seed.random(n_samples)
             x[:, t] = np.minimum((u[:, None] >= cdf[x[:, t - 1]]).sum(axis=1), self.q - 1)
         return x
 
@@ -177,23 +178,24 @@ def markov_chain(n: int, transition, *, initial=None) -> JointTable:
     t = np.asarray(initial, dtype=np.float64)
     for _ in range(n - 1):
         t = t[..., :, None] * P.reshape((1,) * (t.ndim - 1) + P.shape)
-    return joint_table(t, q=q)
+    return joint_table(t, vocab_size=q)
 
-def forbidden_bigram_transition(q: int = 3, *, allowed: int = 2, rng=0) -> np.ndarray:
+@renamed_keywords(q="vocab_size", rng="seed")
+def forbidden_bigram_transition(vocab_size: int = 3, *, allowed: int = 2, seed=0) -> np.ndarray:
     """A sparse bigram transition matrix: each token has ``allowed`` successors, the others are forbidden.
 
     Spec: §10.3. **Convention:** the successors of a are a itself and a + 1 (mod q), so the chain is
     irreducible and aperiodic, plus ``allowed`` − 2 others drawn at random; the weights on the allowed successors
-    are Dirichlet(1), seeded by ``rng``. With q = 3 and 2 allowed successors, a third of all transitions are
+    are Dirichlet(1), seeded by ``seed``. With q = 3 and 2 allowed successors, a third of all transitions are
     forbidden.
 
     Parameters
     ----------
-    q : int
+    vocab_size : int
         Alphabet size ≥ 2.
     allowed : int
         Successors per token, 2 ≤ allowed ≤ q (q allows everything).
-    rng : int or numpy.random.Generator
+    seed : int or numpy.random.Generator
         Seed.
 
     Returns
@@ -212,21 +214,22 @@ def forbidden_bigram_transition(q: int = 3, *, allowed: int = 2, rng=0) -> np.nd
     >>> (P > 0).sum(axis=1).tolist(), bool(np.allclose(P.sum(axis=1), 1))
     ([2, 2, 2], True)
     """
-    q = _size("q", q, 2)
+    vocab_size = _size("vocab_size", vocab_size, 2)
     allowed = _size("allowed", allowed, 2)
-    if allowed > q:
-        raise ValueError(f"allowed must satisfy 2 <= allowed <= q={q}; got allowed={allowed}")
-    gen = np.random.default_rng(rng)
-    P = np.zeros((q, q))
-    for a in range(q):
-        succ = {a, (a + 1) % q}
-        others = [b for b in range(q) if b not in succ]
+    if allowed > vocab_size:
+        raise ValueError(f"allowed must satisfy 2 <= allowed <= vocab_size={vocab_size}; got allowed={allowed}")
+    gen = np.random.default_rng(seed)
+    P = np.zeros((vocab_size, vocab_size))
+    for a in range(vocab_size):
+        succ = {a, (a + 1) % vocab_size}
+        others = [b for b in range(vocab_size) if b not in succ]
         succ |= set(gen.permutation(others)[: allowed - len(succ)].tolist()) if allowed > len(succ) else set()
         cols = sorted(succ)
         P[a, cols] = gen.dirichlet(np.ones(len(cols)))
     return P
 
-def bigram_chain(n: int, *, q: int = 3, allowed: int = 2, rng=0) -> JointTable:
+@renamed_keywords(q="vocab_size", rng="seed")
+def bigram_chain(n: int, *, vocab_size: int = 3, allowed: int = 2, seed=0) -> JointTable:
     """A stationary bigram chain with forbidden transitions, as a table (exact sampling and log-probabilities).
 
     Spec: §10.3. The transition matrix is :func:`forbidden_bigram_transition`; x_1 follows the stationary law.
@@ -250,7 +253,7 @@ def bigram_chain(n: int, *, q: int = 3, allowed: int = 2, rng=0) -> JointTable:
     >>> float(t.table.sum()).__round__(12), int((t.table == 0).sum()) > 0  # forbidden paths have probability 0
     (1.0, True)
     """
-    return markov_chain(n, forbidden_bigram_transition(q, allowed=allowed, rng=rng))
+    return markov_chain(n, forbidden_bigram_transition(vocab_size, allowed=allowed, seed=seed))
 
 def binary_markov_chain(n: int, eps: float) -> JointTable:
     """The stationary binary Markov chain with flip probability ε (uniform start).
@@ -283,7 +286,8 @@ def binary_markov_chain(n: int, eps: float) -> JointTable:
         raise ValueError(f"eps must satisfy 0 <= eps <= 1; got eps={eps!r}")
     return markov_chain(n, [[1 - eps, eps], [eps, 1 - eps]], initial=[0.5, 0.5])
 
-def potts_chain(n: int, q: int, *, coupling: float, field: float = 0.0) -> JointTable:
+@renamed_keywords(q="vocab_size")
+def potts_chain(n: int, vocab_size: int, *, coupling: float, field: float = 0.0) -> JointTable:
     """The Potts chain π(x) ∝ exp(J Σ_t 1[x_t = x_{t+1}] + h Σ_t 1[x_t = 0]); q = 2 is the Ising chain.
 
     Spec: §6.
@@ -292,7 +296,7 @@ def potts_chain(n: int, q: int, *, coupling: float, field: float = 0.0) -> Joint
     ----------
     n : int
         N.
-    q : int
+    vocab_size : int
         Number of states ≥ 2.
     coupling : float
         J (finite).
@@ -313,8 +317,8 @@ def potts_chain(n: int, q: int, *, coupling: float, field: float = 0.0) -> Joint
     >>> round(float(potts_chain(2, 2, coupling=0.0).table[0, 1]), 12)
     0.25
     """
-    n, q = _size("n", n), _size("q", q, 2)
+    n, vocab_size = _size("n", n), _size("vocab_size", vocab_size, 2)
     coupling, field = _finite("coupling", coupling), _finite("field", field)
-    x = _configurations(n, q)
+    x = _configurations(n, vocab_size)
     log_w = coupling * (x[:, 1:] == x[:, :-1]).sum(axis=1) + field * (x == 0).sum(axis=1)
-    return JointTable(_from_log_weights(log_w.astype(float)).table.reshape((q,) * n))
+    return JointTable(_from_log_weights(log_w.astype(float)).table.reshape((vocab_size,) * n))

@@ -4,6 +4,8 @@ large N live in :mod:`mdtheory.profiles.closed_forms`."""
 
 from __future__ import annotations
 
+from .._validation import renamed_keywords
+
 
 import numpy as np
 
@@ -12,7 +14,8 @@ from .tables import MAX_TABLE_SIZE, JointTable, _configurations, _finite, _from_
 __all__ = ["dirichlet_joint", "product_target", "repeated_bit", "hidden_subset_parity", "global_parity", "potts_grid", "ising_grid", "beta_bernoulli", "noisy_repeated_bit"]
 
 
-def dirichlet_joint(n: int, q: int, *, concentration: float = 1.0, rng=0) -> JointTable:
+@renamed_keywords(q="vocab_size", rng="seed")
+def dirichlet_joint(n: int, vocab_size: int, *, concentration: float = 1.0, seed=0) -> JointTable:
     """A random joint law over the q^N configurations, drawn from Dirichlet(concentration).
 
     Spec: §6.
@@ -21,11 +24,11 @@ def dirichlet_joint(n: int, q: int, *, concentration: float = 1.0, rng=0) -> Joi
     ----------
     n : int
         N.
-    q : int
+    vocab_size : int
         Alphabet size.
     concentration : float
         Dirichlet parameter (> 0); small values give peaked, dependent laws.
-    rng : int or numpy.random.Generator
+    seed : int or numpy.random.Generator
         Seed.
 
     Returns
@@ -39,16 +42,16 @@ def dirichlet_joint(n: int, q: int, *, concentration: float = 1.0, rng=0) -> Joi
 
     Examples
     --------
-    >>> dirichlet_joint(3, 2, rng=0).table.shape
+    >>> dirichlet_joint(3, 2, seed=0).table.shape
     (2, 2, 2)
     """
-    n, q = _size("n", n), _size("q", q, 2)
+    n, vocab_size = _size("n", n), _size("vocab_size", vocab_size, 2)
     if not _finite("concentration", concentration) > 0:
         raise ValueError(f"concentration must be > 0; got concentration={concentration!r}")
-    if q ** n > MAX_TABLE_SIZE:
-        raise ValueError(f"q**N = {q}**{n} exceeds MAX_TABLE_SIZE={MAX_TABLE_SIZE}")
-    w = np.random.default_rng(rng).dirichlet(np.full(q ** n, concentration))
-    return JointTable(w.reshape((q,) * n))
+    if vocab_size ** n > MAX_TABLE_SIZE:
+        raise ValueError(f"vocab_size**N = {vocab_size}**{n} exceeds MAX_TABLE_SIZE={MAX_TABLE_SIZE}")
+    w = np.random.default_rng(seed).dirichlet(np.full(vocab_size ** n, concentration))
+    return JointTable(w.reshape((vocab_size,) * n))
 
 def product_target(marginals) -> JointTable:
     """Independent coordinates with the given marginals: TC = DTC = 0, so every sampler is exact.
@@ -173,7 +176,8 @@ def global_parity(n: int) -> JointTable:
     n = _size("n", n, 2)
     return hidden_subset_parity(n, range(n))
 
-def potts_grid(height: int, width: int, q: int, *, coupling: float, field: float = 0.0) -> JointTable:
+@renamed_keywords(q="vocab_size")
+def potts_grid(height: int, width: int, vocab_size: int, *, coupling: float, field: float = 0.0) -> JointTable:
     """The Potts model on a height × width grid (4 neighbours, free boundary), positions in row-major order.
 
     Spec: §6 (small grids, where spatial orders can be compared).
@@ -182,7 +186,7 @@ def potts_grid(height: int, width: int, q: int, *, coupling: float, field: float
     ----------
     height, width : int
         The grid.
-    q : int
+    vocab_size : int
         Number of states ≥ 2.
     coupling : float
         J (finite).
@@ -203,13 +207,13 @@ def potts_grid(height: int, width: int, q: int, *, coupling: float, field: float
     >>> potts_grid(2, 2, 3, coupling=0.5).table.shape
     (3, 3, 3, 3)
     """
-    height, width, q = _size("height", height), _size("width", width), _size("q", q, 2)
+    height, width, vocab_size = _size("height", height), _size("width", width), _size("vocab_size", vocab_size, 2)
     coupling, field = _finite("coupling", coupling), _finite("field", field)
     n = height * width
-    x = _configurations(n, q).reshape(-1, height, width)
+    x = _configurations(n, vocab_size).reshape(-1, height, width)
     same = (x[:, 1:, :] == x[:, :-1, :]).sum(axis=(1, 2)) + (x[:, :, 1:] == x[:, :, :-1]).sum(axis=(1, 2))
     log_w = coupling * same + field * (x == 0).sum(axis=(1, 2))
-    return JointTable(_from_log_weights(log_w.astype(float)).table.reshape((q,) * n))
+    return JointTable(_from_log_weights(log_w.astype(float)).table.reshape((vocab_size,) * n))
 
 def ising_grid(height: int, width: int, *, coupling: float, field: float = 0.0) -> JointTable:
     """The Ising model on a grid: the q = 2 Potts model.

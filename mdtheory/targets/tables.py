@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import check_positive_int
+from .._validation import check_positive_int, renamed_keywords
 
 __all__ = ["JointTable", "batch_conditionals", "joint_table"]
 
@@ -129,10 +129,11 @@ class JointTable:
         with np.errstate(divide="ignore"):
             return np.log(self.table[tuple(x.T)])
 
-    def sample(self, n_samples: int, *, rng) -> np.ndarray:
+    @renamed_keywords(rng="seed")
+    def sample(self, n_samples: int, *, seed) -> np.ndarray:
         """Exact samples, shape (n_samples, N)."""
-        rng = np.random.default_rng(rng)
-        flat = rng.choice(self.table.size, size=n_samples, p=self.table.ravel())
+        seed = np.random.default_rng(seed)
+        flat = seed.choice(self.table.size, size=n_samples, p=self.table.ravel())
         return np.array(np.unravel_index(flat, self.table.shape)).T
 
 def batch_conditionals(model, values, revealed) -> np.ndarray:
@@ -144,7 +145,8 @@ def batch_conditionals(model, values, revealed) -> np.ndarray:
         return model.conditionals_batch(values, revealed)
     return np.stack([model.conditionals(v, r) for v, r in zip(np.asarray(values), np.asarray(revealed))])
 
-def joint_table(table, *, q: int | None = None, name: str = "joint") -> JointTable:
+@renamed_keywords(q="vocab_size")
+def joint_table(table, *, vocab_size: int | None = None, name: str = "joint") -> JointTable:
     """Validate a joint law and return it as a :class:`JointTable`.
 
     Spec: §6. The input must be finite, non-negative and sum to 1 within max(1e-9, 16·eps·√size) for its float
@@ -154,7 +156,7 @@ def joint_table(table, *, q: int | None = None, name: str = "joint") -> JointTab
     ----------
     table : array_like
         Shape (q,)*N, or a flat C-order vector of length q^N.
-    q : int, optional
+    vocab_size : int, optional
         The alphabet size; required for a flat vector.
     name : str
         The argument's name in error messages.
@@ -170,19 +172,19 @@ def joint_table(table, *, q: int | None = None, name: str = "joint") -> JointTab
 
     Examples
     --------
-    >>> joint_table([0.25, 0.25, 0.25, 0.25], q=2).table.shape
+    >>> joint_table([0.25, 0.25, 0.25, 0.25], vocab_size=2).table.shape
     (2, 2)
     """
     src = np.asarray(table)
     arr = np.array(src, dtype=np.float64)
     src_eps = np.finfo(src.dtype).eps if np.issubdtype(src.dtype, np.floating) else np.finfo(np.float64).eps
     if arr.ndim == 1:
-        if q is None:
+        if vocab_size is None:
             raise ValueError(f"a flat {name} needs q (the alphabet size)")
-        n = int(round(np.log(arr.size) / np.log(q))) if arr.size > 1 else 0
-        if n < 1 or q ** n != arr.size:
-            raise ValueError(f"a flat {name} must have length q**N; got length {arr.size} for q={q}")
-        arr = arr.reshape((q,) * n)
+        n = int(round(np.log(arr.size) / np.log(vocab_size))) if arr.size > 1 else 0
+        if n < 1 or vocab_size ** n != arr.size:
+            raise ValueError(f"a flat {name} must have length vocab_size**N; got length {arr.size} for vocab_size={vocab_size}")
+        arr = arr.reshape((vocab_size,) * n)
     if arr.ndim < 1 or len(set(arr.shape)) != 1 or arr.shape[0] < 2:
         raise ValueError(f"{name} must have shape (q,)*N with q >= 2; got shape {arr.shape}")
     if arr.size > MAX_TABLE_SIZE:
@@ -209,5 +211,5 @@ def _size(name: str, value, minimum: int = 1) -> int:
 
 def _configurations(n: int, q: int) -> np.ndarray:
     if q ** n > MAX_TABLE_SIZE:
-        raise ValueError(f"q**N = {q}**{n} exceeds MAX_TABLE_SIZE={MAX_TABLE_SIZE}; use the closed forms")
+        raise ValueError(f"V**N = {q}**{n} exceeds MAX_TABLE_SIZE={MAX_TABLE_SIZE}; use the closed forms")
     return np.array(list(itertools.product(range(q), repeat=n)), dtype=np.int64)

@@ -145,7 +145,7 @@ def verify(out_dir: str | Path = "mdtheory-out/verify", *, full: bool = False, f
     out = Path(out_dir)
     t0 = time.perf_counter()
     results = run_checks(full=full, progress=progress)
-    figs = run_figures(out / "figures", quick=not full, rng=seed, progress=progress) if figures else []
+    figs = run_figures(out / "figures", quick=not full, seed=seed, progress=progress) if figures else []
     if progress:
         print("report …", flush=True)
     path = write_report(out, results, figs, full=full, seconds=time.perf_counter() - t0, seed=seed)

@@ -95,7 +95,7 @@ def test_kl_bounds_smoke(tmp_path):
     s = run_driver("kl_bounds", tmp_path, preset="smoke", progress=False)
     assert s["all_hold"] and s["all_path_match"] and s["min_margin_in_se"] > -2.576
     rows = json.loads((tmp_path / "results.json").read_text())
-    assert {(r["model"], r["schedule"]) for r in rows} == {(m, sc) for m in ("markov", "ising") for sc in ("cosine", "dp")}
+    assert {(r["model"], r["schedule"]) for r in rows} == {(m, sc) for m in ("markov", "ising") for sc in ("cosine", "data-driven")}
     assert all(sum(r["sizes"]) == (32 if r["model"] == "markov" else 16) for r in rows)
 
 
@@ -131,7 +131,7 @@ def test_pseudo_log_likelihood_against_a_known_law():
     from mdtheory.montecarlo.sample_quality import pairwise_identity, pseudo_log_likelihood
 
     t = known_law_target("markov")
-    x = np.asarray(t.sample(5, rng=0))
+    x = np.asarray(t.sample(5, seed=0))
     pred = target_predictor(t)
     full = pseudo_log_likelihood(pred, x, mask_id=3)
     ref = np.zeros(5)

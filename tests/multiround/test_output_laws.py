@@ -49,7 +49,7 @@ SAMPLERS = {
 @pytest.mark.parametrize("name", sorted(SAMPLERS))
 @pytest.mark.parametrize("schedule", [[2, 2], [1, 2, 1]])
 def test_output_law_equals_path_enumeration(name, schedule):
-    t = dirichlet_joint(4, 2, concentration=0.7, rng=11)
+    t = dirichlet_joint(4, 2, concentration=0.7, seed=11)
     for model in (None, TemperedConditionals(t, beta=0.7, mix=0.1)):
         law = output_law(t, SAMPLERS[name], schedule, model=model)
         table, path_kl = output_law_bruteforce(t, SAMPLERS[name], schedule, model=model)
@@ -68,7 +68,7 @@ def apart_target():
     from mdtheory.multiround.targets import joint_table, product_target
 
     return joint_table(0.9 * product_target(APART_ROWS).table
-                       + 0.1 * dirichlet_joint(3, 3, concentration=0.5, rng=2).table)
+                       + 0.1 * dirichlet_joint(3, 3, concentration=0.5, seed=2).table)
 
 
 def _on_three_positions(sampler):
@@ -106,7 +106,7 @@ def test_output_law_equals_path_enumeration_on_a_table_that_tells_rules_apart(na
 
 
 def test_ternary_target_and_three_steps():
-    t = dirichlet_joint(3, 3, concentration=0.8, rng=12)
+    t = dirichlet_joint(3, 3, concentration=0.8, seed=12)
     for s in (MaskGIT(0.8), CTS(EntropyRule()), UMoment(0.5)):
         law = output_law(t, s, [1, 1, 1])
         table, path_kl = output_law_bruteforce(t, s, [1, 1, 1])
@@ -115,7 +115,7 @@ def test_ternary_target_and_three_steps():
 
 def test_uniform_path_kl_is_efact():
     # the random-order planner's path KL is E_fact of §5.3 (an independent closed form)
-    t = dirichlet_joint(5, 2, concentration=0.5, rng=13)
+    t = dirichlet_joint(5, 2, concentration=0.5, seed=13)
     pr = information_profile(t)
     for sched in ([2, 3], [1, 2, 2], [5]):
         assert abs(output_law(t, CTS(UniformRule()), sched).path_kl - efact(pr, sched)) < 1e-12
@@ -124,7 +124,7 @@ def test_uniform_path_kl_is_efact():
 @pytest.mark.parametrize("name", ["uniform", "maskgit", "moment-annealed", "confidence", "hybrid-tempered", "eb",
                                   "entropy-sum"])
 def test_sampling_loop_matches_exact_output_law(name):
-    t = dirichlet_joint(4, 2, concentration=0.7, rng=14)
+    t = dirichlet_joint(4, 2, concentration=0.7, seed=14)
     s = SAMPLERS[name]
     sched = None if name in ("eb", "entropy-sum") else [1, 2, 1]
     law = output_law(t, s, sched)
@@ -136,7 +136,7 @@ def test_sampling_loop_matches_exact_output_law(name):
 
 
 def test_monte_carlo_has_power_against_a_wrong_law():
-    t = dirichlet_joint(4, 2, concentration=0.7, rng=14)
+    t = dirichlet_joint(4, 2, concentration=0.7, seed=14)
     wrong = output_law(t, MaskGIT(1.0), [1, 2, 1])
     res = sample(target_predictor(t), seq_len=4, schedule=[1, 2, 1], sampler=CTS(UniformRule()), batch_size=60_000,
                  output="log_probs", generator=torch.Generator().manual_seed(16))
@@ -145,7 +145,7 @@ def test_monte_carlo_has_power_against_a_wrong_law():
 
 
 def test_proposition3():
-    t = dirichlet_joint(5, 2, concentration=0.6, rng=17)
+    t = dirichlet_joint(5, 2, concentration=0.6, seed=17)
     for name, s in SAMPLERS.items():
         if name.startswith(("maskgit", "moment", "umoment", "hybrid", "fixed-order")):
             continue
@@ -158,7 +158,7 @@ def test_proposition3():
 
 
 def test_chain_rule_bound_and_equality():
-    t = dirichlet_joint(5, 2, concentration=0.6, rng=18)
+    t = dirichlet_joint(5, 2, concentration=0.6, seed=18)
     for model in (None, TemperedConditionals(t, beta=1.4, mix=0.05)):
         for name in ("uniform", "confidence", "confidence-noisy", "entropy", "margin", "moment", "umoment", "eb"):
             law = output_law(t, SAMPLERS[name], [2, 2, 1], model=model)
@@ -178,7 +178,7 @@ def test_ties_break_the_equality_on_symmetric_grids():
 
 
 def test_hybrid_decomposition_bound():
-    t = dirichlet_joint(5, 2, concentration=0.5, rng=19)
+    t = dirichlet_joint(5, 2, concentration=0.5, seed=19)
     for gamma in (0.0, 0.5, 1.0):
         s = CTS(HybridRule(ConfidenceRule(), FixedOrderRule((3, 0, 4, 1, 2)), gamma))
         law = output_law(t, s, [2, 2, 1])
@@ -192,7 +192,7 @@ def test_eb_rule_and_bound():
     assert EntropyPrefix(0.0, subtract_max=True).select(p, np.ones(4, bool)) == (1,)  # ties by position index
     assert EntropyPrefix(0.06, subtract_max=True).select(p, np.ones(4, bool)) == (1, 3)
     assert EntropyPrefix(0.2, subtract_max=True).select(p, np.ones(4, bool)) == (1, 2, 3)
-    t = dirichlet_joint(5, 2, concentration=0.8, rng=20)
+    t = dirichlet_joint(5, 2, concentration=0.8, seed=20)
     for gamma in (0.1, 0.4, 1.0):
         law = output_law(t, EB(gamma))
         assert law.max_block_kl <= gamma + 1e-12 and law.kl <= gamma * law.mean_steps + 1e-12
@@ -232,13 +232,13 @@ def test_grids_chains_and_performance_scale():
 
 
 def test_target_predictor_feeds_the_loop():
-    t = dirichlet_joint(3, 2, rng=21)
+    t = dirichlet_joint(3, 2, seed=21)
     out = target_predictor(t)(torch.zeros(2, 3, dtype=torch.long), torch.ones(2, 3, dtype=torch.bool))
     np.testing.assert_allclose(out.exp().sum(-1).numpy(), 1.0)
 
 
 def test_bad_inputs():
-    t = dirichlet_joint(3, 2, rng=22)
+    t = dirichlet_joint(3, 2, seed=22)
     with pytest.raises(ValueError, match="must sum to 3"):
         output_law(t, CTS(UniformRule()), [1, 1])
     with pytest.raises(ValueError, match="n_steps is required"):
@@ -265,7 +265,7 @@ def test_prediction_functions_plug_in_as_models():
     # a trained model enters through the loop's prediction-function interface; round trip via the target
     from mdtheory.models.predictors import PredictorModel
 
-    t = dirichlet_joint(4, 2, concentration=0.7, rng=24)
+    t = dirichlet_joint(4, 2, concentration=0.7, seed=24)
     model = PredictorModel(target_predictor(t), n=4, output="log_probs")
     for s in (MaskGIT(1.0), CTS(EntropyRule())):
         a, b = output_law(t, s, [2, 2]), output_law(t, s, [2, 2], model=model)
@@ -297,7 +297,7 @@ def test_entropy_sum_rule_and_bound():
     masked = torch.tensor([[True, False, False, False]])
     assert tuple(torch.nonzero(entropy_sum_selection(lp, threshold=0.0, masked=masked)[0])[:, 0].tolist()) == (0,)
     # each step's TC ≤ Σ H ≤ τ, so KL(π‖ν) ≤ τ·E_π[#steps] (§8, §10.6)
-    t = dirichlet_joint(6, 2, concentration=0.4, rng=21)
+    t = dirichlet_joint(6, 2, concentration=0.4, seed=21)
     for tau in (0.1, 0.5, 1.5):
         law = output_law(t, EntropySum(tau))
         assert law.kl <= tau * law.mean_steps + 1e-12 and law.max_block_kl <= tau + 1e-12
@@ -306,7 +306,7 @@ def test_entropy_sum_rule_and_bound():
 @pytest.mark.parametrize("share, schedule", [(0.75, [3, 1]), (1.0, [2, 2]), (0.7, [1, 3])])
 def test_hybrid_whose_exploitation_part_has_several_positions_equals_path_enumeration(share, schedule):
     # ⌈γk⌉ ≥ 2 in some round: the exploitation order's choice of several positions is what is checked
-    t = dirichlet_joint(4, 2, concentration=0.7, rng=13)
+    t = dirichlet_joint(4, 2, concentration=0.7, seed=13)
     s = CTS(HybridRule(ConfidenceRule(), FixedOrderRule((2, 0, 3, 1)), share))
     law = output_law(t, s, schedule)
     table, path_kl = output_law_bruteforce(t, s, schedule)
@@ -316,7 +316,7 @@ def test_hybrid_whose_exploitation_part_has_several_positions_equals_path_enumer
 
 def test_greedy_moment_sampler_equals_path_enumeration():
     # α = ∞: positions by the largest p_max, tokens by argmax (token temperature τ = 1 in the limit)
-    t = dirichlet_joint(4, 2, concentration=0.7, rng=14)
+    t = dirichlet_joint(4, 2, concentration=0.7, seed=14)
     for s in (Moment(inf), UMoment(inf)):
         law = output_law(t, s, [2, 2])
         table, _ = output_law_bruteforce(t, s, [2, 2])

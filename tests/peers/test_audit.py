@@ -103,7 +103,7 @@ def test_amused_peer_inside_the_sampling_loop_follows_the_exact_maskgit_output_l
     from mdtheory.sampling.loop import sample
     from mdtheory.multiround.targets import dirichlet_joint
 
-    t = dirichlet_joint(4, 2, concentration=0.7, rng=7)
+    t = dirichlet_joint(4, 2, concentration=0.7, seed=7)
     law = output_law(t, MaskGIT(1.0), [1, 2, 1])
 
     def predict(tokens, masked):
@@ -183,7 +183,7 @@ def test_entropy_bound_peer_inside_the_sampling_loop_follows_the_exact_eb_output
     from mdtheory.sampling.loop import sample
     from mdtheory.multiround.targets import dirichlet_joint
 
-    t = dirichlet_joint(4, 2, concentration=0.7, rng=7)
+    t = dirichlet_joint(4, 2, concentration=0.7, seed=7)
     law = output_law(t, EB(0.4), None)
 
     def predict(tokens, masked):

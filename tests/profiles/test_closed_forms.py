@@ -33,7 +33,7 @@ def test_binary_markov(n, eps):
 @pytest.mark.parametrize("q,eps", [(3, 0.2), (3, 0.9), (4, 0.5), (3, 1.0)])
 def test_qary_markov(q, eps):
     P = (1 - eps) * np.eye(q) + eps / (q - 1) * (np.ones((q, q)) - np.eye(q))
-    _same(markov_profile(5, eps, q=q), markov_chain(5, P, initial=np.full(q, 1 / q)))
+    _same(markov_profile(5, eps, vocab_size=q), markov_chain(5, P, initial=np.full(q, 1 / q)))
 
 
 def test_general_transition_markov():
@@ -87,7 +87,7 @@ def test_markov_chain_target_conditionals_and_sampling():
     P = np.array([[0.8, 0.15, 0.05], [0.2, 0.7, 0.1], [0.3, 0.3, 0.4]])
     mc, jt = MarkovChain(P, 6), markov_chain(6, P)
     rng = np.random.default_rng(0)
-    x = jt.sample(20, rng=1)
+    x = jt.sample(20, seed=1)
     rev = rng.random((20, 6)) < 0.4
     np.testing.assert_allclose(batch_conditionals(mc, x, rev), batch_conditionals(jt, x, rev), atol=1e-14)
     np.testing.assert_allclose(mc.log_prob(x), jt.log_prob(x), atol=1e-13)
@@ -95,7 +95,7 @@ def test_markov_chain_target_conditionals_and_sampling():
     from scipy.stats import chi2
 
     n_s = 100_000
-    xs = mc.sample(n_s, rng=2)
+    xs = mc.sample(n_s, seed=2)
     counts = np.bincount(3 * xs[:, 2] + xs[:, 3], minlength=9)
     expected = n_s * (mc.mu[:, None] * P).ravel()
     assert ((counts - expected) ** 2 / expected).sum() < chi2.ppf(1 - 1e-6, 8)
@@ -136,7 +136,7 @@ def test_gaussian_factorized_kl_two_routes_and_order_average(schedule):
     (lambda: markov_profile(5, -0.1), "eps"),
     (lambda: markov_profile(5, float("nan")), "eps"),
     (lambda: markov_profile(0, 0.1), "n"),
-    (lambda: markov_profile(5, 0.1, q=1), "q"),
+    (lambda: markov_profile(5, 0.1, vocab_size=1), "q"),
     (lambda: beta_bernoulli_profile(5, 0.0, 1.0), "a and b"),
     (lambda: noisy_repeated_bit_profile(5, 1.5), "eta"),
     (lambda: hidden_subset_parity_profile(5, 6), "m"),

@@ -17,7 +17,7 @@ TOL = 1e-10  # identities to 1e-10
 
 @pytest.mark.parametrize("n,q,seed", [(4, 2, 0), (5, 2, 1), (3, 3, 2), (6, 2, 3), (4, 3, 4)])
 def test_identities_on_random_joints(n, q, seed):
-    pr = information_profile(dirichlet_joint(n, q, concentration=0.5, rng=seed))
+    pr = information_profile(dirichlet_joint(n, q, concentration=0.5, seed=seed))
     assert np.all(pr.f >= -TOL)  # subset entropy is concave in size
     N = n
     i = np.arange(1, N)
@@ -33,13 +33,13 @@ def test_identities_on_random_joints(n, q, seed):
 
 @pytest.mark.parametrize("schedule", [[1, 1, 1, 1, 1], [2, 3], [5], [1, 3, 1], [3, 1, 1]])
 def test_efact_equals_bruteforce_over_orders(schedule):
-    t = dirichlet_joint(5, 2, concentration=0.7, rng=7)
+    t = dirichlet_joint(5, 2, concentration=0.7, seed=7)
     pr = information_profile(t)
     assert abs(efact(pr, schedule) - efact_bruteforce(t, schedule)) < TOL
 
 
 def test_efact_extremes():
-    pr = information_profile(dirichlet_joint(4, 3, rng=8))
+    pr = information_profile(dirichlet_joint(4, 3, seed=8))
     assert abs(efact(pr, [4]) - pr.tc) < TOL  # one block: E_fact = TC
     assert abs(efact(pr, [1, 1, 1, 1])) < TOL  # one token per step: exact
     with pytest.raises(ValueError, match="must sum to 4"):
@@ -96,8 +96,8 @@ def test_bad_targets():
         joint_table(np.full((2, 2), 0.3))
     with pytest.raises(ValueError, match="shape"):
         joint_table(np.full((2, 3), 1 / 6))
-    with pytest.raises(ValueError, match="length q"):
-        joint_table(np.full(6, 1 / 6), q=2)
+    with pytest.raises(ValueError, match="length vocab_size"):
+        joint_table(np.full(6, 1 / 6), vocab_size=2)
     with pytest.raises(ValueError, match="non-negative"):
         joint_table(np.array([[1.2, -0.2], [0.0, 0.0]]))
     with pytest.raises(ValueError, match="probability 0"):

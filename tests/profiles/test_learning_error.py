@@ -23,7 +23,7 @@ def _z(n):
 
 @pytest.mark.parametrize("schedule", [[1, 1, 1, 1, 1], [2, 3], [5], [1, 3, 1], [4, 1]])
 def test_loss_curve_identity_and_path_kl(schedule):
-    t = dirichlet_joint(5, 2, concentration=0.6, rng=3)
+    t = dirichlet_joint(5, 2, concentration=0.6, seed=3)
     model = TemperedConditionals(t, beta=0.7, mix=0.1)
     curves = cross_entropy_curve(t, model)
     pr = information_profile(t)
@@ -35,7 +35,7 @@ def test_loss_curve_identity_and_path_kl(schedule):
 
 
 def test_exact_model_has_no_learning_error():
-    t = dirichlet_joint(4, 3, concentration=0.5, rng=4)
+    t = dirichlet_joint(4, 3, concentration=0.5, seed=4)
     curves = cross_entropy_curve(t, TemperedConditionals(t))
     assert np.abs(curves.kl).max() < 1e-12
     for s in ([2, 2], [1, 3], [4]):
@@ -44,7 +44,7 @@ def test_exact_model_has_no_learning_error():
 
 def test_profile_estimator_covers_closed_form():
     n, eps = 20, 0.15
-    est = estimate_profile(MarkovChain(np.array([[1 - eps, eps], [eps, 1 - eps]]), n), 2000, rng=11)
+    est = estimate_profile(MarkovChain(np.array([[1 - eps, eps], [eps, 1 - eps]]), n), 2000, seed=11)
     ref = markov_profile(n, eps)
     z = _z(n)
     assert np.all(np.abs(est.values - ref.g) <= z * est.stderr + 1e-12)
@@ -57,22 +57,22 @@ def test_profile_estimator_covers_closed_form():
 def test_profile_estimator_detects_a_wrong_chain():
     # power: the estimator separates ε = 0.15 from ε = 0.25 at the same sample size
     n = 20
-    est = estimate_profile(MarkovChain(np.array([[0.85, 0.15], [0.15, 0.85]]), n), 2000, rng=11)
+    est = estimate_profile(MarkovChain(np.array([[0.85, 0.15], [0.15, 0.85]]), n), 2000, seed=11)
     wrong = markov_profile(n, 0.25)
     assert np.any(np.abs(est.values - wrong.g) > _z(n) * est.stderr + 1e-12)
 
 
 def test_loss_curve_estimator_covers_exact_cross_entropy():
-    t = dirichlet_joint(5, 2, concentration=0.6, rng=5)
+    t = dirichlet_joint(5, 2, concentration=0.6, seed=5)
     model = TemperedConditionals(t, beta=0.6, mix=0.05)
     exact = cross_entropy_curve(t, model).ce
-    est = estimate_loss_curve(model, t.sample(50_000, rng=6), n_per_m=4000, rng=7)
+    est = estimate_loss_curve(model, t.sample(50_000, seed=6), n_per_m=4000, seed=7)
     assert np.all(np.abs(est.ce - exact) <= _z(5) * est.stderr)
 
 
 def test_loss_curve_estimator_with_a_torch_prediction_function():
     torch = pytest.importorskip("torch")
-    t = dirichlet_joint(4, 2, concentration=0.8, rng=8)
+    t = dirichlet_joint(4, 2, concentration=0.8, seed=8)
 
     def predict(tokens, masked):  # the sampling loop's interface, backed by the exact conditionals
         out = [t.conditionals(x.numpy(), ~m.numpy()) for x, m in zip(tokens, masked)]
@@ -81,12 +81,12 @@ def test_loss_curve_estimator_with_a_torch_prediction_function():
     exact = cross_entropy_curve(t, t).ce
     from mdtheory.models.predictors import PredictorModel
 
-    est = estimate_loss_curve(PredictorModel(predict, n=4), t.sample(20_000, rng=9), n_per_m=3000, rng=10)
+    est = estimate_loss_curve(PredictorModel(predict, n=4), t.sample(20_000, seed=9), n_per_m=3000, seed=10)
     assert np.all(np.abs(est.ce - exact) <= _z(4) * est.stderr)
 
 
 def test_bad_inputs():
-    t = dirichlet_joint(3, 2, rng=0)
+    t = dirichlet_joint(3, 2, seed=0)
     with pytest.raises(ValueError, match="beta"):
         TemperedConditionals(t, beta=0.0)
     with pytest.raises(ValueError, match="mix"):
@@ -103,7 +103,7 @@ def test_path_kl_bruteforce_conditioning_is_keyword_only():
     # a positional fourth argument would silently be read as the conditioning schedule
     from mdtheory.multiround.targets import dirichlet_joint
 
-    t = dirichlet_joint(3, 2, concentration=0.7, rng=1)
+    t = dirichlet_joint(3, 2, concentration=0.7, seed=1)
     with pytest.raises(TypeError):
         path_kl_bruteforce(t, t, [1, 2], [0, 1])
     assert path_kl_bruteforce(target=t, model=t, schedule=[1, 2]) == path_kl_bruteforce(t, t, [1, 2])

@@ -10,7 +10,7 @@ from mdtheory.profiles.enumeration import subset_entropies
 
 @pytest.mark.parametrize("seed", range(4))
 def test_bound_holds_against_brute_force_and_uses_the_mutual_information(seed):
-    t = dirichlet_joint(5, 2, concentration=0.4, rng=seed)
+    t = dirichlet_joint(5, 2, concentration=0.4, seed=seed)
     pr = information_profile(t)
     ents = subset_entropies(t)
     full = frozenset(range(5))

@@ -135,7 +135,7 @@ def test_continuum_limits_of_markov_chain():
 def test_schedule_comparison_rows():
     rows = schedule_comparison(markov_profile(50, 0.1), [1, 5])
     assert {r["method"] for r in rows if r["n_steps"] == 5} == set(SCHEDULE_METHODS)
-    assert all(r["method"] in ("dp", "sqrt", "constant") for r in rows if r["n_steps"] == 1)
+    assert all(r["method"] in ("optimal", "sqrt", "constant") for r in rows if r["n_steps"] == 1)
 
 
 def test_bound_expressions_parse():
@@ -166,7 +166,7 @@ def test_bad_schedules(call, match):
 
 
 def test_dp_on_enumerated_joint():
-    pr = information_profile(dirichlet_joint(8, 2, concentration=0.3, rng=5))
+    pr = information_profile(dirichlet_joint(8, 2, concentration=0.3, seed=5))
     for K in range(1, 9):
         assert abs(efact(pr, optimal_schedule(pr, K)) - efact(pr, optimal_schedule_exhaustive(pr, K))) < 1e-12
 
@@ -256,3 +256,12 @@ def test_lag_conditioning_by_hand_and_for_any_integer_type():
     for bad in (-1, 1.5, True):
         with pytest.raises(ValueError, match="lag"):
             lag_conditioning([2, 3, 1, 2], bad)
+
+
+def test_the_earlier_method_name_dp_is_refused_with_its_new_name():
+    from mdtheory.profiles import markov_profile
+
+    with pytest.raises(ValueError, match="method 'dp' is now 'optimal'"):
+        profile_schedule(markov_profile(12, 0.1), 3, "dp")
+    assert profile_schedule(markov_profile(12, 0.1), 3, "optimal").tolist() == \
+        optimal_schedule(markov_profile(12, 0.1), 3).tolist()

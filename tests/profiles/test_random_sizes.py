@@ -43,7 +43,7 @@ def test_poisson_recursion_equals_its_composition_law_and_the_extremes():
                                  size_law("geometric", n_steps=3), size_law("geometric", n_steps=3, direction="increasing")],
                          ids=lambda law: law.describe())
 def test_every_route_equals_brute_force_over_orders_and_sizes(law):
-    t = dirichlet_joint(5, 2, concentration=0.4, rng=8)
+    t = dirichlet_joint(5, 2, concentration=0.4, seed=8)
     ref = random_sizes_bruteforce(t, law)
     pr = information_profile(t)
     assert abs(expected_kl_random_sizes(pr, law).expected_kl - ref) < 1e-12

@@ -11,12 +11,12 @@ from mdtheory.targets import MarkovChain, bigram_chain, forbidden_bigram_transit
 
 
 def test_forbidden_transitions_have_probability_zero():
-    P = forbidden_bigram_transition(3, allowed=2, rng=0)
+    P = forbidden_bigram_transition(3, allowed=2, seed=0)
     t = bigram_chain(5)
     for x in np.ndindex(*t.table.shape):
         allowed = all(P[a, b] > 0 for a, b in zip(x[:-1], x[1:]))
         assert (t.table[x] > 0) == allowed
-    assert np.allclose(forbidden_bigram_transition(4, allowed=4, rng=1).astype(bool), True)
+    assert np.allclose(forbidden_bigram_transition(4, allowed=4, seed=1).astype(bool), True)
     with pytest.raises(ValueError, match="allowed"):
         forbidden_bigram_transition(3, allowed=4)
 

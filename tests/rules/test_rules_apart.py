@@ -68,7 +68,7 @@ def test_torch_scores_equal_the_numpy_scores(rule):
 @pytest.mark.parametrize("name", [n for n in SAMPLER_NAMES if n != "mdlm"])
 def test_every_registered_sampler_agrees_with_the_oracle_on_a_table_that_tells_rules_apart(name):
     """Exact output law against the literal path enumeration, on a V = 3 joint (N = 3)."""
-    target = dirichlet_joint(3, 3, concentration=0.6, rng=7)
+    target = dirichlet_joint(3, 3, concentration=0.6, seed=7)
     sampler = make_sampler(name, **example_params(name, 3))
     if name in ("low_confidence", "dream", "threshold"):
         pytest.skip("the oracle transcribes the mdtheory samplers; stated peer rules are checked one round at a time")

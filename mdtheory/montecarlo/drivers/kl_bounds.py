@@ -19,9 +19,9 @@ from ..._io import atomic_write_text, to_json
 
 NAME = "kl_bounds"
 PRESETS = {
-    "smoke": {"models": ("markov", "ising"), "schedules": ("cosine", "dp"), "steps": (8,), "n": 1000, "orders": 8,
+    "smoke": {"models": ("markov", "ising"), "schedules": ("cosine", "data-driven"), "steps": (8,), "n": 1000, "orders": 8,
               "n_per_m": 300},
-    "paper": {"models": ("markov", "ising"), "schedules": ("cosine", "arccos", "constant", "dp"), "steps": (4, 8, 16),
+    "paper": {"models": ("markov", "ising"), "schedules": ("cosine", "arccos", "constant", "data-driven"), "steps": (4, 8, 16),
               "n": 2000, "orders": 8, "n_per_m": 500},
 }
 
@@ -41,7 +41,7 @@ def run_task(task: dict, device: str = "cpu") -> dict:
 
     model = _shipped_denoiser(task["model"], device)
     N = model.config.seq_len
-    if task["schedule"] == "dp":  # chosen on an independent estimate of the loss curve (one per model)
+    if task["schedule"] == "data-driven":  # chosen on an independent estimate of the loss curve (one per model)
         sizes = data_driven_schedule(model_loss_curve(task["model"], n_per_m=task["n_per_m"],
                                                       seed=(task["seed"], 1), device=str(device)), task["steps"])
     else:

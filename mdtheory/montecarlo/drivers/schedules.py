@@ -22,7 +22,7 @@ from pathlib import Path
 from ..._io import atomic_write_text, to_json
 
 NAME = "schedules"
-SCHEDULES = ("cosine", "constant", "geometric", "dp")
+SCHEDULES = ("cosine", "constant", "geometric", "data-driven")
 PRESETS = {
     "smoke": {"models": ("digits",), "steps": (4,), "n": 300, "n_per_m": 200},
     "paper": {"models": ("digits", "text"), "steps": (4, 8), "n": 1000, "n_per_m": 1000},

@@ -36,7 +36,7 @@ def _laws_small():
 def _check_random_sizes_routes(*, seed: int = 0, tol: float = 1e-10, perturb: float = 0.0):
     worst, rows = 0.0, []
     for c, (n, q) in enumerate(((5, 2), (4, 3))):
-        t = dirichlet_joint(n, q, concentration=0.5, rng=[seed, c])
+        t = dirichlet_joint(n, q, concentration=0.5, seed=[seed, c])
         pr = information_profile(t)
         for law in _laws_small():
             ref = random_sizes_bruteforce(t, law)
@@ -113,7 +113,7 @@ def _check_mi_bound(*, seed: int = 0, perturb: float = 1.0):
     """``perturb`` scales the bound (a planted constant)."""
     worst, rows, dev = 0.0, [], 0.0
     for c in range(4):
-        t = dirichlet_joint(5, 2, concentration=0.4, rng=[seed, c])
+        t = dirichlet_joint(5, 2, concentration=0.4, seed=[seed, c])
         pr = information_profile(t)
         for sched in ([2, 3], [1, 2, 2], [5], [3, 1, 1]):
             truth = efact_bruteforce(t, sched)
@@ -201,7 +201,7 @@ def _check_entropy_sum(*, perturb: float = 1.0):
 
     dev = 0.0
     for c in range(2):
-        t = dirichlet_joint(5, 2, concentration=0.5, rng=[7, c])
+        t = dirichlet_joint(5, 2, concentration=0.5, seed=[7, c])
         for tau in (0.2, 0.8, 2.0):
             table, path_kl = output_law_bruteforce(t, EntropySum(tau))
             law = output_law(t, EntropySum(tau))

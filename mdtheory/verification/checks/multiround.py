@@ -49,7 +49,7 @@ def _check_bruteforce(*, n_cases: int = 2, seed: int = 0, tol: float = 1e-10, al
 
     worst = 0.0
     for c in range(n_cases):
-        t = dirichlet_joint(4, 2, concentration=0.7, rng=[seed, c])
+        t = dirichlet_joint(4, 2, concentration=0.7, seed=[seed, c])
         samplers = dict(cts_samplers(4), maskgit=MaskGIT(1.0), annealed=MaskGIT(2.0, anneal=True))
         for name, s in samplers.items():
             sched = [1, 2, 1] if c % 2 else [2, 2]
@@ -68,7 +68,7 @@ def _check_prop3(*, n_cases: int = 3, seed: int = 1, tol: float = 1e-12, beta: f
 
     worst = 0.0
     for c in range(n_cases):
-        t = dirichlet_joint(4 if c % 2 else 5, 2 if c % 2 else 2, concentration=0.6, rng=[seed, c])
+        t = dirichlet_joint(4 if c % 2 else 5, 2 if c % 2 else 2, concentration=0.6, seed=[seed, c])
         model = None if beta == 1.0 else TemperedConditionals(t, beta=beta)
         for name, s in cts_samplers(t.n, untempered_only=True).items():
             s = EB(0.0) if name == "eb" else s
@@ -83,7 +83,7 @@ def _check_prop3(*, n_cases: int = 3, seed: int = 1, tol: float = 1e-12, beta: f
 def _check_prop3_maskgit(*, seed: int = 2, alphas=(0.25, 1.0, 4.0, 16.0, 1e4), threshold: float = 1e-4):
     from ...rules.samplers import MaskGIT
 
-    t = dirichlet_joint(4, 2, concentration=0.6, rng=seed)
+    t = dirichlet_joint(4, 2, concentration=0.6, seed=seed)
     kls = [output_law(t, MaskGIT(a), [1] * t.n).kl for a in alphas]
     inc = max(b - a for a, b in zip(kls, kls[1:]))
     value = max(inc, threshold - kls[list(alphas).index(1.0)] if 1.0 in alphas else -1.0, kls[-1] - 1e-3)
@@ -96,7 +96,7 @@ def _check_prop3_maskgit(*, seed: int = 2, alphas=(0.25, 1.0, 4.0, 16.0, 1e4), t
 def _check_eq4(*, n_cases: int = 2, seed: int = 3, slack: float = 1e-12, scale: float = 1.0):
     worst = -math.inf
     for c in range(n_cases):
-        t = dirichlet_joint(5, 2, concentration=0.6, rng=[seed, c])
+        t = dirichlet_joint(5, 2, concentration=0.6, seed=[seed, c])
         for model in (None, TemperedConditionals(t, beta=0.6, mix=0.1)):
             for s in cts_samplers(t.n).values():
                 law = output_law(t, s, [2, 2, 1], model=model)
@@ -111,7 +111,7 @@ def _check_eq4(*, n_cases: int = 2, seed: int = 3, slack: float = 1e-12, scale: 
 def _check_eq4_equality(*, n_cases: int = 2, seed: int = 4, tol: float = 1e-10, names=DETERMINISTIC):
     worst = 0.0
     for c in range(n_cases):
-        t = dirichlet_joint(5, 2, concentration=0.6, rng=[seed, c])
+        t = dirichlet_joint(5, 2, concentration=0.6, seed=[seed, c])
         for model in (None, TemperedConditionals(t, beta=0.6, mix=0.1)):
             for name, s in cts_samplers(t.n).items():
                 if name in names:
@@ -132,7 +132,7 @@ def _check_prop4(*, seed: int = 5, identity_shift: float = 0.0):
     rng = np.random.default_rng(seed)
     worst = -math.inf
     for c in range(4):
-        t = dirichlet_joint(5, 2, concentration=0.5, rng=[seed, c])
+        t = dirichlet_joint(5, 2, concentration=0.5, seed=[seed, c])
         ents = subset_entropies(t)
         perm = rng.permutation(5)
         A, B = frozenset(perm[:2].tolist()), frozenset(perm[2:4].tolist())
@@ -140,7 +140,7 @@ def _check_prop4(*, seed: int = 5, identity_shift: float = 0.0):
         mi = ents[A] + ents[B] - ents[A | B]
         worst = max(worst, abs(tc(A | B) - tc(A) - tc(B) - mi - identity_shift) - 1e-12,
                     tc(A | B) - sum(ents[frozenset([i])] for i in A) - tc(B))
-    t = dirichlet_joint(5, 2, concentration=0.5, rng=[seed, 9])
+    t = dirichlet_joint(5, 2, concentration=0.5, seed=[seed, 9])
     for gamma in (0.25, 0.5, 1.0):
         s = CTS(HybridRule(ConfidenceRule(), FixedOrderRule((3, 0, 4, 1, 2)), gamma))
         law = output_law(t, s, [2, 2, 1])
@@ -157,7 +157,7 @@ def _check_eb(*, seed: int = 6, gammas=(0.05, 0.2, 0.5, 1.0), bound_factor: floa
 
     worst = 0.0
     for c, gamma in enumerate(gammas):
-        t = dirichlet_joint(5, 2, concentration=0.8, rng=[seed, c])
+        t = dirichlet_joint(5, 2, concentration=0.8, seed=[seed, c])
         law = output_law(t, EB(gamma))
         worst = max(worst, law.max_block_kl / (bound_factor * gamma),
                     law.kl / (bound_factor * gamma * law.mean_steps))
@@ -174,7 +174,7 @@ def _check_eb(*, seed: int = 6, gammas=(0.05, 0.2, 0.5, 1.0), bound_factor: floa
 def _check_caching(*, seed: int = 7, tol: float = 1e-10, reverse: bool = False):
     worst = 0.0
     for c in range(2):
-        t = dirichlet_joint(5, 2, concentration=0.5, rng=[seed, c])
+        t = dirichlet_joint(5, 2, concentration=0.5, seed=[seed, c])
         pr = information_profile(t)
         for sizes in ([1, 2, 2], [2, 1, 1, 1]):
             errs = []

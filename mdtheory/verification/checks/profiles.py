@@ -42,12 +42,12 @@ def _check_identities(*, n_cases: int = 6, seed: int = 0, tol: float = 1e-10, pe
     worst = 0.0
     for c in range(n_cases):
         n, q = (4, 3) if c % 2 else (6, 2)
-        t = dirichlet_joint(n, q, concentration=0.5, rng=[seed, c])
+        t = dirichlet_joint(n, q, concentration=0.5, seed=[seed, c])
         pr = information_profile(t)
         if perturb:
             H = pr.H.copy()
             H[1] += perturb
-            pr = profile_from_entropy(H, alphabet_size=q)
+            pr = profile_from_entropy(H, vocab_size=q)
         i = np.arange(1, n)
         # TC, DTC and Σ_j I(x_j; x_−j) from their definitions, by subset entropies
         ents = subset_entropies(t)
@@ -74,7 +74,7 @@ def _check_efact_bruteforce(*, n_cases: int = 6, seed: int = 2, tol: float = 1e-
     worst = 0.0
     for c in range(n_cases):
         n, q = (5, 2) if c % 2 else (4, 3)
-        t = dirichlet_joint(n, q, concentration=0.5, rng=[seed, c])
+        t = dirichlet_joint(n, q, concentration=0.5, seed=[seed, c])
         pr = information_profile(t)
         sizes = _random_schedule(rng, n)
         ref = efact_bruteforce(t, sizes) + perturb
@@ -91,7 +91,7 @@ def _check_closed_forms(*, n: int = 7, tol: float = 1e-10, eps: float = 0.15, ep
 
     P3 = (1 - eps) * np.eye(3) + eps / 2 * (np.ones((3, 3)) - np.eye(3))
     pairs = [(markov_profile(n, eps), binary_markov_chain(n, eps + eps_shift)),
-             (markov_profile(5, eps, q=3), markov_chain(5, P3, initial=np.ones(3) / 3)),
+             (markov_profile(5, eps, vocab_size=3), markov_chain(5, P3, initial=np.ones(3) / 3)),
              (beta_bernoulli_profile(n, 0.7, 1.6), beta_bernoulli(n, 0.7, 1.6)),
              (noisy_repeated_bit_profile(n, 0.2), noisy_repeated_bit(n, 0.2)),
              (repeated_bit_profile(n), repeated_bit(n)), (parity_profile(n), global_parity(n)),
@@ -111,7 +111,7 @@ def _check_kmax(*, n_cases: int = 8, seed: int = 1, bound_factor: float = 1.0):
     worst = -np.inf
     for c in range(n_cases):
         n = 6
-        pr = information_profile(dirichlet_joint(n, 2, concentration=0.3, rng=[seed, c]))
+        pr = information_profile(dirichlet_joint(n, 2, concentration=0.3, seed=[seed, c]))
         sizes = _random_schedule(rng, n)
         worst = max(worst, efact(pr, sizes) - bound_factor * kmax_bound(pr, sizes))
     pr = repeated_bit_profile(8)  # tightness: the largest block first
@@ -133,7 +133,7 @@ def _check_counterexample(*, n: int = 8, schedule=None, tol: float = 1e-12):
           "random joints and the Markov chain at N = 400 (value = max of E_fact − bound).",
           expression="rho*DTC")
 def _check_geometric(*, seed: int = 3, bound_factor: float = 1.0):
-    profiles = [information_profile(dirichlet_joint(6, 2, concentration=0.3, rng=[seed, c])) for c in range(4)]
+    profiles = [information_profile(dirichlet_joint(6, 2, concentration=0.3, seed=[seed, c])) for c in range(4)]
     profiles += [markov_profile(400, 0.05), beta_bernoulli_profile(400, 0.5, 0.5)]
     worst = -np.inf
     for pr in profiles:
@@ -156,7 +156,7 @@ def _check_dp(*, n_cases: int = 12, seed: int = 4, tol: float = 1e-12, use_const
     for c in range(n_cases):
         n = int(rng.integers(3, 11))
         K = int(rng.integers(1, n + 1))
-        pr = information_profile(dirichlet_joint(n, 2, concentration=0.4, rng=[seed, c])) if n <= 8 \
+        pr = information_profile(dirichlet_joint(n, 2, concentration=0.4, seed=[seed, c])) if n <= 8 \
             else markov_profile(n, 0.1)
         ref = schedule_cost(pr, optimal_schedule_exhaustive(pr, K))
         got = [constant_schedule(n, K)] if use_constant else [optimal_schedule(pr, K, method=m) for m in ("monotone", "dp")]
@@ -176,7 +176,7 @@ def _check_loss_curve(*, n_cases: int = 4, seed: int = 5, tol: float = 1e-10, be
     rng = np.random.default_rng(seed)
     worst = 0.0
     for c in range(n_cases):
-        t = dirichlet_joint(5 if c % 2 else 4, 2 if c % 2 else 3, concentration=0.6, rng=[seed, c])
+        t = dirichlet_joint(5 if c % 2 else 4, 2 if c % 2 else 3, concentration=0.6, seed=[seed, c])
         model = TemperedConditionals(t, beta=beta, mix=0.1)
         curves = cross_entropy_curve(t, model)
         pr = information_profile(t)
@@ -217,7 +217,7 @@ def _check_mc_profile(*, n: int = 24, eps: float = 0.1, n_samples: int = 3000, s
                       false_alarm: float = 1e-6, model_eps: float | None = None):
     from scipy.stats import norm
 
-    est = estimate_profile(MarkovChain(np.array([[1 - eps, eps], [eps, 1 - eps]]), n), n_samples, rng=seed)
+    est = estimate_profile(MarkovChain(np.array([[1 - eps, eps], [eps, 1 - eps]]), n), n_samples, seed=seed)
     ref = markov_profile(n, eps if model_eps is None else model_eps).g
     z_crit = float(norm.ppf(1 - false_alarm / (2 * n)))  # Bonferroni over the N values of m
     z = np.abs(est.values - ref) / np.maximum(est.stderr, 1e-300)

@@ -140,7 +140,7 @@ def _check_schedule_ordering(*, model: str = "digits", n_steps: int = 4, n_sampl
     """``quality_sign=-1`` reads the lower-is-better score as higher-is-better (a wrong metric direction)."""
     from ...montecarlo.sample_quality import order_schedule_rows, schedule_quality
 
-    names = ("cosine", "constant", "geometric", "dp")
+    names = ("cosine", "constant", "geometric", "data-driven")
     rows = [schedule_quality(model, s, n_steps=n_steps, n_samples=n_samples, n_per_m=n_per_m, seed=seed)
             for s in names]
     if quality_sign != 1.0:
