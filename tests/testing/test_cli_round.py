@@ -35,7 +35,7 @@ def test_variable_rules_and_the_sequence_convention(capsys):
 def test_a_diffusers_scheduler_from_the_command_line(capsys, tmp_path, monkeypatch):
     # a module-level scheduler object, and a factory class: the reproduction line names the object and reruns it
     (tmp_path / "my_schedulers.py").write_text(
-        "from mdtheory import MaskGIT, MdtheoryScheduler\n"
+        "from mdtheory import MaskGIT\nfrom mdtheory.peers import MdtheoryScheduler\n"
         "scheduler = MdtheoryScheduler(MaskGIT(3.0), mask_token_id=99)\n"
         "class Good(MdtheoryScheduler):\n"
         "    def __init__(self):\n"
