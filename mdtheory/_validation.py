@@ -16,6 +16,11 @@ import numpy as np
 #: Tolerance on |sum(row) - 1| for a row to count as a probability vector.
 NORMALISATION_ATOL = 1e-9
 
+#: The smallest positive Gumbel scale α (and noise scale) any route accepts. Every route divides log-probabilities
+#: by α, and |log p| ≤ 745 for every positive float64 p, so log p/α and 1/α stay finite for α ≥ 1e-305; below
+#: it (subnormal α included) they overflow. α = 0 is the greedy limit, exact and implemented everywhere.
+ALPHA_MIN = 1e-305
+
 
 def _real_array(values: Any, *, name: str) -> np.ndarray:
     """A float64 copy of a real numeric array; complex, object and non-numeric inputs are refused (a complex
@@ -68,7 +73,22 @@ def check_k(k: Any, *, n_masked: int, name: str = "k") -> int:
 
 
 def check_alpha(alpha: Any, *, name: str = "alpha") -> float:
-    """Validate a Gumbel scale alpha in [0, inf]; 0 and inf are the documented limits (§2.1)."""
+    """Validate a Gumbel scale alpha: 0 (the greedy limit), inf (the uniform limit) or in [ALPHA_MIN, inf) (§2.1).
+
+    The one place that decides the α range, for every exact route and every torch sampler: below
+    :data:`ALPHA_MIN` the arithmetic of log p/α overflows, and the answer would not be the α → 0 limit
+    either (nearly tied rows keep differences of order 1 at any α), so such an α is refused.
+
+    Examples
+    --------
+    >>> check_alpha(0.0), check_alpha(1e-300), check_alpha(float("inf"))
+    (0.0, 1e-300, inf)
+    >>> try:
+    ...     check_alpha(5e-324)
+    ... except ValueError as e:
+    ...     print(str(e).split(";")[0])
+    alpha must be 0 (the greedy limit) or at least 1e-305, where log p/alpha stays finite for every float64 p
+    """
     if isinstance(alpha, bool):
         raise TypeError(f"{name} must be a real number; got {alpha!r}")
     try:
@@ -79,6 +99,9 @@ def check_alpha(alpha: Any, *, name: str = "alpha") -> float:
         raise ValueError(f"{name} must not be NaN")
     if a < 0:
         raise ValueError(f"{name} must satisfy {name} >= 0 (0 and inf are the limits); got {name}={a!r}")
+    if 0 < a < ALPHA_MIN:
+        raise ValueError(f"{name} must be 0 (the greedy limit) or at least {ALPHA_MIN:g}, where log p/{name} stays "
+                         f"finite for every float64 p; got {name}={a!r}")
     return a
 
 

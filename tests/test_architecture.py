@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "mdtheory"
 STAGES = ["rules", "exact", "targets", "sampling", "multiround", "profiles", "models", "montecarlo", "testing", "peers", "figures",
           "verification"]
 # private helpers and the generic sweep runner sit below every stage; the tools and the public facade above them all
-RANK = {"_validation": -1, "_io": -1, "_namespace": -1, "sweeps": -1, **{s: i for i, s in enumerate(STAGES)}, "bench": 100, "cli": 101,
+RANK = {"_validation": -1, "_postconditions": -1, "_io": -1, "_namespace": -1, "sweeps": -1, **{s: i for i, s in enumerate(STAGES)}, "bench": 100, "cli": 101,
         "__main__": 102, "": 103}
 # sweeps pins torch's thread count around a task that runs torch (it imports torch only then)
 TORCH_STAGES = {"sampling", "models", "montecarlo", "testing", "peers", "bench", "sweeps"}

@@ -227,6 +227,13 @@ class TVResult:
     n_cells: int
     route: str
 
+    def __post_init__(self):
+        from .._postconditions import check_distance
+
+        object.__setattr__(self, "tv", check_distance(
+            self.tv, route=f"MaskGIT–moment TV ({self.route})", error=self.quad_error,
+            regime=f"N={self.n_masked}, k={self.k}, V={self.vocab_size}, alpha={self.alpha!r}"))
+
     def to_dict(self) -> dict:
         return {f: getattr(self, f) for f in self.__dataclass_fields__}
 

@@ -7,6 +7,12 @@
 
 The complement mass W_c = Σ_{j∉K} w_j is formed from ascending prefix sums over the gaps between the
 ranks of K, never as Σ_all − Σ_K, so it keeps its relative precision when K holds the dominant weights.
+
+Every probability here is invariant under log w → log w + c, and the arithmetic is made so too: the
+log-weights are shifted by their largest finite value before any prefix sum or difference. Unshifted, weights
+of size ~1/α (α → 0) put every partial sum at a magnitude where its ulp exceeds log 2, so the prefix
+``logaddexp`` sums stop growing and the differences of nearly tied weights become noise (laws that summed to 3
+or 12).
 """
 
 from __future__ import annotations
@@ -33,9 +39,20 @@ def _logdiffexp(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(a <= b, -np.inf, out)
 
 
+def _shift(log_w: np.ndarray) -> tuple[np.ndarray, float]:
+    """``log_w − c`` with c its largest finite entry (0 if there is none), and c."""
+    finite = log_w[np.isfinite(log_w)]
+    c = float(finite.max()) if finite.size else 0.0
+    return log_w - c, c
+
+
 def pl_log_complement(log_w: np.ndarray, sets: np.ndarray) -> np.ndarray:
     """log Σ_{j∉K} w_j for each row K of ``sets`` (shape (n_sets, k)); −inf when K is everything."""
-    log_w = np.asarray(log_w, dtype=np.float64)
+    shifted, c = _shift(np.asarray(log_w, dtype=np.float64))
+    return _log_complement_shifted(shifted, sets) + c
+
+
+def _log_complement_shifted(log_w: np.ndarray, sets: np.ndarray) -> np.ndarray:
     n = log_w.size
     order = np.argsort(log_w, kind="stable")
     rank = np.empty(n, dtype=np.int64)
@@ -72,10 +89,10 @@ def pl_ordered_log_prob(log_w: np.ndarray, orders: np.ndarray, *, log_rest: np.n
     >>> round(float(np.exp(pl_ordered_log_prob(np.log([1.0, 3.0]), np.array([[1, 0]]))[0])), 12)
     0.75
     """
-    log_w = np.asarray(log_w, dtype=np.float64)
+    log_w, c = _shift(np.asarray(log_w, dtype=np.float64))
     orders = np.atleast_2d(np.asarray(orders, dtype=np.int64))
-    if log_rest is None:
-        log_rest = pl_log_complement(log_w, orders)  # (n,)
+    # the same shift on the complement (a caller's, or ours), so every ratio is of shifted weights
+    log_rest = _log_complement_shifted(log_w, orders) if log_rest is None else np.asarray(log_rest) - c
     lw = log_w[orders]  # (n, k)
     # suffix[l] = log Σ_{l' >= l} w_{r_l'}
     suffix = np.logaddexp.accumulate(lw[:, ::-1], axis=1)[:, ::-1]
@@ -106,13 +123,13 @@ def pl_set_log_prob(log_w: np.ndarray, sets: np.ndarray) -> np.ndarray:
     >>> round(float(np.exp(pl_set_log_prob(np.log([1.0, 1.0, 2.0]), np.array([[0, 1]]))[0])), 6)
     0.166667
     """
-    log_w = np.asarray(log_w, dtype=np.float64)
+    log_w, _ = _shift(np.asarray(log_w, dtype=np.float64))
     sets = np.atleast_2d(np.asarray(sets, dtype=np.int64))
     k = sets.shape[1]
     if k == log_w.size:
         return np.zeros(sets.shape[0])
     if k <= MAX_K_ORDERS:
-        log_rest = pl_log_complement(log_w, sets)  # the complement does not depend on the order
+        log_rest = _log_complement_shifted(log_w, sets)  # the complement does not depend on the order
         terms = [pl_ordered_log_prob(log_w, sets[:, list(perm)], log_rest=log_rest)
                  for perm in itertools.permutations(range(k))]
         return fast_logsumexp(np.stack(terms, axis=0), axis=0)

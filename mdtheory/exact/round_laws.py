@@ -122,6 +122,15 @@ class RoundLaw:
     method: str = "quadrature"
     extra: dict = field(default_factory=dict, repr=False, compare=False)
 
+    def __post_init__(self):
+        # every route builds its answer here, so this is where each one is checked before it is returned
+        from .._postconditions import check_law
+
+        regime = f"N={self.n_masked}, k={self.k}, V={self.vocab_size}, alpha={self.alpha!r}"
+        probs = check_law(self.probs, route=f"{self.sampler} round law ({self.method})",
+                          error=self.quad_error + self.truncation, regime=regime)
+        object.__setattr__(self, "probs", probs)
+
     def __repr__(self) -> str:
         return (f"RoundLaw(sampler={self.sampler!r}, alpha={self.alpha!r}, n_masked={self.n_masked}, k={self.k}, "
                 f"vocab_size={self.vocab_size}, n_cells={self.probs.size}, ordered={self.ordered}, "

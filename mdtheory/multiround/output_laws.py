@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import entr
 
+from .._postconditions import check_distance, check_kl, check_law
+
 from ..exact.round_laws import _token_product
 from ..exact.rule_laws import rule_log_cells
 from ..exact.set_laws import position_set_law
@@ -326,8 +328,15 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
     off_support = dropped + float(p_flat[pi_flat == 0].sum())
     on = pi_flat > 0  # KL(π ‖ ν) from log ν, so that cells too small for float64 still count exactly
     # KLs are ≥ 0; sums of terms of both signs can land at −1e-16, which is rounding, so they are clipped at 0
-    kl = max(0.0, float(np.sum(pi_flat[on] * (np.log(pi_flat[on]) - log_table[on]))))
-    return OutputLaw(table=table, kl=kl, tv=0.5 * (float(np.abs(pi_flat - p_flat).sum()) + dropped),
+    kl = float(np.sum(pi_flat[on] * (np.log(pi_flat[on]) - log_table[on])))
+    # the postconditions of the answer: a law (short of the mass of the paths not completed), a TV in [0, 1],
+    # a KL ≥ 0 that Pinsker's inequality reconciles with that TV; a violation is refused, never returned
+    regime = f"{type(sampler).__name__} on {getattr(target, 'name', 'a target')} (N={n}, V={q})"
+    route = "exact output law"
+    table = check_law(table, route=route, regime=regime, total=1.0 - dropped)
+    tv = check_distance(0.5 * (float(np.abs(pi_flat - p_flat).sum()) + dropped), route=route, regime=regime)
+    kl = check_kl(kl, tv=tv, route=route, regime=regime)
+    return OutputLaw(table=table, kl=kl, tv=tv,
                      path_kl=max(0.0, path_kl), ideal_error=float(np.abs(ideal_table - target.table).max()),
                      n_states=n_states, schedule=None if adaptive else tuple(int(v) for v in sizes),
                      mean_steps=mean_steps, max_block_kl=max_block_kl, off_support=off_support)

@@ -292,7 +292,13 @@ def efact(profile: InformationProfile, schedule) -> float:
     >>> round(efact(information_profile(repeated_bit(4)), [3, 1]) / float(np.log(2)), 12)  # (k_1 − 1) log 2
     2.0
     """
-    return float(efact_weights(schedule, profile.n) @ profile.f)
+    from .._postconditions import check_nonnegative
+
+    c = efact_weights(schedule, profile.n)
+    # Σ c_i f(i) with c, f ≥ 0: a negative value is rounding of f (differences of entropies), clipped inside the
+    # profile's error and the rounding of entropies of size H(π); beyond that it is refused
+    return check_nonnegative(float(c @ profile.f), name="E_fact", route="efact", error=float(c.sum()) * profile.error,
+                             regime=f"N={profile.n}", scale=float(np.abs(profile.H).max(initial=1.0)) * profile.n)
 
 
 def block_cost(profile: InformationProfile, a: int, b: int) -> float:

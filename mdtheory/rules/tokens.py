@@ -39,16 +39,23 @@ def logsumexp_rows(log_weights) -> np.ndarray:
 def log_normalise(log_weights) -> np.ndarray:
     """Rows of log-weights (…, V) normalised in log-space: log w − log Σ w, −inf kept where w = 0.
 
-    Spec: §2.3. Shift-invariant: the row maximum is taken out before the exponentials.
+    Spec: §2.3. Shift-invariant in floating point too: the row maximum is subtracted first and the result is
+    (lw − max) − log Σ exp(lw − max), never lw − (max + log Σ …), which loses log Σ … entirely when |max| is
+    so large (log p/τ at τ → 0) that its ulp exceeds it.
 
     Examples
     --------
     >>> log_normalise([[0.0, 0.0]]).round(4).tolist()
     [[-0.6931, -0.6931]]
+    >>> log_normalise([[-6.9e17, -6.9e17]]).round(4).tolist()  # the same law, whatever the shift
+    [[-0.6931, -0.6931]]
     """
     lw = np.asarray(log_weights, dtype=np.float64)
-    with np.errstate(invalid="ignore"):
-        return lw - logsumexp_rows(lw)[..., None]
+    top = lw.max(axis=-1, keepdims=True) if lw.shape[-1] else np.zeros(lw.shape[:-1] + (1,))
+    safe = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shifted = lw - safe
+        return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
 def _log(probs) -> np.ndarray:
@@ -144,7 +151,11 @@ class Temperature(TokenTransform):
         lp = np.asarray(log_probs, dtype=np.float64)
         if self.tau == 0.0:
             return np.where(lp == lp.max(axis=-1, keepdims=True), 0.0, -np.inf)
-        return lp / self.tau
+        # shifted by the row maximum before the division, so that the differences that define the law survive
+        # a tiny τ (the law is invariant under the shift)
+        top = lp.max(axis=-1, keepdims=True)
+        with np.errstate(invalid="ignore"):
+            return (lp - np.where(np.isfinite(top), top, 0.0)) / self.tau
 
     @property
     def untempered(self) -> bool:
