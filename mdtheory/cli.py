@@ -393,7 +393,9 @@ def _cmd_audit_round(args) -> int:
 
     params = dict(args.param or [])
     if args.alpha is not None:
-        params.setdefault("alpha", args.alpha)
+        if "alpha" in params and params["alpha"] != args.alpha:
+            raise ValueError(f"--alpha {args.alpha:g} and --param alpha={params['alpha']!r} disagree; give alpha once")
+        params["alpha"] = args.alpha
     rule = round_rule(args.rule, **params)
     forward = () if args.forward == ["none"] else tuple(args.forward or ("alpha",))
     step = _load_step(args.round, scheduler=args.convention == "diffusers")

@@ -252,8 +252,11 @@ def audit_peer(peer: str, *, alpha: float = 1.0, n_samples: int | None = None, s
     """
     import warnings
 
-    from .._validation import check_alpha
+    from .._validation import check_alpha, check_positive_int
     from ..testing.kit import check_round_law
+
+    if n_samples is not None:  # 0 is refused, never read as the default
+        n_samples = check_positive_int(n_samples, name="n_samples")
 
     if peer not in PEERS:
         raise ValueError(f"unknown peer {peer!r}; allowed: {', '.join(PEERS)}")
@@ -320,7 +323,7 @@ def audit_all(out_dir, *, alpha: float = 1.0, n_samples: int | None = None, seed
               for name in names]
     skipped = [{"peer": "muse-maskgit-pytorch", "reason": muse_maskgit_status()}]
     have_amused = any(a.peer.name == "amused" and a.audit is not None for a in audits)
-    implicit = audit_implicit_temperature(alpha=alpha, n_samples=n_samples or 100_000, seed=seed) \
+    implicit = audit_implicit_temperature(alpha=alpha, n_samples=100_000 if n_samples is None else n_samples, seed=seed) \
         if have_amused else []
     noise = [r.to_dict() for r in noise_temperature_table(vocab_sizes=(1000, 50_257), temperatures=(0.5, 1.0))]
     out = Path(out_dir)

@@ -6,12 +6,19 @@ CSV and JSON tables are written atomically (temporary file + ``os.replace``), an
 for the run: where it ran (:mod:`mdtheory.sweeps.executors`), the tasks it computed and its wall-clock.
 Nothing here knows any mathematics: the exact TV sweeps, the figure sweeps and the Monte-Carlo drivers all
 run through it.
+
+**A log is validated before it is reused.** Each line read back must be a JSON object whose ``_key`` is the
+sorted JSON of a task and whose fields repeat that task's values, with no NaN or infinite number written as
+such (an infinite result is stored as its marker); a line that is not is named on stderr (file and line)
+and its task is computed again. **One writer per folder:** a run holds an exclusive lock on
+``<out>/.lock`` while it writes, and a second run on the same folder is refused at once.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import sys
 import time
@@ -19,7 +26,7 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 
-from .._io import append_jsonl, atomic_write_text, drop_torn_tail, read_jsonl, restore_inf, strict_json, to_json
+from .._io import append_jsonl, atomic_write_text, drop_torn_tail, restore_inf, strict_json, to_json
 
 __all__ = ["run_sweep"]
 
@@ -65,6 +72,85 @@ def _task_key(task: dict) -> str:
     return json.dumps(task, sort_keys=True, default=str)
 
 
+def _nonfinite(value) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_nonfinite(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_nonfinite(v) for v in value)
+    return False
+
+
+def _why_invalid(row) -> str | None:
+    """Why a line read back from a log cannot be reused (None if it can)."""
+    if not isinstance(row, dict):
+        return f"a {type(row).__name__}, not a row"
+    key = row.get("_key")
+    if not isinstance(key, str):
+        return "no task key"
+    try:
+        task = json.loads(key)
+    except ValueError:
+        return "a task key that is not JSON"
+    if not isinstance(task, dict):
+        return "a task key that is not a task"
+    for field, value in task.items():
+        if field not in row or _task_key({"v": row[field]}) != _task_key({"v": value}):
+            return f"field {field!r} differs from its task key"
+    bad = [k for k, v in row.items() if _nonfinite(v)]
+    if bad:
+        return f"a non-finite number in {bad[0]!r}"
+    return None
+
+
+def _read_log(log: Path) -> dict[str, dict]:
+    """The reusable rows of a log, by task key; every other line is reported and its task recomputed."""
+    done: dict[str, dict] = {}
+    if not log.exists():
+        return done
+    for lineno, line in enumerate(log.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError:
+            row = line
+        why = _why_invalid(row)
+        if why is not None:
+            print(f"warning: {log}:{lineno}: {why}; that task is computed again", file=sys.stderr)
+            continue
+        done[row["_key"]] = restore_inf(row)
+    return done
+
+
+class _FolderLock:
+    """An exclusive, non-blocking lock on ``<out>/.lock`` (POSIX ``flock``; released when the process ends)."""
+
+    def __init__(self, folder: Path):
+        self.path = folder / ".lock"
+        self.fh = None
+
+    def __enter__(self):
+        try:
+            import fcntl
+        except ImportError:  # no flock on this platform: one writer per folder is then the user's to ensure
+            return self
+        self.fh = open(self.path, "a")
+        try:
+            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.fh.close()
+            self.fh = None
+            raise ValueError(f"another run is writing to {self.path.parent} (it holds {self.path}); wait for it "
+                             "to finish or give another output folder") from None
+        return self
+
+    def __exit__(self, *exc):
+        if self.fh is not None:
+            self.fh.close()  # closing the file releases the lock
+
+
 def run_sweep(tasks: Iterable[dict], fn: Callable[[dict], dict], out_dir: str | Path, *,
               progress: bool = True, desc: str = "sweep", executor=None) -> list[dict]:
     """Run a function over a list of tasks, resumably: one fsync'ed JSON line per finished task.
@@ -104,19 +190,20 @@ def run_sweep(tasks: Iterable[dict], fn: Callable[[dict], dict], out_dir: str | 
     >>> [r["y"] for r in rows]
     [1, 4]
     """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with _FolderLock(out):
+        return _run_locked(list(tasks), fn, out, progress=progress, desc=desc, executor=executor)
+
+
+def _run_locked(tasks: list[dict], fn, out: Path, *, progress: bool, desc: str, executor) -> list[dict]:
     from tqdm.auto import tqdm
 
     from .executors import InProcess
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     log = out / "results.jsonl"
-    done: dict[str, dict] = {}
     drop_torn_tail(log)
-    if log.exists():
-        for row in read_jsonl(log):
-            done[row["_key"]] = restore_inf(row)
-    tasks = list(tasks)
+    done = _read_log(log)
     todo, queued = [], set()
     for t in tasks:  # tasks not yet in the log, each once
         key = _task_key(t)

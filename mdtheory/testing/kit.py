@@ -115,8 +115,11 @@ def check_round_law(step, rule, *, cases=None, n_samples: int | None = None, see
     """
     import dataclasses
 
+    from .._validation import check_positive_int
     from .rules import RoundRule, round_rule
 
+    if n_samples is not None:  # 0 means zero draws, which is refused; only None means the default
+        n_samples = check_positive_int(n_samples, name="n_samples")
     if isinstance(rule, str):
         rule = round_rule(rule)
     if not isinstance(rule, RoundRule):
@@ -178,7 +181,7 @@ def check_round_law(step, rule, *, cases=None, n_samples: int | None = None, see
                 raise ValueError(f"n_samples must be an integer >= {need} (the draws that resolve a TV of "
                                  f"{AUDIT_TV_RESOLUTION} at confidence {confidence} on case {case.name}'s {cells} "
                                  f"cells); got n_samples={n_samples!r}")
-            n = n_samples or max(100_000, need)
+            n = max(100_000, need) if n_samples is None else n_samples  # 0 is refused above, never "default"
             call = driver(rule.variable)
             if rule.variable:
                 counts = _variable_counts(call, case.probs, n, seed, batch)

@@ -37,6 +37,7 @@ def test_smoke_data_follow_theorem2(smoke):
         assert t["token_slope_in_n"] < 0, t
 
 
+@pytest.mark.slow  # about 50 s; the sweep runner's resume after a kill is tested by test_cli.py and test_executors.py
 def test_resume_after_kill_equals_uninterrupted(smoke, tmp_path):
     part = tmp_path / "part"
     cmd = CLI + ["simulate", "real_asymptotics", "--preset", "smoke", "--out", str(part), "--no-progress"]
@@ -87,6 +88,7 @@ def test_quality_smoke_follows_the_implicit_temperature(quality_smoke):
     assert (out / "quality.md").read_text().count("| digits |") == len(rows)
 
 
+@pytest.mark.slow  # about 30 s; the shipped kl_bounds smoke results are checked by the figure tests
 def test_kl_bounds_smoke(tmp_path):
     """Every (model, schedule) row: the bound B = Σ k_t CE_θ(s_{t−1}) − H(π) is not exceeded by the upper KL
     estimate beyond 2.576 combined standard errors, and the path KL matches B within its 99% interval."""

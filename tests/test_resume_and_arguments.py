@@ -1,0 +1,63 @@
+"""Logs are validated before reuse, one writer per output folder, and arguments mean what they say (0 is not
+"default", conflicting flags are refused)."""
+
+import json
+
+import pytest
+
+from mdtheory.sweeps.runner import _FolderLock, run_sweep
+
+
+def _square(task):
+    return {"y": float(task["x"]) ** 2}
+
+
+TASKS = [{"x": i} for i in range(4)]
+
+
+def test_a_corrupted_row_is_recomputed_and_named_with_its_line(tmp_path, capsys):
+    rows = run_sweep(TASKS, _square, tmp_path, progress=False)
+    log = tmp_path / "results.jsonl"
+    lines = log.read_text().splitlines()
+    bad = json.loads(lines[1])
+    bad["y"] = float("nan")  # a NaN written into a valid row
+    lines[1] = json.dumps(bad)  # json writes NaN as the bare token, which json.loads reads back
+    lines[2] = json.dumps({**json.loads(lines[2]), "x": 99})  # a row whose fields contradict its key
+    lines.insert(0, "[1, 2, 3]")  # a foreign line
+    lines.insert(0, '{"no": "key"}')
+    log.write_text("\n".join(lines) + "\n")
+    calls = []
+
+    def counted(task):
+        calls.append(task["x"])
+        return _square(task)
+
+    again = run_sweep(TASKS, counted, tmp_path, progress=False)
+    err = capsys.readouterr().err
+    assert f"{log}:1: no task key" in err and f"{log}:2: a list, not a row" in err
+    assert f"{log}:4: a non-finite number in 'y'" in err and "field 'x' differs from its task key" in err
+    assert sorted(calls) == [1, 2]  # exactly the two bad rows were computed again
+    assert [r["y"] for r in again] == [r["y"] for r in rows] == [0.0, 1.0, 4.0, 9.0]
+
+
+def test_a_second_writer_on_the_same_folder_is_refused(tmp_path):
+    with _FolderLock(tmp_path):
+        with pytest.raises(ValueError, match="another run is writing to"):
+            run_sweep(TASKS, _square, tmp_path, progress=False)
+    assert len(run_sweep(TASKS, _square, tmp_path, progress=False)) == 4  # released: the next run proceeds
+
+
+def test_zero_samples_is_refused_not_read_as_the_default():
+    from mdtheory.sampling import maskgit_round
+    from mdtheory.testing import check_round_law, round_rule
+
+    with pytest.raises(ValueError, match="n_samples must be >= 1; got n_samples=0"):
+        check_round_law(maskgit_round, round_rule("maskgit", alpha=1.0), cases=["flat"], n_samples=0)
+
+
+def test_alpha_given_twice_with_different_values_is_refused(capsys, tmp_path):
+    from mdtheory.cli import main
+
+    code = main(["audit", "--round", "mdtheory.sampling:maskgit_round", "--rule", "maskgit", "--alpha", "1",
+                 "--param", "alpha=2", "--case", "flat", "--n-samples", "1000", "--out", str(tmp_path)])
+    assert code == 2 and "disagree; give alpha once" in capsys.readouterr().err
