@@ -61,3 +61,17 @@ def test_alpha_given_twice_with_different_values_is_refused(capsys, tmp_path):
     code = main(["audit", "--round", "mdtheory.sampling:maskgit_round", "--rule", "maskgit", "--alpha", "1",
                  "--param", "alpha=2", "--case", "flat", "--n-samples", "1000", "--out", str(tmp_path)])
     assert code == 2 and "disagree; give alpha once" in capsys.readouterr().err
+
+
+def test_a_slope_is_never_fitted_to_points_below_their_own_error():
+    from mdtheory.exact.tv_sweeps import tv_sweep_slopes
+    from mdtheory.sweeps.fits import fit_loglog_slope
+
+    x, y = [8, 16, 32, 64], [0.1, 0.05, 0.025, 1e-13]  # the last is rounding: its quadrature error is 1e-11
+    assert fit_loglog_slope(x, y).slope < -5  # unguarded, the rounding point bends the line
+    f = fit_loglog_slope(x, y, error=[1e-11] * 4)
+    assert (f.n_points, f.n_unresolved) == (3, 1) and f.slope == pytest.approx(-1.0, abs=1e-12)
+    rows = [dict(family="dirichlet", n_masked=n, k=1, alpha=1.0, vocab_size=2, tv=t, quad_error=1e-11)
+            for n, t in zip(x, y)]
+    (line,) = tv_sweep_slopes(rows)["in_n"]
+    assert (line["n_points"], line["n_unresolved"]) == (3, 1) and line["slope"] == pytest.approx(-1.0, abs=1e-12)

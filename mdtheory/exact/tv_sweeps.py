@@ -79,26 +79,30 @@ def tv_sweep_slopes(rows: list[dict]) -> dict:
     """Log-log slopes of the mean TV in N (per family, k, α, V) and in k (per family, N, α, V).
 
     Spec: §4.2 (b). Lines with fewer than two points are left out; a two-point slope has an undefined
-    (NaN) standard error.
+    (NaN) standard error. A mean TV no larger than the mean of its rows' ``quad_error`` is unresolved: it is
+    left out of the fit and counted in ``n_unresolved``.
     """
     from collections import defaultdict
 
     mean: dict = defaultdict(list)
     for r in rows:
-        mean[(r["family"], r["n_masked"], r["k"], r["alpha"], r["vocab_size"])].append(r["tv"])
-    avg = {key: float(np.mean(v)) for key, v in mean.items()}
+        mean[(r["family"], r["n_masked"], r["k"], r["alpha"], r["vocab_size"])].append(
+            (r["tv"], r.get("quad_error", 0.0)))
+    avg = {key: tuple(float(np.mean(c)) for c in zip(*v)) for key, v in mean.items()}
     groups_n: dict = defaultdict(list)
     groups_k: dict = defaultdict(list)
-    for (fam, N, k, a, V), tv in avg.items():
-        groups_n[(fam, k, a, V)].append((N, tv))
-        groups_k[(fam, N, a, V)].append((k, tv))
+    for (fam, N, k, a, V), (tv, err) in avg.items():
+        groups_n[(fam, k, a, V)].append((N, tv, err))
+        groups_k[(fam, N, a, V)].append((k, tv, err))
 
     def fits(groups: dict, names: tuple[str, ...]) -> list[dict]:
         out = []
         for key, pts in sorted(groups.items()):
             if len(pts) >= 2:
-                f = fit_loglog_slope(*zip(*sorted(pts)))
-                out.append(dict(zip(names, key), slope=f.slope, stderr=f.stderr, n_points=f.n_points))
+                x, y, err = zip(*sorted(pts))
+                f = fit_loglog_slope(x, y, error=err)
+                out.append(dict(zip(names, key), slope=f.slope, stderr=f.stderr, n_points=f.n_points,
+                                n_unresolved=f.n_unresolved))
         return out
 
     return {"in_n": fits(groups_n, ("family", "k", "alpha", "vocab_size")),
