@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["atomic_write_text", "json_default", "strict_json", "to_json", "restore_inf", "read_jsonl",
+__all__ = ["check_npy_size", "atomic_write_text", "json_default", "strict_json", "to_json", "restore_inf", "read_jsonl",
            "drop_torn_tail", "append_jsonl"]
 
 
@@ -114,3 +114,26 @@ def append_jsonl(fh, row: dict) -> None:
     fh.write(json.dumps(strict_json(row), allow_nan=False) + "\n")
     fh.flush()
     os.fsync(fh.fileno())
+
+
+def check_npy_size(path: str | Path, *, flag: str) -> None:
+    """Refuse a ``.npy`` file whose header declares more data than the file holds, before anything is
+    allocated (a 128-byte header can ask for terabytes). ``flag`` names the argument in the message."""
+    import numpy as np
+
+    path = Path(path)
+    with open(path, "rb") as fh:
+        try:
+            version = np.lib.format.read_magic(fh)
+            read = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+            if version not in read:  # version 3 (UTF-8 field names): no public reader; np.load checks it
+                return
+            shape, _, dtype = read[version](fh)
+        except (ValueError, OSError, EOFError, SyntaxError) as exc:
+            raise ValueError(f"{flag} {path}: not a NumPy .npy array file ({exc})") from None
+        offset = fh.tell()
+    declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    held = path.stat().st_size - offset
+    if declared > held:
+        raise ValueError(f"{flag} {path}: its header declares {declared:,} bytes of data (shape {shape}, "
+                         f"{dtype}) but the file holds {held:,}; refused before loading")

@@ -190,6 +190,9 @@ def _load_probs(path: str):
         if fh.read(6) != b"\x93NUMPY":
             raise UsageError(f"--probs {path}: not a NumPy .npy array file (no .npy header); save one with "
                              "numpy.save")
+    from ._io import check_npy_size
+
+    check_npy_size(p, flag="--probs")
     try:
         arr = np.load(p, allow_pickle=False)
     except ValueError as exc:
@@ -293,6 +296,9 @@ def _target_profile(args):
             raise UsageError(f"--joint {args.joint}: no such file")
         import numpy as np
 
+        from ._io import check_npy_size
+
+        check_npy_size(path, flag="--joint")
         try:
             arr = np.load(path, allow_pickle=False)
         except (ValueError, OSError, EOFError) as exc:

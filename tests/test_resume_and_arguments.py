@@ -75,3 +75,33 @@ def test_a_slope_is_never_fitted_to_points_below_their_own_error():
             for n, t in zip(x, y)]
     (line,) = tv_sweep_slopes(rows)["in_n"]
     assert (line["n_points"], line["n_unresolved"]) == (3, 1) and line["slope"] == pytest.approx(-1.0, abs=1e-12)
+
+
+def test_a_npy_header_that_asks_for_more_than_the_file_holds_is_refused_before_loading(tmp_path, capsys):
+    import numpy as np
+
+    from mdtheory.cli import main
+
+    good = tmp_path / "p.npy"
+    np.save(good, np.full((3, 2), 0.5))
+    bad = tmp_path / "huge.npy"
+    # a well-formed header that declares ~8 TB of float64 and no data after it
+    with open(bad, "wb") as fh:
+        np.lib.format.write_array_header_1_0(fh, {"descr": "<f8", "fortran_order": False,
+                                                  "shape": (1_000_000, 1_000_000)})
+    assert main(["law", "--sampler", "maskgit", "--probs", str(bad), "--k", "1", "--alpha", "1"]) == 2
+    assert "declares 8,000,000,000,000 bytes" in capsys.readouterr().err
+    assert main(["law", "--sampler", "maskgit", "--probs", str(good), "--k", "1", "--alpha", "1", "--json"]) == 0
+
+
+def test_the_temperature_fit_refuses_instead_of_looping_when_rounding_hides_its_bracket(monkeypatch):
+    import numpy as np
+
+    from mdtheory.exact import finite_precision_noise as fpn
+
+    a = np.log([0.6, 0.3, 0.1])
+    p = np.exp(a / 0.5) / np.exp(a / 0.5).sum()
+    assert fpn.effective_temperature(a, p) == pytest.approx(0.5, rel=1e-9)
+    monkeypatch.setattr(fpn, "MAX_BRACKET_DOUBLINGS", 0)  # as if no doubling found the bracket
+    with pytest.raises(ValueError, match="cannot be told from uniform in float64"):
+        fpn.effective_temperature(a, p)

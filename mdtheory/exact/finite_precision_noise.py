@@ -171,6 +171,8 @@ def truncated_gumbel_max_law(logits, g_min: float, g_max: float, *, method: str 
     return law, err
 
 
+#: the most doublings of |log θ| that effective_temperature spends bracketing its root
+MAX_BRACKET_DOUBLINGS = 12
 Y_BAND = 41.5  # 1 − e^{−y} == 1 in float64 for y above this: the tail factors below are exactly 1 there
 
 
@@ -472,9 +474,24 @@ def effective_temperature(logits, law) -> float:
         q = np.exp(log_softmax(np.exp(log_theta) * b))
         return float(q @ b) - target
 
+    # bracket the root by doubling |log θ|; 12 doublings already span θ from e^−4096 to e^4096, past float64,
+    # so a bracket not found by then is one that rounding hides (a law float64 cannot tell from uniform, or from
+    # its argmax): refused rather than looped on
     lo, hi = -1.0, 1.0
-    while excess(lo) > 0:
+    for _ in range(MAX_BRACKET_DOUBLINGS):
+        if not excess(lo) > 0:
+            break
         lo *= 2.0
-    while excess(hi) < 0:
+    else:
+        raise ValueError("effective_temperature: the law cannot be told from uniform in float64 (no bracket for "
+                         f"log(1/T) down to {lo:g}); its temperature is beyond float64's resolution")
+    for _ in range(MAX_BRACKET_DOUBLINGS):
+        if not excess(hi) < 0:
+            break
         hi *= 2.0
-    return float(np.exp(-brentq(excess, lo, hi, xtol=1e-13, rtol=1e-15)))
+    else:
+        raise ValueError("effective_temperature: the law cannot be told from its argmax in float64 (no bracket for "
+                         f"log(1/T) up to {hi:g}); its temperature is below float64's resolution")
+    if not (np.isfinite(excess(lo)) and np.isfinite(excess(hi))):
+        raise ValueError("effective_temperature: the fitted temperature lies outside float64's range")
+    return float(np.exp(-brentq(excess, lo, hi, xtol=1e-13, rtol=1e-15, maxiter=200)))
