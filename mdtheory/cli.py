@@ -303,12 +303,12 @@ def _target_profile(args):
             arr = np.load(path, allow_pickle=False)
         except (ValueError, OSError, EOFError) as exc:
             raise UsageError(f"--joint {args.joint}: not a NumPy .npy array file ({exc})") from None
-        if arr.ndim > 1 and args.q is not None and arr.shape[0] != args.q:
-            raise UsageError(f"--q {args.q} does not match the joint's shape {arr.shape}")
-        return information_profile(joint_table(arr, vocab_size=args.q, name="--joint"))
+        if arr.ndim > 1 and args.vocab is not None and arr.shape[0] != args.vocab:
+            raise UsageError(f"--vocab {args.vocab} does not match the joint's shape {arr.shape}")
+        return information_profile(joint_table(arr, vocab_size=args.vocab, name="--joint"))
     from .profiles.closed_forms import family_profile
 
-    return family_profile(args.target, dict(n=args.n, eps=args.eps, q=args.q, a=args.a, b=args.b, eta=args.eta,
+    return family_profile(args.target, dict(n=args.n, eps=args.eps, vocab_size=args.vocab, a=args.a, b=args.b, eta=args.eta,
                                             m=args.m, rho=args.corr), max_seconds=args.max_seconds)
 
 
@@ -604,10 +604,12 @@ def _add_target_options(p: argparse.ArgumentParser) -> None:
     families = ("markov", "beta-bernoulli", "noisy-repeated-bit", "repeated-bit", "parity", "hidden-parity",
                 "gaussian-ar1")  # the keys of mdtheory.profiles.FAMILIES (a test keeps them equal)
     g = p.add_argument_group("target (one of --joint or --target)")
-    g.add_argument("--joint", help=".npy joint law: a flat C-order vector of length q**N (needs --q) or an "
-                   "array of shape (q,)*N")
+    g.add_argument("--joint", help=".npy joint law: a flat C-order vector of length V**N (needs --vocab) or an "
+                   "array of shape (V,)*N")
     g.add_argument("--target", choices=families, help="closed-form family (§6)")
-    g.add_argument("--q", type=_int(2), help="alphabet size (flat --joint; markov / repeated-bit states, default 2)")
+    g.add_argument("--vocab", type=_int(2), help="vocabulary size V (flat --joint; markov / repeated-bit states, "
+                   "default 2)")
+    g.add_argument("--q", type=_int(2), dest="vocab", help=argparse.SUPPRESS)  # its earlier spelling
     g.add_argument("--n", type=_int(1), help="number of positions N")
     g.add_argument("--eps", type=_number, help="markov: flip probability in [0, 1]")
     g.add_argument("--a", type=_number, help="beta-bernoulli: a > 0")

@@ -44,7 +44,7 @@ def test_profile_from_joint_file(capsys, tmp_path, flat):
     t = dirichlet_joint(4, 3, seed=1)
     path = tmp_path / "J.npy"
     np.save(path, t.table.ravel() if flat else t.table)
-    argv = ["profile", "--joint", str(path), "--json"] + (["--q", "3"] if flat else [])
+    argv = ["profile", "--joint", str(path), "--json"] + (["--vocab", "3"] if flat else [])
     _check_profile(_json(capsys, argv), information_profile(t))
 
 
@@ -102,11 +102,11 @@ def test_bad_input_exits_2_with_a_message(capsys, argv, match):
 def test_bad_joint_files(capsys, tmp_path):
     bad = tmp_path / "bad.npy"
     np.save(bad, np.full(8, 0.2))
-    assert main(["profile", "--joint", str(bad), "--q", "2"]) == 2
+    assert main(["profile", "--joint", str(bad), "--vocab", "2"]) == 2
     assert "sum to 1" in capsys.readouterr().err
     neg = tmp_path / "neg.npy"
     np.save(neg, np.array([1.2, -0.2, 0.0, 0.0]))
-    assert main(["profile", "--joint", str(neg), "--q", "2"]) == 2
+    assert main(["profile", "--joint", str(neg), "--vocab", "2"]) == 2
     assert "non-negative" in capsys.readouterr().err
     assert main(["profile", "--joint", str(tmp_path / "missing.npy")]) == 2
     assert "no such file" in capsys.readouterr().err
@@ -122,6 +122,6 @@ def test_float32_joint_is_accepted(capsys, tmp_path):
     t = dirichlet_joint(6, 3, seed=2)
     path = tmp_path / "J32.npy"
     np.save(path, t.table.astype(np.float32).ravel())
-    d = _json(capsys, ["profile", "--joint", str(path), "--q", "3", "--json"])
+    d = _json(capsys, ["profile", "--joint", str(path), "--vocab", "3", "--json"])
     ref = information_profile(t)
     assert abs(d["tc"] - ref.tc) < 1e-5  # float32 input precision

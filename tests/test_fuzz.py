@@ -244,7 +244,7 @@ def test_cli_one_round(tmp_path_factory, capsys, P, k, alpha, cmd):
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(target=st.sampled_from(["markov", "parity", "hidden-parity", "beta-bernoulli", "gaussian-ar1", "nope"]),
        n=NUMBERS, value=NUMBERS, cmd=st.sampled_from(["profile", "efact", "schedule"]),
-       extra=st.sampled_from([[], ["--m", "2"], ["--corr", "0.5"], ["--q", "3"]]))
+       extra=st.sampled_from([[], ["--m", "2"], ["--corr", "0.5"], ["--vocab", "3"]]))
 def test_cli_profiles(capsys, target, n, value, cmd, extra):
     argv = [cmd, "--target", target, "--n", n, "--eps", value, "--a", value, "--b", value, *extra, "--json"]
     if cmd == "efact":

@@ -120,3 +120,20 @@ def test_the_glossary_lists_every_renamed_keyword():
                 assert n in params, (path, n)
             for o in re.findall(r"`(\w+)`", old):
                 assert o not in params, (path, o)
+
+
+def test_a_family_and_the_cli_take_vocab_size_with_q_as_its_earlier_spelling(capsys):
+    import json
+
+    from mdtheory.cli import main
+    from mdtheory.profiles import family_profile
+
+    new = family_profile("markov", {"n": 5, "eps": 0.3, "vocab_size": 3})
+    with pytest.warns(DeprecationWarning, match="family_profile: the keyword 'q' is now 'vocab_size'"):
+        old = family_profile("markov", {"n": 5, "eps": 0.3, "q": 3})
+    assert old.tc == new.tc != family_profile("markov", {"n": 5, "eps": 0.3}).tc
+    outs = []
+    for flag in ("--vocab", "--q"):
+        assert main(["profile", "--target", "markov", "--n", "5", "--eps", "0.3", flag, "3", "--json"]) == 0
+        outs.append(json.loads(capsys.readouterr().out)["tc"])
+    assert outs[0] == outs[1] == pytest.approx(new.tc)

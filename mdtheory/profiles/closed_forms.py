@@ -418,10 +418,10 @@ def parity_profile(n: int) -> InformationProfile:
 
 FAMILIES = {
     # name: (function, required parameters, optional parameters with defaults)
-    "markov": (markov_profile, ("n", "eps"), {"q": 2}),
+    "markov": (markov_profile, ("n", "eps"), {"vocab_size": 2}),
     "beta-bernoulli": (beta_bernoulli_profile, ("n", "a", "b"), {}),
     "noisy-repeated-bit": (noisy_repeated_bit_profile, ("n", "eta"), {}),
-    "repeated-bit": (repeated_bit_profile, ("n",), {"q": 2}),
+    "repeated-bit": (repeated_bit_profile, ("n",), {"vocab_size": 2}),
     "parity": (parity_profile, ("n",), {}),
     "hidden-parity": (hidden_subset_parity_profile, ("n", "m"), {}),
     "gaussian-ar1": (gaussian_ar1_profile, ("n", "rho"), {}),
@@ -443,7 +443,7 @@ def profile_seconds(family: str, params: Mapping[str, float]) -> float:
     (Markov chains and AR(1) cost N·min(N, gaps kept); the exchangeable mixtures N²)."""
     n = float(params.get("n") or 0)
     if family == "markov":
-        q = params.get("q") or 2
+        q = params.get("vocab_size") or 2
         gaps = _gaps(1.0 - q * float(params.get("eps") or 0.0) / (q - 1))
         return 3e-9 * n * min(n, gaps) + 5e-6 * n
     if family == "gaussian-ar1":
@@ -489,6 +489,13 @@ def family_profile(family: str, params: Mapping[str, float], *,
         raise ValueError(f"unknown target family {family!r}; allowed: {', '.join(FAMILIES)}")
     fn, required, optional = FAMILIES[family]
     given = {p: v for p, v in dict(params).items() if v is not None}
+    if "q" in given:  # the earlier spelling of vocab_size
+        import warnings
+
+        if "vocab_size" in given:
+            raise TypeError("family_profile: give 'vocab_size' only ('q' is its earlier spelling)")
+        warnings.warn("family_profile: the keyword 'q' is now 'vocab_size'", DeprecationWarning, stacklevel=2)
+        given["vocab_size"] = given.pop("q")
     unused = sorted(set(given) - set(required) - set(optional))
     if unused:
         takes = ", ".join([*required, *optional])
