@@ -770,7 +770,27 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--quick", action="store_true", help="smaller sizes")
     b.add_argument("--only", type=_names, help="comma list of benchmark names")
     b.set_defaults(fn=_cmd_bench)
+    _either_separator(ap)
     return ap
+
+
+def _either_separator(parser: argparse.ArgumentParser) -> None:
+    """Let every choice value of several words be typed with ``-`` or ``_`` (``low-confidence`` and
+    ``low_confidence`` name the same rule): the value is mapped to the spelling of its table, which help and
+    output show. The tables' spellings are the library's, where a name may also be a folder or a key."""
+    for action in parser._actions:  # argparse has no public walk of its actions
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):
+                _either_separator(sub)
+        elif action.choices is not None and all(isinstance(c, str) for c in action.choices):
+            canon = {c.replace("-", "_"): c for c in action.choices}
+            before = action.type
+
+            def normalise(text, canon=canon, before=before):
+                value = before(text) if before is not None else text
+                return canon.get(value.replace("-", "_"), value) if isinstance(value, str) else value
+
+            action.type = normalise
 
 
 def _user_errors() -> tuple[type, ...]:

@@ -196,3 +196,26 @@ def test_readme_commands_run(capsys, tmp_path, argv):
                          ids=" ".join)
 def test_heavy_readme_commands_run(capsys, tmp_path, argv):
     _run_readme_command(argv, tmp_path, capsys)
+
+
+@pytest.mark.parametrize("argv, dest, value", [
+    (["simulate", "real-asymptotics"], "name", "real_asymptotics"),
+    (["audit", "--round", "m:f", "--rule", "low-confidence"], "rule", "low_confidence"),
+    (["audit", "--round", "m:f", "--rule", "entropy-sum"], "rule", "entropy_sum"),
+    (["schedule", "--target", "markov", "--n", "5", "--eps", "0.1", "--n-steps", "2", "--method", "geometric_inc"],
+     "method", "geometric-inc"),
+    (["profile", "--target", "beta_bernoulli", "--n", "4", "--a", "1", "--b", "1"], "target", "beta-bernoulli"),
+    (["audit", "entropy_bound"], "peer", "entropy-bound"),
+])
+def test_a_choice_of_several_words_takes_either_separator_and_means_its_tables_name(argv, dest, value):
+    from mdtheory.cli import build_parser
+
+    got = getattr(build_parser().parse_args(argv), dest)
+    assert (got[0] if isinstance(got, list) else got) == value
+
+
+def test_an_unknown_choice_is_still_refused_with_the_tables_spellings(capsys):
+    from mdtheory.cli import main
+
+    assert main(["simulate", "real-asymptotic"]) == 2
+    assert "real_asymptotics" in capsys.readouterr().err

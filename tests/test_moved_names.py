@@ -137,3 +137,16 @@ def test_a_family_and_the_cli_take_vocab_size_with_q_as_its_earlier_spelling(cap
         assert main(["profile", "--target", "markov", "--n", "5", "--eps", "0.3", flag, "3", "--json"]) == 0
         outs.append(json.loads(capsys.readouterr().out)["tc"])
     assert outs[0] == outs[1] == pytest.approx(new.tc)
+
+
+def test_the_positions_of_a_target_are_seq_len_with_n_as_its_earlier_spelling():
+    import numpy as np
+
+    from mdtheory.profiles import constant_schedule, markov_profile
+    from mdtheory.targets import repeated_bit
+
+    assert repeated_bit(seq_len=3).n == 3 and markov_profile(seq_len=6, eps=0.1).n == 6
+    with pytest.warns(DeprecationWarning, match="markov_profile: the keyword 'n' is now 'seq_len'"):
+        assert np.array_equal(markov_profile(n=6, eps=0.1).g, markov_profile(6, 0.1).g)
+    with pytest.raises(ValueError, match="seq_len"):
+        constant_schedule(0, 1)

@@ -141,7 +141,8 @@ def frechet_witness(deficits, vocab_size: int = 2) -> np.ndarray:
     return p
 
 
-def tv_witness(n: int, delta: float) -> np.ndarray:
+@renamed_keywords(n="seq_len")
+def tv_witness(seq_len: int, delta: float) -> np.ndarray:
     """A binary joint whose n deviations always coincide: TV(π, ⊗p) = 1 − (1 − δ)^n − δ^n, so TV/(nδ) → 1 as
     δ → 0 (the TV bound is sharp in the limit).
 
@@ -149,7 +150,7 @@ def tv_witness(n: int, delta: float) -> np.ndarray:
 
     Parameters
     ----------
-    n : int
+    seq_len : int
         Positions.
     delta : float
         0 ≤ δ ≤ ½, the common deficit.
@@ -163,15 +164,16 @@ def tv_witness(n: int, delta: float) -> np.ndarray:
     >>> round(certificate(tv_witness(3, 0.01)).tv_product, 6)  # 1 − 0.99³ − 0.01³
     0.0297
     """
-    if not 0 <= delta <= 0.5 or n < 1:
-        raise ValueError(f"tv_witness needs n >= 1 and 0 <= delta <= 1/2; got n={n}, delta={delta}")
-    p = np.zeros((2,) * n)
-    p[(0,) * n] = 1.0 - delta
-    p[(1,) * n] += delta
+    if not 0 <= delta <= 0.5 or seq_len < 1:
+        raise ValueError(f"tv_witness needs n >= 1 and 0 <= delta <= 1/2; got seq_len={seq_len}, delta={delta}")
+    p = np.zeros((2,) * seq_len)
+    p[(0,) * seq_len] = 1.0 - delta
+    p[(1,) * seq_len] += delta
     return p
 
 
-def argmax_witness(n: int, weight: float) -> np.ndarray:
+@renamed_keywords(n="seq_len")
+def argmax_witness(seq_len: int, weight: float) -> np.ndarray:
     """A joint on n positions (q = 2) with mass 1 − n·w on x* = 0 and w on each single deviation: every
     deficit is w, and the joint argmax leaves x* once w > 1/(n + 1), i.e. just past (n + 1)ε = 1.
 
@@ -179,7 +181,7 @@ def argmax_witness(n: int, weight: float) -> np.ndarray:
 
     Parameters
     ----------
-    n : int
+    seq_len : int
         Positions.
     weight : float
         0 ≤ w ≤ 1/n.
@@ -194,9 +196,9 @@ def argmax_witness(n: int, weight: float) -> np.ndarray:
     >>> c.argmax_condition, c.argmax_joint == c.argmax_product
     (False, False)
     """
-    if n < 1 or not 0 <= weight <= 1 / n:
-        raise ValueError(f"argmax_witness needs n >= 1 and 0 <= weight <= 1/n; got n={n}, weight={weight}")
-    return frechet_witness([weight] * n)
+    if seq_len < 1 or not 0 <= weight <= 1 / seq_len:
+        raise ValueError(f"argmax_witness needs n >= 1 and 0 <= weight <= 1/n; got seq_len={seq_len}, weight={weight}")
+    return frechet_witness([weight] * seq_len)
 
 
 def confident_joint(rng, n: int, q: int) -> np.ndarray:

@@ -49,31 +49,32 @@ def _check_prob(value, name: str, *, open_: bool = False) -> float:
 
 
 @renamed_keywords(alphabet_size="vocab_size")
-def markov_gap_profile(n: int, h_marginal: float, h_tilde, *, vocab_size: int | None = None) -> InformationProfile:
+@renamed_keywords(n="seq_len")
+def markov_gap_profile(seq_len: int, h_marginal: float, h_tilde, *, vocab_size: int | None = None) -> InformationProfile:
     """Profile of a stationary Markov chain from H(μ) and h̃(d) = H(x_d | x_0) − H(μ), d = 1..N−1 (module doc).
 
     ``h_tilde`` must be non-positive and non-increasing in |·| (true for every Markov chain).
     """
-    n = check_positive_int(n, name="n")
+    seq_len = check_positive_int(seq_len, name="n")
     ht = np.asarray(h_tilde, dtype=np.float64).ravel()
-    if ht.size != n - 1 or not np.all(np.isfinite(ht)) or np.any(ht > 1e-15):
-        raise ValueError(f"h_tilde must hold N-1={n - 1} finite non-positive values; got size {ht.size}")
+    if ht.size != seq_len - 1 or not np.all(np.isfinite(ht)) or np.any(ht > 1e-15):
+        raise ValueError(f"h_tilde must hold N-1={seq_len - 1} finite non-positive values; got size {ht.size}")
     ht = np.minimum(ht, 0.0)
     scale = max(abs(h_marginal), 1.0)
-    small = np.nonzero(n * np.abs(ht) <= _TRUNC * scale)[0]
-    D = int(small[0]) if small.size else n - 1  # keep d = 1..D
-    error = 2.0 * n * abs(ht[D]) if D < n - 1 else 0.0
+    small = np.nonzero(seq_len * np.abs(ht) <= _TRUNC * scale)[0]
+    D = int(small[0]) if small.size else seq_len - 1  # keep d = 1..D
+    error = 2.0 * seq_len * abs(ht[D]) if D < seq_len - 1 else 0.0
     ht = ht[:D]
-    g = np.full(n, float(h_marginal))
-    H = np.arange(n + 1, dtype=np.float64) * h_marginal
-    if n >= 2 and D > 0:
+    g = np.full(seq_len, float(h_marginal))
+    H = np.arange(seq_len + 1, dtype=np.float64) * h_marginal
+    if seq_len >= 2 and D > 0:
         d = np.arange(1, D + 1, dtype=np.float64)
-        w = 2.0 * (n - d) / (n * (n - 1.0))  # w(2, d)
+        w = 2.0 * (seq_len - d) / (seq_len * (seq_len - 1.0))  # w(2, d)
         H[2] += w @ ht
         g[1] += w @ ht
         dm1 = d - 1.0
-        for m in range(2, n):
-            dw = w * ((2.0 * (n - m) - (m + 1.0) * dm1) / ((m - 1.0) * (n - m)))
+        for m in range(2, seq_len):
+            dw = w * ((2.0 * (seq_len - m) - (m + 1.0) * dm1) / ((m - 1.0) * (seq_len - m)))
             g[m] += dw @ ht
             w = np.maximum(w + dw, 0.0)  # exact zeros once C(N−d−1, m−1) = 0
             H[m + 1] += w @ ht
@@ -92,7 +93,8 @@ def _symmetric_h_tilde(n: int, eps: float, q: int) -> np.ndarray:
 
 
 @renamed_keywords(q="vocab_size")
-def markov_profile(n: int, eps: float, *, vocab_size: int = 2) -> InformationProfile:
+@renamed_keywords(n="seq_len")
+def markov_profile(seq_len: int, eps: float, *, vocab_size: int = 2) -> InformationProfile:
     """The closed-form profile of the stationary symmetric q-ary Markov chain with flip probability ε.
 
     Spec: §6. Only the gaps between consecutive revealed positions matter, so N = 10⁴ takes a fraction of a
@@ -100,7 +102,7 @@ def markov_profile(n: int, eps: float, *, vocab_size: int = 2) -> InformationPro
 
     Parameters
     ----------
-    n : int
+    seq_len : int
         N.
     eps : float
         ε in [0, 1].
@@ -123,20 +125,21 @@ def markov_profile(n: int, eps: float, *, vocab_size: int = 2) -> InformationPro
     >>> bool(abs(pr.f.sum() - pr.sum_mutual_info / 10_000) < 1e-12)  # Σ f = Σ_j I(x_j; x_−j) / N
     True
     """
-    n = check_positive_int(n, name="n")
+    seq_len = check_positive_int(seq_len, name="n")
     vocab_size = check_positive_int(vocab_size, name="q", minimum=2)
     eps = _check_prob(eps, "eps")
-    return markov_gap_profile(n, np.log(vocab_size), _symmetric_h_tilde(n, eps, vocab_size), vocab_size=vocab_size)
+    return markov_gap_profile(seq_len, np.log(vocab_size), _symmetric_h_tilde(seq_len, eps, vocab_size), vocab_size=vocab_size)
 
 
-def markov_transition_profile(n: int, transition) -> InformationProfile:
+@renamed_keywords(n="seq_len")
+def markov_transition_profile(seq_len: int, transition) -> InformationProfile:
     """The closed-form profile of the stationary Markov chain with any transition matrix.
 
     Spec: §6, with h̃(d) = −Σ_a μ_a KL(P^d(a, ·) ‖ μ).
 
     Parameters
     ----------
-    n : int
+    seq_len : int
         N.
     transition : array_like, shape (q, q)
         A row-stochastic matrix with a unique stationary law μ.
@@ -156,28 +159,29 @@ def markov_transition_profile(n: int, transition) -> InformationProfile:
     >>> bool(abs(a.tc - markov_profile(50, 0.1).tc) < 1e-10)
     True
     """
-    n = check_positive_int(n, name="n")
+    seq_len = check_positive_int(seq_len, name="n")
     P = np.asarray(transition, dtype=np.float64)
     mu = stationary_law(P)
     h_mu = float(entr(mu).sum())
-    ht = np.zeros(max(n - 1, 0))
+    ht = np.zeros(max(seq_len - 1, 0))
     Pd = np.eye(P.shape[0])
-    for d in range(n - 1):
+    for d in range(seq_len - 1):
         Pd = Pd @ P
         ht[d] = min(0.0, -float(mu @ rel_entr(Pd, mu[None, :]).sum(axis=1)))  # −I(x_0; x_d) ≤ 0; rounding can flip it
-        if d > 0 and abs(ht[d]) * n <= _TRUNC * max(h_mu, 1.0) and abs(ht[d - 1]) * n <= _TRUNC * max(h_mu, 1.0):
+        if d > 0 and abs(ht[d]) * seq_len <= _TRUNC * max(h_mu, 1.0) and abs(ht[d - 1]) * seq_len <= _TRUNC * max(h_mu, 1.0):
             break  # the remaining gaps are truncated anyway
-    return markov_gap_profile(n, h_mu, ht, vocab_size=P.shape[0])
+    return markov_gap_profile(seq_len, h_mu, ht, vocab_size=P.shape[0])
 
 
-def gaussian_ar1_profile(n: int, rho: float, *, sigma: float = 1.0) -> InformationProfile:
+@renamed_keywords(n="seq_len")
+def gaussian_ar1_profile(seq_len: int, rho: float, *, sigma: float = 1.0) -> InformationProfile:
     """The differential-entropy profile of the stationary Gaussian AR(1) chain, corr(x_0, x_d) = ρ^d.
 
     Spec: §6: h̃(d) = ½ log(1 − ρ^{2d}) and H(μ) = ½ log(2πe σ²), which may be negative.
 
     Parameters
     ----------
-    n : int
+    seq_len : int
         N.
     rho : float
         ρ in (−1, 1).
@@ -198,14 +202,14 @@ def gaussian_ar1_profile(n: int, rho: float, *, sigma: float = 1.0) -> Informati
     >>> gaussian_ar1_profile(10, 0.0).tc
     0.0
     """
-    n = check_positive_int(n, name="n")
+    seq_len = check_positive_int(seq_len, name="n")
     rho = float(rho)
     if not -1.0 < rho < 1.0:
         raise ValueError(f"rho must satisfy -1 < rho < 1; got rho={rho!r}")
     if not sigma > 0:
         raise ValueError(f"sigma must be > 0; got sigma={sigma!r}")
-    d = np.arange(1, n, dtype=np.float64)
-    return markov_gap_profile(n, 0.5 * np.log(2 * np.pi * np.e * sigma ** 2), 0.5 * np.log1p(-rho ** (2 * d)))
+    d = np.arange(1, seq_len, dtype=np.float64)
+    return markov_gap_profile(seq_len, 0.5 * np.log(2 * np.pi * np.e * sigma ** 2), 0.5 * np.log1p(-rho ** (2 * d)))
 
 
 def exchangeable_binary_profile(n: int, log_predictive) -> InformationProfile:
@@ -232,14 +236,15 @@ def exchangeable_binary_profile(n: int, log_predictive) -> InformationProfile:
     return profile_from_g(g, vocab_size=2)
 
 
-def beta_bernoulli_profile(n: int, a: float, b: float) -> InformationProfile:
+@renamed_keywords(n="seq_len")
+def beta_bernoulli_profile(seq_len: int, a: float, b: float) -> InformationProfile:
     """The closed-form profile of exchangeable Beta–Bernoulli(a, b) bits.
 
     Spec: §6: p_j = B(a + j, b + m − j)/B(a, b) and H_m = −Σ_j C(m, j) p_j log p_j.
 
     Parameters
     ----------
-    n : int
+    seq_len : int
         N.
     a, b : float
         > 0.
@@ -267,17 +272,18 @@ def beta_bernoulli_profile(n: int, a: float, b: float) -> InformationProfile:
         den = np.log(a + b + m)
         return np.log(a + j) - den, np.log(b + m - j) - den
 
-    return exchangeable_binary_profile(n, pred)
+    return exchangeable_binary_profile(seq_len, pred)
 
 
-def noisy_repeated_bit_profile(n: int, eta: float) -> InformationProfile:
+@renamed_keywords(n="seq_len")
+def noisy_repeated_bit_profile(seq_len: int, eta: float) -> InformationProfile:
     """The closed-form profile of the noisy repeated bit: U ~ Bern(½), x_i = U ⊕ W_i, W_i ~ Bern(η).
 
     Spec: §6 (a two-point mixture of iid Bernoulli(η) and Bernoulli(1 − η)).
 
     Parameters
     ----------
-    n : int
+    seq_len : int
         N.
     eta : float
         η in [0, 1].
@@ -313,18 +319,19 @@ def noisy_repeated_bit_profile(n: int, eta: float) -> InformationProfile:
             p1 = np.where(s > 0, (wa * eta + wb * (1 - eta)) / s, 0.5)
             return np.log(p1), np.log1p(-p1)
 
-    return exchangeable_binary_profile(n, pred)
+    return exchangeable_binary_profile(seq_len, pred)
 
 
 @renamed_keywords(q="vocab_size")
-def repeated_bit_profile(n: int, *, vocab_size: int = 2) -> InformationProfile:
+@renamed_keywords(n="seq_len")
+def repeated_bit_profile(seq_len: int, *, vocab_size: int = 2) -> InformationProfile:
     """The profile of N copies of one uniform symbol: g(0) = log q and g(m ≥ 1) = 0, so f(1) = log q.
 
     Spec: §6.
 
     Parameters
     ----------
-    n : int
+    seq_len : int
         N.
     vocab_size : int
         Alphabet size ≥ 2.
@@ -343,21 +350,22 @@ def repeated_bit_profile(n: int, *, vocab_size: int = 2) -> InformationProfile:
     >>> round(repeated_bit_profile(5).dtc / float(np.log(2)), 12)
     1.0
     """
-    n = check_positive_int(n, name="n")
+    seq_len = check_positive_int(seq_len, name="n")
     vocab_size = check_positive_int(vocab_size, name="q", minimum=2)
-    g = np.zeros(n)
+    g = np.zeros(seq_len)
     g[0] = np.log(vocab_size)
     return profile_from_g(g, vocab_size=vocab_size)
 
 
-def hidden_subset_parity_profile(n: int, m: int) -> InformationProfile:
+@renamed_keywords(n="seq_len")
+def hidden_subset_parity_profile(seq_len: int, m: int) -> InformationProfile:
     """The profile of even parity on a hidden subset of size m (the other bits fair).
 
     Spec: §6: H(x_S) = (|S| − 1[T ⊆ S]) log 2, which gives Z_j = (m/N)·C(N − m, j − m)/C(N − 1, j − 1)·log 2.
 
     Parameters
     ----------
-    n : int
+    seq_len : int
         N.
     m : int
         1 ≤ m ≤ N; m = 1 is independent fair bits with one bit fixed to 0.
@@ -376,27 +384,28 @@ def hidden_subset_parity_profile(n: int, m: int) -> InformationProfile:
     >>> round(hidden_subset_parity_profile(5, 2).tc / float(np.log(2)), 12)
     1.0
     """
-    n = check_positive_int(n, name="n")
+    seq_len = check_positive_int(seq_len, name="n")
     m = check_positive_int(m, name="m")
-    if m > n:
-        raise ValueError(f"m must satisfy 1 <= m <= n={n}; got m={m}")
-    j = np.arange(n + 1)
+    if m > seq_len:
+        raise ValueError(f"m must satisfy 1 <= m <= seq_len={seq_len}; got m={m}")
+    j = np.arange(seq_len + 1)
     with np.errstate(invalid="ignore"):
-        logp = np.where(j >= m, gammaln(n - m + 1) - gammaln(np.maximum(j - m, 0) + 1) - gammaln(n - j + 1)
-                        - (gammaln(n + 1) - gammaln(j + 1) - gammaln(n - j + 1)), -np.inf)
+        logp = np.where(j >= m, gammaln(seq_len - m + 1) - gammaln(np.maximum(j - m, 0) + 1) - gammaln(seq_len - j + 1)
+                        - (gammaln(seq_len + 1) - gammaln(j + 1) - gammaln(seq_len - j + 1)), -np.inf)
     p = np.exp(logp)  # P(T ⊆ S_j)
     g = np.log(2.0) * (1.0 - (p[1:] - p[:-1]))
     return profile_from_g(g, vocab_size=2)
 
 
-def parity_profile(n: int) -> InformationProfile:
+@renamed_keywords(n="seq_len")
+def parity_profile(seq_len: int) -> InformationProfile:
     """The profile of global parity: f(N − 1) = log 2, TC = log 2, DTC = (N − 1) log 2.
 
     Spec: §6.
 
     Parameters
     ----------
-    n : int
+    seq_len : int
         N ≥ 2.
 
     Returns
@@ -413,7 +422,7 @@ def parity_profile(n: int) -> InformationProfile:
     >>> round(parity_profile(6).dtc / float(np.log(2)), 12)
     5.0
     """
-    return hidden_subset_parity_profile(n, n)
+    return hidden_subset_parity_profile(seq_len, seq_len)
 
 
 FAMILIES = {

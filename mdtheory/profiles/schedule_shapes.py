@@ -18,7 +18,7 @@ from typing import Literal
 
 import numpy as np
 
-from .._validation import check_method, check_positive_int, check_schedule
+from .._validation import check_method, check_positive_int, check_schedule, renamed_keywords
 from ..rules.schedules import schedule_sizes
 from .enumeration import InformationProfile
 from .schedule_costs import _check_steps
@@ -26,14 +26,15 @@ from .schedule_costs import _check_steps
 __all__ = ["constant_schedule", "geometric_schedule", "geometric_rho", "sqrt_schedule"]
 
 
-def constant_schedule(n: int, n_steps: int) -> np.ndarray:
+@renamed_keywords(n="seq_len")
+def constant_schedule(seq_len: int, n_steps: int) -> np.ndarray:
     """Balanced sizes ⌊N/K⌋ or ⌈N/K⌉, the larger first.
 
     Spec: §2.4.
 
     Parameters
     ----------
-    n : int
+    seq_len : int
         N.
     n_steps : int
         1 ≤ K ≤ N.
@@ -52,7 +53,7 @@ def constant_schedule(n: int, n_steps: int) -> np.ndarray:
     >>> constant_schedule(10, 4).tolist()
     [3, 3, 2, 2]
     """
-    return schedule_sizes("constant", seq_len=n, n_steps=n_steps)
+    return schedule_sizes("constant", seq_len=seq_len, n_steps=n_steps)
 
 
 def _geometric_increasing(n: int, rho: float) -> np.ndarray:
@@ -73,7 +74,8 @@ def _split_to(sizes: np.ndarray, K: int) -> np.ndarray:
     return np.array(sizes, dtype=np.int64)
 
 
-def geometric_schedule(n: int, *, rho: float | None = None, n_steps: int | None = None,
+@renamed_keywords(n="seq_len")
+def geometric_schedule(seq_len: int, *, rho: float | None = None, n_steps: int | None = None,
                        direction: Literal["increasing", "decreasing"] = "increasing") -> np.ndarray:
     """A geometric schedule, given its ratio ρ or its number of steps K.
 
@@ -83,7 +85,7 @@ def geometric_schedule(n: int, *, rho: float | None = None, n_steps: int | None 
 
     Parameters
     ----------
-    n : int
+    seq_len : int
         N.
     rho : float, optional
         ρ > 0.
@@ -106,7 +108,7 @@ def geometric_schedule(n: int, *, rho: float | None = None, n_steps: int | None 
     >>> geometric_schedule(10, rho=1.0).tolist()
     [1, 2, 4, 3]
     """
-    n = check_positive_int(n, name="n")
+    seq_len = check_positive_int(seq_len, name="n")
     check_method(direction, allowed=("increasing", "decreasing"), name="direction")
     if (rho is None) == (n_steps is None):
         raise ValueError("give exactly one of rho and n_steps")
@@ -114,16 +116,16 @@ def geometric_schedule(n: int, *, rho: float | None = None, n_steps: int | None 
         rho = float(rho)
         if not np.isfinite(rho) or rho < 0:
             raise ValueError(f"rho must be finite and >= 0; got rho={rho!r}")
-        sizes = _geometric_increasing(n, rho)
+        sizes = _geometric_increasing(seq_len, rho)
     else:
-        K = _check_steps(n_steps, n)
-        if K == 1 and n > 1:
-            raise ValueError(f"a geometric schedule starts with one token, so n_steps must be >= 2 for N={n}")
-        lo, hi = 0.0, float(max(n - 2, 0))
-        if len(_geometric_increasing(n, lo)) > K:
+        K = _check_steps(n_steps, seq_len)
+        if K == 1 and seq_len > 1:
+            raise ValueError(f"a geometric schedule starts with one token, so n_steps must be >= 2 for N={seq_len}")
+        lo, hi = 0.0, float(max(seq_len - 2, 0))
+        if len(_geometric_increasing(seq_len, lo)) > K:
             for _ in range(200):
                 mid = 0.5 * (lo + hi)
-                if len(_geometric_increasing(n, mid)) <= K:
+                if len(_geometric_increasing(seq_len, mid)) <= K:
                     hi = mid
                 else:
                     lo = mid
@@ -132,7 +134,7 @@ def geometric_schedule(n: int, *, rho: float | None = None, n_steps: int | None 
             rho = hi
         else:
             rho = lo
-        sizes = _split_to(_geometric_increasing(n, rho), K)
+        sizes = _split_to(_geometric_increasing(seq_len, rho), K)
     return sizes if direction == "increasing" else sizes[::-1].copy()
 
 

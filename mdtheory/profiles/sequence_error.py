@@ -17,6 +17,8 @@ tables report it as ``inf`` (strict JSON: the string "inf").
 
 from __future__ import annotations
 
+from .._validation import renamed_keywords
+
 import numpy as np
 
 from .bounds import ccl_expected_kl
@@ -111,7 +113,8 @@ def per_token_curve(transition, sizes, steps) -> list[dict]:
     return rows
 
 
-def steps_for_sequence_kl(transition, n: int, budget: float) -> int:
+@renamed_keywords(n="seq_len")
+def steps_for_sequence_kl(transition, seq_len: int, budget: float) -> int:
     """The fewest equal blocks K whose total E·KL(π ‖ ν_σ) is at most ``budget`` nats, on a chain of length N.
 
     Spec: §10.3 (Θ(N) on a mixing chain). Bisection on K (E·KL of equal blocks falls as K grows), checked at the
@@ -121,7 +124,7 @@ def steps_for_sequence_kl(transition, n: int, budget: float) -> int:
     ----------
     transition : array_like, shape (q, q)
         The chain.
-    n : int
+    seq_len : int
         N.
     budget : float
         The target total KL, > 0.
@@ -139,12 +142,12 @@ def steps_for_sequence_kl(transition, n: int, budget: float) -> int:
     """
     if not budget > 0:
         raise ValueError(f"budget must be > 0; got budget={budget!r}")
-    pr = markov_transition_profile(int(n), transition)
+    pr = markov_transition_profile(int(seq_len), transition)
 
     def kl(K: int) -> float:
-        return ccl_expected_kl(pr, constant_schedule(int(n), K))
+        return ccl_expected_kl(pr, constant_schedule(int(seq_len), K))
 
-    lo, hi = 1, int(n)  # kl(n) = 0
+    lo, hi = 1, int(seq_len)  # kl(n) = 0
     while lo < hi:
         mid = (lo + hi) // 2
         if kl(mid) <= budget:

@@ -137,14 +137,15 @@ class MarkovChain:
             x[:, t] = np.minimum((u[:, None] >= cdf[x[:, t - 1]]).sum(axis=1), self.q - 1)
         return x
 
-def markov_chain(n: int, transition, *, initial=None) -> JointTable:
+@renamed_keywords(n="seq_len")
+def markov_chain(seq_len: int, transition, *, initial=None) -> JointTable:
     """A Markov chain table: x_1 ~ ``initial`` (the stationary law by default), x_{t+1} | x_t ~ ``transition``.
 
     Spec: §6.
 
     Parameters
     ----------
-    n : int
+    seq_len : int
         N.
     transition : array_like, shape (q, q)
         A row-stochastic matrix.
@@ -165,7 +166,7 @@ def markov_chain(n: int, transition, *, initial=None) -> JointTable:
     >>> markov_chain(2, [[0.9, 0.1], [0.1, 0.9]]).table.round(2).tolist()
     [[0.45, 0.05], [0.05, 0.45]]
     """
-    n = _size("n", n)
+    seq_len = _size("n", seq_len)
     P = np.asarray(transition, dtype=np.float64)
     q = P.shape[0]
     if P.ndim != 2 or P.shape != (q, q) or q < 2 or not np.all(np.isfinite(P)) or np.any(P < 0) \
@@ -176,7 +177,7 @@ def markov_chain(n: int, transition, *, initial=None) -> JointTable:
         pi0 = np.real(vecs[:, np.argmin(np.abs(vals - 1))])
         initial = pi0 / pi0.sum()
     t = np.asarray(initial, dtype=np.float64)
-    for _ in range(n - 1):
+    for _ in range(seq_len - 1):
         t = t[..., :, None] * P.reshape((1,) * (t.ndim - 1) + P.shape)
     return joint_table(t, vocab_size=q)
 
@@ -229,7 +230,8 @@ def forbidden_bigram_transition(vocab_size: int = 3, *, allowed: int = 2, seed=0
     return P
 
 @renamed_keywords(q="vocab_size", rng="seed")
-def bigram_chain(n: int, *, vocab_size: int = 3, allowed: int = 2, seed=0) -> JointTable:
+@renamed_keywords(n="seq_len")
+def bigram_chain(seq_len: int, *, vocab_size: int = 3, allowed: int = 2, seed=0) -> JointTable:
     """A stationary bigram chain with forbidden transitions, as a table (exact sampling and log-probabilities).
 
     Spec: §10.3. The transition matrix is :func:`forbidden_bigram_transition`; x_1 follows the stationary law.
@@ -238,7 +240,7 @@ def bigram_chain(n: int, *, vocab_size: int = 3, allowed: int = 2, seed=0) -> Jo
 
     Parameters
     ----------
-    n : int
+    seq_len : int
         N (a table of q^N entries).
     q, allowed, rng
         As in :func:`forbidden_bigram_transition`.
@@ -253,16 +255,17 @@ def bigram_chain(n: int, *, vocab_size: int = 3, allowed: int = 2, seed=0) -> Jo
     >>> float(t.table.sum()).__round__(12), int((t.table == 0).sum()) > 0  # forbidden paths have probability 0
     (1.0, True)
     """
-    return markov_chain(n, forbidden_bigram_transition(vocab_size, allowed=allowed, seed=seed))
+    return markov_chain(seq_len, forbidden_bigram_transition(vocab_size, allowed=allowed, seed=seed))
 
-def binary_markov_chain(n: int, eps: float) -> JointTable:
+@renamed_keywords(n="seq_len")
+def binary_markov_chain(seq_len: int, eps: float) -> JointTable:
     """The stationary binary Markov chain with flip probability ε (uniform start).
 
     Spec: §6 (its H_m has a closed form that scales to N ≈ 10⁴: :func:`mdtheory.markov_profile`).
 
     Parameters
     ----------
-    n : int
+    seq_len : int
         N.
     eps : float
         Flip probability ε in [0, 1].
@@ -284,17 +287,18 @@ def binary_markov_chain(n: int, eps: float) -> JointTable:
     eps = _finite("eps", eps)
     if not 0.0 <= eps <= 1.0:
         raise ValueError(f"eps must satisfy 0 <= eps <= 1; got eps={eps!r}")
-    return markov_chain(n, [[1 - eps, eps], [eps, 1 - eps]], initial=[0.5, 0.5])
+    return markov_chain(seq_len, [[1 - eps, eps], [eps, 1 - eps]], initial=[0.5, 0.5])
 
 @renamed_keywords(q="vocab_size")
-def potts_chain(n: int, vocab_size: int, *, coupling: float, field: float = 0.0) -> JointTable:
+@renamed_keywords(n="seq_len")
+def potts_chain(seq_len: int, vocab_size: int, *, coupling: float, field: float = 0.0) -> JointTable:
     """The Potts chain π(x) ∝ exp(J Σ_t 1[x_t = x_{t+1}] + h Σ_t 1[x_t = 0]); q = 2 is the Ising chain.
 
     Spec: §6.
 
     Parameters
     ----------
-    n : int
+    seq_len : int
         N.
     vocab_size : int
         Number of states ≥ 2.
@@ -317,8 +321,8 @@ def potts_chain(n: int, vocab_size: int, *, coupling: float, field: float = 0.0)
     >>> round(float(potts_chain(2, 2, coupling=0.0).table[0, 1]), 12)
     0.25
     """
-    n, vocab_size = _size("n", n), _size("vocab_size", vocab_size, 2)
+    seq_len, vocab_size = _size("n", seq_len), _size("vocab_size", vocab_size, 2)
     coupling, field = _finite("coupling", coupling), _finite("field", field)
-    x = _configurations(n, vocab_size)
+    x = _configurations(seq_len, vocab_size)
     log_w = coupling * (x[:, 1:] == x[:, :-1]).sum(axis=1) + field * (x == 0).sum(axis=1)
-    return JointTable(_from_log_weights(log_w.astype(float)).table.reshape((vocab_size,) * n))
+    return JointTable(_from_log_weights(log_w.astype(float)).table.reshape((vocab_size,) * seq_len))

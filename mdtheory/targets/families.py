@@ -15,14 +15,15 @@ __all__ = ["dirichlet_joint", "product_target", "repeated_bit", "hidden_subset_p
 
 
 @renamed_keywords(q="vocab_size", rng="seed")
-def dirichlet_joint(n: int, vocab_size: int, *, concentration: float = 1.0, seed=0) -> JointTable:
+@renamed_keywords(n="seq_len")
+def dirichlet_joint(seq_len: int, vocab_size: int, *, concentration: float = 1.0, seed=0) -> JointTable:
     """A random joint law over the q^N configurations, drawn from Dirichlet(concentration).
 
     Spec: §6.
 
     Parameters
     ----------
-    n : int
+    seq_len : int
         N.
     vocab_size : int
         Alphabet size.
@@ -45,13 +46,13 @@ def dirichlet_joint(n: int, vocab_size: int, *, concentration: float = 1.0, seed
     >>> dirichlet_joint(3, 2, seed=0).table.shape
     (2, 2, 2)
     """
-    n, vocab_size = _size("n", n), _size("vocab_size", vocab_size, 2)
+    seq_len, vocab_size = _size("n", seq_len), _size("vocab_size", vocab_size, 2)
     if not _finite("concentration", concentration) > 0:
         raise ValueError(f"concentration must be > 0; got concentration={concentration!r}")
-    if vocab_size ** n > MAX_TABLE_SIZE:
-        raise ValueError(f"vocab_size**N = {vocab_size}**{n} exceeds MAX_TABLE_SIZE={MAX_TABLE_SIZE}")
-    w = np.random.default_rng(seed).dirichlet(np.full(vocab_size ** n, concentration))
-    return JointTable(w.reshape((vocab_size,) * n))
+    if vocab_size ** seq_len > MAX_TABLE_SIZE:
+        raise ValueError(f"vocab_size**N = {vocab_size}**{seq_len} exceeds MAX_TABLE_SIZE={MAX_TABLE_SIZE}")
+    w = np.random.default_rng(seed).dirichlet(np.full(vocab_size ** seq_len, concentration))
+    return JointTable(w.reshape((vocab_size,) * seq_len))
 
 def product_target(marginals) -> JointTable:
     """Independent coordinates with the given marginals: TC = DTC = 0, so every sampler is exact.
@@ -86,14 +87,15 @@ def product_target(marginals) -> JointTable:
         raise ValueError("marginals must be finite, non-negative rows summing to 1 (within 1e-9)")
     return joint_table(_token_product(m[None])[0].reshape((m.shape[1],) * m.shape[0]))
 
-def repeated_bit(n: int) -> JointTable:
+@renamed_keywords(n="seq_len")
+def repeated_bit(seq_len: int) -> JointTable:
     """All N coordinates equal to one fair bit: f(1) = log 2, TC = (N − 1) log 2, DTC = log 2.
 
     Spec: §5.4 (the tight case of the dimension-free bound), §6.
 
     Parameters
     ----------
-    n : int
+    seq_len : int
         N ≥ 1.
 
     Returns
@@ -110,19 +112,20 @@ def repeated_bit(n: int) -> JointTable:
     >>> repeated_bit(2).table.tolist()
     [[0.5, 0.0], [0.0, 0.5]]
     """
-    n = _size("n", n)
-    t = np.zeros((2,) * n)
-    t[(0,) * n] = t[(1,) * n] = 0.5
+    seq_len = _size("n", seq_len)
+    t = np.zeros((2,) * seq_len)
+    t[(0,) * seq_len] = t[(1,) * seq_len] = 0.5
     return JointTable(t)
 
-def hidden_subset_parity(n: int, subset) -> JointTable:
+@renamed_keywords(n="seq_len")
+def hidden_subset_parity(seq_len: int, subset) -> JointTable:
     """Uniform over the binary strings whose bits in ``subset`` have even parity; the others are free fair bits.
 
     Spec: §6. Z_j = (m/N)·C(N − m, j − m)/C(N − 1, j − 1)·log 2 for j ≥ m, with m = |subset|.
 
     Parameters
     ----------
-    n : int
+    seq_len : int
         N.
     subset : iterable of int
         The constrained positions.
@@ -141,22 +144,23 @@ def hidden_subset_parity(n: int, subset) -> JointTable:
     >>> float(hidden_subset_parity(3, [0, 2]).table[1, 0, 1])
     0.25
     """
-    n = _size("n", n)
+    seq_len = _size("n", seq_len)
     subset = sorted({int(i) for i in subset})
-    if not subset or subset[0] < 0 or subset[-1] >= n:
-        raise ValueError(f"subset must be a non-empty set of positions in range({n}); got {subset}")
-    x = _configurations(n, 2)
+    if not subset or subset[0] < 0 or subset[-1] >= seq_len:
+        raise ValueError(f"subset must be a non-empty set of positions in range({seq_len}); got {subset}")
+    x = _configurations(seq_len, 2)
     ok = (x[:, list(subset)].sum(axis=1) % 2) == 0
-    return JointTable((ok / ok.sum()).reshape((2,) * n))
+    return JointTable((ok / ok.sum()).reshape((2,) * seq_len))
 
-def global_parity(n: int) -> JointTable:
+@renamed_keywords(n="seq_len")
+def global_parity(seq_len: int) -> JointTable:
     """Uniform over the binary strings of even parity: f(N − 1) = log 2, TC = log 2, DTC = (N − 1) log 2.
 
     Spec: §5.4 (the uneven-schedule counterexample), §6.
 
     Parameters
     ----------
-    n : int
+    seq_len : int
         N ≥ 2.
 
     Returns
@@ -173,8 +177,8 @@ def global_parity(n: int) -> JointTable:
     >>> global_parity(2).table.tolist()
     [[0.5, 0.0], [0.0, 0.5]]
     """
-    n = _size("n", n, 2)
-    return hidden_subset_parity(n, range(n))
+    seq_len = _size("n", seq_len, 2)
+    return hidden_subset_parity(seq_len, range(seq_len))
 
 @renamed_keywords(q="vocab_size")
 def potts_grid(height: int, width: int, vocab_size: int, *, coupling: float, field: float = 0.0) -> JointTable:
@@ -246,14 +250,15 @@ def ising_grid(height: int, width: int, *, coupling: float, field: float = 0.0) 
     """
     return potts_grid(height, width, 2, coupling=coupling, field=field)
 
-def beta_bernoulli(n: int, a: float, b: float) -> JointTable:
+@renamed_keywords(n="seq_len")
+def beta_bernoulli(seq_len: int, a: float, b: float) -> JointTable:
     """Exchangeable bits: θ ~ Beta(a, b), then x_i | θ iid Bernoulli(θ).
 
     Spec: §6 (its H_m depends on counts only).
 
     Parameters
     ----------
-    n : int
+    seq_len : int
         N.
     a, b : float
         Beta parameters (> 0, finite).
@@ -272,23 +277,24 @@ def beta_bernoulli(n: int, a: float, b: float) -> JointTable:
     >>> round(float(beta_bernoulli(2, 1.0, 1.0).table[0, 0]), 6)
     0.333333
     """
-    n = _size("n", n)
+    seq_len = _size("n", seq_len)
     if not (_finite("a", a) > 0 and _finite("b", b) > 0):
         raise ValueError(f"a and b must be > 0; got a={a!r}, b={b!r}")
     from scipy.special import betaln
 
-    x = _configurations(n, 2)
+    x = _configurations(seq_len, 2)
     j = x.sum(axis=1)
-    return JointTable(np.exp(betaln(a + j, b + n - j) - betaln(a, b)).reshape((2,) * n))
+    return JointTable(np.exp(betaln(a + j, b + seq_len - j) - betaln(a, b)).reshape((2,) * seq_len))
 
-def noisy_repeated_bit(n: int, eta: float) -> JointTable:
+@renamed_keywords(n="seq_len")
+def noisy_repeated_bit(seq_len: int, eta: float) -> JointTable:
     """The noisy repeated bit: U ~ Bern(½), x_i = U ⊕ W_i with W_i iid Bern(η).
 
     Spec: §6.
 
     Parameters
     ----------
-    n : int
+    seq_len : int
         N.
     eta : float
         Noise η in [0, 1].
@@ -307,10 +313,10 @@ def noisy_repeated_bit(n: int, eta: float) -> JointTable:
     >>> noisy_repeated_bit(2, 0.0).table.tolist()
     [[0.5, 0.0], [0.0, 0.5]]
     """
-    n, eta = _size("n", n), _finite("eta", eta)
+    seq_len, eta = _size("n", seq_len), _finite("eta", eta)
     if not 0.0 <= eta <= 1.0:
         raise ValueError(f"eta must satisfy 0 <= eta <= 1; got eta={eta!r}")
-    x = _configurations(n, 2)
+    x = _configurations(seq_len, 2)
     j = x.sum(axis=1)
-    p = 0.5 * (eta ** j * (1 - eta) ** (n - j) + (1 - eta) ** j * eta ** (n - j))
-    return JointTable(p.reshape((2,) * n))
+    p = 0.5 * (eta ** j * (1 - eta) ** (seq_len - j) + (1 - eta) ** j * eta ** (seq_len - j))
+    return JointTable(p.reshape((2,) * seq_len))
