@@ -376,7 +376,14 @@ def _load_step(spec: str, *, scheduler: bool = False):
         raise ValueError(f"--round must be MODULE:FUNCTION (e.g. mypkg.sampling:maskgit_step); got {spec!r}")
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
-    obj = importlib.import_module(module)
+    try:
+        obj = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name == module or module.startswith(f"{exc.name}."):
+            raise ValueError(f"--round: no module {module!r} (on the path or in the working directory)") from None
+        raise _user_code_error(exc, f"importing {module}") from exc
+    except Exception as exc:  # the user's module raised while it was imported
+        raise _user_code_error(exc, f"importing {module}") from exc
     for part in qualname.split("."):
         if not hasattr(obj, part):
             raise ValueError(f"--round: {module} has no {qualname!r}")
@@ -793,6 +800,12 @@ def _either_separator(parser: argparse.ArgumentParser) -> None:
             action.type = normalise
 
 
+def _user_code_error(exc: BaseException, what: str):
+    from .testing.conventions import UserCodeError
+
+    return UserCodeError(f"{what} raised {type(exc).__name__}: {' '.join(str(exc).split())}")
+
+
 def _user_errors() -> tuple[type, ...]:
     """The exceptions that are the user's to fix (bad values, files, sizes, missing extras)."""
     errors = [ValueError, TypeError, FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError,
@@ -801,7 +814,8 @@ def _user_errors() -> tuple[type, ...]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 1 a check or audit failed, 2 user error, 3 bug)."""
+    """Run the command line; returns the exit status (0 ok, 1 a check or audit failed, 2 a usage error, 3 an
+    unexpected error in mdtheory, 4 an error raised by the user's own code)."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -817,24 +831,38 @@ def main(argv: list[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except _user_errors() as exc:
+    except Exception as exc:
+        return _report(exc, args)
+
+
+def _report(exc: Exception, args) -> int:
+    """The one-line report and exit status of an exception that ended a command."""
+    from .testing.conventions import UserCodeError
+
+    if isinstance(exc, UserCodeError):
         if args.debug:
-            raise
+            raise exc
+        print(f"error in your code: {' '.join(str(exc).split())} (rerun with --debug for its traceback)",
+              file=sys.stderr)
+        return 4
+    if isinstance(exc, _user_errors()):
+        if args.debug:
+            raise exc
         message = " ".join(str(exc).split()) or type(exc).__name__
         print(f"error: {message}", file=sys.stderr)
         return 2
-    except Exception as exc:  # an unexpected error: one line, the traceback kept for a bug report
-        if args.debug:
-            raise
-        import tempfile
-        import traceback
+    # an unexpected error: one line, the traceback kept for a bug report
+    if args.debug:
+        raise exc
+    import tempfile
+    import traceback
 
-        fd, path = tempfile.mkstemp(prefix="mdtheory-error-", suffix=".txt")
-        with open(fd, "w") as fh:
-            fh.write(traceback.format_exc())
-        print(f"error: unexpected {type(exc).__name__}: {' '.join(str(exc).split())} "
-              f"(traceback in {path}; rerun with --debug to see it)", file=sys.stderr)
-        return 3
+    fd, path = tempfile.mkstemp(prefix="mdtheory-error-", suffix=".txt")
+    with open(fd, "w") as fh:
+        fh.write(traceback.format_exc())
+    print(f"error: unexpected {type(exc).__name__}: {' '.join(str(exc).split())} "
+          f"(traceback in {path}; rerun with --debug to see it)", file=sys.stderr)
+    return 3
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CONVENTIONS", "RoundAuditError"]
+__all__ = ["CONVENTIONS", "RoundAuditError", "UserCodeError", "call_user_code"]
 
 
 CONVENTIONS = ("round", "logits", "sequence", "diffusers")
@@ -57,6 +57,45 @@ class RoundAuditError(AssertionError):
     def __init__(self, message: str, results=()):
         super().__init__(message)
         self.results = list(results)
+
+
+class UserCodeError(RuntimeError):
+    """The audited round function (the user's code) raised an exception: not a failed audit, not mdtheory's bug.
+
+    Spec: §9. The message gives the exception's type and message and the call that was made (the convention,
+    the shapes and dtypes, the keyword arguments); the original exception is the ``__cause__``. The command line
+    reports it with exit status 4.
+
+    Parameters
+    ----------
+    message : str
+        The report.
+
+    Examples
+    --------
+    >>> issubclass(UserCodeError, RuntimeError) and not issubclass(UserCodeError, (ValueError, AssertionError))
+    True
+    """
+
+
+def _describe_arg(x) -> str:
+    shape = getattr(x, "shape", None)
+    if shape is not None:
+        return f"tensor{tuple(shape)} {str(getattr(x, 'dtype', '')).replace('torch.', '')}".rstrip()
+    if type(x).__module__.startswith("torch") and "Generator" in type(x).__name__:
+        return "torch.Generator"
+    return repr(x)
+
+
+def call_user_code(fn, *args, what: str = "the audited round", **kwargs):
+    """``fn(*args, **kwargs)``; an exception it raises becomes :class:`UserCodeError` naming the call."""
+    try:
+        return fn(*args, **kwargs)
+    except Exception as exc:  # anything the user's function raises is the user's
+        call = ", ".join([*(_describe_arg(a) for a in args), *(f"{k}={_describe_arg(v)}" for k, v in kwargs.items())])
+        name = getattr(fn, "__qualname__", None) or type(fn).__name__
+        raise UserCodeError(f"{what} raised {type(exc).__name__}: {' '.join(str(exc).split())} "
+                            f"(called as {name}({call}))") from exc
 
 
 @dataclass
@@ -129,7 +168,7 @@ def _driver(step, *, convention: str, forwarded: dict, mask_id: int, variable: b
             x = lp.clone()
             if convention == "logits":
                 x = x + torch.as_tensor(shift_gen.normal(0, 3, size=(B, 1, 1)), dtype=x.dtype)
-            out = step(x, generator=generator, **kw)
+            out = call_user_code(step, x, generator=generator, **kw)
             if variable:
                 sel, tok = _field(out, ("selected", "tokens"), "a variable-size rule")
                 sel = _as_tensor(sel, "selected", (B, N), dtype_kind="bool").bool()
@@ -149,7 +188,7 @@ def _driver(step, *, convention: str, forwarded: dict, mask_id: int, variable: b
         logits = torch.randn(B, L, V, generator=g, dtype=lp.dtype)
         logits[:, masked_at] = lp
         before = tokens.clone()
-        new = step(tokens, logits, mask_id=mask_id, generator=generator, **kw)
+        new = call_user_code(step, tokens, logits, mask_id=mask_id, generator=generator, **kw)
         new = _as_tensor(new, "tokens", (B, L), dtype_kind="int")
         moved = new[:, revealed_at] != before[:, revealed_at]
         if bool(moved.any()):

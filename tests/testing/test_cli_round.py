@@ -3,6 +3,8 @@
 import json
 import shlex
 
+import pytest
+
 from mdtheory.cli import main
 
 
@@ -57,7 +59,7 @@ def test_bad_usage_exits_2_with_one_line(capsys):
         (["--round", "tests.testing.test_kit:my_maskgit"], "--round needs --rule"),
         (["--round", "tests.testing.test_kit", "--rule", "maskgit", "--alpha", "1"], "MODULE:FUNCTION"),
         (["--round", "tests.testing.test_kit:nothing", "--rule", "maskgit", "--alpha", "1"], "has no 'nothing'"),
-        (["--round", "no_such_module:f", "--rule", "maskgit", "--alpha", "1"], "No module named"),
+        (["--round", "no_such_module:f", "--rule", "maskgit", "--alpha", "1"], "no module 'no_such_module'"),
         (["--round", "tests.testing.test_kit:my_maskgit", "--rule", "maskgit"], "needs alpha"),
         (["--round", "tests.testing.test_kit:my_maskgit", "--rule", "maskgit", "--param", "alpha"], "KEY=VALUE"),
         (["--rule", "maskgit"], "--rule belongs to --round"),
@@ -65,3 +67,28 @@ def test_bad_usage_exits_2_with_one_line(capsys):
         assert main(["audit", *argv]) == 2, argv
         err = capsys.readouterr().err
         assert err.startswith("error: ") and err.count("\n") == 1 and match in err, (argv, err)
+
+
+def test_an_error_in_the_users_code_is_reported_as_theirs_with_exit_4(capsys, tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "user_rounds.py").write_text(
+        "def bad(log_probs, *, k, alpha, generator):\n    raise KeyError('oops')\n")
+    (tmp_path / "user_broken.py").write_text("raise ImportError('a broken dependency')\n")
+    base = ["--rule", "maskgit", "--alpha", "1", "--case", "flat", "--n-samples", "10000", "--out", str(tmp_path / "o")]
+    assert main(["audit", "--round", "user_rounds:bad", *base]) == 4
+    err = capsys.readouterr().err
+    assert err.startswith("error in your code: the audited round raised KeyError: 'oops' (called as bad(tensor(")
+    assert "float64, generator=torch.Generator, alpha=1.0, k=2)" in err and err.count("\n") == 1
+    assert main(["audit", "--round", "user_broken:f", *base]) == 4
+    assert "importing user_broken raised ImportError: a broken dependency" in capsys.readouterr().err
+
+
+def test_the_python_kit_names_the_users_exception_and_keeps_it_as_the_cause():
+    from mdtheory.testing.conventions import UserCodeError, call_user_code
+
+    def step(x, *, k):
+        raise ZeroDivisionError("no")
+
+    with pytest.raises(UserCodeError, match=r"raised ZeroDivisionError: no \(called as .*step\(3, k=2\)\)") as e:
+        call_user_code(step, 3, k=2)
+    assert isinstance(e.value.__cause__, ZeroDivisionError)
