@@ -105,11 +105,14 @@ def _tie_key(score: float) -> float:
 
 
 def _ordered_pl_log_prob(log_weights: list[float], order: tuple[int, ...]) -> float:
-    """log Π_l w_{r_l} / (Σ of the weights not yet chosen), literally."""
+    """log Π_l w_{r_l} / (Σ of the weights not yet chosen), literally, each factor as 1 / Σ_j (w_j / w_{r_l}):
+    the ratios are formed before the sum, so huge log-weights (α → 0) keep the digits that tell them apart."""
     remaining = list(range(len(log_weights)))
     total = 0.0
     for r in order:
-        total += log_weights[r] - _log_sum([log_weights[j] for j in remaining])
+        if log_weights[r] == -inf:
+            return -inf
+        total -= _log_sum([log_weights[j] - log_weights[r] for j in remaining])
         remaining.remove(r)
     return total
 
@@ -266,8 +269,10 @@ def _moment_factors(p: np.ndarray, alpha: float) -> tuple[list[float] | None, li
             tok.append([-math.log(sum(top)) if t else -inf for t in top])
         return None, tok
     beta = 1.0 + 1.0 / alpha
-    log_m = [_log_sum([beta * _log(x) for x in row]) for row in p]
-    return log_m, [[beta * _log(x) - log_m[i] for x in row] for i, row in enumerate(p)]
+    # p_i(s)^β relative to the row's largest, so that the token law keeps its digits when β is huge
+    rel = [[beta * (_log(x) - _log(max(row))) for x in row] for row in p]
+    log_m = [beta * _log(max(row)) + _log_sum(r) for row, r in zip(p, rel)]
+    return log_m, [[v - _log_sum(r) for v in r] for r in rel]
 
 
 def moment_round_law_bruteforce(probs, *, k: int, alpha: float, ordered: bool = False) -> BruteForceLaw:

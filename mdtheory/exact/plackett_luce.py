@@ -46,6 +46,40 @@ def _shift(log_w: np.ndarray) -> tuple[np.ndarray, float]:
     return log_w - c, c
 
 
+#: the widest spread of finite log-weights (after the shift) for which the prefix-sum routes keep ~1e-13
+#: absolute precision; wider spreads (α → 0) take the per-stage relative route
+MAX_PREFIX_SPREAD = 700.0
+
+
+def _wide(log_w: np.ndarray) -> bool:
+    finite = log_w[np.isfinite(log_w)]
+    return finite.size > 1 and float(finite.max() - finite.min()) > MAX_PREFIX_SPREAD
+
+
+def _ordered_relative(log_w: np.ndarray, orders: np.ndarray) -> np.ndarray:
+    """log P(order) with every factor formed from differences to its own winner: log w_r − log Σ_{j left} w_j =
+    −log Σ_{j left} exp(log w_j − log w_r). The differences are taken before any sum, so weights far below the
+    largest (a cluster at −1e16 after the shift) keep the digits that tell them apart. O(n_orders·k·N)."""
+    n = log_w.size
+    n_orders, k = orders.shape
+    out = np.zeros(n_orders)
+    for lo in range(0, n_orders, 8192):
+        block = orders[lo:lo + 8192]
+        left = np.ones((block.shape[0], n), dtype=bool)
+        total = np.zeros(block.shape[0])
+        rows = np.arange(block.shape[0])
+        for step in range(k):
+            r = block[:, step]
+            lr = log_w[r]
+            with np.errstate(invalid="ignore"):
+                d = np.where(left, log_w[None, :] - lr[:, None], -np.inf)
+            d[~np.isfinite(lr)] = 0.0  # a winner of weight 0: probability 0 below
+            total += np.where(np.isfinite(lr), -fast_logsumexp(d, axis=1), -np.inf)
+            left[rows, r] = False
+        out[lo:lo + 8192] = total
+    return out
+
+
 def pl_log_complement(log_w: np.ndarray, sets: np.ndarray) -> np.ndarray:
     """log Σ_{j∉K} w_j for each row K of ``sets`` (shape (n_sets, k)); −inf when K is everything."""
     shifted, c = _shift(np.asarray(log_w, dtype=np.float64))
@@ -91,6 +125,8 @@ def pl_ordered_log_prob(log_w: np.ndarray, orders: np.ndarray, *, log_rest: np.n
     """
     log_w, c = _shift(np.asarray(log_w, dtype=np.float64))
     orders = np.atleast_2d(np.asarray(orders, dtype=np.int64))
+    if _wide(log_w):
+        return _ordered_relative(log_w, orders)
     # the same shift on the complement (a caller's, or ours), so every ratio is of shifted weights
     log_rest = _log_complement_shifted(log_w, orders) if log_rest is None else np.asarray(log_rest) - c
     lw = log_w[orders]  # (n, k)
@@ -128,6 +164,9 @@ def pl_set_log_prob(log_w: np.ndarray, sets: np.ndarray) -> np.ndarray:
     k = sets.shape[1]
     if k == log_w.size:
         return np.zeros(sets.shape[0])
+    if k <= MAX_K_ORDERS and _wide(log_w):
+        terms = [_ordered_relative(log_w, sets[:, list(perm)]) for perm in itertools.permutations(range(k))]
+        return fast_logsumexp(np.stack(terms, axis=0), axis=0)
     if k <= MAX_K_ORDERS:
         log_rest = _log_complement_shifted(log_w, sets)  # the complement does not depend on the order
         terms = [pl_ordered_log_prob(log_w, sets[:, list(perm)], log_rest=log_rest)
