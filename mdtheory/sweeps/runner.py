@@ -16,6 +16,7 @@ and its task is computed again. **One writer per folder:** a run holds an exclus
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
@@ -28,7 +29,33 @@ from pathlib import Path
 
 from .._io import append_jsonl, atomic_write_text, drop_torn_tail, restore_inf, strict_json, to_json
 
-__all__ = ["run_sweep"]
+__all__ = ["run_sweep", "pinned_threads"]
+
+
+@contextlib.contextmanager
+def pinned_threads(threads: int, *, torch_too: bool = True):
+    """BLAS, OpenMP and (when ``torch_too`` or torch is already imported) torch run on ``threads`` threads
+    inside the block; the previous counts come back after it.
+
+    Examples
+    --------
+    >>> with pinned_threads(1):
+    ...     pass
+    """
+    from threadpoolctl import threadpool_limits
+
+    torch = None
+    if torch_too or "torch" in sys.modules:
+        import torch
+    previous = torch.get_num_threads() if torch is not None else None
+    with threadpool_limits(limits=threads):
+        if torch is not None:
+            torch.set_num_threads(threads)
+        try:
+            yield
+        finally:
+            if torch is not None:
+                torch.set_num_threads(previous)
 
 
 def _timed(fn, task: dict, threads: int) -> tuple[dict, float]:
@@ -39,22 +66,10 @@ def _timed(fn, task: dict, threads: int) -> tuple[dict, float]:
     row is bit-for-bit the same in this process, in a worker process or on a Dask worker. A task with a
     ``device`` runs torch, so torch is imported (and pinned) before it starts.
     """
-    from threadpoolctl import threadpool_limits
-
-    torch = None
-    if "device" in task or "torch" in sys.modules:
-        import torch
-    previous = torch.get_num_threads() if torch is not None else None
-    with threadpool_limits(limits=threads):
-        if torch is not None:
-            torch.set_num_threads(threads)
-        try:
-            t0 = time.perf_counter()
-            result = fn(task)
-            return result, time.perf_counter() - t0
-        finally:
-            if torch is not None:
-                torch.set_num_threads(previous)
+    with pinned_threads(threads, torch_too="device" in task):
+        t0 = time.perf_counter()
+        result = fn(task)
+        return result, time.perf_counter() - t0
 
 
 def _record_run(path: Path, run: dict) -> None:

@@ -137,15 +137,49 @@ def write_report(out_dir: Path, results: list[CheckResult], figures: list[Path],
     return out_dir / "report.html"
 
 
+def _draw_figures(out_dir: Path, *, quick: bool, seed: int) -> list[Path]:
+    """The figures on one thread (the worker process of :func:`verify`; the checks keep the other core)."""
+    from ..sweeps.runner import pinned_threads
+
+    with pinned_threads(1):
+        return run_figures(out_dir, quick=quick, seed=seed, progress=False)
+
+
 def verify(out_dir: str | Path = "mdtheory-out/verify", *, full: bool = False, figures: bool = True,
            progress: bool = True, seed: int = 0) -> tuple[list[CheckResult], Path]:
     """Run the checks, draw the figures (quick ones unless ``full``) and write the report; returns the
     results and the path of ``report.html``. ``seed`` seeds the figures; the checks use their own fixed
     seeds, so their verdicts are reproducible."""
+    import os
+
     out = Path(out_dir)
     t0 = time.perf_counter()
-    results = run_checks(full=full, progress=progress)
-    figs = run_figures(out / "figures", quick=not full, seed=seed, progress=progress) if figures else []
+    pool = figs_job = None
+    if figures and (os.cpu_count() or 1) >= 2:
+        # the figures are drawn in a second process while the checks run: the two halves of `verify` take about
+        # the same time, so on two cores the wall-clock is the longer of them, not their sum
+        import concurrent.futures as cf
+        import multiprocessing as mp
+
+        pool = cf.ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"))
+        figs_job = pool.submit(_draw_figures, out / "figures", quick=not full, seed=seed)
+        if progress:
+            print("figures … (in a second process)", flush=True)
+    try:
+        if figs_job is not None:  # one core each: two processes of two threads would only contend
+            from ..sweeps.runner import pinned_threads
+
+            with pinned_threads(1):
+                results = run_checks(full=full, progress=progress)
+        else:
+            results = run_checks(full=full, progress=progress)
+        if figs_job is not None:
+            figs = figs_job.result()
+        else:
+            figs = run_figures(out / "figures", quick=not full, seed=seed, progress=progress) if figures else []
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     if progress:
         print("report …", flush=True)
     path = write_report(out, results, figs, full=full, seconds=time.perf_counter() - t0, seed=seed)
