@@ -2,8 +2,9 @@
 that a mutation-testing tool (cosmic-ray's operators) generates: nobody picks the mutants.
 
 What it measures: the fraction of non-equivalent sampled mutants that the tests kill. The stages are
-``rules``, ``exact``, ``targets``, ``multiround``, ``profiles`` and the test kit (``testing/``: its rules, cases,
-statistics, conventions and engine).
+``rules``, ``exact``, ``targets``, ``multiround``, ``profiles``, the test kit (``testing/``: its rules, cases,
+statistics, conventions and engine) and the numerical checks they share (``_validation``: arguments and the
+alpha range; ``_postconditions``: the checks on every exact answer).
 
 How:
 
@@ -74,6 +75,8 @@ from mdtheory._io import append_jsonl, atomic_write_text, drop_torn_tail, read_j
 ROOT = Path(__file__).resolve().parents[1]
 STAGES = ("mdtheory/rules", "mdtheory/exact", "mdtheory/targets", "mdtheory/multiround", "mdtheory/profiles")
 KIT_FILES = tuple(f"mdtheory/testing/{m}.py" for m in ("rules", "cases", "audit", "conventions", "kit"))
+# the numerical checks every stage calls: argument validation (the alpha range among it) and postconditions
+SHARED_FILES = ("mdtheory/_validation.py", "mdtheory/_postconditions.py")
 TRIAGE = ROOT / "benchmarks" / "mutation_triage.json"
 PENDING = ".mutation-in-flight.json"  # in a copy: the file being mutated and its original
 # tests of facts fixed at import (signatures, defaults), which run no line of the module they check: they
@@ -86,7 +89,7 @@ def stage_files(root: Path) -> list[str]:
     """The mutated files, relative to the root: every module of the stages except the lazy ``__init__``s."""
     files = [str(p.relative_to(root)) for s in STAGES for p in sorted((root / s).glob("*.py"))
              if p.name != "__init__.py"]
-    return files + [f for f in KIT_FILES if (root / f).exists()]
+    return files + [f for f in KIT_FILES + SHARED_FILES if (root / f).exists()]
 
 
 def snapshot(dest: Path) -> None:
@@ -108,6 +111,7 @@ def restore_interrupted(tree: Path) -> None:
     if pending.exists():
         saved = json.loads(pending.read_text())
         atomic_write_text(tree / saved["file"], saved["original"])
+        _drop_bytecode(tree / saved["file"])
         pending.unlink()
 
 
@@ -119,52 +123,90 @@ def _env(tree: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def coverage_map(tree: Path, work: Path, files: list[str], fresh: bool, tests: list[str],
+def coverage_map(trees: list[Path], work: Path, files: list[str], fresh: bool, tests: list[str],
                  extend: list[str] = ()) -> tuple[dict, dict]:
-    """``({file: {line: [node ids]}}, {node id: seconds})`` from one covered run of the default tests.
+    """``({file: {line: [node ids]}}, {node id: seconds})`` from one covered run of the default tests, split
+    over the copies in ``trees`` (one shard of test files each, run at once).
 
     With ``extend`` (test paths added since the cached map was made), only those run under coverage and
     their lines join the cached map: the older tests and the stage files are unchanged, so their map is too.
     """
     cache = work / "coverage_map.json"
-    if cache.exists() and not fresh:
-        data = json.loads(cache.read_text())
-        lines = {f: {int(k): v for k, v in by.items()} for f, by in data["lines"].items()}
+    old = json.loads(cache.read_text()) if cache.exists() else None
+    if old is not None and not fresh:
+        lines = {f: {int(k): v for k, v in by.items()} for f, by in old["lines"].items()}
         if not extend:
-            return lines, data["durations"]
-        new_lines, new_durations = _covered_run(tree, work, files, list(extend))
+            return lines, old["durations"]
+        new_lines, new_durations = _covered_run(trees, work, files, list(extend), old["durations"])
         for f, by in new_lines.items():
             for ln, ids in by.items():
                 lines.setdefault(f, {})[ln] = sorted(set(lines.get(f, {}).get(ln, [])) | set(ids))
-        durations = {**data["durations"], **new_durations}
+        durations = {**old["durations"], **new_durations}
         atomic_write_text(cache, json.dumps({"lines": lines, "durations": durations}))
         return lines, durations
-    lines, durations = _covered_run(tree, work, files, tests)
+    lines, durations = _covered_run(trees, work, files, tests, old["durations"] if old else {})
     atomic_write_text(cache, json.dumps({"lines": lines, "durations": durations}))
     return lines, durations
 
 
-def _covered_run(tree: Path, work: Path, files: list[str], tests: list[str]) -> tuple[dict, dict]:
-    db, durations_file = work / "coverage.db", work / "durations.json"
-    include = ",".join(str(tree / f) for f in files)
-    cmd = [sys.executable, "-m", "coverage", "run", f"--data-file={db}", f"--include={include}", "-m", "pytest",
-           "-q", "-p", "no:cacheprovider", "-p", "_coverage_contexts", "-x", "--no-header", *tests]
-    t0 = time.perf_counter()
-    r = subprocess.run(cmd, cwd=tree, env=_env(tree, MDT_TEST_DURATIONS=str(durations_file)),
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        sys.exit(f"the covered test run failed (exit {r.returncode}); the tests must pass before mutating:\n"
-                 + r.stdout[-3000:] + r.stderr[-3000:])
-    print(f"coverage pass: {time.perf_counter() - t0:.0f} s", flush=True)
+def shards(tree: Path, tests: list[str], n: int, hint: dict) -> list[list[str]]:
+    """The test paths (default: every test file, and the package for its doctests) in ``n`` shards of about
+    equal cost, by longest-first greedy assignment; the cost of a path is its tests' seconds in ``hint`` (an
+    earlier covered run) or, for a path never timed, its size in bytes over 2000 (about a second per 2 kB)."""
+    paths = list(tests) or sorted(str(p.relative_to(tree)) for p in (tree / "tests").rglob("test_*.py")) + ["mdtheory"]
+    timed = collections.defaultdict(float)
+    for node, secs in hint.items():
+        timed[node.split("::")[0]] += secs
+
+    def cost(path: str) -> float:
+        if path in timed:
+            return timed[path]
+        p = tree / path
+        if p.is_dir():
+            return sum(v for k, v in timed.items() if k.startswith(path.rstrip("/") + "/")) or 60.0
+        return p.stat().st_size / 2000 if p.exists() else 1.0
+
+    out, load = [[] for _ in range(max(1, min(n, len(paths))))], [0.0] * max(1, min(n, len(paths)))
+    for path in sorted(paths, key=cost, reverse=True):
+        i = load.index(min(load))
+        out[i].append(path)
+        load[i] += cost(path)
+    return [sorted(s) for s in out]
+
+
+def _covered_run(trees: list[Path], work: Path, files: list[str], tests: list[str],
+                 hint: dict) -> tuple[dict, dict]:
     import coverage
 
-    data = coverage.CoverageData(basename=str(db))
-    data.read()
-    lines = {}
-    for f in files:
-        by_line = data.contexts_by_lineno(str(tree / f)) or {}
-        lines[f] = {int(k): sorted(c for c in v if c) for k, v in by_line.items()}
-    return lines, json.loads(durations_file.read_text())
+    parts = shards(trees[0], tests, len(trees), hint)
+    procs = []
+    t0 = time.perf_counter()
+    for i, (tree, part) in enumerate(zip(trees, parts)):
+        db, durations_file = work / f"coverage{i}.db", work / f"durations{i}.json"
+        include = ",".join(str(tree / f) for f in files)
+        cmd = [sys.executable, "-m", "coverage", "run", f"--data-file={db}", f"--include={include}", "-m",
+               "pytest", "-q", "-p", "no:cacheprovider", "-p", "_coverage_contexts", "-x", "--no-header", *part]
+        log = (work / f"coverage{i}.log").open("w")
+        procs.append((tree, db, durations_file, log, subprocess.Popen(
+            cmd, cwd=tree, env=_env(tree, MDT_TEST_DURATIONS=str(durations_file)), stdout=log,
+            stderr=subprocess.STDOUT)))
+    lines, durations = {f: {} for f in files}, {}
+    for i, (tree, db, durations_file, log, proc) in enumerate(procs):
+        rc = proc.wait()
+        log.close()
+        if rc != 0:
+            for *_, other in procs:
+                other.kill()
+            sys.exit(f"the covered test run (shard {i}) failed (exit {rc}); the tests must pass before mutating:\n"
+                     + (work / f"coverage{i}.log").read_text()[-4000:])
+        data = coverage.CoverageData(basename=str(db))
+        data.read()
+        for f in files:
+            for k, v in (data.contexts_by_lineno(str(tree / f)) or {}).items():
+                lines[f][int(k)] = sorted(set(lines[f].get(int(k), [])) | {c for c in v if c})
+        durations.update(json.loads(durations_file.read_text()))
+    print(f"coverage pass: {time.perf_counter() - t0:.0f} s in {len(procs)} shards", flush=True)
+    return lines, durations
 
 
 def annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
@@ -252,11 +294,57 @@ def tests_for(m: dict, lines: dict, durations: dict) -> list[str]:
     per_file = collections.defaultdict(list)
     for t in ids:
         per_file[t.split("::")[0]].append(t)
-    order = sorted(per_file, key=lambda f: sum(durations.get(t, 0.0) for t in per_file[f]))
+    # the files whose tests are cheapest on average come first: the most tests (chances to kill) per second
+    order = sorted(per_file, key=lambda f: sum(durations.get(t, 0.0) for t in per_file[f]) / len(per_file[f]))
     return [t for f in order for t in sorted(per_file[f])]
 
 
-def run_one(tree: Path, m: dict, tests: list[str], durations: dict) -> dict:
+class ForkServer:
+    """The fork server (``_mutation_worker.py``) of one copy: started once, restarted if it ever dies."""
+
+    def __init__(self, tree: Path):
+        self.tree, self.proc = tree, None
+
+    def _start(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / "_mutation_worker.py")],
+                                     cwd=self.tree, env=_env(self.tree), stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        if not json.loads(self.proc.stdout.readline() or "{}").get("ready"):
+            raise RuntimeError(f"the fork server of {self.tree} did not start")
+
+    def run(self, args: list[str], timeout: float, log: Path) -> dict:
+        if self.proc is None or self.proc.poll() is not None:
+            self._start()
+        self.proc.stdin.write(json.dumps({"args": args, "timeout": timeout, "log": str(log)}) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:  # the server died mid-run: an error outcome, and a fresh server next time
+            self.proc = None
+            return {"rc": "server died", "seconds": 0.0}
+        return json.loads(line)
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=30)
+
+
+def _drop_bytecode(path: Path) -> None:
+    """Remove the cached bytecode of ``path``: a mutant and its original can share size and mtime second,
+    and Python would then run the stale one."""
+    for pyc in (path.parent / "__pycache__").glob(f"{path.stem}.*.pyc"):
+        pyc.unlink(missing_ok=True)
+
+
+PYTEST_ARGS = ("-x", "-q", "-p", "no:cacheprovider", "--no-header", "-o", "addopts=", "--doctest-modules",
+               "-p", "no:randomly")
+
+
+def run_one(tree: Path, m: dict, tests: list[str], durations: dict, server: ForkServer | None = None,
+            triage: dict | None = None) -> dict:
+    """Apply mutant ``m`` in ``tree``, run ``tests`` against it (in ``server`` when given, else in a fresh
+    interpreter) and return its row. A mutant whose key ``triage`` marks equivalent is not run: it is the same
+    program, so no test can kill it (``--check-equivalents`` runs them anyway)."""
     original, mutated = mutate(tree, m)
     row = dict(m)
     if mutated is None:
@@ -265,6 +353,8 @@ def run_one(tree: Path, m: dict, tests: list[str], durations: dict) -> dict:
     row |= {"key": mutant_key(m, before, after), "before": before, "after": after, "tests": len(tests)}
     if not tests:
         return row | {"outcome": "survived", "why": "no test executes this line", "seconds": 0.0}
+    if triage is not None and triage.get(row["key"], {}).get("verdict") == "equivalent":
+        return row | {"outcome": "survived", "why": "triaged equivalent: not run", "seconds": 0.0}
     limit = min(1800.0, 60.0 + 3.0 * sum(durations.get(t, 0.0) for t in tests))
     path = tree / m["file"]
     t0 = time.perf_counter()
@@ -273,15 +363,23 @@ def run_one(tree: Path, m: dict, tests: list[str], durations: dict) -> dict:
     atomic_write_text(tree / PENDING, json.dumps({"file": m["file"], "original": original}))
     try:
         path.write_text(mutated)
-        cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--no-header", "-o", "addopts=",
-               "--doctest-modules", "-p", "no:randomly", *tests]
-        try:
-            r = subprocess.run(cmd, cwd=tree, env=_env(tree), capture_output=True, text=True, timeout=limit)
-            rc, tail = r.returncode, (r.stdout.strip().splitlines() or [""])[-1][-300:]
-        except subprocess.TimeoutExpired:
-            rc, tail = "timeout", f"over {limit:.0f} s"
+        _drop_bytecode(path)
+        if server is not None:
+            log = tree / ".mutation-run.log"
+            r = server.run([*PYTEST_ARGS, *tests], limit, log)
+            rc = r["rc"]
+            text = log.read_text(errors="replace") if log.exists() else ""
+            tail = f"over {limit:.0f} s" if rc == "timeout" else (text.strip().splitlines() or [""])[-1][-300:]
+        else:
+            cmd = [sys.executable, "-m", "pytest", *PYTEST_ARGS, *tests]
+            try:
+                r = subprocess.run(cmd, cwd=tree, env=_env(tree), capture_output=True, text=True, timeout=limit)
+                rc, tail = r.returncode, (r.stdout.strip().splitlines() or [""])[-1][-300:]
+            except subprocess.TimeoutExpired:
+                rc, tail = "timeout", f"over {limit:.0f} s"
     finally:
         path.write_text(original)
+        _drop_bytecode(path)
         (tree / PENDING).unlink()
     outcome = {0: "survived", 1: "killed", 2: "killed", "timeout": "killed"}.get(rc, "error")
     return row | {"outcome": outcome, "rc": rc, "pytest": tail, "seconds": round(time.perf_counter() - t0, 2)}
@@ -384,6 +482,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="add these new test paths to the cached coverage map (the rest of it is reused)")
     ap.add_argument("--carry", default=None, metavar="NAME",
                     help="take the killed mutants of the run NAME whose line is unchanged as killed (tests only grew)")
+    ap.add_argument("--check-equivalents", action="store_true",
+                    help="run the mutants that the triage file marks equivalent too (a check of the triage)")
+    ap.add_argument("--no-fork-server", action="store_true",
+                    help="run each mutant in a fresh interpreter instead of a fork of a preloaded one")
     ap.add_argument("--list-survivors", action="store_true", help="print the survivors' diffs at the end")
     ap.add_argument("--resummarise", action="store_true",
                     help="run nothing: re-read the triage file and rewrite --out/NAME.json from its own rows")
@@ -402,7 +504,7 @@ def main(argv: list[str] | None = None) -> int:
             snapshot(t)
     started = time.monotonic()
     files = stage_files(trees[0])
-    lines, durations = coverage_map(trees[0], work, files, args.fresh_coverage or args.fresh,
+    lines, durations = coverage_map(trees, work, files, args.fresh_coverage or args.fresh,
                                     args.coverage_tests, args.extend_coverage)
     population = all_mutants(trees[0], files)
     chosen = random.Random(args.seed).sample(population, min(args.sample, len(population)))
@@ -424,6 +526,9 @@ def main(argv: list[str] | None = None) -> int:
     todo = [m for m in chosen if (m["file"], m["operator"], m["occurrence"]) not in done]
     print(f"{len(population)} mutants in {len(files)} files; sample {len(chosen)} (seed {args.seed}); "
           f"{len(done)} done before, {len(todo)} to run", flush=True)
+    triage = json.loads(TRIAGE.read_text()) if TRIAGE.exists() else {}
+    skip = None if args.check_equivalents else triage
+    servers = {t: None if args.no_fork_server else ForkServer(t) for t in trees}
     free = list(trees)
     with cf.ThreadPoolExecutor(args.workers) as pool, log.open("a") as fh:
         pending = {}
@@ -433,7 +538,8 @@ def main(argv: list[str] | None = None) -> int:
                 queue.clear()
             while queue and free:
                 m, tree = queue.pop(0), free.pop()
-                pending[pool.submit(run_one, tree, m, tests_for(m, lines, durations), durations)] = tree
+                pending[pool.submit(run_one, tree, m, tests_for(m, lines, durations), durations, servers[tree],
+                                    skip)] = tree
             finished, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
             for fut in finished:
                 free.append(pending.pop(fut))
@@ -443,7 +549,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"[{len(done)}/{len(chosen)}] {r['outcome']:9s} {r['file']}:{r['line']} "
                       f"{r['operator'].split('/')[-1]} ({r.get('tests', 0)} tests, {r.get('seconds', 0):.0f} s)",
                       flush=True)
-    triage = json.loads(TRIAGE.read_text()) if TRIAGE.exists() else {}
+    for server in servers.values():
+        if server is not None:
+            server.close()
     rows = [done.get((m["file"], m["operator"], m["occurrence"]), dict(m, outcome="not run")) for m in chosen]
     summary = summarise(rows, triage, args.seed, len(chosen), len(population))
     out = (ROOT / args.out)

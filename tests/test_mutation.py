@@ -65,7 +65,8 @@ def test_deferred_annotations_are_not_mutation_points():
 
 def test_the_stages_are_the_mathematical_ones():
     files = mk.stage_files(ROOT)
-    assert {f.split("/")[1] for f in files} == {"rules", "exact", "targets", "multiround", "profiles", "testing"}
+    assert {f.split("/")[1] for f in files} == {"rules", "exact", "targets", "multiround", "profiles", "testing",
+                                                "_validation.py", "_postconditions.py"}
     assert not any(f.endswith("__init__.py") for f in files)
 
 
@@ -104,3 +105,43 @@ def test_resummarise_applies_a_newer_triage_to_a_finished_result(tmp_path, monke
     assert (s["equivalent"], s["survived_untriaged"], s["kill_rate"], s["population"]) == (1, 0, 1.0, 9)
     assert s["rows"][0]["reason"] == "same law"
     assert mk.resummarise(tmp_path / "missing.json") == 2
+
+
+def test_shards_partition_the_tests_and_balance_their_cost(tmp_path):
+    hint = {"tests/a.py::t": 10.0, "tests/b.py::t": 6.0, "tests/c.py::t": 5.0, "tests/d.py::t": 1.0}
+    parts = mk.shards(tmp_path, ["tests/a.py", "tests/b.py", "tests/c.py", "tests/d.py"], 2, hint)
+    assert sorted(p for s in parts for p in s) == ["tests/a.py", "tests/b.py", "tests/c.py", "tests/d.py"]
+    assert sorted(parts) == [["tests/a.py", "tests/d.py"], ["tests/b.py", "tests/c.py"]]  # 11 and 11
+    assert mk.shards(tmp_path, ["tests/a.py"], 4, hint) == [["tests/a.py"]]  # never an empty shard
+
+
+def test_the_fork_server_reports_pass_fail_and_timeout(tmp_path):
+    (tmp_path / "test_x.py").write_text("import time\n\ndef test_ok():\n    pass\n\ndef test_bad():\n    assert 0\n\n"
+                                        "def test_slow():\n    time.sleep(60)\n")
+    server = mk.ForkServer(tmp_path)
+    try:
+        log = tmp_path / "run.log"
+        assert server.run(["-q", "-p", "no:cacheprovider", "test_x.py::test_ok"], 60, log)["rc"] == 0
+        assert server.run(["-q", "-p", "no:cacheprovider", "test_x.py::test_bad"], 60, log)["rc"] == 1
+        assert "1 failed" in log.read_text()
+        r = server.run(["-q", "-p", "no:cacheprovider", "test_x.py::test_slow"], 2, log)
+        assert r["rc"] == "timeout" and r["seconds"] < 30
+        assert server.run(["-q", "-p", "no:cacheprovider", "test_x.py::test_ok"], 60, log)["rc"] == 0  # still serving
+    finally:
+        server.close()
+
+
+def test_a_triaged_equivalent_is_not_run_and_bytecode_never_goes_stale(tmp_path):
+    pytest.importorskip("cosmic_ray", reason="the 'mutation' extra applies the mutants")
+    (tmp_path / "mdtheory").mkdir()
+    src = tmp_path / "mdtheory" / "m.py"
+    src.write_text("x = 1\n")
+    m = {"file": "mdtheory/m.py", "operator": "core/NumberReplacer", "occurrence": 0, "line": 1, "end_line": 1}
+    key = mk.mutant_key(m, *mk.changed_lines(*mk.mutate(tmp_path, m)))
+    row = mk.run_one(tmp_path, m, ["tests/never_run.py"], {}, None, {key: {"verdict": "equivalent"}})
+    assert row["outcome"] == "survived" and row["why"].startswith("triaged equivalent") and src.read_text() == "x = 1\n"
+    (tmp_path / "mdtheory" / "__pycache__").mkdir()
+    stale = tmp_path / "mdtheory" / "__pycache__" / "m.cpython-311.pyc"
+    stale.write_bytes(b"stale")
+    mk._drop_bytecode(src)
+    assert not stale.exists()
