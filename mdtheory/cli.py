@@ -113,8 +113,8 @@ def _scheduler(text: str) -> str:
 
     try:
         return check_scheduler_address(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a Dask scheduler address like tcp://HOST:PORT; got {text!r}") from None
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).replace("scheduler must be", "must be", 1)) from None
 
 
 def _names(text: str) -> list[str]:
@@ -168,7 +168,7 @@ def _executor(args):
     from .sweeps.executors import executor_from_options
 
     return executor_from_options(workers=args.workers, cluster=args.cluster, scheduler=args.scheduler,
-                                 threads=args.threads)
+                                 threads=args.threads, connect_timeout=args.connect_timeout)
 
 
 def _device_available(args) -> str:
@@ -591,6 +591,8 @@ def _parents() -> dict[str, argparse.ArgumentParser]:
     where.add_argument("--scheduler", type=_scheduler, metavar="URL",
                        help="a running Dask scheduler, e.g. tcp://HOST:8786 (dask-jobqueue: the scheduler address "
                             "of its SLURM or PBS cluster)")
+    group.add_argument("--connect-timeout", type=_positive_finite, default=30.0, metavar="SECONDS",
+                       help="seconds to reach --scheduler, handshake included (default 30)")
     no_progress = (("--no-progress",), dict(action="store_true", help="hide progress bars"))
     return {
         "json": parent((("--json",), dict(action="store_true", help="print the result as strict JSON"))),

@@ -15,18 +15,29 @@ A worker that dies mid-task has its task run again (the Dask scheduler does so u
 ``restarts`` times). An exception raised by the task itself is not retried: it would be raised again. The
 coordinator records each task's row exactly once, so no row is lost or duplicated.
 
+Every failure of the Dask machinery (no scheduler at the address, a peer that accepts and never answers the
+handshake or answers with something that is not Dask, a worker killed too often, a scheduler lost mid-run) is
+one :class:`DaskFailure`, a ``ValueError`` naming the address and what happened (exit 2 from the command line).
+Connecting has a hard deadline (``connect_timeout``), handshake included.
+
 ``distributed`` is an optional dependency (``pip install "mdtheory[dask]"``); everything else works without it.
 """
 
 from __future__ import annotations
 
+import math
 import re
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from .._validation import check_positive_int
 
-__all__ = ["Executor", "InProcess", "ProcessPool", "DaskExecutor", "executor_from_options"]
+__all__ = ["Executor", "InProcess", "ProcessPool", "DaskExecutor", "DaskFailure", "executor_from_options"]
+
+class DaskFailure(ValueError):
+    """The Dask cluster could not be used: the message names the scheduler and what failed (module doc)."""
+
 
 _DASK_HINT = 'the Dask executor needs dask.distributed: pip install "mdtheory[dask]"'
 
@@ -195,6 +206,9 @@ class DaskExecutor(Executor):
             check_positive_int(local_workers, name="local_workers")
         else:
             check_scheduler_address(scheduler)
+            if not (isinstance(connect_timeout, (int, float)) and math.isfinite(connect_timeout)
+                    and connect_timeout > 0):
+                raise ValueError(f"connect_timeout must be a finite number of seconds > 0; got {connect_timeout!r}")
         self.threads = check_positive_int(threads, name="threads")
         _require_distributed()
         from distributed import Client, LocalCluster
@@ -212,20 +226,27 @@ class DaskExecutor(Executor):
                                             dashboard_address=None)
             self.client = Client(self.cluster)
         else:
-            try:
-                self.client = Client(scheduler, timeout=f"{connect_timeout}s")
-            except (OSError, TimeoutError) as exc:
-                raise ValueError(f"cannot reach the Dask scheduler at scheduler={scheduler!r}: "
-                                 f"{' '.join(str(exc).split())}") from None
+            self.client = _connect(Client, scheduler, connect_timeout)
 
     def map_unordered(self, fn, tasks):
         from distributed import as_completed
 
         # pure=False: a task run again after a worker died is computed again, never taken from a cache
-        futures = {self.client.submit(fn, task, pure=False): i for i, task in enumerate(tasks)}
-        for fut in as_completed(futures):
-            yield futures[fut], fut.result()
-            fut.release()
+        from distributed import KilledWorker
+        from distributed.comm import CommClosedError
+
+        where = self.scheduler or f"local:{self.local_workers}"
+        try:
+            futures = {self.client.submit(fn, task, pure=False): i for i, task in enumerate(tasks)}
+            for fut in as_completed(futures):
+                yield futures[fut], fut.result()
+                fut.release()
+        except KilledWorker as exc:
+            raise DaskFailure(f"a task killed its Dask worker too often (distributed.scheduler.allowed-failures) "
+                              f"on {where}: {' '.join(str(exc).split())}") from None
+        except (CommClosedError, OSError, TimeoutError) as exc:
+            raise DaskFailure(f"lost the Dask scheduler {where} mid-run ({type(exc).__name__}: "
+                              f"{' '.join(str(exc).split())}); the rows finished so far are kept, rerun to resume") from None
 
     def describe(self) -> dict:
         workers = len(self.client.scheduler_info().get("workers", {}))
@@ -244,11 +265,44 @@ _ADDRESS = re.compile(r"^(tcp|tls|ucx|ws|wss|inproc)://[^\s/:]+(:\d{1,5})?$")
 
 
 def check_scheduler_address(address) -> str:
-    """``address`` if it is a Dask scheduler address ``PROTOCOL://HOST[:PORT]``, else ``ValueError``."""
-    if not isinstance(address, str) or not _ADDRESS.match(address):
+    """``address`` if it is a Dask scheduler address ``PROTOCOL://HOST[:PORT]`` with a port in 1..65535, else
+    ``ValueError``."""
+    match = _ADDRESS.match(address) if isinstance(address, str) else None
+    if match is None:
         raise ValueError("scheduler must be a Dask scheduler address like tcp://HOST:PORT (protocols tcp, tls, ucx, "
                          f"ws, wss, inproc); got scheduler={address!r}")
+    if match.group(2) is not None and not 1 <= int(match.group(2)[1:]) <= 65535:
+        raise ValueError(f"scheduler's port must be in 1..65535; got scheduler={address!r}")
     return address
+
+
+def _connect(client_class, scheduler: str, timeout: float):
+    """A ``Client`` of ``scheduler`` within ``timeout`` seconds, or :class:`DaskFailure`.
+
+    ``Client(timeout=)`` bounds the TCP connection but not the handshake: a peer that accepts and never
+    answers holds it forever, and one that answers with other bytes can make it allocate exabytes. So the
+    attempt runs in a daemon thread with a hard deadline, and whatever it raises becomes one error.
+    """
+    out: dict = {}
+
+    def attempt() -> None:
+        try:
+            out["client"] = client_class(scheduler, timeout=f"{timeout}s")
+        except BaseException as exc:  # noqa: BLE001 -- a MemoryError from garbage bytes included
+            out["error"] = exc
+
+    thread = threading.Thread(target=attempt, name="mdtheory-dask-connect", daemon=True)
+    thread.start()
+    thread.join(timeout + 1.0)  # the client's own timeout first; ours only when it never returns
+    if thread.is_alive():
+        raise DaskFailure(f"the peer at scheduler={scheduler!r} accepted the connection but did not complete the "
+                          f"Dask handshake within {timeout:g} s: is a Dask scheduler (of a compatible version) "
+                          "listening there?")
+    if "error" in out:
+        exc = out["error"]
+        raise DaskFailure(f"cannot connect to the Dask scheduler at scheduler={scheduler!r} ({type(exc).__name__}: "
+                          f"{' '.join(str(exc).split()) or 'no message'})") from None
+    return out["client"]
 
 
 def parse_cluster(text: str) -> int:
@@ -260,7 +314,8 @@ def parse_cluster(text: str) -> int:
 
 
 def executor_from_options(*, workers: int | None = None, cluster: str | None = None,
-                          scheduler: str | None = None, threads: int = 1) -> Executor:
+                          scheduler: str | None = None, threads: int = 1,
+                          connect_timeout: float = 30.0) -> Executor:
     """The executor that the command line's ``--workers N``, ``--cluster local:N`` or ``--scheduler URL`` names.
 
     Spec: §9.
@@ -275,6 +330,8 @@ def executor_from_options(*, workers: int | None = None, cluster: str | None = N
         The address of a running Dask scheduler.
     threads : int
         BLAS, OpenMP and torch threads per task (``--threads``).
+    connect_timeout : float
+        Seconds allowed to connect to ``scheduler``, handshake included (``--connect-timeout``).
 
     Returns
     -------
@@ -303,5 +360,5 @@ def executor_from_options(*, workers: int | None = None, cluster: str | None = N
     if cluster is not None:
         return DaskExecutor(local_workers=parse_cluster(cluster), threads=threads)
     if scheduler is not None:
-        return DaskExecutor(scheduler=scheduler, threads=threads)
+        return DaskExecutor(scheduler=scheduler, threads=threads, connect_timeout=connect_timeout)
     return InProcess(threads=threads)

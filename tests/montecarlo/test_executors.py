@@ -200,3 +200,69 @@ def test_dask_coordinator_killed_resumes_without_redoing_finished_tasks(serial, 
               for r in json.loads((tmp_path / "results.json").read_text())}
     for s in table(serial):  # the serial sweep's tasks are a subset; their rows are the same
         assert table([by_key[json.dumps({k: s[k] for k in TASKS[0]}, sort_keys=True)]]) == [s]
+
+
+def _peer(reply: bytes | None):
+    """A TCP peer on localhost that accepts and then sends ``reply`` (None: says nothing, ever)."""
+    import socket
+    import threading
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    held = []
+
+    def serve():
+        while True:
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return
+            held.append(conn)
+            if reply is not None:
+                conn.sendall(reply)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return srv, f"tcp://127.0.0.1:{srv.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("reply, message", [(None, "did not complete the Dask handshake within 2 s"),
+                                            (b"\xff" * 64, "cannot connect to the Dask scheduler")])
+def test_a_peer_that_is_not_a_dask_scheduler_fails_in_bounded_time_with_one_error(reply, message):
+    pytest.importorskip("distributed")
+    from mdtheory.sweeps.executors import DaskFailure
+
+    srv, address = _peer(reply)
+    try:
+        t0 = time.perf_counter()
+        with pytest.raises(DaskFailure, match=message) as info:
+            DaskExecutor(scheduler=address, connect_timeout=2)
+        assert time.perf_counter() - t0 < 10 and address in str(info.value)
+        assert isinstance(info.value, ValueError)  # exit 2 from the command line
+    finally:
+        srv.close()
+
+
+def test_a_silent_scheduler_is_exit_2_from_the_command_line(tmp_path):
+    pytest.importorskip("distributed")
+    srv, address = _peer(None)
+    try:
+        r = subprocess.run(CLI + ["sweep", "tv", "--family", "dirichlet", "--out", str(tmp_path), "--scheduler", address,
+                                  "--connect-timeout", "1"], capture_output=True, text=True, timeout=120)
+    finally:
+        srv.close()
+    assert r.returncode == 2 and "handshake" in r.stderr and "Traceback" not in r.stderr, r.stderr[-800:]
+
+
+@pytest.mark.parametrize("address, message", [("tcp://h:0", "1..65535"), ("tcp://h:65536", "1..65535"),
+                                              ("tcp://h:99999", "1..65535")])
+def test_scheduler_ports_are_in_range(address, message):
+    with pytest.raises(ValueError, match=message):
+        check_scheduler_address(address)
+    assert check_scheduler_address("tcp://h:65535") == "tcp://h:65535"
+
+
+@pytest.mark.parametrize("timeout", [0, -1, float("inf"), float("nan"), "30"])
+def test_connect_timeout_is_validated(timeout):
+    with pytest.raises(ValueError, match="connect_timeout"):
+        DaskExecutor(scheduler="tcp://h:1", connect_timeout=timeout)
