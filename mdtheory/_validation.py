@@ -146,6 +146,45 @@ def check_schedule(sizes: Sequence[int] | np.ndarray, *, total: int, name: str =
     return arr
 
 
+class WorkTooLarge(ValueError):
+    """Work refused before it starts: the message gives the estimate, the limit and the option that raises it."""
+
+
+#: The default limit of every time guard (seconds on one core): beyond it work is refused unless raised.
+DEFAULT_MAX_SECONDS = 60.0
+
+
+def check_limit(value: Any, *, name: str) -> float:
+    """A work limit: a number > 0 (``math.inf`` turns the guard off)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or math.isnan(value) or value <= 0:
+        raise ValueError(f"{name} must be a number > 0 (inf turns the guard off); got {name}={value!r}")
+    return float(value)
+
+
+def check_work(estimate: float, *, limit: float, what: str, option: str, unit: str = "s") -> None:
+    """Refuse ``what`` when its ``estimate`` exceeds ``limit`` (both in ``unit``: seconds on one core, or GiB).
+
+    The one work guard of the package: every route that can explode estimates its cost from its inputs before
+    any work and calls this, so the message always has the same form.
+
+    Examples
+    --------
+    >>> try:
+    ...     check_work(1e5, limit=60, what="the plain DP at N = 10^6, K = 10 (K·N² = 1e13 cells)",
+    ...                option="max_seconds")
+    ... except WorkTooLarge as e:
+    ...     print(str(e)[:60])
+    the plain DP at N = 10^6, K = 10 (K·N² = 1e13 cells) would t
+    """
+    limit = check_limit(limit, name=option)
+    if not estimate <= limit:  # NaN estimates are refused too
+        amount = f"{estimate:.3g} s on one core" if unit == "s" else f"{estimate:.3g} {unit}"
+        verb = "would take" if unit == "s" else "would need"
+        raise WorkTooLarge(f"{what} {verb} about {amount}, more than {option}={limit:.3g}; raise {option} to run "
+                           "it anyway")
+
+
 def check_method(method: str, *, allowed: Sequence[str], name: str = "method") -> str:
     if method not in allowed:
         raise ValueError(f"unknown {name}={method!r}; allowed values are {', '.join(map(repr, allowed))}")

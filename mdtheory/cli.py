@@ -305,7 +305,8 @@ def _target_profile(args):
             raise UsageError(f"--joint {args.joint}: not a NumPy .npy array file ({exc})") from None
         if arr.ndim > 1 and args.vocab is not None and arr.shape[0] != args.vocab:
             raise UsageError(f"--vocab {args.vocab} does not match the joint's shape {arr.shape}")
-        return information_profile(joint_table(arr, vocab_size=args.vocab, name="--joint"))
+        return information_profile(joint_table(arr, vocab_size=args.vocab, name="--joint"),
+                                   max_seconds=args.max_seconds)
     from .profiles.closed_forms import family_profile
 
     return family_profile(args.target, dict(n=args.n, eps=args.eps, vocab_size=args.vocab, a=args.a, b=args.b, eta=args.eta,
@@ -501,7 +502,7 @@ def _cmd_train(args) -> int:
               "n_layers": "n_layers", "n_heads": "n_heads", "d_ff": "d_ff"}
     overrides = {cfg: getattr(args, opt) for opt, cfg in fields.items() if getattr(args, opt) is not None}
     cfg = replace(TRAIN_PRESETS[args.data], **overrides)
-    summary = train(cfg, out, device=device, progress=_progress(args))
+    summary = train(cfg, out, device=device, progress=_progress(args), max_memory_gib=args.max_memory_gib)
     _emit(args, {**summary, "out": str(out.resolve())}, "\n".join(f"{k}: {v}" for k, v in summary.items()))
     _say(args, f"model: {out.resolve()}")
     return 0
@@ -627,7 +628,8 @@ def _add_target_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--m", type=_int(1), help="hidden-parity: size of the hidden subset")
     g.add_argument("--corr", type=_number, help="gaussian-ar1: correlation ρ in (-1, 1) of neighbours")
     g.add_argument("--max-seconds", type=_positive_finite, default=60.0,
-                   help="refuse (before any work) a closed form estimated to take longer (default 60)")
+                   help="refuse (before any work) a profile, closed form or --joint enumeration, estimated to take "
+                        "longer (default 60)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -752,6 +754,9 @@ def build_parser() -> argparse.ArgumentParser:
                  ("d-ff", _int(1), "feed-forward width"))
     for name, typ, what in overrides:
         tr.add_argument(f"--{name}", type=typ, help=f"{what} (overrides the preset, mdtheory.models.TRAIN_PRESETS)")
+    tr.add_argument("--max-memory-gib", type=_positive_finite, default=8.0, metavar="GIB",
+                    help="refuse (before anything is allocated) a configuration estimated to need more memory "
+                         "(default 8)")
     tr.set_defaults(fn=_cmd_train)
 
     te = command("train-evaluator", "train a sample-quality evaluator (digits classifier, character LM)",

@@ -29,7 +29,7 @@ from typing import Literal
 
 import numpy as np
 
-from .._validation import check_alpha, check_k, check_method, check_probs
+from .._validation import WorkTooLarge, check_alpha, check_k, check_method, check_probs
 from ..rules.positions import MomentRule, tie_keys
 from ..rules.rounds import ChooseThenSample
 from ..rules.tokens import moment_token_transform
@@ -54,7 +54,7 @@ __all__ = [
 MAX_CELLS = 60_000_000
 
 
-class LawSizeError(ValueError):
+class LawSizeError(WorkTooLarge):
     """Raised when a law has too many cells to materialise; the message gives the size and the limit.
 
     Spec: §3.2 (cost C(N, k)·V^k cells). Streaming distances such as :func:`maskgit_moment_tv` still work.

@@ -27,13 +27,13 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from .._validation import check_positive_int
+from .._validation import check_positive_int, check_work
 from .datasets import DATASETS, load_dataset
 from .denoiser import DenoiserConfig, MaskedDenoiser, load_denoiser, save_denoiser, weights_sha256
 from .._io import atomic_write_text, to_json
 
-__all__ = ["TrainConfig", "TRAIN_PRESETS", "masked_ce_loss", "random_mask", "train", "weights_sha256",
-           "held_out_loss"]
+__all__ = ["TrainConfig", "TRAIN_PRESETS", "masked_ce_loss", "random_mask", "train", "training_footprint",
+           "weights_sha256", "held_out_loss"]
 
 
 @dataclass(frozen=True)
@@ -244,8 +244,33 @@ def _load_checkpoint(ckpt: Path, model, opt, cfg: TrainConfig) -> tuple[int, lis
     return int(prog["step"]), list(prog["losses"])
 
 
+#: the default limit on a training run's estimated memory (raise ``max_memory_gib``, CLI ``--max-memory-gib``)
+DEFAULT_MAX_TRAINING_GIB = 8.0
+
+
+def training_footprint(mcfg: DenoiserConfig, batch_size: int) -> dict:
+    """The parameter count (exact: the model is built on torch's ``meta`` device, nothing allocated) and an
+    estimate of the peak memory of one AdamW step in float32, in GiB.
+
+    Memory = 4 bytes × (4 × parameters (weights, gradients, two moments) + activations kept for the backward
+    pass: per layer B·D·(8·d_model + 2·d_ff) + 2·B·heads·D², and 2·B·D·V for the logits).
+
+    Examples
+    --------
+    >>> f = training_footprint(DenoiserConfig(vocab_size=4, seq_len=6, d_model=16, n_layers=1, n_heads=2, d_ff=32), 8)
+    >>> f["parameters"], f["gib"] < 0.01
+    (2500, True)
+    """
+    with torch.device("meta"):
+        n_params = sum(p.numel() for p in MaskedDenoiser(mcfg).parameters())
+    B, D = batch_size, mcfg.seq_len
+    per_layer = B * D * (8 * mcfg.d_model + 2 * mcfg.d_ff) + 2 * B * mcfg.n_heads * D * D
+    floats = 4 * n_params + mcfg.n_layers * per_layer + 2 * B * D * mcfg.vocab_size
+    return {"parameters": int(n_params), "gib": 4.0 * floats / 2 ** 30}
+
+
 def train(cfg: TrainConfig, out_dir, *, device="cpu", progress: bool = True, command: str | None = None,
-          stop_after: int | None = None) -> dict:
+          stop_after: int | None = None, max_memory_gib: float = DEFAULT_MAX_TRAINING_GIB) -> dict:
     """Train (or resume) a denoiser into a folder; a rerun after an interruption ends with the same weights.
 
     Spec: §2, §5.3.
@@ -264,6 +289,9 @@ def train(cfg: TrainConfig, out_dir, *, device="cpu", progress: bool = True, com
         The reproducing command recorded in ``config.json``.
     stop_after : int, optional
         Stop after that many steps in this call (to test resume).
+    max_memory_gib : float
+        Refuse (before anything is allocated) a configuration whose estimated peak memory
+        (:func:`training_footprint`) is larger (``inf`` turns the guard off).
 
     Returns
     -------
@@ -275,6 +303,8 @@ def train(cfg: TrainConfig, out_dir, *, device="cpu", progress: bool = True, com
     ------
     ValueError
         If the configuration is invalid.
+    WorkTooLarge
+        If the estimated memory exceeds ``max_memory_gib`` (a ``ValueError``).
 
     Examples
     --------
@@ -290,6 +320,10 @@ def train(cfg: TrainConfig, out_dir, *, device="cpu", progress: bool = True, com
     data = load_dataset(cfg.data, seq_len=cfg.seq_len, seed=cfg.seed)
     mcfg = DenoiserConfig(vocab_size=data.vocab_size, seq_len=data.seq_len, grid=data.grid, d_model=cfg.d_model,
                           n_layers=cfg.n_layers, n_heads=cfg.n_heads, d_ff=cfg.d_ff)
+    size = training_footprint(mcfg, cfg.batch_size)
+    check_work(size["gib"], limit=max_memory_gib, option="max_memory_gib", unit="GiB",
+               what=f"training {size['parameters']:,} parameters at batch_size={cfg.batch_size}, "
+                    f"seq_len={mcfg.seq_len}")
     torch.manual_seed(cfg.seed)
     model = MaskedDenoiser(mcfg).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)

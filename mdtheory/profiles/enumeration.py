@@ -25,7 +25,7 @@ from math import comb, factorial
 import numpy as np
 from scipy.special import entr
 
-from .._validation import check_schedule, renamed_keywords
+from .._validation import DEFAULT_MAX_SECONDS, check_schedule, check_work, renamed_keywords
 from ..targets import JointTable
 
 __all__ = ["InformationProfile", "subset_entropies", "entropy_profile", "profile_from_g", "profile_from_entropy",
@@ -36,13 +36,28 @@ def _entropy(p: np.ndarray) -> float:
     return float(entr(p).sum())
 
 
-def subset_entropies(target: JointTable) -> dict[frozenset, float]:
+#: the enumeration's cost on one core of the project's VM (binary N = 12–14, V up to 8; used only to refuse
+#: work up front): seconds per subset of positions, and per cell summed
+ENUMERATION_SECONDS_PER_SUBSET, ENUMERATION_SECONDS_PER_CELL = 2e-5, 3e-9
+
+
+def enumeration_seconds(n: int, vocab_size: int) -> float:
+    """The estimated seconds, on one core, of enumerating every subset of a V^N joint (module constants)."""
+    return 2.0 ** n * ENUMERATION_SECONDS_PER_SUBSET + (vocab_size + 1.0) ** n * vocab_size * \
+        ENUMERATION_SECONDS_PER_CELL
+
+
+def subset_entropies(target: JointTable, *, max_seconds: float = DEFAULT_MAX_SECONDS) -> dict[frozenset, float]:
     """H(x_S) for every subset S of the positions (enumeration; 2^N marginals).
 
     Each marginal is summed from a parent one size larger, so the cost is Σ_S q^{|S|+1} ≈ (q+1)^N·q
-    instead of 2^N·q^N.
+    instead of 2^N·q^N; an estimate of it above ``max_seconds`` is refused before any work
+    (:func:`enumeration_seconds`).
     """
     n = target.n
+    check_work(enumeration_seconds(n, target.q), limit=max_seconds, option="max_seconds",
+               what=f"enumerating the 2^{n} subsets of a joint of V={target.q}, N={n} "
+                    f"(about (V+1)^N·V = {(target.q + 1.0) ** n * target.q:.3g} cells)")
     level = {frozenset(range(n)): target.table}
     out = {frozenset(range(n)): _entropy(target.table)}
     for size in range(n - 1, -1, -1):
@@ -58,7 +73,7 @@ def subset_entropies(target: JointTable) -> dict[frozenset, float]:
     return out
 
 
-def entropy_profile(target: JointTable) -> np.ndarray:
+def entropy_profile(target: JointTable, *, max_seconds: float = DEFAULT_MAX_SECONDS) -> np.ndarray:
     """The entropy profile (H_0, …, H_N) of an explicit target, by enumerating every subset.
 
     Spec: §5.2: H_m = E_S H(x_S) over uniform m-subsets S.
@@ -67,6 +82,8 @@ def entropy_profile(target: JointTable) -> np.ndarray:
     ----------
     target : JointTable
         π (binary N ≈ 12 takes a fraction of a second).
+    max_seconds : float
+        Refuse a target whose enumeration is estimated to take longer (:func:`subset_entropies`).
 
     Returns
     -------
@@ -78,7 +95,7 @@ def entropy_profile(target: JointTable) -> np.ndarray:
     >>> (entropy_profile(repeated_bit(3)) / np.log(2)).round(12).tolist()
     [0.0, 1.0, 1.0, 1.0]
     """
-    ents = subset_entropies(target)
+    ents = subset_entropies(target, max_seconds=max_seconds)
     n = target.n
     H = np.zeros(n + 1)
     for S, h in ents.items():
@@ -234,7 +251,7 @@ def profile_from_entropy(H, *, vocab_size: int | None = None) -> InformationProf
     return profile_from_g(np.diff(H), H=H, vocab_size=vocab_size)
 
 
-def information_profile(target: JointTable) -> InformationProfile:
+def information_profile(target: JointTable, *, max_seconds: float = DEFAULT_MAX_SECONDS) -> InformationProfile:
     """The full information profile of an explicit target, by enumeration.
 
     Spec: §5.2, §7.
@@ -243,10 +260,18 @@ def information_profile(target: JointTable) -> InformationProfile:
     ----------
     target : JointTable
         π.
+    max_seconds : float
+        Refuse (before any work) a target whose enumeration is estimated to take longer on one core
+        (:func:`enumeration_seconds`; a binary joint of N = 22 is about 3 minutes; ``inf`` turns it off).
 
     Returns
     -------
     InformationProfile
+
+    Raises
+    ------
+    WorkTooLarge
+        If the estimate exceeds ``max_seconds`` (a ``ValueError``).
 
     Examples
     --------
@@ -254,7 +279,7 @@ def information_profile(target: JointTable) -> InformationProfile:
     >>> (information_profile(global_parity(4)).f / np.log(2)).round(12).tolist()  # f(N − 1) = log 2
     [0.0, 0.0, 1.0]
     """
-    return profile_from_entropy(entropy_profile(target), vocab_size=target.q)
+    return profile_from_entropy(entropy_profile(target, max_seconds=max_seconds), vocab_size=target.q)
 
 
 def efact_weights(schedule, n: int) -> np.ndarray:

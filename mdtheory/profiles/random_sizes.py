@@ -38,7 +38,7 @@ from itertools import product
 import numpy as np
 from scipy import stats
 
-from .._validation import check_positive_int
+from .._validation import DEFAULT_MAX_SECONDS, check_positive_int, check_work
 from .closed_forms import hidden_subset_parity_profile, markov_profile, parity_profile, repeated_bit_profile
 from .enumeration import InformationProfile
 
@@ -200,7 +200,14 @@ class RandomSizesKL:
         return {f: getattr(self, f) for f in self.__dataclass_fields__}
 
 
-def expected_kl_random_sizes(profile: InformationProfile, law: SizeLaw) -> RandomSizesKL:
+#: the recursion's cost on one core of the project's VM (N = 2000–10000; used only to refuse work up front):
+#: K·N binomial terms per second for the multinomial law, and seconds per (position, Poisson term) pair
+MULTINOMIAL_TERMS_PER_SECOND = 5e6
+POISSON_SECONDS_PER_POSITION, POISSON_SECONDS_PER_TERM = 3e-5, 2e-7
+
+
+def expected_kl_random_sizes(profile: InformationProfile, law: SizeLaw, *,
+                             max_seconds: float = DEFAULT_MAX_SECONDS) -> RandomSizesKL:
     """The exact E·KL of the ideal factorized sampler with random sizes, by the generating recursion.
 
     Spec: §10.1: E·KL = Σ_j Z_j − Σ_{t,s} P(s_{t−1} = s)·E[k_t | s, t]·Z_{s+1}.
@@ -211,11 +218,19 @@ def expected_kl_random_sizes(profile: InformationProfile, law: SizeLaw) -> Rando
         The target's profile (any N; the Markov curve reaches N = 10⁴).
     law : SizeLaw
         From :func:`size_law`.
+    max_seconds : float
+        Refuse (before any work) a recursion estimated to take longer on one core: about K·N/5e6 s for the
+        multinomial law, N·(3e-5 + 2e-7·T) s for the Poisson law with T ≈ λ + 12√λ + 40 terms (``inf``: no guard).
 
     Returns
     -------
     RandomSizesKL
         ``expected_kl`` (nats, KL(π ‖ ν), data law first) and ``expected_steps``.
+
+    Raises
+    ------
+    WorkTooLarge
+        If the estimate exceeds ``max_seconds`` (a ``ValueError``).
 
     Examples
     --------
@@ -232,6 +247,8 @@ def expected_kl_random_sizes(profile: InformationProfile, law: SizeLaw) -> Rando
     s = np.arange(n + 1)
     if law.name == "multinomial":
         K = law.n_steps
+        check_work(K * n / MULTINOMIAL_TERMS_PER_SECOND, limit=max_seconds, option="max_seconds",
+                   what=f"the multinomial size law's recursion at N={n}, K={K} (K·N = {K * n:.3g} terms)")
         reward = 0.0
         steps = 0.0
         for t in range(1, K + 1):
@@ -241,6 +258,9 @@ def expected_kl_random_sizes(profile: InformationProfile, law: SizeLaw) -> Rando
     elif law.name == "poisson":
         lam = law.mean_size - 1.0
         top = int(lam + 12 * math.sqrt(lam) + 40)  # P(Poisson > top) < 1e-17: the rest goes to the last step
+        check_work(n * (POISSON_SECONDS_PER_POSITION + POISSON_SECONDS_PER_TERM * top), limit=max_seconds,
+                   option="max_seconds", what=f"the Poisson size law's recursion at N={n}, mean size "
+                                              f"{law.mean_size:g} ({top} terms per position)")
         k = np.arange(1, top + 1)
         pk = stats.poisson.pmf(k - 1, lam)
         visit = np.zeros(n + 1)
