@@ -191,9 +191,11 @@ def sample(predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seq
     Raises
     ------
     ValueError
-        If the schedule, the prompt or ``predict``'s output shape is invalid.
+        If the schedule, the prompt or ``predict``'s output shape or device is invalid.
     TypeError
-        If ``sampler`` is not a Sampler.
+        If ``sampler`` is not a Sampler, ``noise_dtype`` is not a floating dtype, ``init_masked`` is not bool,
+        ``init_tokens`` is not integer, or ``predict`` returns anything but a real floating tensor (checked
+        before torch uses it).
 
     Examples
     --------
@@ -212,6 +214,17 @@ def sample(predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seq
     if mask_id is not None and (isinstance(mask_id, bool) or not isinstance(mask_id, (int, np.integer))):
         raise ValueError(f"mask_id must be an integer or None; got mask_id={mask_id!r}")
     device = torch.device(device)
+    if not (isinstance(noise_dtype, torch.dtype) and noise_dtype.is_floating_point):
+        raise TypeError(f"noise_dtype must be a floating torch dtype (torch.float64 or torch.float32); got "
+                        f"noise_dtype={noise_dtype!r}")
+    for name, value, ok, rule in (("init_masked", init_masked, lambda t: t.dtype == torch.bool, "a bool tensor"),
+                                  ("init_tokens", init_tokens,
+                                   lambda t: not t.is_floating_point() and not t.is_complex() and t.dtype != torch.bool,
+                                   "an integer tensor")):
+        # a 0/1 float or integer mask would be read as True wherever it is non-zero: refuse it, never guess
+        if value is not None and not (isinstance(value, torch.Tensor) and ok(value)):
+            got = f"dtype {value.dtype}" if isinstance(value, torch.Tensor) else type(value).__name__
+            raise TypeError(f"{name} must be {rule}; got {got}")
     generator = as_generator(generator, device)
     tokens, masked, n_masked = initial_state(batch_size=batch_size, seq_len=seq_len,
                                              mask_id=0 if mask_id is None else mask_id, init_tokens=init_tokens,
@@ -220,6 +233,14 @@ def sample(predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seq
 
     def predict_log_probs():
         out = predict(tokens, masked)
+        # checked before torch touches it: an integer or complex tensor, a NumPy array or a tensor on another
+        # device would otherwise fail deep inside log_softmax or scatter with torch's message, not ours
+        if not isinstance(out, torch.Tensor):
+            raise TypeError(f"predict must return a torch.Tensor of shape (batch, seq_len, V); got {type(out).__name__}")
+        if out.is_complex() or not out.is_floating_point():
+            raise TypeError(f"predict must return a real floating tensor of {output}; got dtype {out.dtype}")
+        if out.device.type != device.type or (device.index is not None and out.device.index != device.index):
+            raise ValueError(f"predict returned a tensor on {out.device}, but sample runs on device={device}")
         if out.ndim != 3 or out.shape[:2] != tokens.shape:
             raise ValueError(f"predict must return (batch, seq_len, vocab_size)=({tokens.shape[0]}, {seq_len}, V); "
                              f"got {tuple(out.shape)}")

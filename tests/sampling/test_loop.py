@@ -102,3 +102,33 @@ def test_logits_output_kind():
     res = sample(logits, seq_len=D, schedule="cosine", n_steps=3, sampler=MaskGIT(math.inf), batch_size=3,
                  generator=torch.Generator().manual_seed(0))
     assert (res.reveal_step >= 0).all()
+
+
+@pytest.mark.parametrize("bad, error, message", [
+    (lambda t, m: torch.zeros(t.shape[0], D, 3, dtype=torch.long), TypeError, "real floating tensor of logits; got dtype torch.int64"),
+    (lambda t, m: torch.zeros(t.shape[0], D, 3, dtype=torch.complex64), TypeError, "real floating tensor"),
+    (lambda t, m: torch.zeros(t.shape[0], D, 3, dtype=torch.bool), TypeError, "dtype torch.bool"),
+    (lambda t, m: np.zeros((t.shape[0], D, 3)), TypeError, "must return a torch.Tensor .* got ndarray"),
+    (lambda t, m: torch.zeros(t.shape[0], D, 3, device="meta"), ValueError, "on meta, but sample runs on device=cpu"),
+])
+def test_predictions_are_checked_before_torch_uses_them(bad, error, message):
+    with pytest.raises(error, match=message):
+        sample(bad, seq_len=D, schedule="constant", n_steps=2, sampler=MaskGIT(1.0), generator=0)
+
+
+def test_masks_tokens_and_noise_dtypes_are_checked_before_use():
+    init = torch.tensor([[2, 0, 0, 1, 0, 0, 0, 0]])
+    m = torch.tensor([[False, True, True, False, True, True, True, True]])
+    ok = dict(seq_len=D, schedule="constant", n_steps=3, sampler=Moment(1.0), output="log_probs", generator=0)
+    with pytest.raises(TypeError, match="init_masked must be a bool tensor; got dtype torch.int64"):
+        sample(product_predict, init_tokens=init, init_masked=m.long(), **ok)  # 0/1 ints: never guessed
+    with pytest.raises(TypeError, match="init_masked must be a bool tensor; got dtype torch.float32"):
+        sample(product_predict, init_tokens=init, init_masked=m.float() * 0.5, **ok)
+    with pytest.raises(TypeError, match="init_tokens must be an integer tensor; got dtype torch.float32"):
+        sample(product_predict, init_tokens=init.float(), init_masked=m, **ok)
+    with pytest.raises(TypeError, match="init_masked must be a bool tensor; got list"):
+        sample(product_predict, init_tokens=init, init_masked=m.tolist(), **ok)
+    for bad in (torch.int64, "float64", np.float64, None):
+        with pytest.raises(TypeError, match="noise_dtype must be a floating torch dtype"):
+            sample(product_predict, noise_dtype=bad, **ok)
+    assert sample(product_predict, init_tokens=init, init_masked=m, **ok).tokens[0, 0] == 2  # the valid call runs
