@@ -49,6 +49,7 @@ from ..rules.schedules import as_schedule
 __all__ = ["OutputLaw", "output_law", "position_set_law", "round_log_cells",
            "hybrid_decomposition_bound", "sampler_comparison"]
 
+#: the most live partial states :func:`output_law` carries from one round to the next (its docstring says so)
 MAX_STATES = 2_000_000
 
 
@@ -235,7 +236,8 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
     Raises
     ------
     ValueError
-        If the schedule is invalid or the state space is too large.
+        If the schedule is invalid or the state space is too large: more than 2,000,000 live partial
+        states after a round (``MAX_STATES``).
     TypeError
         If the sampler has no exact law here.
 

@@ -60,3 +60,12 @@ def test_bad_joints_are_refused():
         certificate(np.full((2, 3), 1 / 6))
     with pytest.raises(ValueError):
         frechet_witness([0.7, 0.6])
+
+
+@pytest.mark.parametrize("weight", [-0.01, 0.34, 0.5, 1.0])
+def test_argmax_witness_weights_lie_in_zero_to_one_over_n(weight):
+    from mdtheory.exact.certificates import argmax_witness
+
+    with pytest.raises(ValueError, match="0 <= weight <= 1/n"):
+        argmax_witness(3, weight)
+    assert argmax_witness(3, 1 / 3) is not None and argmax_witness(3, 0.0) is not None  # the ends are allowed

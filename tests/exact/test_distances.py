@@ -198,3 +198,14 @@ def test_streamed_pair_tv_over_several_blocks_equals_the_homogeneous_route():
     assert abs(streamed.tv - counted.tv) <= streamed.quad_error + counted.quad_error + 1e-12
     # both report the number of cells of the law: C(N, k)·V^k
     assert streamed.n_cells == counted.n_cells == math.comb(140, 2) * 3 ** 2
+
+
+def test_the_homogeneous_refusal_states_the_number_of_token_compositions():
+    from math import comb
+
+    from mdtheory.exact.homogeneous import homogeneous_law_bytes
+
+    need = homogeneous_law_bytes(48, 4)
+    with pytest.raises(LawSizeError) as info:
+        homogeneous_maskgit_moment_tv([0.4, 0.3, 0.2, 0.1], n_masked=4096, k=48, alpha=1.0, max_bytes=need - 1)
+    assert f"({comb(51, 3):.3g} token compositions)" in str(info.value)  # C(k + V − 1, V − 1) = 2.08e+04

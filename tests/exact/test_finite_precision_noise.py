@@ -169,3 +169,12 @@ def test_noise_range_reads_the_dtype_name_by_value():
     built = "".join(["float", "32"])
     assert gumbel_noise_range(built) == gumbel_noise_range("float32")
     assert gumbel_noise_range(str(np.dtype(np.float32))) == gumbel_noise_range("float32")
+
+
+def test_the_vocabulary_refusal_states_its_time_and_memory_estimates():
+    from mdtheory.exact.finite_precision_noise import noise_temperature_table
+
+    with pytest.raises(ValueError) as info:
+        noise_temperature_table(vocab_sizes=(10_000_000,), max_vocab=1_000_000)
+    # 2.2e-6 s × 4 per token and 400 bytes per token: 88 s and 4 GB for 10⁷ tokens
+    assert "needs about 88 s and 4 GB per row" in str(info.value), str(info.value)

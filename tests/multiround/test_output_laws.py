@@ -322,3 +322,12 @@ def test_greedy_moment_sampler_equals_path_enumeration():
         table, _ = output_law_bruteforce(t, s, [2, 2])
         np.testing.assert_allclose(law.table, table, atol=1e-12)
         assert abs(table.sum() - 1) < 1e-12
+
+
+def test_the_state_limit_is_the_documented_one():
+    import re
+
+    from mdtheory.multiround import output_laws
+
+    stated = re.search(r"more than ([\d,]+) live partial\s+states", output_laws.output_law.__doc__)
+    assert stated and int(stated.group(1).replace(",", "")) == output_laws.MAX_STATES == 2_000_000

@@ -117,3 +117,28 @@ def test_profile_from_concave_entropy(increments):
     assert np.all(pr.f >= -1e-12)
     assert abs(((n - i) * pr.f).sum() - pr.tc) < 1e-9
     assert abs((i * pr.f).sum() - pr.dtc) < 1e-9
+
+
+def test_an_entropy_profile_needs_at_least_one_position():
+    from mdtheory.profiles.enumeration import profile_from_entropy
+
+    with pytest.raises(ValueError, match="N >= 1"):
+        profile_from_entropy([0.0])
+    assert profile_from_entropy([0.0, 0.5]).tc == 0.0  # N = 1 is fine
+
+
+def test_the_path_kl_brute_force_refuses_seven_positions():
+    from mdtheory.profiles.learning_error import path_kl_bruteforce
+    from mdtheory.targets import dirichlet_joint
+
+    t = dirichlet_joint(7, 2, seed=0)
+    with pytest.raises(ValueError, match="N must be <= 6, got N=7"):
+        path_kl_bruteforce(t, t, [4, 3])
+
+
+@pytest.mark.parametrize("bad", [-1.0, -1e-9, 0.0])
+def test_the_dirichlet_concentration_must_be_positive(bad):
+    from mdtheory.targets import dirichlet_joint
+
+    with pytest.raises(ValueError, match="concentration"):
+        dirichlet_joint(3, 2, concentration=bad)

@@ -265,3 +265,20 @@ def test_the_earlier_method_name_dp_is_refused_with_its_new_name():
         profile_schedule(markov_profile(12, 0.1), 3, "dp")
     assert profile_schedule(markov_profile(12, 0.1), 3, "optimal").tolist() == \
         optimal_schedule(markov_profile(12, 0.1), 3).tolist()
+
+
+def test_the_direction_is_compared_by_value_not_identity():
+    built = "".join(["incr", "easing"])  # equal to "increasing" but another object, as argv strings are
+    assert built == "increasing" and built is not "increasing"  # noqa: F632
+    assert geometric_schedule(10, rho=1.0, direction=built).tolist() == [1, 2, 4, 3]
+    assert geometric_schedule(10, n_steps=4, direction=built).tolist() == geometric_schedule(10, n_steps=4).tolist()
+
+
+def test_splitting_to_k_steps_halves_the_latest_largest_step_and_keeps_the_total():
+    from mdtheory.profiles.schedule_shapes import _split_to
+
+    # [5, 3] → split the 5: [3, 2, 3] → the latest largest is the last 3: [3, 2, 2, 1]
+    assert _split_to(np.array([5, 3]), 4).tolist() == [3, 2, 2, 1]
+    assert _split_to(np.array([4, 4]), 3).tolist() == [4, 2, 2]
+    assert _split_to(np.array([7]), 2).tolist() == [4, 3]
+    assert _split_to(np.array([2, 1]), 2).tolist() == [2, 1]  # already K steps: unchanged

@@ -95,3 +95,18 @@ def test_compositions_refuse_large_n_and_bad_probabilities():
     with pytest.raises(ValueError, match="summing to 1"):
         expected_kl_over_compositions(markov_profile(4, 0.1), {(2, 2): 0.7})
     assert np.isfinite(expected_kl_random_sizes(markov_profile(4, 0.1), size_law("geometric", n_steps=4)).expected_kl)
+
+
+def test_the_poisson_law_keeps_its_whole_first_step_at_a_large_mean():
+    """Repeated bit: E·KL = E[k_1 − 1]·log 2 with k_1 = min(1 + Poisson(λ), N), summed here with scipy: a
+    truncation of the Poisson terms short of its tail (mean 101, N = 400) sends their mass to a step of size N."""
+    from scipy import stats
+
+    from mdtheory.profiles import repeated_bit_profile
+    from mdtheory.profiles.random_sizes import expected_kl_random_sizes, size_law
+
+    n, lam = 400, 100.0
+    j = np.arange(n - 1)
+    expected = float(j @ stats.poisson.pmf(j, lam) + (n - 1) * stats.poisson.sf(n - 2, lam)) * np.log(2)
+    got = expected_kl_random_sizes(repeated_bit_profile(n), size_law("poisson", mean_size=lam + 1)).expected_kl
+    assert abs(got - expected) < 1e-9 * expected

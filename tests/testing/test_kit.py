@@ -214,3 +214,32 @@ def test_a_diffusers_scheduler_is_audited_at_the_k_it_reveals():
     with pytest.raises(RoundAuditError, match="a revealed token was re-drawn"):
         assert_round_law(RedrawingScheduler(sched), round_rule("maskgit", alpha=1.0), convention="diffusers",
                          forward=(), cases=["peaked"], n_samples=20_000)
+
+
+def test_a_failing_step_is_named_by_its_import_path_or_its_own_name():
+    text = _fails(maskgit_with_inverse_noise, round_rule("maskgit", alpha=0.5), cases=["peaked"])
+    assert text.startswith(f"{__name__}:maskgit_with_inverse_noise does not draw"), text[:120]
+    anonymous = lambda log_probs, *, k, alpha, generator=None: maskgit_with_inverse_noise(  # noqa: E731
+        log_probs, k=k, alpha=alpha, generator=generator)
+    text = _fails(anonymous, round_rule("maskgit", alpha=0.5), cases=["peaked"])
+    assert text.startswith("<lambda> does not draw"), text[:120]
+
+
+@pytest.mark.parametrize("bad", [0, 0.0, -0.1, 1, 1.0, 1.5])
+def test_false_alarm_and_confidence_lie_strictly_inside_the_unit_interval(bad):
+    for name in ("false_alarm", "confidence"):
+        with pytest.raises(ValueError, match=f"{name} must lie in \\(0, 1\\)"):
+            assert_round_law(my_maskgit, round_rule("maskgit", alpha=1.0), cases=["peaked"], **{name: bad})
+
+
+def test_a_cell_of_probability_zero_never_seen_has_z_zero_not_nan():
+    from mdtheory.testing.audit import _audit_dict
+
+    law = {((0,), (0,)): 0.5, ((0,), (1,)): 0.5, ((1,), (0,)): 0.0}  # the last cell: impossible, never drawn
+    counts = {((0,), (0,)): 500, ((0,), (1,)): 500}
+    r = _audit_dict(counts, law, peer="p", case="c", n_samples=1000, false_alarm=1e-6, confidence=0.99, n_worst=3)
+    z = {tuple(w["positions"]) + tuple(w["tokens"]): w["z"] for w in r.worst_cells}
+    assert z[(1, 0)] == 0.0 and not any(np.isnan(v) for v in z.values())
+    seen = _audit_dict({**counts, ((1,), (0,)): 1}, law, peer="p", case="c", n_samples=1001, false_alarm=1e-6,
+                       confidence=0.99, n_worst=1)
+    assert seen.worst_cells[0]["z"] == np.inf and seen.worst_cells[0]["positions"] == [1]  # an impossible cell drawn
