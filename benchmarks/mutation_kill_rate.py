@@ -27,10 +27,11 @@ one row per mutant (file, line, operator, the line before and after, tests run, 
 rate by stage and by operator family. Each finished mutant is appended to ``--work/NAME.jsonl`` first, so a
 killed run resumes where it stopped (same seed and sample) and loses nothing.
 
-Cost on 2 cores: the coverage pass about 17 minutes, then a median 9 s per mutant (a survivor runs every
-test that covers it, up to 8 minutes); the default 150 mutants take a little over an hour. A draw of size
-n is the first n of any larger draw with the same seed (``random.Random.sample``), so a smaller sample is a
-prefix of a larger one.
+Cost on 2 cores: the coverage pass about 5 minutes (two shards at once), then a median 2.4 s per mutant (a
+fork of a server that has torch, scipy and matplotlib imported; a survivor runs every test that covers it, up
+to a few minutes); 300 mutants took 31.5 minutes in all. A draw of size n is the first n of any larger draw
+with the same seed and the same population (``random.Random.sample``), so a smaller sample is a prefix of a
+larger one; an edit to the mutated files changes the population, hence the draw (see ``--same-mutants``).
 
 Usage::
 
@@ -43,6 +44,14 @@ running everything twice: the new test files join the cached coverage map, a mut
 taken as killed when its line is unchanged (its key is the same), and the rest (NAME's survivors, and mutants
 it did not run) are run against the new tests.
 
+``--same-mutants NAME`` runs the mutants of the earlier result NAME again instead of a fresh draw (each found
+by its key, so edits that moved lines do not change the set; those whose text is gone are listed as ``gone``):
+the before/after comparison of one set of mutants, with ``--carry NAME`` to skip the ones NAME killed.
+
+A mutant that is not valid Python (an operator can turn the ``*`` of keyword-only arguments into ``+``) is
+"not applied". A test id that a mutant renames (a test parametrised by the mutated constant) makes pytest
+exit 4; the mutant's test files are then run whole.
+
 ``--resummarise`` runs nothing: it applies the current triage file to the rows of an existing ``NAME.json``
 (for survivors triaged after the run).
 
@@ -50,7 +59,7 @@ it did not run) are run against the new tests.
 ``not run``, and the rate is over the mutants run); ``--reuse-trees`` resumes against the copies already
 made, so a resumed measurement is of the same snapshot of the tests.
 
-About 35 minutes for 300 mutants on 2 cores (the coverage pass about 15 of them). Not a test: the slow-marked
+Not a test: the slow-marked
 ``tests/test_mutation.py`` checks the committed result and the triage file instead.
 """
 
@@ -340,6 +349,21 @@ PYTEST_ARGS = ("-x", "-q", "-p", "no:cacheprovider", "--no-header", "-o", "addop
                "-p", "no:randomly")
 
 
+def _run_tests(tree: Path, tests: list[str], limit: float, server: ForkServer | None) -> tuple:
+    """(exit code or "timeout", the last line of pytest's output) of ``tests`` in ``tree``."""
+    if server is not None:
+        log = tree / ".mutation-run.log"
+        rc = server.run([*PYTEST_ARGS, *tests], limit, log)["rc"]
+        text = log.read_text(errors="replace") if log.exists() else ""
+        return rc, f"over {limit:.0f} s" if rc == "timeout" else (text.strip().splitlines() or [""])[-1][-300:]
+    cmd = [sys.executable, "-m", "pytest", *PYTEST_ARGS, *tests]
+    try:
+        r = subprocess.run(cmd, cwd=tree, env=_env(tree), capture_output=True, text=True, timeout=limit)
+        return r.returncode, (r.stdout.strip().splitlines() or [""])[-1][-300:]
+    except subprocess.TimeoutExpired:
+        return "timeout", f"over {limit:.0f} s"
+
+
 def run_one(tree: Path, m: dict, tests: list[str], durations: dict, server: ForkServer | None = None,
             triage: dict | None = None) -> dict:
     """Apply mutant ``m`` in ``tree``, run ``tests`` against it (in ``server`` when given, else in a fresh
@@ -351,6 +375,10 @@ def run_one(tree: Path, m: dict, tests: list[str], durations: dict, server: Fork
         return row | {"outcome": "not applied"}
     before, after = changed_lines(original, mutated)
     row |= {"key": mutant_key(m, before, after), "before": before, "after": after, "tests": len(tests)}
+    try:  # an operator can make code that is not Python (a '*' of keyword-only arguments turned into '+')
+        compile(mutated, m["file"], "exec")
+    except SyntaxError as exc:
+        return row | {"outcome": "not applied", "why": f"not valid Python: {exc.msg}", "seconds": 0.0}
     if not tests:
         return row | {"outcome": "survived", "why": "no test executes this line", "seconds": 0.0}
     if triage is not None and triage.get(row["key"], {}).get("verdict") == "equivalent":
@@ -364,19 +392,9 @@ def run_one(tree: Path, m: dict, tests: list[str], durations: dict, server: Fork
     try:
         path.write_text(mutated)
         _drop_bytecode(path)
-        if server is not None:
-            log = tree / ".mutation-run.log"
-            r = server.run([*PYTEST_ARGS, *tests], limit, log)
-            rc = r["rc"]
-            text = log.read_text(errors="replace") if log.exists() else ""
-            tail = f"over {limit:.0f} s" if rc == "timeout" else (text.strip().splitlines() or [""])[-1][-300:]
-        else:
-            cmd = [sys.executable, "-m", "pytest", *PYTEST_ARGS, *tests]
-            try:
-                r = subprocess.run(cmd, cwd=tree, env=_env(tree), capture_output=True, text=True, timeout=limit)
-                rc, tail = r.returncode, (r.stdout.strip().splitlines() or [""])[-1][-300:]
-            except subprocess.TimeoutExpired:
-                rc, tail = "timeout", f"over {limit:.0f} s"
+        rc, tail = _run_tests(tree, tests, limit, server)
+        if rc == 4:  # a node id the mutant renamed (a test parametrised by the mutated constant): run its files
+            rc, tail = _run_tests(tree, sorted({t.split("::")[0] for t in tests}), limit, server)
     finally:
         path.write_text(original)
         _drop_bytecode(path)
@@ -401,6 +419,32 @@ def carried_rows(tree: Path, log: Path, chosen: list[dict]) -> dict:
         if mutated is not None and mutant_key(m, *changed_lines(original, mutated)) == r["key"]:
             out[(m["file"], m["operator"], m["occurrence"])] = dict(r, carried_from=log.stem)
     return out
+
+
+def same_mutants(tree: Path, population: list[dict], result: Path) -> tuple[list[dict], list[dict]]:
+    """The mutants of an earlier result, found again in ``tree`` by their key (file, operator and the text
+    changed), so that a re-measurement after new tests runs the same mutants even where edits moved their
+    lines; ``(found, gone)``, gone being the rows whose mutated text no longer exists."""
+    if not result.exists():
+        sys.exit(f"--same-mutants: no result {result}")
+    by_op = collections.defaultdict(list)
+    for m in population:
+        by_op[(m["file"], m["operator"])].append(m)
+    found, gone = [], []
+    for r in json.loads(result.read_text())["rows"]:
+        if "key" not in r:  # not applied before: nothing to find
+            continue
+        candidates = by_op.get((r["file"], r["operator"]), [])
+        # the same occurrence first, then outwards: an edit elsewhere in the file shifts occurrences a little
+        candidates = sorted(candidates, key=lambda m: abs(m["occurrence"] - r["occurrence"]))
+        for m in candidates:
+            original, mutated = mutate(tree, m)
+            if mutated is not None and mutant_key(m, *changed_lines(original, mutated)) == r["key"]:
+                found.append(m)
+                break
+        else:
+            gone.append(r)
+    return found, gone
 
 
 def summarise(rows: list[dict], triage: dict, seed: int, sample: int, population: int) -> dict:
@@ -464,7 +508,7 @@ def resummarise(path: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sample", type=int, default=150, help="mutants drawn (default 150)")
+    ap.add_argument("--sample", type=int, default=300, help="mutants drawn (default 300)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the draw (default 0)")
     ap.add_argument("--workers", type=int, default=2, help="mutants run at once (default 2)")
     ap.add_argument("--name", default="mutation_kill_rate", help="result file name (default mutation_kill_rate)")
@@ -486,6 +530,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="run the mutants that the triage file marks equivalent too (a check of the triage)")
     ap.add_argument("--no-fork-server", action="store_true",
                     help="run each mutant in a fresh interpreter instead of a fork of a preloaded one")
+    ap.add_argument("--same-mutants", default=None, metavar="NAME",
+                    help="run the mutants of the earlier result NAME again (found by their key), not a fresh draw")
     ap.add_argument("--list-survivors", action="store_true", help="print the survivors' diffs at the end")
     ap.add_argument("--resummarise", action="store_true",
                     help="run nothing: re-read the triage file and rewrite --out/NAME.json from its own rows")
@@ -507,7 +553,11 @@ def main(argv: list[str] | None = None) -> int:
     lines, durations = coverage_map(trees, work, files, args.fresh_coverage or args.fresh,
                                     args.coverage_tests, args.extend_coverage)
     population = all_mutants(trees[0], files)
-    chosen = random.Random(args.seed).sample(population, min(args.sample, len(population)))
+    gone = []
+    if args.same_mutants:
+        chosen, gone = same_mutants(trees[0], population, ROOT / args.out / f"{args.same_mutants}.json")
+    else:
+        chosen = random.Random(args.seed).sample(population, min(args.sample, len(population)))
     log = work / f"{args.name}.jsonl"
     if args.fresh and log.exists():
         log.unlink()
@@ -554,6 +604,9 @@ def main(argv: list[str] | None = None) -> int:
             server.close()
     rows = [done.get((m["file"], m["operator"], m["occurrence"]), dict(m, outcome="not run")) for m in chosen]
     summary = summarise(rows, triage, args.seed, len(chosen), len(population))
+    if args.same_mutants:
+        summary["same_mutants_as"] = args.same_mutants
+        summary["gone"] = [{k: r.get(k) for k in ("file", "operator", "key", "before", "after")} for r in gone]
     out = (ROOT / args.out)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / f"{args.name}.json", json.dumps(summary, indent=1, allow_nan=False) + "\n")

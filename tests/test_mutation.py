@@ -145,3 +145,17 @@ def test_a_triaged_equivalent_is_not_run_and_bytecode_never_goes_stale(tmp_path)
     stale.write_bytes(b"stale")
     mk._drop_bytecode(src)
     assert not stale.exists()
+
+
+def test_a_mutant_that_is_not_python_is_not_applied_rather_than_an_error(tmp_path):
+    pytest.importorskip("cosmic_ray", reason="the 'mutation' extra applies the mutants")
+    (tmp_path / "mdtheory").mkdir()
+    (tmp_path / "mdtheory" / "m.py").write_text("def f(*, x=1):\n    return x * 2\n")
+    rows = []
+    for occurrence in range(4):
+        m = {"file": "mdtheory/m.py", "operator": "core/ReplaceBinaryOperator_Mul_Add", "occurrence": occurrence,
+             "line": 1, "end_line": 2}
+        rows.append(mk.run_one(tmp_path, m, ["tests/never_run.py"], {}, None, {}))
+    invalid = [r for r in rows if r.get("why", "").startswith("not valid Python")]
+    assert invalid and all(r["outcome"] == "not applied" for r in invalid)
+    assert (tmp_path / "mdtheory" / "m.py").read_text() == "def f(*, x=1):\n    return x * 2\n"

@@ -39,6 +39,8 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.special import log_softmax
 
+from .._postconditions import check_law
+
 __all__ = ["gumbel_noise_range", "truncated_gumbel_max_law", "effective_temperature", "MAX_EXACT_VOCAB",
            "zipf_logits", "noise_temperature_table", "NoiseTemperatureRow"]
 
@@ -139,7 +141,9 @@ def truncated_gumbel_max_law(logits, g_min: float, g_max: float, *, method: str 
     if method == "common" or (method == "auto" and a.size > MAX_EXACT_VOCAB):
         if not (np.isfinite(panel) and panel > 0):
             raise ValueError(f"panel must be a positive width; got {panel!r}")
-        return _common_node_law(a, float(g_min), float(g_max), float(panel))
+        law, err = _common_node_law(a, float(g_min), float(g_max), float(panel))
+        return check_law(law, route="truncated Gumbel-max law (common nodes)", error=err,
+                         regime=f"V={a.size}, g in [{g_min:.4g}, {g_max:.4g}]"), err
     F0, F1 = _cdf(g_min), _cdf(g_max)
     mass = F1 - F0
 
@@ -168,7 +172,8 @@ def truncated_gumbel_max_law(logits, g_min: float, g_max: float, *, method: str 
                 total[key] += 0.5 * (hi - lo) * float(w @ vals)
         law[s] = total[24]
         err += abs(total[24] - total[12])
-    return law, err
+    return check_law(law, route="truncated Gumbel-max law (pairwise)", error=err,
+                     regime=f"V={a.size}, g in [{g_min:.4g}, {g_max:.4g}]"), err
 
 
 #: the most doublings of |log θ| that effective_temperature spends bracketing its root
@@ -471,7 +476,8 @@ def effective_temperature(logits, law) -> float:
         return math.inf
 
     def excess(log_theta):
-        q = np.exp(log_softmax(np.exp(log_theta) * b))
+        with np.errstate(over="ignore", invalid="ignore"):  # θ = inf gives NaN, which the bracketing refuses
+            q = np.exp(log_softmax(np.exp(log_theta) * b))
         return float(q @ b) - target
 
     # bracket the root by doubling |log θ|; 12 doublings already span θ from e^−4096 to e^4096, past float64,

@@ -26,7 +26,6 @@ state as it found it.
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 import numpy as np
@@ -54,15 +53,11 @@ def _need(module: str, install: str):
         logging.disable(previous)
 
 
-@contextlib.contextmanager
 def _global_rng_from(generator):
-    """Run a peer that draws from torch's global generator on a seed taken from ``generator``."""
-    import torch
+    """Run a peer that draws from the global RNGs on a seed taken from ``generator`` (the test kit's recipe)."""
+    from ..testing.conventions import seeded_global_rngs
 
-    seed = int(torch.randint(0, 2 ** 62, (1,), generator=generator)) if generator is not None else 0
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        yield
+    return seeded_global_rngs(generator)
 
 
 class _Stop(Exception):

@@ -25,11 +25,50 @@ those attributes.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CONVENTIONS", "RoundAuditError", "UserCodeError", "call_user_code"]
+__all__ = ["CONVENTIONS", "RoundAuditError", "UserCodeError", "call_user_code", "seeded_global_rngs"]
+
+
+@contextlib.contextmanager
+def seeded_global_rngs(generator):
+    """Run code that draws from the global RNGs (torch's, NumPy's legacy ``np.random``, Python's ``random``) on
+    a seed taken from ``generator``, restoring all three afterwards.
+
+    Spec: §9. The recipe for auditing a step that ignores its ``generator`` (no upstream sampler takes one):
+    wrap its body, so the step becomes a function of the generator the kit hands it, and its reproduction line
+    reproduces. The audit checks this seed contract (same seed, same draws; another seed, other draws).
+
+    Examples
+    --------
+    >>> import torch
+    >>> def step(lp, *, k, generator=None):
+    ...     with seeded_global_rngs(generator):
+    ...         return torch.rand(3)  # an upstream step would call the global RNG like this
+    >>> a = step(None, k=1, generator=torch.Generator().manual_seed(5))
+    >>> b = step(None, k=1, generator=torch.Generator().manual_seed(5))
+    >>> bool(torch.equal(a, b))
+    True
+    """
+    import random
+
+    import torch
+
+    seed = int(torch.randint(0, 2 ** 62, (1,), generator=generator)) if generator is not None else 0
+    np_state, py_state = np.random.get_state(), random.getstate()
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            np.random.seed(seed % 2 ** 32)
+            random.seed(seed)
+            yield
+    finally:
+        np.random.set_state(np_state)
+        random.setstate(py_state)
+
 
 
 CONVENTIONS = ("round", "logits", "sequence", "diffusers")

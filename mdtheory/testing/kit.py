@@ -72,6 +72,58 @@ class RuleAudit:
         return self.invariant is None and not self.failures and bool(self.results)
 
 
+#: rounds per call in the seed-contract check of :func:`check_round_law`
+SEED_CHECK_ROUNDS = 256
+#: the largest chance with which the check may flag a step that does use its generator ("ignores it")
+SEED_CHECK_FALSE_ALARM = 1e-12
+
+
+def _draws(out) -> list:
+    import torch
+
+    if isinstance(out, tuple):
+        return [torch.as_tensor(t).detach().cpu() for t in out]
+    return [torch.as_tensor(out.positions).detach().cpu(), torch.as_tensor(out.tokens).detach().cpu()]
+
+
+def _seed_contract(driver, case, law, variable: bool, seed: int, *,
+                   check_same: bool) -> tuple[str | None, str | None, bool]:
+    """``(kind, message, tested)`` of the seed contract on ``case``: kind ``"same"`` (two calls with generators
+    seeded alike drew differently), ``"ignores"`` (two seeds drew the same batch) or None, and whether the
+    second half could be tested here.
+
+    Same seed, same draws: two calls on fresh drivers with generators seeded alike must agree exactly. Another
+    seed, other draws: where the case's law makes identical batches improbable (Σ p_c² to the power
+    ``SEED_CHECK_ROUNDS`` below ``SEED_CHECK_FALSE_ALARM``), two seeds must not draw the same batch.
+    """
+    import torch
+
+    with np.errstate(divide="ignore"):
+        lp = torch.tensor(np.log(case.probs)).expand(SEED_CHECK_ROUNDS, -1, -1)
+
+    def draw(s: int) -> list:
+        call = driver(variable)  # a fresh driver each time: the same scaffolding around every call
+        gen = torch.Generator().manual_seed(s)
+        return _draws(call(lp.clone(), generator=gen) if variable else call(lp.clone(), k=case.k, generator=gen))
+
+    first = draw(seed)
+    if check_same and not all(torch.equal(x, y) for x, y in zip(first, draw(seed))):
+        return "same", ("the step is not a function of its generator: two calls with generators seeded alike drew "
+                        "different results (does it draw from a global RNG?); wrap its body in "
+                        "mdtheory.testing.seeded_global_rngs(generator) so that its draws, and its audit, "
+                        "reproduce"), False
+    probs = np.fromiter(law.values(), dtype=np.float64) if variable else np.asarray(law.probs).ravel()
+    collide = float(np.sum(probs ** 2)) ** SEED_CHECK_ROUNDS
+    if collide >= SEED_CHECK_FALSE_ALARM:
+        return None, None, False
+    if all(torch.equal(x, y) for x, y in zip(first, draw(seed + 1))):
+        return "ignores", (f"the step ignores its generator: generators seeded {seed} and {seed + 1} drew the same "
+                           f"{SEED_CHECK_ROUNDS} rounds, which a step that uses its generator does with probability "
+                           f"{collide:.1e}; draw from the generator it is given (or wrap a step that uses the global "
+                           "RNGs in mdtheory.testing.seeded_global_rngs(generator))"), True
+    return None, None, True
+
+
 def check_round_law(step, rule, *, cases=None, n_samples: int | None = None, seed: int = 0,
                     false_alarm: float = 1e-6, confidence: float = 0.99, convention: str = "round",
                     mask_id: int | None = None, forward=("alpha",), batch: int = 20_000,
@@ -155,6 +207,7 @@ def check_round_law(step, rule, *, cases=None, n_samples: int | None = None, see
         else:
             raise ValueError(f"cases must name cases among {', '.join(available)} or be AuditCase objects; got {c!r}")
     results, failures, skipped = [], [], []
+    same_checked = differ_checked = False
     for case in chosen:
         V = case.probs.shape[1]
         m_id = V if mask_id is None else mask_id
@@ -182,6 +235,14 @@ def check_round_law(step, rule, *, cases=None, n_samples: int | None = None, see
                                  f"{AUDIT_TV_RESOLUTION} at confidence {confidence} on case {case.name}'s {cells} "
                                  f"cells); got n_samples={n_samples!r}")
             n = max(100_000, need) if n_samples is None else n_samples  # 0 is refused above, never "default"
+            if not differ_checked:
+                kind, broken, differ_checked = _seed_contract(driver, case, law, rule.variable, seed,
+                                                              check_same=not same_checked)
+                same_checked = True
+                if kind == "same":  # draws that do not reproduce: nothing else about the step can be trusted
+                    raise RoundAuditError(broken)
+                if kind == "ignores":  # the same draws under every seed: a failure; the counts below say more
+                    failures.append(f"case {case.name}: {broken}")
             call = driver(rule.variable)
             if rule.variable:
                 counts = _variable_counts(call, case.probs, n, seed, batch)

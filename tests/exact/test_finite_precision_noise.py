@@ -178,3 +178,25 @@ def test_the_vocabulary_refusal_states_its_time_and_memory_estimates():
         noise_temperature_table(vocab_sizes=(10_000_000,), max_vocab=1_000_000)
     # 2.2e-6 s × 4 per token and 400 bytes per token: 88 s and 4 GB for 10⁷ tokens
     assert "needs about 88 s and 4 GB per row" in str(info.value), str(info.value)
+
+
+def test_a_large_vocabulary_under_a_coarse_clamp_keeps_the_whole_law():
+    """V = 5000 with a clamp of 0.05 (noise in [−1.10, 3.00]): every token's band correction counts, so the law
+    sums to 1 within its own error estimate (a correction dropped for some tokens loses about 2 % of the mass)."""
+    from mdtheory.exact.finite_precision_noise import gumbel_noise_range, truncated_gumbel_max_law
+
+    g_min, g_max = gumbel_noise_range("float32", clamp=0.05)
+    logits = np.random.default_rng(0).normal(0.0, 0.5, 5000)
+    law, err = truncated_gumbel_max_law(logits, g_min, g_max, method="common")
+    assert err < 1e-4 and abs(law.sum() - 1.0) <= err and law.min() >= 0.0
+    order = np.argsort(logits)
+    assert np.all(np.diff(law[order]) >= -err)  # a larger logit never wins less often
+
+
+def test_a_bracket_that_overflows_at_one_end_is_refused_with_its_reason():
+    """Gaps of 1e-300: the doubling of log θ reaches θ = e^1024 = inf (NaN there) while the other end is finite;
+    that is refused in one line, never handed to the root finder."""
+    from mdtheory.exact.finite_precision_noise import effective_temperature
+
+    with pytest.raises(ValueError, match="the fitted temperature lies outside float64's range"):
+        effective_temperature([0.0, -1e-300], [1 - 1e-10, 1e-10])

@@ -2,6 +2,7 @@
 and the Monte Carlo table against the exact one (99% intervals, fixed seeds)."""
 
 import numpy as np
+import pytest
 
 from mdtheory import CTS, output_law
 from mdtheory.profiles import constant_schedule
@@ -57,3 +58,12 @@ def test_bad_arguments_are_refused():
                           (dict(samplers=["halton"]), "samplers must")):
         with pytest.raises(ValueError, match=match):
             oracle_monte_carlo_table(predict, P, 8, [8], **kwargs)
+
+
+@pytest.mark.parametrize("q, allowed", [(2, 2), (3, 2), (4, 2), (5, 3), (6, 2)])
+def test_every_token_may_stay_or_step_to_the_next_so_the_chain_is_irreducible(q, allowed):
+    for seed in range(3):
+        P = forbidden_bigram_transition(q, allowed=allowed, seed=seed)
+        for a in range(q):
+            assert P[a, a] > 0 and P[a, (a + 1) % q] > 0  # the documented convention
+            assert np.count_nonzero(P[a]) == allowed

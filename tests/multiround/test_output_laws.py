@@ -331,3 +331,13 @@ def test_the_state_limit_is_the_documented_one():
 
     stated = re.search(r"more than ([\d,]+) live partial\s+states", output_laws.output_law.__doc__)
     assert stated and int(stated.group(1).replace(",", "")) == output_laws.MAX_STATES == 2_000_000
+
+
+def test_a_last_configuration_that_no_process_reaches_keeps_the_table_whole():
+    """π(1, 1) = 0 and one token per step from the target's own conditionals: no path ends at the last cell, the
+    output law is the target exactly, and the table still has all q^N cells."""
+    from mdtheory.targets import joint_table
+
+    t = joint_table(np.array([[0.5, 0.25], [0.25, 0.0]]))
+    law = output_law(t, CTS(UniformRule()), [1, 1])
+    assert law.table.shape == (2, 2) and np.allclose(law.table, t.table, atol=1e-15)

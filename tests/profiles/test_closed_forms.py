@@ -175,3 +175,24 @@ def test_gaussian_profile_of_one_coordinate_is_trivial():
     assert pr.n == 1 and pr.tc == 0.0 and pr.dtc == 0.0
     with pytest.raises(ValueError, match="square"):
         gaussian_profile(np.ones((1, 2)))
+
+
+@pytest.mark.parametrize("max_terms", [4, 5])
+def test_the_markov_scaling_function_against_a_symbolic_derivative(max_terms):
+    """φ(t) = −S′(t), S(t) = Σ_{d=1}^{M} h̃(d)·[2t(1−t)^{d−1} − (d−1)t²(1−t)^{d−2}], differentiated by sympy, with
+    h̃(d) = −I(x_0; x_d) of the symmetric binary chain written out here: every one of the M terms counts."""
+    import sympy as sp
+
+    from mdtheory.profiles.continuum import markov_scaling_function
+
+    eps, t = 1e-6, sp.Symbol("t")  # a slow chain: no term falls below the series' cut
+    lam = 1 - 2 * eps
+    S = 0
+    for d in range(1, max_terms + 1):
+        stay = 0.5 + 0.5 * lam ** d
+        h = -(stay * np.log(2 * stay) + (1 - stay) * np.log(2 * (1 - stay)))
+        S += h * (2 * t * (1 - t) ** (d - 1) - (d - 1) * t ** 2 * (1 - t) ** (d - 2))
+    dS = sp.lambdify(t, -sp.diff(S, t))
+    phi = markov_scaling_function(eps, max_terms=max_terms)
+    for x in (0.1, 0.37, 0.8):
+        assert abs(phi(x) - dS(x)) <= 1e-9 * abs(dS(x))

@@ -107,3 +107,11 @@ def test_path_kl_bruteforce_conditioning_is_keyword_only():
     with pytest.raises(TypeError):
         path_kl_bruteforce(t, t, [1, 2], [0, 1])
     assert path_kl_bruteforce(target=t, model=t, schedule=[1, 2]) == path_kl_bruteforce(t, t, [1, 2])
+
+
+def test_a_mix_of_one_is_allowed_and_above_one_is_not():
+    from mdtheory.targets import repeated_bit
+
+    assert TemperedConditionals(repeated_bit(3), mix=1.0).mix == 1.0  # all uniform: the end of the range
+    with pytest.raises(ValueError, match="0 <= mix <= 1"):
+        TemperedConditionals(repeated_bit(3), mix=1.01)

@@ -91,3 +91,15 @@ def test_eb_default_budget_is_the_documented_one():
 
     assert "0.1 nats by default" in EB.__doc__
     assert EB() == EB(0.1) and EB().rule_at(0, 3).budget == 0.1
+
+
+@pytest.mark.parametrize("bad", [1.5, -0.1, 2])
+def test_threshold_and_top_p_parameters_are_range_checked(bad):
+    from mdtheory.rules.rounds import Threshold
+    from mdtheory.rules.tokens import Truncated
+
+    with pytest.raises(ValueError, match="threshold must be >= 0 and <= 1"):
+        Threshold(m=1, threshold=bad)
+    with pytest.raises(ValueError, match="top_p must be > 0 and <= 1"):
+        Truncated(top_p=bad)
+    assert Threshold(m=1, threshold=1.0).threshold == 1.0 and Truncated(top_p=1.0).top_p == 1.0  # the ends

@@ -243,3 +243,70 @@ def test_a_cell_of_probability_zero_never_seen_has_z_zero_not_nan():
     seen = _audit_dict({**counts, ((1,), (0,)): 1}, law, peer="p", case="c", n_samples=1001, false_alarm=1e-6,
                        confidence=0.99, n_worst=1)
     assert seen.worst_cells[0]["z"] == np.inf and seen.worst_cells[0]["positions"] == [1]  # an impossible cell drawn
+
+
+def _maskgit_from(g, log_probs, k, alpha):
+    """my_maskgit's draws, from the generator ``g`` (None: torch's global one)."""
+    B, N, V = log_probs.shape
+    u = torch.rand(log_probs.shape, generator=g, dtype=torch.float64)
+    tok = torch.argmax(log_probs - torch.log(-torch.log(u.clamp_min(1e-300))), dim=-1)
+    conf = torch.gather(log_probs, -1, tok[..., None])[..., 0]
+    v = torch.rand((B, N), generator=g, dtype=torch.float64)
+    pos = torch.topk(conf - alpha * torch.log(-torch.log(v.clamp_min(1e-300))), k, dim=-1).indices
+    return pos, torch.gather(tok, 1, pos)
+
+
+def global_rng_maskgit(log_probs, *, k, alpha, generator=None):
+    return _maskgit_from(None, log_probs, k, alpha)  # the upstream habit: the global RNG
+
+
+def fixed_seed_maskgit(log_probs, *, k, alpha, generator=None):
+    return _maskgit_from(torch.Generator().manual_seed(0), log_probs, k, alpha)  # a seed of its own
+
+
+def wrapped_maskgit(log_probs, *, k, alpha, generator=None):
+    from mdtheory.testing import seeded_global_rngs
+
+    with seeded_global_rngs(generator):
+        return global_rng_maskgit(log_probs, k=k, alpha=alpha)
+
+
+def test_a_step_drawing_from_the_global_rng_breaks_the_seed_contract():
+    from mdtheory.testing import check_round_law
+
+    audit = check_round_law(global_rng_maskgit, round_rule("maskgit", alpha=1.0), cases=["flat"], n_samples=20_000)
+    assert not audit.passed and "not a function of its generator" in audit.invariant
+    assert "seeded_global_rngs" in audit.invariant
+
+
+def test_a_step_with_a_seed_of_its_own_ignores_its_generator_and_is_told_so():
+    from mdtheory.testing import check_round_law
+
+    audit = check_round_law(fixed_seed_maskgit, round_rule("maskgit", alpha=1.0), cases=["flat"], n_samples=20_000)
+    assert not audit.passed and audit.invariant is None  # reproducible, so the counts are still reported
+    assert audit.failures[0].startswith("case flat: the step ignores its generator: generators seeded 0 and 1")
+
+
+def test_the_global_rng_recipe_makes_the_same_step_pass_and_restores_the_global_state():
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    np.random.seed(7)
+    np_before = np.random.get_state()[1].copy()
+    assert_round_law(wrapped_maskgit, round_rule("maskgit", alpha=1.0), cases=["flat", "peaked"], n_samples=20_000)
+    assert torch.equal(torch.get_rng_state(), before) and np.array_equal(np.random.get_state()[1], np_before)
+
+
+def test_a_case_with_one_possible_outcome_is_not_asked_for_other_draws_under_another_seed():
+    # every position revealed, one-hot rows: the round's law is one cell, so every seed rightly draws the same
+    case = AuditCase("certain", np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]), 2)
+    assert_round_law(fixed_seed_maskgit, round_rule("maskgit", alpha=1.0), cases=[case], n_samples=20_000)
+
+
+def test_a_sequence_step_emitting_a_token_outside_the_vocabulary_is_named():
+    def wild(tokens, logits, *, k, mask_id, generator=None, alpha=1.0):
+        out = my_sequence_step(tokens, logits, k=k, mask_id=mask_id, generator=generator, alpha=alpha)
+        out[0, (tokens[0] == mask_id).nonzero()[0, 0]] = logits.shape[-1] + 1  # V + 1 at a masked position
+        return out
+
+    _fails(wild, round_rule("maskgit", alpha=1.0), match="a token outside the vocabulary", convention="sequence",
+           cases=["peaked"], n_samples=20_000)
