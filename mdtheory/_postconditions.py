@@ -77,6 +77,20 @@ def check_law(probs: np.ndarray, *, route: str, error: float = 0.0, regime: str 
     return p
 
 
+def check_law_dict(law: dict, *, route: str, error: float = 0.0, regime: str | None = None) -> dict:
+    """A law stored as ``{cell: probability}`` (the variable-size rounds), under the checks of :func:`check_law`.
+
+    Examples
+    --------
+    >>> check_law_dict({((0,), (1,)): 0.5, ((), ()): 0.5}, route="example")
+    {((0,), (1,)): 0.5, ((), ()): 0.5}
+    """
+    keys = list(law)
+    values = check_law(np.fromiter((law[k] for k in keys), dtype=np.float64, count=len(keys)), route=route,
+                       error=error, regime=regime)
+    return {k: float(v) for k, v in zip(keys, values)}
+
+
 def check_distance(value: float, *, route: str, error: float = 0.0, regime: str | None = None,
                    upper: float = 1.0) -> float:
     """A distance in [0, ``upper``] within ``error`` (then clipped into the interval).

@@ -100,9 +100,11 @@ def _sample_then_choose(rule: SampleThenChoose, p: np.ndarray, k: int):
 
 
 def _variable_law(rule: Rule, p: np.ndarray) -> dict:
-    if isinstance(rule, Threshold):
-        return threshold_law(rule, p)
-    return mdlm_law(rule, p)
+    from .._postconditions import check_law_dict
+
+    law = threshold_law(rule, p) if isinstance(rule, Threshold) else mdlm_law(rule, p)
+    n, V = p.shape
+    return check_law_dict(law, route=f"{type(rule).__name__} round law (enumeration)", regime=f"N={n}, V={V}")
 
 
 def rule_law(rule: Rule, probs, k: int | None = None):

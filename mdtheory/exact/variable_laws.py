@@ -128,7 +128,10 @@ def threshold_round_law(probs, *, m: int, threshold: float, temperature: float =
         raise ValueError(f"confidence must be 'tempered' or 'untempered'; got confidence={confidence!r}")
     rule = Threshold(m=m, threshold=threshold, token_transform=_tokens(temperature),
                      confidence="q" if confidence == "tempered" else "p", ties=ties)
-    return threshold_law(rule, p)
+    from .._postconditions import check_law_dict
+
+    return check_law_dict(threshold_law(rule, p), route="threshold round law (enumeration)",
+                          regime=f"N={p.shape[0]}, V={p.shape[1]}")
 
 
 def threshold_law(rule: Threshold, probs: np.ndarray) -> dict:
@@ -200,7 +203,10 @@ def mdlm_round_law(probs, *, rate: float, temperature: float = 1.0) -> dict:
     p = check_probs(np.atleast_2d(np.asarray(probs, dtype=np.float64)))
     if isinstance(rate, bool) or not (isinstance(rate, (int, float, np.floating)) and 0 < rate <= 1):
         raise ValueError(f"rate must be a number in (0, 1]; got rate={rate!r}")
-    return mdlm_law(Bernoulli(rate=rate, token_transform=_tokens(temperature)), p)
+    from .._postconditions import check_law_dict
+
+    return check_law_dict(mdlm_law(Bernoulli(rate=rate, token_transform=_tokens(temperature)), p),
+                          route="MDLM round law (enumeration)", regime=f"N={p.shape[0]}, V={p.shape[1]}")
 
 
 def mdlm_law(rule: Bernoulli, probs: np.ndarray) -> dict:

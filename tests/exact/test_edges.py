@@ -129,3 +129,19 @@ def test_nearly_tied_rows_at_tiny_alpha_give_laws_and_output_laws_that_sum_to_on
         assert abs(law.probs.sum() - 1) < 1e-12
     out = output_law(ising_grid(2, 2, coupling=0.6), Moment(alpha), "cosine", n_steps=2)
     assert abs(out.table.sum() - 1) < 1e-12 and out.tv <= math.sqrt(out.kl / 2) + 1e-12
+
+
+def test_variable_size_laws_pass_the_same_postconditions(monkeypatch):
+    from mdtheory._postconditions import PostconditionError, check_law_dict
+    from mdtheory.exact import rule_laws
+    from mdtheory.rules import Bernoulli
+
+    assert check_law_dict({"a": 0.25, "b": 0.75}, route="r") == {"a": 0.25, "b": 0.75}
+    with pytest.raises(PostconditionError, match="r: the law"):
+        check_law_dict({"a": 0.7, "b": 0.7}, route="r")
+    with pytest.raises(PostconditionError, match="non-finite"):
+        check_law_dict({"a": float("nan"), "b": 1.0}, route="r")
+    # a route that returned a mass of 1.4 is refused with its name, never returned
+    monkeypatch.setattr(rule_laws, "mdlm_law", lambda rule, p: {((), ()): 0.7, ((0,), (0,)): 0.7})
+    with pytest.raises(PostconditionError, match="Bernoulli round law \\(enumeration\\).*N=1, V=2"):
+        rule_laws.rule_law(Bernoulli(rate=0.5), [[0.5, 0.5]])
