@@ -25,7 +25,7 @@ def main(out_dir, *, quick: bool = False, seed: int = 0) -> Path:
     for ax, y, title in ((axes[0], "position_tv", "position law vs m_i / Σm"),
                          (axes[1], "token_tv", "token law vs p^β / m (weighted TV)")):
         loglog_curves(ax, rows, x="n_masked", y=y, group="alpha", label="α={}", xlabel="N (masked positions)",
-                      ylabel="exact TV", title=title)
+                      error="quad_error", ylabel="exact TV", title=title)
     return finish_figure(fig, out, NAME)
 
 

@@ -28,16 +28,21 @@ def plot(data_dir, out_dir) -> Path:
         sel = [r for r in rows if r["family"] == family and (k is None or r["k"] == k)]
         for i, V in enumerate(sorted({r["vocab_size"] for r in sel}, reverse=True)):
             for j, a in enumerate(sorted({r["alpha"] for r in sel})):
-                pts = sorted((r[x], r["tv"]) for r in sel if r["vocab_size"] == V and r["alpha"] == a)
+                # each TV with its quadrature error: points it does not resolve stay out of the fits
+                pts = sorted((r[x], r["tv"], r.get("quad_error", 0.0)) for r in sel
+                             if r["vocab_size"] == V and r["alpha"] == a)
                 if len(pts) < 2:
                     continue
                 style = dict(color=f"C{j}", linestyle="-" if i == 0 else "--", markersize=3)
                 if x == "k":  # the slope of the regime k² ≤ N, the whole curve drawn
                     n = sel[0]["n_masked"]
-                    fit = fit_loglog_slope(*zip(*[q for q in pts if q[0] ** 2 <= n]))
-                    ax.loglog(*zip(*pts), marker="o", label=f"V={V} α={a:g} (slope {fit.slope:.2f})", **style)
+                    xs, ys, es = zip(*[q for q in pts if q[0] ** 2 <= n])
+                    fit = fit_loglog_slope(xs, ys, error=es)
+                    ax.loglog([q[0] for q in pts], [q[1] for q in pts], marker="o",
+                              label=f"V={V} α={a:g} (slope {fit.slope:.2f})", **style)
                 else:
-                    loglog_with_fit(ax, *zip(*pts), label=f"V={V} α={a:g}", **style)
+                    loglog_with_fit(ax, [q[0] for q in pts], [q[1] for q in pts], label=f"V={V} α={a:g}",
+                                    error=[q[2] for q in pts], **style)
         if family == "homogeneous" and sel:
             n = sel[0]["n_masked"]
             ks = sorted({r["k"] for r in sel})

@@ -28,7 +28,7 @@ def main(out_dir, *, quick: bool = False, seed: int = 0) -> Path:
         tv1 = min(r["tv"] for r in rows if r["n_masked"] == n and r["k"] == 1)
         ax.loglog(k_values, [tv1 * kk ** 2 for kk in k_values], "k:", label="∝ k² (reference)")
         loglog_curves(ax, rows, x="k", y="tv", group="alpha", where={"n_masked": n}, label="α={}", xlabel="k",
-                      ylabel="exact TV(MaskGIT, moment)", title=f"N = {n} (homogeneous rows)")
+                      error="quad_error", ylabel="exact TV(MaskGIT, moment)", title=f"N = {n} (homogeneous rows)")
     return finish_figure(fig, out, NAME)
 
 

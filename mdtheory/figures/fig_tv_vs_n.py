@@ -31,7 +31,8 @@ def main(out_dir, *, quick: bool = False, seed: int = 0) -> Path:
     fig, axes = new_figure(len(alphas))
     for ax, a in zip(axes, alphas):
         loglog_curves(ax, rows, x="n_masked", y="tv", group="k", where={"alpha": a}, label="k={}",
-                      xlabel="N (masked positions)", ylabel="exact TV(MaskGIT, moment)", title=f"α = {a}")
+                      error="quad_error", xlabel="N (masked positions)", ylabel="exact TV(MaskGIT, moment)",
+                      title=f"α = {a}")
     return finish_figure(fig, out, NAME)
 
 

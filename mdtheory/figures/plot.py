@@ -34,13 +34,23 @@ def new_figure(ncols: int = 1, *, width: float = 4.6, height: float = 3.6, max_c
     return fig, flat[:ncols]
 
 
-def loglog_with_fit(ax, x, y, *, label: str, marker: str = "o", fit: bool = True, **kw):
-    """Log-log scatter+line of (x, y); the fitted slope is appended to the label."""
+def loglog_with_fit(ax, x, y, *, label: str, marker: str = "o", fit: bool = True, error=None, **kw):
+    """Log-log scatter+line of (x, y); the fitted slope is appended to the label.
+
+    With ``error`` (each y's absolute error estimate), points that it does not resolve (y ≤ error) are left
+    out of the fit and drawn hollow, and the label says how many: a slope is never drawn through rounding.
+    """
     x, y = np.asarray(x, float), np.asarray(y, float)
+    unresolved = np.zeros(x.shape, dtype=bool) if error is None else ~(y > np.broadcast_to(np.asarray(error, float),
+                                                                                            y.shape))
     if fit:
-        f = fit_loglog_slope(x, y)
-        label = f"{label} (slope {f.slope:.2f})"
-    ax.loglog(x, y, marker=marker, label=label, **kw)
+        f = fit_loglog_slope(x, y, error=error)
+        label = f"{label} (slope {f.slope:.2f}" + (f"; {f.n_unresolved} unresolved left out)" if f.n_unresolved
+                                                   else ")")
+    line = ax.loglog(x, y, marker=marker, label=label, **kw)[0]
+    if unresolved.any():
+        ax.loglog(x[unresolved], y[unresolved], linestyle="none", marker=marker, markerfacecolor="white",
+                  markeredgecolor=line.get_color(), markersize=line.get_markersize())
     return ax
 
 
@@ -139,12 +149,14 @@ def finish_figure(fig, out_dir, name: str):
 
 
 def loglog_curves(ax, rows, *, x: str, y: str, group: str, where: dict | None = None, label: str = "{}",
-                  xlabel: str = "", ylabel: str = "", title: str = ""):
-    """One fitted log-log curve of ``y`` vs ``x`` per value of ``group`` among the rows matching ``where``."""
+                  xlabel: str = "", ylabel: str = "", title: str = "", error: str | None = None):
+    """One fitted log-log curve of ``y`` vs ``x`` per value of ``group`` among the rows matching ``where``;
+    ``error`` names the rows' field of y's error estimate (unresolved points are left out of the fits)."""
     sel = [r for r in rows if all(r[key] == val for key, val in (where or {}).items())]
     for g in sorted({r[group] for r in sel}):
-        pts = sorted((r[x], r[y]) for r in sel if r[group] == g)
-        loglog_with_fit(ax, [q[0] for q in pts], [q[1] for q in pts], label=label.format(g))
+        pts = sorted((r[x], r[y], r.get(error, 0.0) if error else 0.0) for r in sel if r[group] == g)
+        loglog_with_fit(ax, [q[0] for q in pts], [q[1] for q in pts], label=label.format(g),
+                        error=[q[2] for q in pts] if error else None)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
