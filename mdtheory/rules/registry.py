@@ -85,7 +85,7 @@ def _order(name: str, value):
 _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "alpha": lambda n, v: _number(n, v, low=0.0, allow_inf=True),
     "alg_temp": lambda n, v: _number(n, v, low=0.0),
-    "temperature": lambda n, v: _number(n, v, low=0.0, open_low=True),
+    "temperature": lambda n, v: _number(n, v, low=0.0),  # 0: argmax tokens, first-index ties (torch.argmax)
     "noise": lambda n, v: _number(n, v, low=0.0),
     "gamma": lambda n, v: _number(n, v, low=0.0),
     "share": lambda n, v: _number(n, v, low=0.0, high=1.0),
@@ -132,8 +132,10 @@ def _tokens(temperature: float):
 
 
 def _candidates(p: dict):
-    from .tokens import Identity, Truncated
+    from .tokens import Identity, Truncated, temperature_transform
 
+    if p["temperature"] == 0.0:  # the argmax survives any top-k or top-p truncation
+        return temperature_transform(0.0)
     if p["temperature"] == 1.0 and p.get("top_k") is None and p.get("top_p") is None:
         return Identity()
     return Truncated(temperature=p["temperature"], top_k=p.get("top_k"), top_p=p.get("top_p"))

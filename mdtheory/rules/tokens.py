@@ -120,19 +120,23 @@ class Identity(TokenTransform):
 
 @dataclass(frozen=True)
 class Temperature(TokenTransform):
-    """Tokens from p^{1/τ}/Σ; τ = 0 gives the argmax with ties split uniformly.
+    """Tokens from p^{1/τ}/Σ; τ = 0 gives the argmax, ties split uniformly or to the first index.
 
-    Spec: §2.3 (tempered tokens; the moment sampler uses τ = α/(1 + α)).
+    Spec: §2.3 (tempered tokens; the moment sampler uses τ = α/(1 + α)). **Convention:** at τ = 0 with
+    ``ties="first"`` the token is the lowest index among the maxima, as ``torch.argmax`` and ``numpy.argmax``
+    return it (the temperature-0 setting of LLaDA, Fast-dLLM and Dream); ``ties="uniform"`` splits the mass.
 
     Parameters
     ----------
     tau : float
         Temperature τ ≥ 0, finite.
+    ties : {"uniform", "first"}
+        How τ = 0 breaks ties between maximal tokens (ignored for τ > 0).
 
     Raises
     ------
     ValueError
-        If ``tau`` is negative, infinite or NaN.
+        If ``tau`` is negative, infinite or NaN, or ``ties`` is neither.
 
     Examples
     --------
@@ -141,15 +145,24 @@ class Temperature(TokenTransform):
     """
 
     tau: float = 1.0
+    ties: str = "uniform"
 
     def __post_init__(self):
         if isinstance(self.tau, bool) or not (isinstance(self.tau, (int, float, np.floating)) and self.tau >= 0
                                               and math.isfinite(self.tau)):
             raise ValueError(f"tau must be finite and >= 0; got tau={self.tau!r}")
+        if self.ties not in ("uniform", "first"):
+            raise ValueError(f"ties must be 'uniform' or 'first'; got ties={self.ties!r}")
+
+    def __repr__(self) -> str:  # the tie rule matters at τ = 0 only
+        return f"Temperature(tau={self.tau!r}, ties={self.ties!r})" if self.tau == 0.0 else f"Temperature(tau={self.tau!r})"
 
     def log_weights(self, log_probs):
         lp = np.asarray(log_probs, dtype=np.float64)
         if self.tau == 0.0:
+            if self.ties == "first":
+                first = np.argmax(lp, axis=-1)[..., None]  # the lowest index among the maxima
+                return np.where(np.arange(lp.shape[-1]) == first, 0.0, -np.inf)
             return np.where(lp == lp.max(axis=-1, keepdims=True), 0.0, -np.inf)
         # shifted by the row maximum before the division, so that the differences that define the law survive
         # a tiny τ (the law is invariant under the shift)
@@ -244,13 +257,16 @@ def moment_token_transform(alpha: float) -> TokenTransform:
 
 
 def temperature_transform(temperature: float) -> TokenTransform:
-    """The token law p^{1/T}: ``Identity()`` at T = 1, else ``Temperature(T)`` (T a finite number > 0).
+    """The token law p^{1/T}: ``Identity()`` at T = 1, the argmax with first-index ties at T = 0 (as
+    ``torch.argmax``), else ``Temperature(T)`` (T a finite number ≥ 0).
 
     Examples
     --------
-    >>> temperature_transform(1.0), temperature_transform(0.5)
-    (Identity(), Temperature(tau=0.5))
+    >>> temperature_transform(1.0), temperature_transform(0.5), temperature_transform(0)
+    (Identity(), Temperature(tau=0.5), Temperature(tau=0.0, ties='first'))
     """
+    if not isinstance(temperature, bool) and isinstance(temperature, (int, float, np.floating)) and temperature == 0:
+        return Temperature(tau=0.0, ties="first")
     t = Truncated(temperature=temperature).temperature  # validates: finite and > 0
     return Identity() if t == 1.0 else Temperature(tau=float(t))
 

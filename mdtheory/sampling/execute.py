@@ -105,6 +105,10 @@ def torch_token_log_weights(transform: TokenTransform, log_probs: torch.Tensor) 
         return log_probs
     if type(transform) is Temperature:
         if transform.tau == 0.0:
+            if transform.ties == "first":  # torch.argmax returns the first maximal index
+                first = torch.argmax(log_probs, dim=-1, keepdim=True)
+                top = torch.zeros_like(log_probs, dtype=torch.bool).scatter(-1, first, True)
+                return torch.where(top, 0.0, -math.inf).to(log_probs.dtype)
             top = log_probs == log_probs.amax(dim=-1, keepdim=True)
             return torch.where(top, 0.0, -math.inf).to(log_probs.dtype)
         return log_probs / transform.tau

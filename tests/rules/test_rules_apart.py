@@ -103,3 +103,40 @@ def test_threshold_and_top_p_parameters_are_range_checked(bad):
     with pytest.raises(ValueError, match="top_p must be > 0 and <= 1"):
         Truncated(top_p=bad)
     assert Threshold(m=1, threshold=1.0).threshold == 1.0 and Truncated(top_p=1.0).top_p == 1.0  # the ends
+
+
+def test_temperature_zero_takes_the_argmax_with_first_index_or_uniform_ties():
+    from mdtheory.rules.tokens import Temperature, temperature_transform
+    from mdtheory.sampling.execute import torch_token_log_weights
+
+    p = np.array([[0.4, 0.4, 0.2], [0.1, 0.3, 0.6], [0.25, 0.25, 0.5]])
+    assert Temperature(0.0, ties="first").law(p).tolist() == [[1, 0, 0], [0, 0, 1], [0, 0, 1]]
+    assert Temperature(0.0).law(p).tolist() == [[0.5, 0.5, 0], [0, 0, 1], [0, 0, 1]]
+    assert temperature_transform(0) == Temperature(0.0, ties="first")
+    with pytest.raises(ValueError, match="ties must be 'uniform' or 'first'"):
+        Temperature(0.0, ties="last")
+    rng = np.random.default_rng(3)
+    for _ in range(20):  # rows with ties at the top: torch's first argmax and the rule's agree exactly
+        lp = np.log(rng.choice([0.1, 0.2, 0.3], size=(4, 5)))
+        for ties in ("first", "uniform"):
+            t = Temperature(0.0, ties=ties)
+            got = torch.exp(torch_token_log_weights(t, torch.tensor(lp))).numpy()
+            assert np.array_equal(got > 0, t.law(np.exp(lp)) > 0)
+
+
+def test_temperature_zero_is_a_valid_parameter_of_every_rule_with_a_temperature():
+    from mdtheory.testing import round_rule
+
+    p = np.array([[0.5, 0.5, 0.0], [0.2, 0.3, 0.5], [0.6, 0.2, 0.2]])
+    law = round_rule("low_confidence", temperature=0.0).law(p, 1)
+    # tokens are the first argmax of each row (0, 2, 0); the position is the most confident: row 2 (0.6)
+    cells = {(tuple(s), tuple(t)): pr for s, t, pr in law.cells(include_zero=False)}
+    assert cells == {((2,), (0,)): 1.0}
+    for name in ("confidence", "margin", "entropy", "uniform", "dream"):
+        extra = {"alg_temp": 0.0} if name == "dream" else {}
+        r = round_rule(name, temperature=0.0, **extra).law(p, 2)
+        tokens = r.token_tuples()
+        # every cell with mass carries the first argmax tokens of its rows
+        for c, s in enumerate(r.sets):
+            for j in np.nonzero(r.probs[c] > 0)[0]:
+                assert [int(np.argmax(p[i])) for i in s] == tokens[j].tolist()

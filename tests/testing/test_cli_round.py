@@ -92,3 +92,10 @@ def test_the_python_kit_names_the_users_exception_and_keeps_it_as_the_cause():
     with pytest.raises(UserCodeError, match=r"raised ZeroDivisionError: no \(called as .*step\(3, k=2\)\)") as e:
         call_user_code(step, 3, k=2)
     assert isinstance(e.value.__cause__, ZeroDivisionError)
+
+
+def test_temperature_zero_is_audited_from_the_command_line(capsys):
+    assert main(["audit", "--round", "tests.testing.test_kit:greedy_llada", "--rule", "low_confidence",
+                 "--param", "temperature=0", "--forward", "none", "--case", "peaked", "--case", "flat",
+                 "--n-samples", "20000"]) == 0
+    assert "low_confidence(temperature=0, confidence=untempered, ties=uniform)" in capsys.readouterr().out

@@ -310,3 +310,26 @@ def test_a_sequence_step_emitting_a_token_outside_the_vocabulary_is_named():
 
     _fails(wild, round_rule("maskgit", alpha=1.0), match="a token outside the vocabulary", convention="sequence",
            cases=["peaked"], n_samples=20_000)
+
+
+def greedy_llada(log_probs, *, k, generator=None, last_index=False):
+    """LLaDA at temperature 0: argmax tokens (torch.argmax, first index), the k most confident positions."""
+    lp = log_probs.flip(-1) if last_index else log_probs
+    x0 = torch.argmax(lp, dim=-1)
+    if last_index:
+        x0 = log_probs.shape[-1] - 1 - x0
+    conf = torch.gather(log_probs, -1, x0[..., None])[..., 0]
+    pos = torch.topk(conf, k, dim=-1).indices
+    return pos, torch.gather(x0, 1, pos)
+
+
+# row 0 is the most confident and its top two tokens tie: the first index must win it
+TIED_TOKENS = AuditCase("tied_tokens", np.array([[0.48, 0.48, 0.04], [0.4, 0.3, 0.3], [0.2, 0.35, 0.45]]), 2)
+
+
+def test_a_greedy_step_passes_at_temperature_zero_and_the_wrong_argmax_tie_fails():
+    rule = round_rule("low_confidence", temperature=0.0)
+    assert_round_law(greedy_llada, rule, cases=[TIED_TOKENS], n_samples=20_000, forward=())
+    text = _fails(functools.partial(greedy_llada, last_index=True), rule, cases=[TIED_TOKENS], n_samples=20_000,
+                  forward=())
+    assert "tied_tokens" in text
