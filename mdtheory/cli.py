@@ -403,14 +403,20 @@ def _load_step(spec: str, *, scheduler: bool = False):
 def _cmd_audit_round(args) -> int:
     import warnings
 
-    from .testing import check_round_law, round_rule
+    from .testing import check_round_law, round_rule, stated_rule
 
     params = dict(args.param or [])
     if args.alpha is not None:
         if "alpha" in params and params["alpha"] != args.alpha:
             raise ValueError(f"--alpha {args.alpha:g} and --param alpha={params['alpha']!r} disagree; give alpha once")
         params["alpha"] = args.alpha
-    rule = round_rule(args.rule, **params)
+    if args.law is not None:  # a rule stated by its exact law
+        law = _load_step(args.law)
+        rule = stated_rule(args.law.rsplit(":", 1)[-1], law, variable=args.variable, **params)
+    else:
+        if args.variable:
+            raise UsageError("--variable belongs to --law (a built-in rule knows its size)")
+        rule = round_rule(args.rule, **params)
     forward = () if args.forward == ["none"] else tuple(args.forward or ("alpha",))
     step = _load_step(args.round, scheduler=args.convention == "diffusers")
     with warnings.catch_warnings():
@@ -437,12 +443,13 @@ def _cmd_audit(args) -> int:
     from .peers.audit import audit_all, audit_peer, peer_table
 
     if args.round is not None:
-        if args.rule is None:
-            raise ValueError("--round needs --rule (the rule the function states it draws)")
+        if (args.rule is None) == (args.law is None):
+            raise ValueError("--round needs one of --rule NAME and --law MODULE:FUNCTION (the rule the function "
+                             "states it draws)")
         if args.peer is not None or args.all:
             raise ValueError("give either --round or a peer (or --all), not both")
         return _cmd_audit_round(args)
-    for flag, value in (("--rule", args.rule), ("--param", args.param), ("--case", args.case),
+    for flag, value in (("--rule", args.rule), ("--law", args.law), ("--param", args.param), ("--case", args.case),
                         ("--forward", args.forward)):
         if value is not None:
             raise ValueError(f"{flag} belongs to --round")
@@ -721,6 +728,11 @@ def build_parser() -> argparse.ArgumentParser:
     g = au.add_argument_group("your own round function (mdtheory.testing)")
     g.add_argument("--round", metavar="MODULE:FUNCTION", help="the function to audit, e.g. mypkg.sampling:step")
     g.add_argument("--rule", choices=rules, help="the rule it states it draws")
+    g.add_argument("--law", metavar="MODULE:FUNCTION",
+                   help="a rule of your own, stated by its exact law: FUNCTION(probs, *, k, **params) -> "
+                        "{(positions, tokens): probability} (mdtheory.testing.stated_rule)")
+    g.add_argument("--variable", action="store_true",
+                   help="the --law rule reveals a random number of positions (FUNCTION(probs, **params))")
     g.add_argument("--param", type=_param, action="append", metavar="KEY=VALUE",
                    help="a parameter of the rule (repeat): alpha=0.5, temperature=0.7, ties=first, m=2, …")
     g.add_argument("--case", action="append", choices=("peaked", "flat", "zeros", "ties", "large_vocab"),

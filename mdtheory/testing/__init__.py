@@ -17,9 +17,10 @@ from .audit import AUDIT_TV_RESOLUTION, AuditResult, audit_round, audit_variable
 from .cases import AuditCase, audit_cases, round_cases
 from .conventions import CONVENTIONS, RoundAuditError, seeded_global_rngs
 from .kit import RuleAudit, assert_round_law, check_round_law
-from .rules import RULE_NAMES, RoundRule, round_rule, truncated
+from .rules import RULE_NAMES, RoundRule, StatedRule, round_rule, stated_rule, truncated
 
 __all__ = ["assert_round_law", "check_round_law", "RuleAudit", "round_rule", "RoundRule", "RULE_NAMES",
            "RoundAuditError", "round_cases",
            "audit_cases", "audit_round", "audit_variable_round", "AuditCase", "AuditResult", "min_audit_samples",
-           "AUDIT_TV_RESOLUTION", "CONVENTIONS", "truncated", "seeded_global_rngs"]
+           "AUDIT_TV_RESOLUTION", "CONVENTIONS", "truncated", "seeded_global_rngs",
+           "stated_rule", "StatedRule"]

@@ -44,14 +44,20 @@ def _step_name(step) -> str | None:
 def _reproduction(step, rule, case: str, n_samples: int, seed: int, convention: str, forward,
                   name: str | None = None) -> str:
     name = name or _step_name(step)
-    if name is None:
+    source = getattr(rule, "source", "") if hasattr(rule, "law_fn") else ""
+    if name is None or source is None:  # a step or a stated law that cannot be imported back by name
+        if hasattr(rule, "law_fn"):
+            return (f"assert_round_law(<the step>, stated_rule({rule.name!r}, <its law>, variable={rule.variable}, "
+                    f"{', '.join(f'{k}={v!r}' for k, v in rule.params)}), cases=[{case!r}], "
+                    f"n_samples={n_samples}, seed={seed}, convention={convention!r})")
         return (f"assert_round_law(<the step>, round_rule({rule.name!r}, "
                 f"{', '.join(f'{k}={v!r}' for k, v in rule.params)}), cases=[{case!r}], n_samples={n_samples}, "
                 f"seed={seed}, convention={convention!r})")
     params = " ".join(f"--param {k}={v}" for k, v in rule.params)
     extra = "" if convention == "round" else f" --convention {convention}"
     extra += "" if tuple(forward) == ("alpha",) else f" --forward {','.join(forward) or 'none'}"
-    return (f"mdtheory audit --round {name} --rule {rule.name} {params} --case {case} --n-samples {n_samples} "
+    stated = f"--law {source}" + (" --variable" if rule.variable else "") if source else f"--rule {rule.name}"
+    return (f"mdtheory audit --round {name} {stated} {params} --case {case} --n-samples {n_samples} "
             f"--seed {seed}{extra}")
 
 
