@@ -90,7 +90,10 @@ TRIAGE = ROOT / "benchmarks" / "mutation_triage.json"
 PENDING = ".mutation-in-flight.json"  # in a copy: the file being mutated and its original
 # tests of facts fixed at import (signatures, defaults), which run no line of the module they check: they
 # join the tests of every mutant on a line that only import executes
-IMPORT_TIME_TESTS = ("tests/test_public_signatures.py::test_public_signatures_match_the_record",)
+IMPORT_TIME_TESTS = ("tests/test_public_signatures.py::test_public_signatures_match_the_record",
+                     "tests/test_moved_names.py::test_the_glossary_lists_every_renamed_keyword",
+                     "tests/multiround/test_output_laws.py::test_the_state_limit_is_the_documented_one",
+                     "tests/rules/test_rules_apart.py::test_eb_default_budget_is_the_documented_one")
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from mdtheory.testing import AuditCase, RoundAuditError, assert_round_law, round_rule
+from mdtheory.testing import AuditCase, RoundAuditError, assert_round_law, check_round_law, round_rule
 
 
 def gumbel(shape, g):
@@ -333,3 +333,12 @@ def test_a_greedy_step_passes_at_temperature_zero_and_the_wrong_argmax_tie_fails
     text = _fails(functools.partial(greedy_llada, last_index=True), rule, cases=[TIED_TOKENS], n_samples=20_000,
                   forward=())
     assert "tied_tokens" in text
+
+
+@pytest.mark.parametrize("bad", [0.0, -0.1, 1.0])
+def test_a_variable_size_audit_checks_its_levels_itself(bad):
+    # the fixed-size route checks its levels again downstream; a variable-size one has only this check
+    for name in ("false_alarm", "confidence"):
+        with pytest.raises(ValueError, match=f"{name} must lie in \\(0, 1\\)"):
+            check_round_law(my_mdlm, round_rule("mdlm", rate=0.3), forward=(), cases=["flat"], n_samples=50_000,
+                            **{name: bad})
