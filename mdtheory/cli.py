@@ -423,7 +423,7 @@ def _cmd_audit_round(args) -> int:
         warnings.simplefilter("ignore")  # skipped cases are listed below
         audit = check_round_law(step, rule, cases=args.case, n_samples=args.n_samples, seed=args.seed,
                                 false_alarm=args.false_alarm, convention=args.convention, forward=forward,
-                                step_name=args.round)
+                                step_name=args.round, adversarial=args.adversarial or 0)
     lines = [f"{args.round} against {rule.describe()} ({args.convention} convention, false alarm "
              f"{args.false_alarm:g} per case)"]
     lines += [f"  {r.case:12s} k={r.k}  chi2={r.chi2.statistic:9.2f} (critical {r.chi2.critical_value:7.2f})  "
@@ -450,7 +450,7 @@ def _cmd_audit(args) -> int:
             raise ValueError("give either --round or a peer (or --all), not both")
         return _cmd_audit_round(args)
     for flag, value in (("--rule", args.rule), ("--law", args.law), ("--param", args.param), ("--case", args.case),
-                        ("--forward", args.forward)):
+                        ("--forward", args.forward), ("--adversarial", args.adversarial)):
         if value is not None:
             raise ValueError(f"{flag} belongs to --round")
     if args.convention != "round":
@@ -735,8 +735,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the --law rule reveals a random number of positions (FUNCTION(probs, **params))")
     g.add_argument("--param", type=_param, action="append", metavar="KEY=VALUE",
                    help="a parameter of the rule (repeat): alpha=0.5, temperature=0.7, ties=first, m=2, …")
-    g.add_argument("--case", action="append", choices=("peaked", "flat", "zeros", "ties", "large_vocab"),
-                   help="run only this case (repeat; default all five)")
+    g.add_argument("--case", action="append", metavar="CASE",
+                   help="run only this case (repeat; default all five): peaked, flat, zeros, ties, large_vocab, or an "
+                        "adversarial one such as straddle#0")
+    g.add_argument("--adversarial", type=_int(1), metavar="D",
+                   help="add D seeded draws of adversarial tables per kind (straddle, many_above, crossing, "
+                        "near_ties, two_left)")
     g.add_argument("--convention", choices=("round", "logits", "sequence", "diffusers"), default="round",
                    help="how the function is called: round (default) fn(log_probs, k=k, generator=g, alpha=…), logits "
                         "(unnormalised), sequence fn(tokens, logits, k=k, mask_id=…, generator=g), diffusers (a "

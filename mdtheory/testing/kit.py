@@ -133,7 +133,8 @@ def _seed_contract(driver, case, law, variable: bool, seed: int, *,
 def check_round_law(step, rule, *, cases=None, n_samples: int | None = None, seed: int = 0,
                     false_alarm: float = 1e-6, confidence: float = 0.99, convention: str = "round",
                     mask_id: int | None = None, forward=("alpha",), batch: int = 20_000,
-                    num_inference_steps: int = 2, step_name: str | None = None) -> RuleAudit:
+                    num_inference_steps: int = 2, step_name: str | None = None,
+                    adversarial: int = 0) -> RuleAudit:
     """Audit a round function against the exact law of the rule it states, without raising on a failure.
 
     Spec: §9. The engine of :func:`assert_round_law` (which documents the parameters); a broken invariant stops
@@ -152,6 +153,9 @@ def check_round_law(step, rule, *, cases=None, n_samples: int | None = None, see
     step_name : str, optional
         ``module:name`` of the step for the reproduction line (found from the step itself when it is an importable
         function).
+    adversarial : int
+        Draws of the seeded adversarial tables (:func:`mdtheory.testing.cases.adversarial_cases`) added to the
+        default cases; they can also be named in ``cases`` (``"straddle#0"``).
 
     Returns
     -------
@@ -203,15 +207,26 @@ def check_round_law(step, rule, *, cases=None, n_samples: int | None = None, see
     if unknown:
         raise ValueError(f"forward names parameters the rule {rule.describe()} does not have: {', '.join(unknown)}")
     forwarded = {f: dict(rule.params)[f] for f in forward if f in dict(rule.params)}
+    from .._validation import check_positive_int as _count
+    from .cases import adversarial_cases
+
+    adversarial = 0 if adversarial == 0 else _count(adversarial, name="adversarial")
+    named = [int(c.rsplit("#", 1)[1]) + 1 for c in (cases or []) if isinstance(c, str) and "#" in c
+             and c.rsplit("#", 1)[1].isdigit()]
+    extra = adversarial_cases(rule, draws=max([adversarial, *named]), seed=seed) if adversarial or named else []
     available = {c.name: c for c in round_cases(seed=seed)}
+    defaults = list(available) + [c.name for c in extra]
+    available.update({c.name: c for c in extra})
     chosen = []
-    for c in (list(available) if cases is None else cases):
+    for c in (defaults if cases is None else cases):
         if isinstance(c, AuditCase):
             chosen.append(c)
         elif c in available:
             chosen.append(available[c])
         else:
-            raise ValueError(f"cases must name cases among {', '.join(available)} or be AuditCase objects; got {c!r}")
+            raise ValueError(f"cases must name cases among {', '.join(available)} (adversarial ones as "
+                             f"straddle#0, many_above#0, crossing#0, near_ties#0, two_left#0) or be AuditCase "
+                             f"objects; got {c!r}")
     results, failures, skipped = [], [], []
     same_checked = differ_checked = False
     for case in chosen:
@@ -269,7 +284,7 @@ def check_round_law(step, rule, *, cases=None, n_samples: int | None = None, see
 def assert_round_law(step, rule, *, cases=None, n_samples: int | None = None, seed: int = 0,
                      false_alarm: float = 1e-6, confidence: float = 0.99, convention: str = "round",
                      mask_id: int | None = None, forward=("alpha",), batch: int = 20_000,
-                     num_inference_steps: int = 2) -> list[AuditResult]:
+                     num_inference_steps: int = 2, adversarial: int = 0) -> list[AuditResult]:
     """Assert that a round function draws the exact law of the rule it states; raise if it does not.
 
     Spec: §9. The step runs ``n_samples`` times on each case (:func:`round_cases`); every batch is checked
@@ -304,6 +319,9 @@ def assert_round_law(step, rule, *, cases=None, n_samples: int | None = None, se
         Rounds per call of the step.
     num_inference_steps : int
         The ``diffusers`` convention's ``set_timesteps`` argument (default 2).
+    adversarial : int
+        Draws of seeded adversarial tables per kind added to the cases (thresholds straddled, many candidates
+        above θ, crossing scores, near-ties, two positions left; each named in a failure).
 
     Returns
     -------
@@ -328,7 +346,7 @@ def assert_round_law(step, rule, *, cases=None, n_samples: int | None = None, se
     """
     audit = check_round_law(step, rule, cases=cases, n_samples=n_samples, seed=seed, false_alarm=false_alarm,
                             confidence=confidence, convention=convention, mask_id=mask_id, forward=forward,
-                            batch=batch, num_inference_steps=num_inference_steps)
+                            batch=batch, num_inference_steps=num_inference_steps, adversarial=adversarial)
     if audit.invariant is not None:
         raise RoundAuditError(audit.invariant, audit.results)
     if audit.failures:

@@ -99,3 +99,14 @@ def test_temperature_zero_is_audited_from_the_command_line(capsys):
                  "--param", "temperature=0", "--forward", "none", "--case", "peaked", "--case", "flat",
                  "--n-samples", "20000"]) == 0
     assert "low_confidence(temperature=0, confidence=untempered, ties=uniform)" in capsys.readouterr().out
+
+
+def test_adversarial_cases_from_the_command_line(capsys):
+    assert main(["audit", "--round", "tests.testing.test_kit:threshold_step", "--rule", "threshold", "--param", "m=1",
+                 "--param", "threshold=0.6", "--forward", "none", "--case", "many_above#0", "--case", "crossing#1",
+                 "--n-samples", "50000"]) == 0
+    out = capsys.readouterr().out
+    assert "many_above#0" in out and "crossing#1" in out
+    assert main(["audit", "--round", "tests.testing.test_kit:threshold_step", "--rule", "threshold", "--param", "m=1",
+                 "--param", "threshold=0.6", "--forward", "none", "--case", "nonsense"]) == 2
+    assert "straddle#0" in capsys.readouterr().err  # the message lists the adversarial names

@@ -342,3 +342,42 @@ def test_a_variable_size_audit_checks_its_levels_itself(bad):
         with pytest.raises(ValueError, match=f"{name} must lie in \\(0, 1\\)"):
             check_round_law(my_mdlm, round_rule("mdlm", rate=0.3), forward=(), cases=["flat"], n_samples=50_000,
                             **{name: bad})
+
+
+def test_adversarial_tables_straddle_the_threshold_and_find_a_capped_round():
+    from mdtheory.testing.cases import adversarial_cases
+
+    rule = round_rule("threshold", m=1, threshold=0.6)
+    cases = {c.name: c for c in adversarial_cases(rule, draws=2, seed=3)}
+    assert sorted(cases) == sorted(f"{k}#{d}" for k in ("straddle", "many_above", "crossing", "near_ties", "two_left")
+                                   for d in (0, 1))
+    top = cases["straddle#0"].probs.max(axis=1)
+    assert (top > 0.6).sum() == 2 and (top < 0.6).sum() == 2 and np.all(np.abs(top - 0.6) <= 0.03)
+    assert np.all(cases["many_above#1"].probs.max(axis=1) > 0.6)
+    for c in cases.values():
+        assert np.allclose(c.probs.sum(axis=1), 1.0) and np.all(c.probs >= 0)
+
+    audit = check_round_law(threshold_step, rule, forward=(), cases=["straddle#0", "many_above#0", "two_left#0"],
+                            n_samples=50_000)
+    assert audit.passed, audit.failures
+    capped = functools.partial(threshold_step, cap=3)  # the planted bug: at most three positions per round
+    audit = check_round_law(capped, rule, forward=(), adversarial=1, n_samples=50_000)
+    assert not audit.passed and any(f.startswith("case many_above#0") for f in audit.failures), audit.failures
+    assert not any(f.startswith("case straddle#0") for f in audit.failures)  # two above θ there: the cap is idle
+
+
+def threshold_step(log_probs, *, generator=None, cap=None):
+    """Threshold/top-1 at θ = 0.6 on the tempered (here untempered) law: every candidate above θ, else the best."""
+    p = log_probs.exp()
+    B, N, V = p.shape
+    tok = torch.multinomial(p.reshape(-1, V), 1, generator=generator).view(B, N)
+    conf = torch.gather(p, -1, tok[..., None])[..., 0]
+    sel = conf > 0.6
+    if cap is not None:  # the planted bug: at most `cap` positions per round
+        keep = torch.topk(conf.masked_fill(~sel, -1.0), min(cap, N), dim=1).indices
+        sel = sel & torch.zeros_like(sel).scatter(1, keep, True)
+    none = ~sel.any(dim=1)
+    # the fallback's ties (straddle#0 has two rows at exactly the same top probability) split uniformly
+    key = conf + 1e-9 * torch.rand(conf.shape, generator=generator, dtype=conf.dtype)
+    sel[none, key.argmax(dim=1)[none]] = True
+    return sel, tok
