@@ -30,6 +30,8 @@ import math
 
 import numpy as np
 
+from ..testing.scripted import ScriptStop, first_step_count, scripted_model
+
 __all__ = ["amused_round", "entropy_bound_step", "block_refinement_round", "maskgit_jax_round", "dlmserve_step",
            "dllm_reason_step", "bitnet_mdlm_step", "hedgehog_ddpm_step", "dfastllm_round", "PeerNotInstalled"]
 
@@ -60,49 +62,12 @@ def _global_rng_from(generator):
     return seeded_global_rngs(generator)
 
 
-class _Stop(Exception):
-    """Raised by a scripted model once the audited step is done; carries the sequence it was given."""
-
-    def __init__(self, tokens):
-        super().__init__("the audited step is done")
-        self.tokens = tokens
-
-
-def _scripted_model(responses, *, wrap=lambda t: t, **attributes):
-    """A stand-in network: call i returns ``wrap(responses[i](x))``; the call after the last raises _Stop(x)."""
-    import torch
-
-    class ScriptedModel(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.anchor = torch.nn.Parameter(torch.zeros(()), requires_grad=False)  # peers read the device here
-            self.calls = 0
-            for key, value in attributes.items():
-                setattr(self, key, value)
-
-        def forward(self, x, *args, **kwargs):
-            if self.calls == len(responses):
-                raise _Stop(x.clone())
-            self.calls += 1
-            return wrap(responses[self.calls - 1](x))
-
-    return ScriptedModel()
-
-
 def _check_revealed(revealed, k: int, who: str) -> None:
     from ..testing.conventions import RoundAuditError
 
     counts = sorted(set(revealed.sum(dim=1).tolist()))
     if counts != [k]:
         raise RoundAuditError(f"{who} revealed {counts} positions in a round, not k={k}")
-
-
-def _first_step_count(count, target: int, what: str, *, limit: int = 256) -> int:
-    """The smallest number of steps S in 1..limit whose first step reveals ``target`` positions."""
-    for s in range(1, limit + 1):
-        if count(s) == target:
-            return s
-    raise ValueError(f"no number of steps up to {limit} makes {what} reveal k={target} positions in its first step")
 
 
 # --- diffusers -----------------------------------------------------------------------------------------
@@ -331,18 +296,18 @@ def dllm_reason_step(tokens, logits, *, k: int, mask_id: int, temperature: float
     B, L = tokens.shape
     n_masked = int((tokens[0] == mask_id).sum())
     if scheduler == "confidence":
-        steps = _first_step_count(lambda s: -(-n_masked // s), k, "the confidence scheduler")
+        steps = first_step_count(lambda s: -(-n_masked // s), k, "the confidence scheduler")
     else:
-        steps = _first_step_count(lambda s: max(1, int(round(math.sin(math.pi / (2 * s)) * L))), k,
+        steps = first_step_count(lambda s: max(1, int(round(math.sin(math.pi / (2 * s)) * L))), k,
                                   "the MaskGIT cosine scheduler")
-    model = _scripted_model([lambda x: logits], wrap=lambda t: _Namespace(logits=t), mask_token_id=mask_id)
+    model = scripted_model([lambda x: logits], wrap=lambda t: _Namespace(logits=t), mask_token_id=mask_id)
     config = loop.SamplingConfig(num_steps=steps, block_length=L, temperature=temperature,
                                  remasking="low_confidence", show_progress=False)
     with _global_rng_from(generator):
         try:
             return loop.DiffusionSampler(model, picker, config).sample(
                 tokens.clone(), torch.zeros(B, L, dtype=torch.bool), gen_length=L, device="cpu").sequences
-        except _Stop as stop:
+        except ScriptStop as stop:
             return stop.tokens
 
 
@@ -362,12 +327,12 @@ def bitnet_mdlm_step(tokens, logits, *, mask_id: int, rate: float, temperature: 
         raise ValueError(f"the adapter needs 1/rate to be an integer number of steps; got rate={rate!r}")
     sampler = _need("bitnet_dllm.sampler", "pip install --no-deps bitnet-dllm==1.3.0 && pip install accelerate")
     V = logits.shape[-1]
-    model = _scripted_model([lambda x: logits], wrap=lambda t: {"logits": t}, config=_Namespace(vocab_size=V))
+    model = scripted_model([lambda x: logits], wrap=lambda t: {"logits": t}, config=_Namespace(vocab_size=V))
     peer = sampler.MDLMAncestralSampler(model, _Namespace(mask_token_id=mask_id), device="cpu")
     with _global_rng_from(generator):
         try:
             return peer._denoise_loop(tokens.clone(), tokens != mask_id, steps, temperature, 1.0, None)
-        except _Stop as stop:
+        except ScriptStop as stop:
             return stop.tokens
 
 
@@ -391,13 +356,13 @@ def hedgehog_ddpm_step(tokens, logits, *, mask_id: int, rate: float = 0.5, tempe
     table = torch.full((B, L, width), -torch.inf, dtype=logits.dtype)
     table[..., :V] = logits
     table[..., mask_id] = -torch.inf
-    model = _scripted_model([lambda x: start, lambda x: table])
+    model = scripted_model([lambda x: start, lambda x: table])
     peer = samplers.DDPMSampler(_Namespace(num_timesteps=3), model, mask_id)
     peer.vocab_size = width  # DDPMSampler reads it but does not set it
     with _global_rng_from(generator):
         try:
             return peer.sample(B, L, device="cpu")
-        except _Stop as stop:
+        except ScriptStop as stop:
             return stop.tokens
 
 
@@ -411,14 +376,14 @@ def dfastllm_round(log_probs, *, k: int, temperature: float = 1.0, float32_gumbe
 
     engine = _need("dfastllm.engine.diffusion_sampler", "pip install --no-deps dfastllm==0.0.4")
     B, N, V = log_probs.shape
-    steps = _first_step_count(lambda s: -(-N // s), k, "dfastllm's linear schedule", limit=N)
-    model = _scripted_model([lambda x: log_probs])
+    steps = first_step_count(lambda s: -(-N // s), k, "dfastllm's linear schedule", limit=N)
+    model = scripted_model([lambda x: log_probs])
     with _global_rng_from(generator):
         try:
             x = engine.diffusion_generate(model, torch.zeros(B, 0, dtype=torch.long), steps=steps, gen_length=N,
                                           block_length=N, temperature=temperature, mask_id=V,
                                           use_float32_gumbel=float32_gumbel, use_mixed_precision=False)
-        except _Stop as stop:
+        except ScriptStop as stop:
             x = stop.tokens
     revealed = x != V
     _check_revealed(revealed, k, "dfastllm's step")

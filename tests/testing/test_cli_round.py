@@ -56,7 +56,7 @@ def test_a_diffusers_scheduler_from_the_command_line(capsys, tmp_path, monkeypat
 
 def test_bad_usage_exits_2_with_one_line(capsys):
     for argv, match in (
-        (["--round", "tests.testing.test_kit:my_maskgit"], "--round needs --rule"),
+        (["--round", "tests.testing.test_kit:my_maskgit"], "--round needs one of --rule"),
         (["--round", "tests.testing.test_kit", "--rule", "maskgit", "--alpha", "1"], "MODULE:FUNCTION"),
         (["--round", "tests.testing.test_kit:nothing", "--rule", "maskgit", "--alpha", "1"], "has no 'nothing'"),
         (["--round", "no_such_module:f", "--rule", "maskgit", "--alpha", "1"], "no module 'no_such_module'"),
