@@ -60,7 +60,8 @@ def test_parser_lists_match_the_library():
     rule = next(a for a in sub["audit"]._actions if a.dest == "rule")
     assert tuple(rule.choices) == RULE_NAMES
     case = next(a for a in sub["audit"]._actions if a.dest == "case")
-    assert tuple(case.choices) == tuple(c.name for c in round_cases())
+    # any case name is taken (adversarial ones are numbered); the help lists the fixed ones
+    assert case.choices is None and all(c.name in case.help for c in round_cases())
 
 
 @pytest.mark.parametrize("argv,match", [
