@@ -232,6 +232,19 @@ def test_false_alarm_and_confidence_lie_strictly_inside_the_unit_interval(bad):
             assert_round_law(my_maskgit, round_rule("maskgit", alpha=1.0), cases=["peaked"], **{name: bad})
 
 
+@pytest.mark.parametrize("bad", [0.0, -0.1])
+def test_a_bad_level_is_refused_before_the_sampler_runs(bad):
+    # a level outside (0, 1) is caught downstream too, but only after the whole sampling budget is spent
+    def never_called(log_probs, *, k, alpha, generator=None):
+        raise AssertionError("the sampler ran before its arguments were checked")
+
+    for name in ("false_alarm", "confidence"):
+        for kwargs in ({}, {"forward": (), "n_samples": 50_000}):
+            with pytest.raises(ValueError, match=f"{name} must lie in \\(0, 1\\)"):
+                check_round_law(never_called, round_rule("maskgit", alpha=1.0), cases=["peaked"],
+                                **kwargs, **{name: bad})
+
+
 def test_a_cell_of_probability_zero_never_seen_has_z_zero_not_nan():
     from mdtheory.testing.audit import _audit_dict
 
