@@ -128,6 +128,9 @@ for _module, _names in {
     "profiles.continuum": ("ContinuumLimits", "continuum_limits", "markov_scaling_function"),
     "profiles.learning_error": ("LearningCurves", "TemperedConditionals", "cross_entropy_curve", "learning_error",
                                 "path_kl_bruteforce"),
+    "profiles.coherence": ("SwapCirculation", "swap_circulation", "order_log_prob", "sample_in_order", "OrderGap",
+                           "order_gap", "order_pseudo_joint", "CoherenceReport", "coherence_exact",
+                           "mean_swap_kl_exact", "PlantedIncoherence"),
     "profiles.estimation": ("CurveEstimate", "estimate_profile", "estimate_loss_curve"),
     # models
     "models": ("SHIPPED_CHECKPOINTS",),
@@ -152,6 +155,7 @@ for _module, _names in {
                                   "order_schedule_rows", "pseudo_log_likelihood", "pairwise_identity",
                                   "masked_recovery"),
     "montecarlo.model_kl": ("order_log_likelihood", "exact_entropy", "kl_bound_check"),
+    "montecarlo.coherence": ("CoherenceEstimate", "coherence_montecarlo", "model_coherence", "COHERENCE_MODELS"),
     # peers
     # the test kit (§9)
     "testing.kit": ("assert_round_law", "check_round_law"),

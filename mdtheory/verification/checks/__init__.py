@@ -1,7 +1,7 @@
 """Registered checks for ``mdtheory verify`` (importing this package registers them)."""
 
 from ..registry import REGISTRY, Check
-from . import beyond, models, multiround, noise, one_round, profiles, real_models  # noqa: F401  (registration)
+from . import beyond, coherence, models, multiround, noise, one_round, profiles, real_models  # noqa: F401  (registration)
 
 __all__ = ["all_checks"]
 
