@@ -54,6 +54,7 @@ BOUND_EXPRESSIONS    the registered bounds of §5.4–§5.5 and §7 as sympy-par
 TRAIN_PRESETS        the training configurations of the shipped denoisers
 SHIPPED_CHECKPOINTS  the folder of the shipped checkpoints (package data)
 HELD_OUT_ANTIBODIES  the held-out antibody variable domains used with AntiBERTy
+COHERENCE_MODELS     the real models whose coherence of conditionals is measured (§10.7)
 MOMENT_EQUIVALENCE_C_REGRESSION  the regression value of the fitted moment-equivalence constant C (Theorem 2, §4.2)
 """
 

@@ -36,7 +36,7 @@ class CoherenceEstimate:
 
     Spec: §10.7, §9.
 
-    Attributes
+    Parameters
     ----------
     swap_kl, swap_kl_ci : float, (float, float)
         S and its interval.
@@ -48,6 +48,13 @@ class CoherenceEstimate:
     confidence : float
     law : str
         What the draws follow.
+
+    Examples
+    --------
+    >>> from mdtheory.targets import dirichlet_joint
+    >>> e = coherence_montecarlo(dirichlet_joint(3, 2, seed=0), n_samples=100, orders=False)
+    >>> e.incoherent, e.order_kl is None
+    (False, True)
     """
 
     swap_kl: float
@@ -63,8 +70,11 @@ class CoherenceEstimate:
 
     @property
     def incoherent(self) -> bool:
-        """Whether the swap-KL interval excludes 0: the conditionals have no common joint, at this confidence."""
-        return self.swap_kl_ci[0] > 0
+        """Whether the swap-KL interval lies above 1e-12: the conditionals have no common joint, at this confidence.
+
+        The floor is rounding: every term of the estimator is a KL ≥ 0 computed in float64, so a joint's terms
+        are ~1e-17 and their interval excludes 0 exactly."""
+        return self.swap_kl_ci[0] > 1e-12
 
     def to_dict(self) -> dict:
         return {f: getattr(self, f) for f in self.__dataclass_fields__}

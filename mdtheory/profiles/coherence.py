@@ -87,7 +87,7 @@ class SwapCirculation:
 
     Spec: §10.7.
 
-    Attributes
+    Parameters
     ----------
     i, j : int
         The two positions.
@@ -101,6 +101,13 @@ class SwapCirculation:
         TV(F, B).
     kl : float
         KL(F ‖ B) = E_F[C] ≥ 0 (inf when F charges a cell that B does not).
+
+    Examples
+    --------
+    >>> from mdtheory.targets import dirichlet_joint
+    >>> s = swap_circulation(dirichlet_joint(3, 2, seed=0), [0, 0, 0], [False] * 3, 0, 2)
+    >>> s.one_sided, round(s.tv, 12), s.forward.shape
+    (0, 0.0, (2, 2))
     """
 
     i: int
@@ -301,7 +308,7 @@ class OrderGap:
 
     Spec: §10.7.
 
-    Attributes
+    Parameters
     ----------
     gap : float
         log P_σ(x) − log P_τ(x), each side by :func:`order_log_prob`.
@@ -310,6 +317,13 @@ class OrderGap:
         places.
     circulations : numpy.ndarray
         C of each swap at its state, for the values of x.
+
+    Examples
+    --------
+    >>> from mdtheory.targets import dirichlet_joint
+    >>> g = order_gap(dirichlet_joint(3, 2, seed=0), [0, 1, 0], [0, 1, 2], [1, 0, 2])
+    >>> g.swaps, abs(g.gap) < 1e-12
+    (((0, 0, 1),), True)
     """
 
     gap: float
@@ -453,6 +467,20 @@ def mean_swap_kl_exact(model, *, vocab_size: int | None = None, max_orders: int 
     computed from the full pseudo-joint tables of every order (N! of them), sharing no code with the
     circulation routes.
 
+    Parameters
+    ----------
+    model : object
+        A set-keyed model.
+    vocab_size : int, optional
+        q, for a model without a ``q`` attribute.
+    max_orders : int
+        Refuse N with more than this many orders (N!).
+
+    Returns
+    -------
+    float
+        ≥ 0; inf when some order reaches a sequence that its swap does not.
+
     Examples
     --------
     >>> from mdtheory.targets import dirichlet_joint
@@ -484,7 +512,7 @@ class CoherenceReport:
 
     Spec: §10.7.
 
-    Attributes
+    Parameters
     ----------
     n_states : int
         Reachable states with at least two masked positions.
@@ -500,6 +528,13 @@ class CoherenceReport:
         The swap of largest TV: ``revealed``, ``values`` (−1 where masked), ``i``, ``j``, ``tv``.
     order_tv : float or None
         max over pairs of orders of TV(P_σ, P_τ) (N ≤ ``max_order_n``; else None).
+
+    Examples
+    --------
+    >>> from mdtheory.targets import global_parity
+    >>> r = coherence_exact(global_parity(3))
+    >>> r.n_states, r.coherent
+    (7, True)
     """
 
     n_states: int
@@ -629,6 +664,19 @@ class PlantedIncoherence:
 
     Spec: §10.7 (the can-fail input of the coherence checks). At the state (``revealed``, ``values``) the row of
     ``position`` becomes (1 − weight)·π(x_position | x_U) + weight·δ_{token}; everywhere else the model is π's.
+
+    Parameters
+    ----------
+    target : JointTable
+        π.
+    revealed, values : tuple
+        The state (U as a boolean mask, its values).
+    position : int
+        A masked position of the state whose row changes.
+    weight : float
+        In [0, 1] (0: no change).
+    token : int
+        The value that the changed row moves mass to.
 
     Examples
     --------
