@@ -55,6 +55,7 @@ TRAIN_PRESETS        the training configurations of the shipped denoisers
 SHIPPED_CHECKPOINTS  the folder of the shipped checkpoints (package data)
 HELD_OUT_ANTIBODIES  the held-out antibody variable domains used with AntiBERTy
 COHERENCE_MODELS     the real models whose coherence of conditionals is measured (§10.7)
+ROUNDING_LIMIT       the rounding error (TV) beyond which an exact law is refused as ill-conditioned (§3.4a)
 MOMENT_EQUIVALENCE_C_REGRESSION  the regression value of the fitted moment-equivalence constant C (Theorem 2, §4.2)
 """
 
@@ -86,6 +87,7 @@ for _module, _names in {
     "exact.round_laws": ("RoundLaw", "LawSizeError", "maskgit_round_law", "moment_round_law", "round_law",
                          "maskgit_ordered_law", "moment_ordered_law", "sample_then_choose_law"),
     "exact.rule_laws": ("rule_law",),
+    "exact.conditioning": ("IllConditioned", "ROUNDING_LIMIT", "amplification", "rounding_error"),
     "exact.plackett_luce": ("pl_ordered_log_prob", "pl_set_log_prob"),
     "exact.homogeneous": ("homogeneous_round_laws", "homogeneous_maskgit_moment_tv", "homogeneous_law_bytes"),
     "exact.variable_laws": ("eb_round_law", "threshold_round_law", "mdlm_round_law"),

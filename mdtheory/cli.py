@@ -230,10 +230,11 @@ def _cmd_law(args) -> int:
     cells = [{"positions": list(pos), "tokens": list(tok), "prob": pr} for pos, tok, pr in law.cells()
              if all(P[i, s] > 0 for i, s in zip(pos, tok))]  # the support of the round
     out = {"sampler": args.sampler, "alpha": law.alpha, "k": law.k, "n_masked": law.n_masked,
-           "vocab_size": law.vocab_size, "ordered": law.ordered, "quad_error": law.quad_error, "cells": cells}
+           "vocab_size": law.vocab_size, "ordered": law.ordered, "quad_error": law.quad_error,
+           "rounding_error": law.rounding_error, "cells": cells}
     text = "\n".join([f"{c['positions']} {c['tokens']} {c['prob']:.15g}" for c in cells]
                      + [f"# {len(cells)} cells, total {sum(c['prob'] for c in cells):.15f}, "
-                        f"quad_error {law.quad_error:.2e}"])
+                        f"quad_error {law.quad_error:.2e}, rounding_error {law.rounding_error:.2e}"])
     _emit(args, out, text)
     return 0
 

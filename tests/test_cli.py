@@ -180,3 +180,14 @@ def test_cli_noise(capsys):
     assert rows[0]["effective_temperature"] < 0.5 and abs(rows[1]["effective_temperature"] - 0.5) < 1e-6
     assert main(["noise", "--vocab", "10", "--temperature", "-1"]) == 2
     assert "temperatures must be positive" in capsys.readouterr().err
+
+
+def test_law_states_its_rounding_error_and_refuses_a_law_float64_cannot_resolve(capsys, tmp_path):
+    up, a, down = np.nextafter(0.6, 1), 0.6, np.nextafter(0.6, 0)
+    np.save(tmp_path / "near.npy", np.array([[up, 1 - up], [a, 1 - a], [down, 1 - down]]))
+    argv = ["law", "--sampler", "moment", "--probs", str(tmp_path / "near.npy"), "--k", "1"]
+    code, out = _run(capsys, [*argv, "--alpha", "1e-8", "--json"])
+    d = json.loads(out.out)
+    assert code == 0 and 1e-9 < d["rounding_error"] < 1e-6  # rows one ulp apart at α = 1e-8: stated, not hidden
+    code, out = _run(capsys, [*argv, "--alpha", "1e-14"])
+    assert code == 2 and out.out == "" and "4 ulps" in out.err and len(out.err.strip().splitlines()) == 1

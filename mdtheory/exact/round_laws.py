@@ -33,6 +33,7 @@ from .._validation import WorkTooLarge, check_alpha, check_k, check_method, chec
 from ..rules.positions import MomentRule, tie_keys
 from ..rules.rounds import ChooseThenSample
 from ..rules.tokens import moment_token_transform
+from .conditioning import amplification, last_digit_perturbation, perturbed_table, probed_cells, rounding_error
 from .plackett_luce import pl_ordered_log_prob
 from .race import RaceFactors, grid_chunks, race_grid, race_node_factors
 from .set_laws import cts_log_cells
@@ -92,6 +93,9 @@ class RoundLaw:
         in ``extra["params"]``, a temperature among them).
     quad_error : float
         Estimated absolute error summed over cells (0 for closed forms).
+    rounding_error : float
+        Estimated total variation by which float64 rounding of the inputs' last digits moves the law
+        (:mod:`mdtheory.exact.conditioning`); a law beyond ``ROUNDING_LIMIT`` is refused, not returned.
     truncation : float
         Rigorous bound on the mass of skipped quadrature panels.
     ordered : bool
@@ -121,6 +125,7 @@ class RoundLaw:
     ordered: bool = False
     method: str = "quadrature"
     extra: dict = field(default_factory=dict, repr=False, compare=False)
+    rounding_error: float = 0.0
 
     def __post_init__(self):
         # every route builds its answer here, so this is where each one is checked before it is returned
@@ -128,13 +133,13 @@ class RoundLaw:
 
         regime = f"N={self.n_masked}, k={self.k}, V={self.vocab_size}, alpha={self.alpha!r}"
         probs = check_law(self.probs, route=f"{self.sampler} round law ({self.method})",
-                          error=self.quad_error + self.truncation, regime=regime)
+                          error=self.quad_error + self.truncation + 2.0 * self.rounding_error, regime=regime)
         object.__setattr__(self, "probs", probs)
 
     def __repr__(self) -> str:
         return (f"RoundLaw(sampler={self.sampler!r}, alpha={self.alpha!r}, n_masked={self.n_masked}, k={self.k}, "
                 f"vocab_size={self.vocab_size}, n_cells={self.probs.size}, ordered={self.ordered}, "
-                f"total={self.probs.sum():.15f}, quad_error={self.quad_error:.2e})")
+                f"total={self.probs.sum():.15f}, quad_error={self.quad_error:.2e}, rounding_error={self.rounding_error:.2e})")
 
     def token_tuples(self) -> np.ndarray:
         """(V**k, k) array: the token tuple of each column of ``probs``."""
@@ -169,7 +174,8 @@ def _all_sets(n: int, k: int) -> np.ndarray:
     return np.array(list(itertools.combinations(range(n), k)), dtype=np.int64).reshape(-1, k)
 
 
-def round_law_from_cells(cells: list, *, n: int, vocab_size: int, k: int, name: str) -> "RoundLaw":
+def round_law_from_cells(cells: list, *, n: int, vocab_size: int, k: int, name: str,
+                         rounding_error: float = 0.0) -> "RoundLaw":
     """A :class:`RoundLaw` over every k-set from [(sorted positions, log-probability over (V,)*k)] cells."""
     sets = _all_sets(n, k)
     row = {tuple(int(i) for i in s): c for c, s in enumerate(sets)}
@@ -177,7 +183,7 @@ def round_law_from_cells(cells: list, *, n: int, vocab_size: int, k: int, name: 
     for K, logv in cells:
         table[row[tuple(K)]] += np.exp(logv)
     return RoundLaw(sets=sets, probs=table, vocab_size=vocab_size, k=k, n_masked=n, sampler=name, alpha=np.nan,
-                    method="closed_form")
+                    method="closed_form", rounding_error=rounding_error)
 
 
 def _check_size(n: int, k: int, vocab: int, *, ordered: bool = False) -> None:
@@ -354,12 +360,21 @@ def sample_then_choose_law(probs, scores, *, k: int, noise: float, ties: str = "
         return RoundLaw(probs=_token_product(p[sets]) / comb(n, k), method="closed_form", **common)
     if noise == 0.0:
         return RoundLaw(probs=_deterministic_choice_cells(p, s, sets, ties), method="closed_form", **common)
-    log_w = np.where(p > 0, s / noise, -np.inf)
-    log_w = log_w - np.max(log_w)
-    grid = race_grid(p, log_w, k)
-    cells_k, cells_g = _maskgit_cells_on_grid(p, log_w, grid, sets)
+    def race(p, s):
+        log_w = np.where(p > 0, s / noise, -np.inf)
+        log_w = log_w - np.max(log_w)
+        grid = race_grid(p, log_w, k)
+        return grid, _maskgit_cells_on_grid(p, log_w, grid, sets)
+
+    grid, (cells_k, cells_g) = race(p, s)
     err = float(np.abs(cells_k - cells_g).sum()) + grid.truncation
-    return RoundLaw(probs=cells_k, quad_error=err, truncation=grid.truncation,
+    # the scores are divided by the noise: at a small one, the inputs' last digits may decide the law
+    rounding = rounding_error(
+        p, 1.0 / noise, k,
+        lambda flip: 0.5 * float(np.abs(race(perturbed_table(p, flip=flip), last_digit_perturbation(s, flip=flip))[1][0]
+                                        - cells_k).sum()),
+        route="sample-then-choose round law (quadrature)", regime=f"N={n}, k={k}, V={V}, noise={noise!r}")
+    return RoundLaw(probs=cells_k, quad_error=err, truncation=grid.truncation, rounding_error=rounding,
                     extra={"n_nodes": grid.log_t.size, "n_panels": grid.n_panels, "mass_check": grid.mass_check},
                     **common)
 
@@ -466,9 +481,12 @@ def moment_round_law(probs, *, k: int, alpha: float,
         return brute
     # the moment sampler's round is the choose-then-sample rule of its position weights and tempered tokens
     n, V = p.shape
+    n, V = p.shape
     rule = ChooseThenSample(MomentRule(alpha=alpha), moment_token_transform(alpha))
-    law = round_law_from_cells(cts_log_cells(rule, p, np.ones(n, dtype=bool), k), n=n, vocab_size=V, k=k,
-                               name="moment")
+    masked = np.ones(n, dtype=bool)
+    cells, rounding = probed_cells(lambda q: cts_log_cells(rule, q, masked, k), p, amplification(rule), k,
+                                   route="moment round law", regime=f"N={n}, k={k}, V={V}, alpha={alpha!r}")
+    law = round_law_from_cells(cells, n=n, vocab_size=V, k=k, name="moment", rounding_error=rounding)
     return dataclasses.replace(law, alpha=alpha)
 
 
@@ -560,6 +578,24 @@ def maskgit_ordered_law(probs, *, k: int, alpha: float) -> RoundLaw:
     """
     p, k, alpha, orders = _ordered_law_inputs(probs, k, alpha)
     n, V = p.shape
+    out, truncation = _maskgit_ordered_cells(p, alpha, k, orders)
+    rounding = _ordered_rounding(p, alpha, k, out, lambda q: _maskgit_ordered_cells(q, alpha, k, orders)[0],
+                                 "maskgit")
+    return RoundLaw(sets=orders, probs=out, vocab_size=V, k=k, n_masked=n, sampler="maskgit", alpha=alpha,
+                    truncation=truncation, quad_error=truncation, ordered=True, rounding_error=rounding)
+
+
+def _ordered_rounding(p, alpha, k, out, cells, name) -> float:
+    """The stated rounding error of an ordered law (:func:`mdtheory.exact.conditioning.rounding_error`)."""
+    n, V = p.shape
+    return rounding_error(p, 1.0 + 1.0 / alpha, k,
+                          lambda flip: 0.5 * float(np.abs(cells(perturbed_table(p, flip=flip)) - out).sum()),
+                          route=f"{name} ordered law", regime=f"N={n}, k={k}, V={V}, alpha={alpha!r}")
+
+
+def _maskgit_ordered_cells(p, alpha, k, orders):
+    """(cells (n_orders, V**k), truncation) of :func:`maskgit_ordered_law`."""
+    n, V = p.shape
     log_w = maskgit_log_weights(p, alpha)
     grid = race_grid(p, log_w, k)
     fac = race_node_factors(p, log_w, grid)
@@ -586,8 +622,7 @@ def maskgit_ordered_law(probs, *, k: int, alpha: float) -> RoundLaw:
         Q = sum(coef[:, None] * _safe_exp_rate(lrate, log_t) for coef, lrate in terms)  # (V^{k−1}, T)
         a_last = fac.a[order[-1]]  # (V, T)
         out[c] = (Q[:, None, :] * a_last[None, :, :]).reshape(-1, T) @ E
-    return RoundLaw(sets=orders, probs=out, vocab_size=V, k=k, n_masked=n, sampler="maskgit", alpha=alpha,
-                    truncation=grid.truncation, quad_error=grid.truncation, ordered=True)
+    return out, grid.truncation
 
 
 def _safe_exp_rate(log_rate: np.ndarray, log_t: np.ndarray) -> np.ndarray:
@@ -628,7 +663,12 @@ def moment_ordered_law(probs, *, k: int, alpha: float) -> RoundLaw:
     """
     p, k, alpha, orders = _ordered_law_inputs(probs, k, alpha)
     n, V = p.shape
-    log_m, log_q = _moment_position_and_token_logs(p, alpha)
-    pos = np.exp(pl_ordered_log_prob(log_m, orders))
-    return RoundLaw(sets=orders, probs=pos[:, None] * _token_product(np.exp(log_q)[orders]), vocab_size=V, k=k,
-                    n_masked=n, sampler="moment", alpha=alpha, ordered=True, method="closed_form")
+
+    def cells(q):
+        log_m, log_q = _moment_position_and_token_logs(q, alpha)
+        return np.exp(pl_ordered_log_prob(log_m, orders))[:, None] * _token_product(np.exp(log_q)[orders])
+
+    out = cells(p)
+    return RoundLaw(sets=orders, probs=out, vocab_size=V, k=k, n_masked=n, sampler="moment", alpha=alpha,
+                    ordered=True, method="closed_form", rounding_error=_ordered_rounding(p, alpha, k, out, cells,
+                                                                                         "moment"))

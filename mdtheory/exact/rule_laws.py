@@ -26,6 +26,7 @@ import numpy as np
 
 from .._validation import check_k, check_probs
 from ..rules.rounds import Bernoulli, ChooseThenSample, EntropyPrefix, Rule, SampleThenChoose, Threshold
+from .conditioning import amplification, probed_cells
 from .round_laws import round_law_from_cells, sample_then_choose_law
 from .set_laws import _log_product, cts_log_cells, position_set_law
 from .variable_laws import mdlm_law, threshold_law
@@ -45,7 +46,8 @@ def _dict_cells(law: dict, idx: np.ndarray, V: int) -> list:
     return list(grouped.items())
 
 
-def rule_log_cells(rule: Rule, probs: np.ndarray, masked: np.ndarray, k: int | None = None) -> list:
+def rule_log_cells(rule: Rule, probs: np.ndarray, masked: np.ndarray, k: int | None = None, *,
+                   with_rounding: bool = False):
     """The exact law of one round at a state, in log-space: [(positions, log-probability vector over (V,)*|K|)].
 
     Spec: §2, §3, §8. ``probs`` (N, V) are the predictions at every position, ``masked`` (N,) the positions still
@@ -63,10 +65,17 @@ def rule_log_cells(rule: Rule, probs: np.ndarray, masked: np.ndarray, k: int | N
         Still-masked positions.
     k : int, optional
         Positions to reveal (fixed-size rules).
+    with_rounding : bool
+        Also return the law's stated rounding error (:mod:`mdtheory.exact.conditioning`).
 
     Returns
     -------
-    list of (tuple of int, numpy.ndarray)
+    list of (tuple of int, numpy.ndarray), or (that list, float) with ``with_rounding``
+
+    Raises
+    ------
+    IllConditioned
+        If float64 does not resolve the law (its rounding error would exceed ``ROUNDING_LIMIT``).
 
     Examples
     --------
@@ -75,16 +84,30 @@ def rule_log_cells(rule: Rule, probs: np.ndarray, masked: np.ndarray, k: int | N
     >>> [(K, np.exp(v).round(3).tolist()) for K, v in cells]
     [((1,), [0.9, 0.1])]
     """
+    cells, rounding = _log_cells_and_rounding(rule, probs, masked, k)
+    return (cells, rounding) if with_rounding else cells
+
+
+def _log_cells_and_rounding(rule: Rule, probs, masked, k: int | None) -> tuple[list, float]:
+    """:func:`rule_log_cells` and the law's stated rounding error (:mod:`mdtheory.exact.conditioning`)."""
     masked = np.asarray(masked, dtype=bool)
     p = np.asarray(probs, dtype=np.float64)
+    if isinstance(rule, SampleThenChoose):  # its quadrature states its own rounding error
+        idx = np.nonzero(masked)[0]
+        law = _sample_then_choose(rule, p[idx], k)
+        with np.errstate(divide="ignore"):
+            cells = [(tuple(int(i) for i in idx[row]), np.log(law.probs[c])) for c, row in enumerate(law.sets)]
+        return cells, law.rounding_error
+    n = int(masked.sum())
+    return probed_cells(lambda q: _log_cells(rule, q, masked, k), p, amplification(rule), k or n,
+                        route=f"{type(rule).__name__} round law", regime=f"N={n}, k={k}, V={p.shape[1]}, {rule!r}")
+
+
+def _log_cells(rule: Rule, p: np.ndarray, masked: np.ndarray, k: int | None) -> list:
     idx = np.nonzero(masked)[0]
     V = p.shape[1]
     if isinstance(rule, ChooseThenSample):
         return cts_log_cells(rule, p, masked, k)
-    if isinstance(rule, SampleThenChoose):
-        law = _sample_then_choose(rule, p[idx], k)
-        with np.errstate(divide="ignore"):
-            return [(tuple(int(i) for i in idx[row]), np.log(law.probs[c])) for c, row in enumerate(law.sets)]
     if isinstance(rule, EntropyPrefix):
         K = rule.select(p, masked)
         return [(K, _log_product(rule.token_transform.log_law(p[list(K)])))]
@@ -151,14 +174,15 @@ def rule_law(rule: Rule, probs, k: int | None = None):
     if rule.variable:
         if k is not None:
             raise ValueError(f"{type(rule).__name__} reveals a variable number of positions: give no k")
+        cells = rule_log_cells(rule, p, everything)  # the rounding of the inputs is probed there
         if isinstance(rule, EntropyPrefix):
             return {(K, tuple(int(t) for t in np.unravel_index(j, (V,) * len(K)))): float(np.exp(v[j]))
-                    for K, v in rule_log_cells(rule, p, everything) for j in np.nonzero(np.isfinite(v))[0]}
+                    for K, v in cells for j in np.nonzero(np.isfinite(v))[0]}
         return _variable_law(rule, p)
     if k is None:
         raise ValueError(f"{type(rule).__name__} reveals a fixed number of positions: give k")
     k = check_k(k, n_masked=n)
     if isinstance(rule, SampleThenChoose):
         return _sample_then_choose(rule, p, k)
-    return round_law_from_cells(rule_log_cells(rule, p, everything, k), n=n, vocab_size=V, k=k,
-                                name=type(rule).__name__)
+    cells, rounding = _log_cells_and_rounding(rule, p, everything, k)
+    return round_law_from_cells(cells, n=n, vocab_size=V, k=k, name=type(rule).__name__, rounding_error=rounding)

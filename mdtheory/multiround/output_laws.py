@@ -187,6 +187,10 @@ class OutputLaw:
         ν(x ∉ supp π), the mass the sampler puts outside the support of π (never completed paths included).
     extra : dict
         Details.
+    rounding_error : float
+        Stated total variation by which float64 rounding of the predictions' last digits can move ``table``: the
+        sum over rounds of the largest stated rounding error of a round's law
+        (:mod:`mdtheory.exact.conditioning`); 0 up to ~1e-12 except at a tiny α or temperature.
 
     Examples
     --------
@@ -208,6 +212,7 @@ class OutputLaw:
     max_block_kl: float = 0.0  # max over reachable states of one round's KL (with exact conditionals: its TC)
     off_support: float = 0.0  # the output's mass outside the support of π (the sequence error rate)
     extra: dict = field(default_factory=dict, repr=False, compare=False)
+    rounding_error: float = 0.0
 
 
 def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, model=None) -> OutputLaw:
@@ -265,10 +270,12 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
     path_kl = mean_steps = max_block_kl = 0.0
     n_states = 0
     dropped = 0.0  # mass of paths stopped at partial states of probability 0 under π (model = target only)
+    rounding_total = 0.0  # Σ over rounds of the largest stated rounding error of a round's law
     for t in range(K):
         if codes.size == 0:
             break
         out = ([], [], [])
+        round_rounding = 0.0  # the largest stated rounding error of this round's law over its states
         rs = sampler.round_rule(t, K, final=not adaptive and t == K - 1)
         if not adaptive and t == K - 1 and model is target and hasattr(target, "table") and _untempered_final(rs):
             contribution, worst = _final_step(target, codes, log_p_alg, p_ideal, place, out)
@@ -287,7 +294,9 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
             cube = _free_cube(target, x, revealed) if pi > 0 else None
             probs = _cube_conditionals(target, cube, x, revealed) if model is target else model.conditionals(x, revealed)
             k = None if adaptive else int(sizes[t])
-            for block, log_cell in rule_log_cells(rs, probs, ~revealed, k):
+            cells, rounding = rule_log_cells(rs, probs, ~revealed, k, with_rounding=True)
+            round_rounding = max(round_rounding, rounding)
+            for block, log_cell in cells:
                 top = float(log_cell.max())
                 if top == -np.inf:
                     continue
@@ -305,6 +314,8 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
                 out[0].append(code + tuples[kb] @ place[list(block)])
                 out[1].append(log_pa + log_cell)
                 out[2].append(pi * pK * ideal)
+        # a round whose kernel is within ε_t of exact at every state moves the output by at most ε_t (coupling)
+        rounding_total += round_rounding
         if not out[0]:
             break
         allc, inv = np.unique(np.concatenate(out[0]), return_inverse=True)
@@ -335,13 +346,15 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
     # a KL ≥ 0 that Pinsker's inequality reconciles with that TV; a violation is refused, never returned
     regime = f"{type(sampler).__name__} on {getattr(target, 'name', 'a target')} (N={n}, V={q})"
     route = "exact output law"
-    table = check_law(table, route=route, regime=regime, total=1.0 - dropped)
-    tv = check_distance(0.5 * (float(np.abs(pi_flat - p_flat).sum()) + dropped), route=route, regime=regime)
+    table = check_law(table, route=route, regime=regime, total=1.0 - dropped, error=2 * rounding_total)
+    tv = check_distance(0.5 * (float(np.abs(pi_flat - p_flat).sum()) + dropped), route=route, regime=regime,
+                        error=rounding_total)
     kl = check_kl(kl, tv=tv, route=route, regime=regime)
     return OutputLaw(table=table, kl=kl, tv=tv,
                      path_kl=max(0.0, path_kl), ideal_error=float(np.abs(ideal_table - target.table).max()),
                      n_states=n_states, schedule=None if adaptive else tuple(int(v) for v in sizes),
-                     mean_steps=mean_steps, max_block_kl=max_block_kl, off_support=off_support)
+                     mean_steps=mean_steps, max_block_kl=max_block_kl, off_support=off_support,
+                     rounding_error=rounding_total)
 
 
 def hybrid_decomposition_bound(target, sampler, schedule=None, *, n_steps: int | None = None) -> float:
