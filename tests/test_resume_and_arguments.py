@@ -40,6 +40,24 @@ def test_a_corrupted_row_is_recomputed_and_named_with_its_line(tmp_path, capsys)
     assert [r["y"] for r in again] == [r["y"] for r in rows] == [0.0, 1.0, 4.0, 9.0]
 
 
+def test_a_row_whose_field_is_of_another_kind_than_the_others_is_recomputed(tmp_path, capsys):
+    run_sweep(TASKS, _square, tmp_path, progress=False)
+    log = tmp_path / "results.jsonl"
+    lines = log.read_text().splitlines()
+    lines[2] = lines[2].replace('"y": 4.0', '"y": "4.0"')  # valid JSON, right key, a string where y is a number
+    log.write_text("\n".join(lines) + "\n")
+    again = run_sweep(TASKS, _square, tmp_path, progress=False)
+    assert f"{log}:3: field 'y' is a str where the other rows hold a number" in capsys.readouterr().err
+    assert [r["y"] for r in again] == [0.0, 1.0, 4.0, 9.0]
+
+
+def test_a_lock_on_a_folder_not_yet_made_makes_it_and_refuses_a_second_writer(tmp_path):
+    folder = tmp_path / "new" / "out"
+    with _FolderLock(folder):
+        with pytest.raises(ValueError, match="another run is writing to"):
+            run_sweep(TASKS, _square, folder, progress=False)
+
+
 def test_a_second_writer_on_the_same_folder_is_refused(tmp_path):
     with _FolderLock(tmp_path):
         with pytest.raises(ValueError, match="another run is writing to"):

@@ -23,6 +23,7 @@ import math
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
@@ -122,6 +123,7 @@ def _why_invalid(row) -> str | None:
 def _read_log(log: Path) -> dict[str, dict]:
     """The reusable rows of a log, by task key; every other line is reported and its task recomputed."""
     done: dict[str, dict] = {}
+    lines: dict[str, int] = {}
     if not log.exists():
         return done
     for lineno, line in enumerate(log.read_text().splitlines(), 1):
@@ -136,7 +138,41 @@ def _read_log(log: Path) -> dict[str, dict]:
             print(f"warning: {log}:{lineno}: {why}; that task is computed again", file=sys.stderr)
             continue
         done[row["_key"]] = restore_inf(row)
+        lines[row["_key"]] = lineno
+    for key, why in _off_schema(done).items():
+        print(f"warning: {log}:{lines[key]}: {why}; that task is computed again", file=sys.stderr)
+        del done[key]
     return done
+
+
+def _kind(value) -> str:
+    """The JSON kind of a value; an undefined number (null) counts as a number."""
+    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        return "number"
+    return type(value).__name__
+
+
+def _off_schema(rows: dict[str, dict]) -> dict[str, str]:
+    """Rows that hold a field of another kind than a strict majority of the rows of the log do.
+
+    The rows of one sweep come from one function, so a field holds one kind of value in all of them; a row
+    with a string where the others hold a number was not written by it. (Rows may differ in which fields they
+    have: a task can add details.)
+    """
+    out: dict[str, str] = {}
+    if len(rows) < 3:
+        return out
+    kinds: dict[str, Counter] = {}
+    for r in rows.values():
+        for f, v in r.items():
+            kinds.setdefault(f, Counter())[_kind(v)] += 1
+    for key, r in rows.items():
+        for f, v in r.items():
+            (kind, n), = kinds[f].most_common(1)
+            if n * 2 > len(rows) and _kind(v) != kind:
+                out[key] = f"field {f!r} is a {_kind(v)} where the other rows hold a {kind}"
+                break
+    return out
 
 
 class _FolderLock:
@@ -151,6 +187,7 @@ class _FolderLock:
             import fcntl
         except ImportError:  # no flock on this platform: one writer per folder is then the user's to ensure
             return self
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.fh = open(self.path, "a")
         try:
             fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
