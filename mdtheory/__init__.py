@@ -162,6 +162,7 @@ for _module, _names in {
     # peers
     # the test kit (§9)
     "testing.kit": ("assert_round_law", "check_round_law"),
+    "testing.loops": ("assert_sampler_law", "check_sampler_law", "LoopAudit", "LoopAuditError", "exact_predict"),
     "testing.conventions": ("RoundAuditError",),
     "testing.cases": ("round_cases", "audit_cases"),
     "testing.audit": ("audit_round",),

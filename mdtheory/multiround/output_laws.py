@@ -86,6 +86,16 @@ def _check_sampler(sampler) -> None:
                         f"mdtheory.rules (MaskGIT, Moment, UMoment, CTS, EB, EntropySum, MDLM, RuleSampler)")
 
 
+def _check_blocks(blocks, n: int):
+    """A block number per position as an int array, or None."""
+    if blocks is None:
+        return None
+    b = np.asarray(blocks)
+    if b.shape != (n,) or b.dtype.kind not in "iu" or (b.size and b.min() < 0):
+        raise ValueError(f"blocks must give a block number >= 0 for each of the {n} positions; got {blocks!r}")
+    return b.astype(np.int64)
+
+
 def _horizon(sampler, n: int) -> int:
     """The most steps an adaptive sampler takes: N (each step reveals one at least), or MDLM's K."""
     if isinstance(sampler, MDLM):
@@ -215,7 +225,8 @@ class OutputLaw:
     rounding_error: float = 0.0
 
 
-def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, model=None) -> OutputLaw:
+def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, model=None,
+               blocks=None) -> OutputLaw:
     """The exact output law of a whole sampler on a known target, with KL, TV and path KL.
 
     Spec: §4.3–§4.5, §8 (and §3.2 for MaskGIT's rounds). Partial states (U, x_U) are propagated step by step
@@ -233,6 +244,11 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
         K, for a named schedule.
     model : object, optional
         The predictions p_i(·; x_U), anything with ``conditionals``; the target's exact conditionals by default.
+    blocks : sequence of int, optional
+        Semi-autoregressive blocks: a block number per position. Each round chooses only among the masked
+        positions of the lowest-numbered block that still has one (LLaDA's ``x0_p[:, end:] = -inf``); a step
+        must not reveal more positions than that block has masked. **Convention:** the schedule runs over the
+        whole sequence, so a block of L positions taking S steps contributes S sizes summing to L.
 
     Returns
     -------
@@ -261,6 +277,7 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
     model = target if model is None else model
     adaptive = sampler.adaptive
     sizes = None if adaptive else as_schedule(schedule, seq_len=n, n_steps=n_steps)
+    block_of = _check_blocks(blocks, n)
     K = _horizon(sampler, n) if adaptive else len(sizes)
     place = (q + 1) ** np.arange(n, dtype=np.int64)
     tuples = {}
@@ -277,7 +294,8 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
         out = ([], [], [])
         round_rounding = 0.0  # the largest stated rounding error of this round's law over its states
         rs = sampler.round_rule(t, K, final=not adaptive and t == K - 1)
-        if not adaptive and t == K - 1 and model is target and hasattr(target, "table") and _untempered_final(rs):
+        if (block_of is None and not adaptive and t == K - 1 and model is target and hasattr(target, "table")
+                and _untempered_final(rs)):
             contribution, worst = _final_step(target, codes, log_p_alg, p_ideal, place, out)
             path_kl += contribution
             max_block_kl = max(max_block_kl, worst)
@@ -294,7 +312,14 @@ def output_law(target, sampler, schedule=None, *, n_steps: int | None = None, mo
             cube = _free_cube(target, x, revealed) if pi > 0 else None
             probs = _cube_conditionals(target, cube, x, revealed) if model is target else model.conditionals(x, revealed)
             k = None if adaptive else int(sizes[t])
-            cells, rounding = rule_log_cells(rs, probs, ~revealed, k, with_rounding=True)
+            active = ~revealed
+            if block_of is not None:  # only the first block that still has a masked position is open
+                active &= block_of == block_of[active].min()
+                if k is not None and k > active.sum():
+                    raise ValueError(f"step {t} of the schedule reveals {k} positions, but block "
+                                     f"{int(block_of[active][0])} has only {int(active.sum())} masked: a step must "
+                                     "not cross a block boundary")
+            cells, rounding = rule_log_cells(rs, probs, active, k, with_rounding=True)
             round_rounding = max(round_rounding, rounding)
             for block, log_cell in cells:
                 top = float(log_cell.max())

@@ -53,3 +53,19 @@ def round_law(request):
         return assert_round_law(step, rule, **kwargs)
 
     return audit
+
+
+@pytest.fixture
+def sampler_law(request):
+    """``sampler_law(generate, target, sampler, schedule=None, **kwargs)``: :func:`mdtheory.testing.assert_sampler_law`
+    with the run's ``--mdtheory-false-alarm`` and ``--mdtheory-seed`` (a whole generation loop on a known target)."""
+    from mdtheory.testing import assert_sampler_law
+
+    config = request.config
+
+    def audit(generate, target, sampler, schedule=None, **kwargs):
+        kwargs.setdefault("false_alarm", config.getoption("--mdtheory-false-alarm"))
+        kwargs.setdefault("seed", config.getoption("--mdtheory-seed"))
+        return assert_sampler_law(generate, target, sampler, schedule, **kwargs)
+
+    return audit
