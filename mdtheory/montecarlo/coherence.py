@@ -22,7 +22,7 @@ import numpy as np
 from scipy import stats
 
 from .._validation import check_positive_int
-from ..profiles.coherence import _conditionals, _log, _size, order_log_prob, sample_in_order
+from ..profiles.coherence import _conditionals, _size, order_log_prob, sample_in_order
 
 __all__ = ["CoherenceEstimate", "coherence_montecarlo", "model_coherence", "COHERENCE_MODELS"]
 
