@@ -36,7 +36,7 @@ from .._postconditions import PostconditionError
 
 __all__ = ["IllConditioned", "PROBE_ULPS", "PROBE_FROM", "ROUNDING_LIMIT", "amplification",
            "first_order_rounding", "last_digit_perturbation", "perturbed_table", "rounding_error", "cells_tv",
-           "probed_cells"]
+           "table_tv", "law_dict_tv", "probed"]
 
 #: the size, in ulps, of the relative perturbation of the probe
 PROBE_ULPS = 4
@@ -225,15 +225,27 @@ def rounding_error(probs: np.ndarray, factor: float, k: int, recompute: Callable
     return max(2.0 * tv, PROBE_FROM)
 
 
-def probed_cells(compute: Callable[[np.ndarray], list], probs: np.ndarray, factor: float, k: int, *, route: str,
-                 regime: str) -> tuple[list, float]:
-    """``compute(probs)``, a cell list [(positions, log-probabilities)], and its :func:`rounding_error`.
+def table_tv(a: np.ndarray, b: np.ndarray) -> float:
+    """Total variation between two laws given as arrays of the same shape."""
+    return 0.5 * float(np.abs(np.asarray(a) - np.asarray(b)).sum())
 
-    ``compute`` is called again on :func:`perturbed_table` inputs where the probe runs. ``probs`` may hold more
-    rows than the law is over (a multi-round state); the first-order bound reads every row.
+
+def law_dict_tv(a: dict, b: dict) -> float:
+    """Total variation between two laws given as {cell: probability} dicts."""
+    return 0.5 * sum(abs(a.get(c, 0.0) - b.get(c, 0.0)) for c in set(a) | set(b))
+
+
+def probed(compute: Callable[[np.ndarray], object], probs: np.ndarray, factor: float, k: int, *,
+           distance: Callable[[object, object], float] = cells_tv, route: str, regime: str) -> tuple[object, float]:
+    """``compute(probs)`` and its :func:`rounding_error`, the probes measured with ``distance``.
+
+    ``compute`` is called again on :func:`perturbed_table` inputs where the probe runs; its answer is a cell list
+    [(positions, log-probabilities)] with the default ``distance``, or anything ``distance`` compares (an array:
+    :func:`table_tv`; a dict law: :func:`law_dict_tv`). ``probs`` may hold more rows than the law is over (a
+    multi-round state); the first-order bound reads every row.
     """
     p = np.asarray(probs, dtype=np.float64)
-    cells = compute(p)
-    err = rounding_error(p, factor, k, lambda flip: cells_tv(cells, compute(perturbed_table(p, flip=flip))),
+    answer = compute(p)
+    err = rounding_error(p, factor, k, lambda flip: distance(answer, compute(perturbed_table(p, flip=flip))),
                          route=route, regime=regime)
-    return cells, err
+    return answer, err

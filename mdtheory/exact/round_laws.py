@@ -33,7 +33,7 @@ from .._validation import WorkTooLarge, check_alpha, check_k, check_method, chec
 from ..rules.positions import MomentRule, tie_keys
 from ..rules.rounds import ChooseThenSample
 from ..rules.tokens import moment_token_transform
-from .conditioning import amplification, last_digit_perturbation, perturbed_table, probed_cells, rounding_error
+from .conditioning import amplification, last_digit_perturbation, perturbed_table, probed, rounding_error, table_tv
 from .plackett_luce import pl_ordered_log_prob
 from .race import RaceFactors, grid_chunks, race_grid, race_node_factors
 from .set_laws import cts_log_cells
@@ -371,8 +371,7 @@ def sample_then_choose_law(probs, scores, *, k: int, noise: float, ties: str = "
     # the scores are divided by the noise: at a small one, the inputs' last digits may decide the law
     rounding = rounding_error(
         p, 1.0 / noise, k,
-        lambda flip: 0.5 * float(np.abs(race(perturbed_table(p, flip=flip), last_digit_perturbation(s, flip=flip))[1][0]
-                                        - cells_k).sum()),
+        lambda flip: table_tv(race(perturbed_table(p, flip=flip), last_digit_perturbation(s, flip=flip))[1][0], cells_k),
         route="sample-then-choose round law (quadrature)", regime=f"N={n}, k={k}, V={V}, noise={noise!r}")
     return RoundLaw(probs=cells_k, quad_error=err, truncation=grid.truncation, rounding_error=rounding,
                     extra={"n_nodes": grid.log_t.size, "n_panels": grid.n_panels, "mass_check": grid.mass_check},
@@ -481,11 +480,10 @@ def moment_round_law(probs, *, k: int, alpha: float,
         return brute
     # the moment sampler's round is the choose-then-sample rule of its position weights and tempered tokens
     n, V = p.shape
-    n, V = p.shape
     rule = ChooseThenSample(MomentRule(alpha=alpha), moment_token_transform(alpha))
     masked = np.ones(n, dtype=bool)
-    cells, rounding = probed_cells(lambda q: cts_log_cells(rule, q, masked, k), p, amplification(rule), k,
-                                   route="moment round law", regime=f"N={n}, k={k}, V={V}, alpha={alpha!r}")
+    cells, rounding = probed(lambda q: cts_log_cells(rule, q, masked, k), p, amplification(rule), k,
+                             route="moment round law", regime=f"N={n}, k={k}, V={V}, alpha={alpha!r}")
     law = round_law_from_cells(cells, n=n, vocab_size=V, k=k, name="moment", rounding_error=rounding)
     return dataclasses.replace(law, alpha=alpha)
 
@@ -578,19 +576,11 @@ def maskgit_ordered_law(probs, *, k: int, alpha: float) -> RoundLaw:
     """
     p, k, alpha, orders = _ordered_law_inputs(probs, k, alpha)
     n, V = p.shape
-    out, truncation = _maskgit_ordered_cells(p, alpha, k, orders)
-    rounding = _ordered_rounding(p, alpha, k, out, lambda q: _maskgit_ordered_cells(q, alpha, k, orders)[0],
-                                 "maskgit")
+    (out, truncation), rounding = probed(lambda q: _maskgit_ordered_cells(q, alpha, k, orders), p, 1.0 + 1.0 / alpha,
+                                         k, distance=lambda a, b: table_tv(a[0], b[0]), route="maskgit ordered law",
+                                         regime=f"N={n}, k={k}, V={V}, alpha={alpha!r}")
     return RoundLaw(sets=orders, probs=out, vocab_size=V, k=k, n_masked=n, sampler="maskgit", alpha=alpha,
                     truncation=truncation, quad_error=truncation, ordered=True, rounding_error=rounding)
-
-
-def _ordered_rounding(p, alpha, k, out, cells, name) -> float:
-    """The stated rounding error of an ordered law (:func:`mdtheory.exact.conditioning.rounding_error`)."""
-    n, V = p.shape
-    return rounding_error(p, 1.0 + 1.0 / alpha, k,
-                          lambda flip: 0.5 * float(np.abs(cells(perturbed_table(p, flip=flip)) - out).sum()),
-                          route=f"{name} ordered law", regime=f"N={n}, k={k}, V={V}, alpha={alpha!r}")
 
 
 def _maskgit_ordered_cells(p, alpha, k, orders):
@@ -668,7 +658,7 @@ def moment_ordered_law(probs, *, k: int, alpha: float) -> RoundLaw:
         log_m, log_q = _moment_position_and_token_logs(q, alpha)
         return np.exp(pl_ordered_log_prob(log_m, orders))[:, None] * _token_product(np.exp(log_q)[orders])
 
-    out = cells(p)
+    out, rounding = probed(cells, p, 1.0 + 1.0 / alpha, k, distance=table_tv, route="moment ordered law",
+                           regime=f"N={n}, k={k}, V={V}, alpha={alpha!r}")
     return RoundLaw(sets=orders, probs=out, vocab_size=V, k=k, n_masked=n, sampler="moment", alpha=alpha,
-                    ordered=True, method="closed_form", rounding_error=_ordered_rounding(p, alpha, k, out, cells,
-                                                                                         "moment"))
+                    ordered=True, method="closed_form", rounding_error=rounding)

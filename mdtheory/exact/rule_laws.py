@@ -26,7 +26,7 @@ import numpy as np
 
 from .._validation import check_k, check_probs
 from ..rules.rounds import Bernoulli, ChooseThenSample, EntropyPrefix, Rule, SampleThenChoose, Threshold
-from .conditioning import amplification, probed_cells
+from .conditioning import amplification, law_dict_tv, probed
 from .round_laws import round_law_from_cells, sample_then_choose_law
 from .set_laws import _log_product, cts_log_cells, position_set_law
 from .variable_laws import mdlm_law, threshold_law
@@ -99,8 +99,8 @@ def _log_cells_and_rounding(rule: Rule, probs, masked, k: int | None) -> tuple[l
             cells = [(tuple(int(i) for i in idx[row]), np.log(law.probs[c])) for c, row in enumerate(law.sets)]
         return cells, law.rounding_error
     n = int(masked.sum())
-    return probed_cells(lambda q: _log_cells(rule, q, masked, k), p, amplification(rule), k or n,
-                        route=f"{type(rule).__name__} round law", regime=f"N={n}, k={k}, V={p.shape[1]}, {rule!r}")
+    return probed(lambda q: _log_cells(rule, q, masked, k), p, amplification(rule), k or n,
+                  route=f"{type(rule).__name__} round law", regime=f"N={n}, k={k}, V={p.shape[1]}, {rule!r}")
 
 
 def _log_cells(rule: Rule, p: np.ndarray, masked: np.ndarray, k: int | None) -> list:
@@ -174,11 +174,11 @@ def rule_law(rule: Rule, probs, k: int | None = None):
     if rule.variable:
         if k is not None:
             raise ValueError(f"{type(rule).__name__} reveals a variable number of positions: give no k")
-        cells = rule_log_cells(rule, p, everything)  # the rounding of the inputs is probed there
-        if isinstance(rule, EntropyPrefix):
+        if isinstance(rule, EntropyPrefix):  # the rounding of the inputs is probed in rule_log_cells
             return {(K, tuple(int(t) for t in np.unravel_index(j, (V,) * len(K)))): float(np.exp(v[j]))
-                    for K, v in cells for j in np.nonzero(np.isfinite(v))[0]}
-        return _variable_law(rule, p)
+                    for K, v in rule_log_cells(rule, p, everything) for j in np.nonzero(np.isfinite(v))[0]}
+        return probed(lambda q: _variable_law(rule, q), p, amplification(rule), n, distance=law_dict_tv,
+                      route=f"{type(rule).__name__} round law", regime=f"N={n}, V={V}, {rule!r}")[0]
     if k is None:
         raise ValueError(f"{type(rule).__name__} reveals a fixed number of positions: give k")
     k = check_k(k, n_masked=n)

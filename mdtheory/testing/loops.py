@@ -138,11 +138,12 @@ class LoopAudit:
         return "\n".join(lines)
 
 
-def _ids(V: int, mask_id: int) -> np.ndarray:
-    """The token id of each of the target's V tokens."""
-    if mask_id >= V:
-        return np.arange(V)
-    return np.array([i for i in range(V + 1) if i != mask_id])
+def _id_maps(V: int, mask_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """(the id of each of the target's V tokens, id → target token with −1 for the mask and unused ids)."""
+    ids = np.arange(V) if mask_id >= V else np.array([i for i in range(V + 1) if i != mask_id])
+    to_target = np.full(max(int(ids.max()) + 1, mask_id + 1), -1, dtype=np.int64)
+    to_target[ids] = np.arange(V)
+    return ids, to_target
 
 
 def exact_predict(target, *, mask_id: int | None = None, prompt=None, record: list | None = None):
@@ -180,10 +181,8 @@ def exact_predict(target, *, mask_id: int | None = None, prompt=None, record: li
     mask_id = V if mask_id is None else int(mask_id)
     if mask_id < 0:
         raise ValueError(f"mask_id must be >= 0; got mask_id={mask_id}")
-    ids = _ids(V, mask_id)
+    ids, to_target = _id_maps(V, mask_id)
     width = V if mask_id >= V else V + 1
-    to_target = np.full(max(width, mask_id + 1), -1, dtype=np.int64)
-    to_target[ids] = np.arange(V)
     prompt = None if prompt is None else np.asarray(prompt, dtype=np.int64)
 
     def predict(tokens):
@@ -366,9 +365,7 @@ def check_sampler_law(generate, target, sampler, schedule=None, *, n_steps: int 
              f"{None if adaptive else list(map(int, sizes))}, n_samples={n_samples}, batch_size={batch_size}, "
              f"seed={seed}" + (f", block_length={block_length}" if block_length else "")
              + (f", prompt={list(prompt)}" if P else "") + (f", mask_id={mask_id}" if mask_id != V else "") + ")")
-    ids = _ids(V, mask_id)
-    to_target = np.full(max(ids.max() + 1, mask_id + 1), -1, dtype=np.int64)
-    to_target[ids] = np.arange(V)
+    ids, to_target = _id_maps(V, mask_id)
 
     def run(gen, B, calls):
         predict = exact_predict(target, mask_id=mask_id, prompt=None if prompt is None else list(prompt),
